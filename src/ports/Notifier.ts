@@ -1,0 +1,16 @@
+import type { AccessRequest } from '../domain/request.ts';
+
+/**
+ * Tells people what happened. The Slack notifier DMs and posts; a failed notification never
+ * undoes or blocks a grant or a revocation, so callers do not await its success for correctness.
+ */
+export interface Notifier {
+  /** A new request waits for these approvers. */
+  approvalRequested(request: AccessRequest): Promise<void>;
+  /** The request changed status (approved, granted, denied, expired, revoked, failed, timedout, cancelled). */
+  requestUpdated(request: AccessRequest): Promise<void>;
+  /** The grant expires soon; the requester may extend it. */
+  expiringSoon(request: AccessRequest): Promise<void>;
+  /** Revocation has failed repeatedly; admins should look. */
+  revocationFailing(request: AccessRequest, attempts: number, error: string): Promise<void>;
+}
