@@ -176,7 +176,7 @@ export class InMemoryStateStore implements StateStore {
   async updateManagedUser(
     serverKey: string,
     username: string,
-    patch: Partial<Pick<ManagedUser, 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt'>>,
+    patch: Parameters<StateStore['updateManagedUser']>[2],
   ): Promise<void> {
     this.#assertOpen();
     const key = userKey(serverKey, username);
@@ -188,7 +188,9 @@ export class InMemoryStateStore implements StateStore {
     }
     const next: ManagedUser = { ...stored };
     for (const field of ['passwordSetAt', 'lastRevokedAt', 'droppedAt'] as const) {
-      if (Object.hasOwn(patch, field)) next[field] = patch[field];
+      const value = patch[field];
+      if (value === null) delete next[field];
+      else if (value !== undefined) next[field] = value;
     }
     this.#users.set(key, copyPlain(next));
   }
@@ -225,8 +227,11 @@ export class InMemoryStateStore implements StateStore {
     const stored = this.#requests.get(id);
     if (!stored || !whileIn.includes(stored.status)) return undefined;
     const next: Record<string, unknown> = { ...stored };
-    // A field given as undefined is cleared, as the SQLite store sets its column to NULL.
-    for (const [field, value] of Object.entries(changes)) next[field] = value;
+    // An absent or undefined field stays as it is; null clears it, except the required ones.
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === null && !REQUIRED_PATCH_FIELDS.has(field)) delete next[field];
+      else if (value !== undefined && value !== null) next[field] = value;
+    }
     next.version = stored.version + 1;
     const updated = copyRequest(next as unknown as AccessRequest);
     this.#requests.set(id, updated);
@@ -239,6 +244,8 @@ export class InMemoryStateStore implements StateStore {
     }
   }
 }
+
+const REQUIRED_PATCH_FIELDS: ReadonlySet<string> = new Set(['revokeAttempts', 'approverGroups']);
 
 function userKey(serverKey: string, username: string): string {
   return JSON.stringify([serverKey, username]);
