@@ -96,6 +96,10 @@ export interface AccessRequest {
   nextAttemptAt?: Date;
   /** Last failure, already sanitised of secrets. */
   lastError?: string;
+  /** When the requester was told the grant expires soon (cleared by an extension). */
+  expiryReminderSentAt?: Date;
+  /** When approvers were last reminded of this pending request. */
+  approverReminderSentAt?: Date;
   /** Incremented on every update; stores use it for conditional updates. */
   version: number;
 }
@@ -132,4 +136,11 @@ export const REQUEST_ID_RE = /^R[2-9A-HJ-NP-Z]{6}$/;
 export function normalizeRequestId(text: string): string | undefined {
   const id = text.trim().replace(/^#/, '').toUpperCase();
   return REQUEST_ID_RE.test(id) ? id : undefined;
+}
+
+/** The latest `expiresAt` among requests, or null when none has one. */
+export function latestExpiry(requests: readonly Pick<AccessRequest, 'expiresAt'>[]): Date | null {
+  let latest: Date | null = null;
+  for (const r of requests) if (r.expiresAt && (!latest || r.expiresAt > latest)) latest = r.expiresAt;
+  return latest;
 }

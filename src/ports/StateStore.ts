@@ -109,7 +109,8 @@ export interface StateStore {
   updateManagedUser(
     serverKey: string,
     username: string,
-    patch: Partial<Pick<ManagedUser, 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt'>>,
+    /** Absent keys stay as they are; `null` clears (a dropped user created again). */
+    patch: { [K in 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt']?: Date | null },
   ): Promise<void>;
 
   appendAudit(event: AuditEvent): Promise<void>;
@@ -121,10 +122,16 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-export type RequestPatch = Partial<
-  Pick<
-    AccessRequest,
-    | 'decidedAt'
+/**
+ * Fields to change on a request. An absent key leaves the field as it is; `null` clears it.
+ */
+export type RequestPatch = {
+  [K in PatchableField]?: AccessRequest[K] | null;
+};
+
+type PatchableField = Extract<
+  keyof AccessRequest,
+  | 'decidedAt'
     | 'decidedBy'
     | 'denyReason'
     | 'dbUser'
@@ -139,5 +146,6 @@ export type RequestPatch = Partial<
     | 'nextAttemptAt'
     | 'lastError'
     | 'approverGroups'
-  >
+    | 'expiryReminderSentAt'
+    | 'approverReminderSentAt'
 >;

@@ -1,0 +1,108 @@
+import type { AccessFlowConfig } from '../config/schema.ts';
+import { formatMinutes } from './duration.ts';
+import type { Permission } from './permission.ts';
+import { parsePrincipal, type Principal } from './principal.ts';
+import { formatTarget, type Target } from './target.ts';
+
+/** Answers whether the person making a request is named by a config principal. */
+export type PrincipalMatcher = (principal: Principal) => boolean;
+
+/** True when the flow's `requestors` include the person. */
+export function flowAllowsRequester(flow: AccessFlowConfig, isPerson: PrincipalMatcher): boolean {
+  return flow.requestors.some((r) => {
+    const p = parsePrincipal(r);
+    return p !== undefined && isPerson(p);
+  });
+}
+
+/**
+ * True when the flow's `targets` cover the target. A narrowing list (databases, schemas, tables)
+ * admits only targets at least that specific: a flow limited to `databases: [app]` does not
+ * offer the whole server.
+ */
+export function flowAllowsTarget(flow: AccessFlowConfig, target: Target): boolean {
+  if (!flow.targets) return true;
+  return flow.targets.some(
+    (t) =>
+      t.integration === target.integration &&
+      (!t.databases || (target.database !== undefined && t.databases.includes(target.database))) &&
+      (!t.schemas || (target.schema !== undefined && t.schemas.includes(target.schema))) &&
+      (!t.tables || (target.table !== undefined && t.tables.includes(target.table))),
+  );
+}
+
+export function flowAllowsPermission(flow: AccessFlowConfig, permission: Permission): boolean {
+  return flow.permissions.includes(permission);
+}
+
+export type FlowChoice =
+  | { ok: true; flow: AccessFlowConfig; durationMinutes: number }
+  | { ok: false; reason: 'no_flow' | 'too_long'; message: string };
+
+/**
+ * Picks the flow for a request (PRODUCT.md §4): the requester, target and permission must all
+ * match, and the duration be at most the flow's `maxDuration`; of several, the one with the
+ * fewest approvers wins (config order breaks ties). Without a duration, the flow's
+ * `defaultDuration` applies, else one hour capped at `maxDuration`.
+ */
+export function chooseFlow(
+  flows: readonly AccessFlowConfig[],
+  input: { target: Target; permission: Permission; durationMinutes?: number },
+  isPerson: PrincipalMatcher,
+): FlowChoice {
+  const candidates = flows.filter(
+    (f) =>
+      flowAllowsRequester(f, isPerson) &&
+      flowAllowsTarget(f, input.target) &&
+      flowAllowsPermission(f, input.permission),
+  );
+  if (candidates.length === 0) {
+    return {
+      ok: false,
+      reason: 'no_flow',
+      message: `No access flow lets you request ${input.permission} on ${formatTarget(input.target)}.`,
+    };
+  }
+  const withDuration = candidates.map((flow) => ({
+    flow,
+    durationMinutes: input.durationMinutes ?? flow.defaultDuration ?? Math.min(60, flow.maxDuration),
+  }));
+  const fitting = withDuration.filter((c) => c.durationMinutes <= c.flow.maxDuration);
+  if (fitting.length === 0) {
+    const longest = Math.max(...candidates.map((f) => f.maxDuration));
+    return {
+      ok: false,
+      reason: 'too_long',
+      message: `${formatMinutes(input.durationMinutes ?? 0)} is longer than allowed: you can ask for at most ${formatMinutes(longest)} of ${input.permission} on ${formatTarget(input.target)}.`,
+    };
+  }
+  let best = fitting[0]!;
+  for (const c of fitting) if (c.flow.approvers.length < best.flow.approvers.length) best = c;
+  return { ok: true, flow: best.flow, durationMinutes: best.durationMinutes };
+}
+
+/** The principals named in flows' requestors that are user groups, to resolve once per request. */
+export function requestorGroupHandles(flows: readonly AccessFlowConfig[]): string[] {
+  const handles = new Set<string>();
+  for (const f of flows) {
+    for (const r of f.requestors) {
+      const p = parsePrincipal(r);
+      if (p?.kind === 'group') handles.add(p.handle);
+    }
+  }
+  return [...handles];
+}
+
+/**
+ * Whether the approvals given satisfy the request: `any` needs one approval from any group,
+ * `all` one from each group. Approvals by the requester count only with self-approval allowed.
+ */
+export function approvalsComplete(
+  groups: readonly { slackIds: readonly string[] }[],
+  mode: 'any' | 'all',
+  approverIds: readonly string[],
+): boolean {
+  if (groups.length === 0) return true;
+  const satisfied = groups.map((g) => g.slackIds.some((id) => approverIds.includes(id)));
+  return mode === 'any' ? satisfied.some(Boolean) : satisfied.every(Boolean);
+}

@@ -1,0 +1,426 @@
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
+import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest, type EndReason } from '../domain/request.ts';
+import { databaseUserName } from '../domain/username.ts';
+import type { IntegrationConfig } from '../config/schema.ts';
+import { describeError, forgetSecret, registerSecret } from '../logger.ts';
+import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+import { KeyedMutex } from './KeyedMutex.ts';
+import type { People } from './People.ts';
+
+/** After this many failed revocation attempts in a row, admins are told (and every 10 after). */
+export const REVOKE_ALERT_AFTER_ATTEMPTS = 3;
+const MINUTE_MS = 60_000;
+
+/** Wait before retry `attempt` (1-based): 30 s, 1 m, 2 m, … capped at 30 minutes. */
+export function revokeBackoffMs(attempt: number): number {
+  return Math.min(30_000 * 2 ** Math.max(0, attempt - 1), 30 * MINUTE_MS);
+}
+
+/** What a person needs to connect. Holds a password: show it to that person only, never log it. */
+export interface Credentials {
+  requestId: string;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  sslMode: string;
+  /** Absent with `userAuth: iam`. */
+  password?: string;
+  /** With `userAuth: iam`: the commands that mint a token and connect. */
+  iamCommands?: string[];
+  uri: string;
+  expiresAt: Date;
+  customAccessDetails?: string;
+}
+
+/**
+ * The credential lifecycle: grant an approved request, extend, revoke or expire a grant, reveal
+ * credentials. Every step records its intent in the store before the database is touched and
+ * its outcome after, so {@link resume} can finish whatever a crash interrupted.
+ */
+export class GrantService {
+  private readonly userLocks = new KeyedMutex();
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly people: People,
+  ) {}
+
+  integration(name: string): IntegrationConfig {
+    const i = this.deps.config.integrations.find((x) => x.name === name);
+    if (!i) throw new NotFoundError(`There is no integration named "${name}".`);
+    return i;
+  }
+
+  /**
+   * Grants an `approved` access request: records `granting`, creates or enables the person's
+   * database user, makes it a member of the role for the permission on the target, records
+   * `granted`. A failure records `failed` and tells the requester. Safe to call twice.
+   */
+  async grant(requestId: string): Promise<AccessRequest> {
+    const { store, clock, databases } = this.deps;
+    const current = await this.mustGet(requestId);
+    if (current.kind === 'extension') return this.applyExtension(current);
+    const integration = this.integration(current.target.integration);
+    const db = databases.get(integration.name);
+    let started: AccessRequest | undefined;
+    try {
+      const serverKey = await db.serverKey();
+      const dbUser = databaseUserName(current.requester, integration.userNameTemplate);
+      const now = clock.now();
+      started =
+        (await store.transition(requestId, ['approved'], 'granting', {
+          serverKey,
+          dbUser,
+          expiresAt: new Date(now.getTime() + current.durationMinutes * MINUTE_MS),
+        })) ?? (current.status === 'granting' ? current : undefined);
+      if (!started) return current; // someone else is granting or it was already decided
+      if (current.status === 'approved') await audit(this.deps, 'grant.started', 'system', started);
+      const req = started;
+      return await this.userLocks.run(`${serverKey}\u0000${dbUser}`, async () => {
+        const existing = await store.getManagedUser(serverKey, dbUser);
+        const validUntil = await this.latestExpiry(req, serverKey, dbUser);
+        const result = await db.grant({
+          username: dbUser,
+          ownerLabel: req.requester.email ?? req.requester.slackId,
+          target: req.target,
+          permission: req.permission,
+          validUntil,
+        });
+        if (!existing || existing.droppedAt || result.userCreated) {
+          await store.upsertManagedUser({
+            serverKey,
+            username: dbUser,
+            integration: integration.name,
+            slackId: req.requester.slackId,
+            ...(req.requester.email ? { email: req.requester.email } : {}),
+            createdAt: clock.now(),
+          });
+          if (result.userCreated) await audit(this.deps, 'user.created', 'system', req, { dbUser });
+        }
+        const granted = await store.transition(req.id, ['granting'], 'granted', {
+          grantedRoles: result.roles,
+          grantedAt: clock.now(),
+        });
+        if (!granted) return (await store.getRequest(req.id)) ?? req;
+        await audit(this.deps, 'grant.granted', 'system', granted, {
+          dbUser,
+          roles: result.roles,
+          expiresAt: granted.expiresAt?.toISOString(),
+        });
+        await notify(this.deps, 'granted', () => this.deps.notifier.requestUpdated(granted));
+        return granted;
+      });
+    } catch (err) {
+      const message = describeError(err);
+      this.deps.logger.warn({ requestId, err: message }, 'grant failed');
+      const failed = await store.transition(requestId, ['approved', 'granting'], 'failed', {
+        lastError: message,
+        endedAt: clock.now(),
+      });
+      if (failed) {
+        await audit(this.deps, 'grant.failed', 'system', failed, { error: message });
+        await notify(this.deps, 'failed', () => this.deps.notifier.requestUpdated(failed));
+        // Whatever part of the grant reached the database must not outlive the failure.
+        if (started?.dbUser) await this.cleanUpFailedGrant(failed);
+        return failed;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Ends a live grant now. The requester may end their own; admins anyone's. Granting or already
+   * ending grants are taken over; ended ones are reported as they are.
+   */
+  async revoke(requestId: string, actorSlackId: string): Promise<AccessRequest> {
+    const req = await this.mustGet(requestId);
+    if (req.requester.slackId !== actorSlackId && !(await this.people.isAdmin(actorSlackId))) {
+      throw new NotAllowedError(`Only the requester or a Sesame admin can revoke ${req.id}.`);
+    }
+    if (req.kind === 'extension') {
+      throw new InputError(`${req.id} is an extension; revoke the request it extends (${req.parentId}).`);
+    }
+    if (req.status === 'revoking' || req.status === 'revoked' || req.status === 'expired') return req;
+    if (req.status !== 'granted' && req.status !== 'granting') {
+      throw new ConflictError(
+        `${req.id} is ${req.status}, not granted, so there is nothing to revoke.${req.status === 'pending' ? ` Use cancel ${req.id} to withdraw it.` : ''}`,
+      );
+    }
+    const revoking = await this.deps.store.transition(req.id, ['granted', 'granting'], 'revoking', {
+      endReason: 'revoked',
+      endedBy: actorSlackId,
+    });
+    if (!revoking) return this.mustGet(req.id);
+    await audit(this.deps, 'grant.revoking', actorSlackId, revoking);
+    return this.performRevocation(revoking);
+  }
+
+  /**
+   * The expiry sweep: ends every grant past its expiry and retries revocations that are due.
+   * Returns how many requests it worked on.
+   */
+  async expireDue(limit = 500): Promise<number> {
+    const due = await this.deps.store.listDueForRevocation(this.deps.clock.now(), limit);
+    for (const req of due) {
+      let revoking: AccessRequest | undefined = req;
+      if (req.status === 'granted') {
+        revoking = await this.deps.store.transition(req.id, ['granted'], 'revoking', {
+          endReason: 'expired',
+          endedBy: 'system',
+        });
+        if (revoking) await audit(this.deps, 'grant.revoking', 'system', revoking, { reason: 'expired' });
+      }
+      if (revoking) await this.performRevocation(revoking);
+    }
+    return due.length;
+  }
+
+  /**
+   * Finishes what a crash interrupted: approved requests are granted (or expire at once when
+   * their time has passed), `granting` ones granted again (idempotent), due revocations run.
+   */
+  async resume(): Promise<void> {
+    const { store, clock } = this.deps;
+    for (const req of await store.listRequests({ statuses: ['approved', 'granting'] })) {
+      try {
+        if (req.kind === 'extension') {
+          await this.applyExtension(req);
+          continue;
+        }
+        const granted = await this.grant(req.id);
+        if (granted.status === 'granted' && granted.expiresAt && granted.expiresAt <= clock.now()) {
+          await this.expireDue();
+        }
+      } catch (err) {
+        this.deps.logger.error({ requestId: req.id, err: describeError(err) }, 'resume failed');
+      }
+    }
+    await this.expireDue();
+  }
+
+  /**
+   * Shows the requester how to connect: mints a new random password (never stored; the database
+   * keeps only its hash) or, with `userAuth: iam`, gives the token commands.
+   */
+  async revealCredentials(requestId: string, actorSlackId: string): Promise<Credentials> {
+    const req = await this.mustGet(requestId);
+    if (req.requester.slackId !== actorSlackId) {
+      throw new NotAllowedError(`Only the person who asked for ${req.id} can see its credentials.`);
+    }
+    if (req.status !== 'granted' || !req.dbUser || !req.serverKey || !req.expiresAt) {
+      throw new ConflictError(`${req.id} is ${req.status}; credentials exist only while access is granted.`);
+    }
+    const integration = this.integration(req.target.integration);
+    const db = this.deps.databases.get(integration.name);
+    const info = await db.connectionInfo();
+    const database = req.target.database ?? info.database;
+    const base = {
+      requestId: req.id,
+      host: info.host,
+      port: info.port,
+      database,
+      username: req.dbUser,
+      sslMode: info.sslMode,
+      expiresAt: req.expiresAt,
+      ...(integration.customAccessDetails ? { customAccessDetails: integration.customAccessDetails } : {}),
+    };
+    const uriBase = `postgresql://${encodeURIComponent(req.dbUser)}`;
+    const hostPart = `@${info.host}:${info.port}/${encodeURIComponent(database)}?sslmode=${info.sslMode}`;
+    if (integration.userAuth === 'iam') {
+      const region = integration.type === 'aws-rds-postgresql' ? integration.region : '';
+      await audit(this.deps, 'credentials.revealed', actorSlackId, req, { auth: 'iam' });
+      return {
+        ...base,
+        iamCommands: [
+          `export PGPASSWORD="$(aws rds generate-db-auth-token --hostname ${info.host} --port ${info.port} --region ${region} --username '${req.dbUser}')"`,
+          `psql "host=${info.host} port=${info.port} dbname=${database} user=${req.dbUser} sslmode=${info.sslMode}"`,
+        ],
+        uri: `${uriBase}${hostPart}`,
+      };
+    }
+    const password = mintPassword((n) => bytes(this.deps, n));
+    registerSecret(password);
+    try {
+      await this.userLocks.run(`${req.serverKey}\u0000${req.dbUser}`, () =>
+        db.setPassword(req.dbUser!, password),
+      );
+    } finally {
+      forgetSecret(password);
+    }
+    await this.deps.store.updateManagedUser(req.serverKey, req.dbUser, { passwordSetAt: this.deps.clock.now() });
+    await audit(this.deps, 'credentials.revealed', actorSlackId, req, { auth: 'password' });
+    return { ...base, password, uri: `${uriBase}:${encodeURIComponent(password)}${hostPart}` };
+  }
+
+  /**
+   * Applies an approved extension to the grant it extends: the new expiry is the later of the
+   * current expiry and now, plus the extension's duration; VALID UNTIL follows.
+   */
+  async applyExtension(ext: AccessRequest): Promise<AccessRequest> {
+    const { store, clock } = this.deps;
+    if (ext.status !== 'approved' || !ext.parentId || ext.grantedAt) return ext;
+    const parent = await this.mustGet(ext.parentId);
+    if (parent.status !== 'granted' || !parent.expiresAt || !parent.dbUser || !parent.serverKey) {
+      const failed = await store.transition(ext.id, ['approved'], 'failed', {
+        lastError: `${parent.id} is ${parent.status}; only granted access can be extended.`,
+        endedAt: clock.now(),
+      });
+      if (failed) await notify(this.deps, 'failed', () => this.deps.notifier.requestUpdated(failed));
+      return failed ?? ext;
+    }
+    // The extension's expiresAt is fixed when it is approved, so applying it twice changes nothing.
+    const wanted =
+      ext.expiresAt ??
+      new Date(Math.max(parent.expiresAt.getTime(), clock.now().getTime()) + ext.durationMinutes * MINUTE_MS);
+    const fixed = ext.expiresAt ? ext : await store.update(ext.id, ['approved'], { expiresAt: wanted });
+    const newExpiry = fixed?.expiresAt ?? wanted;
+    const extended =
+      newExpiry > parent.expiresAt
+        ? await store.update(parent.id, ['granted'], { expiresAt: newExpiry, expiryReminderSentAt: null })
+        : parent;
+    if (!extended) return this.mustGet(ext.id);
+    const db = this.deps.databases.get(parent.target.integration);
+    await this.userLocks.run(`${parent.serverKey}\u0000${parent.dbUser}`, async () => {
+      await db.grant({
+        username: parent.dbUser!,
+        ownerLabel: parent.requester.email ?? parent.requester.slackId,
+        target: parent.target,
+        permission: parent.permission,
+        validUntil: await this.latestExpiry(extended, parent.serverKey!, parent.dbUser!),
+      });
+    });
+    // An applied extension stays `approved` (it holds no grant of its own); grantedAt marks it applied.
+    const done = (await store.update(ext.id, ['approved'], { grantedAt: clock.now() })) ?? ext;
+    await audit(this.deps, 'grant.extended', 'system', extended, {
+      extensionId: ext.id,
+      expiresAt: newExpiry.toISOString(),
+    });
+    await notify(this.deps, 'extended', () => this.deps.notifier.requestUpdated(extended));
+    return done;
+  }
+
+  /**
+   * Takes away what one grant gave, keeping what the person's other live grants need; disables
+   * login when nothing is left. A failure is recorded and retried with backoff; admins are told
+   * after repeated failures. VALID UNTIL keeps new logins out meanwhile.
+   */
+  async performRevocation(req: AccessRequest): Promise<AccessRequest> {
+    const { store, clock } = this.deps;
+    const endReason: EndReason = req.endReason ?? 'revoked';
+    const finalStatus = endReason === 'expired' ? 'expired' : 'revoked';
+    if (!req.dbUser || !req.serverKey) {
+      // Nothing reached the database (the crash came before `granting` was recorded fully).
+      return (await store.transition(req.id, ['revoking'], finalStatus, { endedAt: clock.now() })) ?? req;
+    }
+    try {
+      return await this.userLocks.run(`${req.serverKey}\u0000${req.dbUser}`, async () => {
+        const { others, keepRoles, validUntil } = await this.whatOthersNeed(req);
+        const db = this.deps.databases.get(req.target.integration);
+        const result = await db.revoke({
+          username: req.dbUser!,
+          roles: req.grantedRoles ?? [],
+          keepRoles,
+          validUntil,
+        });
+        const now = clock.now();
+        const ended = await store.transition(req.id, ['revoking'], finalStatus, { endedAt: now, lastError: undefined });
+        if (others.length === 0) {
+          await store.updateManagedUser(req.serverKey!, req.dbUser!, { lastRevokedAt: now });
+        }
+        if (!ended) return (await store.getRequest(req.id)) ?? req;
+        await audit(this.deps, endReason === 'expired' ? 'grant.expired' : 'grant.revoked', req.endedBy ?? 'system', ended, {
+          dbUser: req.dbUser,
+          removedRoles: result.removedRoles,
+          terminatedSessions: result.terminatedSessions,
+          attempts: req.revokeAttempts + 1,
+        });
+        await notify(this.deps, finalStatus, () => this.deps.notifier.requestUpdated(ended));
+        return ended;
+      });
+    } catch (err) {
+      const message = describeError(err);
+      const attempts = req.revokeAttempts + 1;
+      this.deps.logger.warn({ requestId: req.id, attempts, err: message }, 'revocation failed; will retry');
+      const updated = await store.update(req.id, ['revoking'], {
+        revokeAttempts: attempts,
+        nextAttemptAt: new Date(clock.now().getTime() + revokeBackoffMs(attempts)),
+        lastError: message,
+      });
+      await audit(this.deps, 'grant.revoke_failed', 'system', req, { attempts, error: message });
+      if (attempts === REVOKE_ALERT_AFTER_ATTEMPTS || (attempts > REVOKE_ALERT_AFTER_ATTEMPTS && attempts % 10 === 0)) {
+        await notify(this.deps, 'revocation failing', () =>
+          this.deps.notifier.revocationFailing(updated ?? req, attempts, message),
+        );
+      }
+      return updated ?? req;
+    }
+  }
+
+  /** The VALID UNTIL a user needs: the latest expiry among its live grants, this one included. */
+  /** The VALID UNTIL a user needs: the latest expiry among its live grants, this one included. */
+  private async latestExpiry(req: AccessRequest, serverKey: string, dbUser: string): Promise<Date> {
+    const live = await this.deps.store.listRequests({ serverKey, dbUser, statuses: LIVE_GRANT_STATUSES });
+    const latest = latestExpiry([req, ...live.filter((o) => o.kind === 'access')]);
+    return latest ?? this.deps.clock.now();
+  }
+
+  /**
+   * What the person's other grants on the same server still need from the database: their roles
+   * (never removed) and their latest expiry (the user's VALID UNTIL; null when there are none).
+   */
+  private async whatOthersNeed(req: AccessRequest) {
+    const others = (
+      await this.deps.store.listRequests({
+        serverKey: req.serverKey!,
+        dbUser: req.dbUser!,
+        statuses: ['granting', 'granted'],
+      })
+    ).filter((o) => o.id !== req.id && o.kind === 'access');
+    return {
+      others,
+      keepRoles: [...new Set(others.flatMap((o) => o.grantedRoles ?? []))],
+      validUntil: latestExpiry(others),
+    };
+  }
+
+  private async cleanUpFailedGrant(failed: AccessRequest): Promise<void> {
+    try {
+      const { keepRoles, validUntil } = await this.whatOthersNeed(failed);
+      await this.deps.databases.get(failed.target.integration).revoke({
+        username: failed.dbUser!,
+        roles: failed.grantedRoles ?? [],
+        keepRoles,
+        validUntil,
+      });
+    } catch (err) {
+      // Reconciliation removes whatever is left; the failure itself is already recorded.
+      this.deps.logger.warn({ requestId: failed.id, err: describeError(err) }, 'clean-up after a failed grant failed');
+    }
+  }
+
+  private async mustGet(id: string): Promise<AccessRequest> {
+    const req = await this.deps.store.getRequest(id);
+    if (!req) throw new NotFoundError(`There is no request ${id}. /access list shows yours.`);
+    return req;
+  }
+}
+
+const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+const PASSWORD_LENGTH = 24;
+
+/**
+ * A random password of 24 characters (about 139 bits) from an alphabet that survives URIs and
+ * shells unquoted. Bytes at or above the largest multiple of the alphabet's size are skipped so
+ * every character is equally likely.
+ */
+export function mintPassword(randomBytes: (n: number) => Uint8Array): string {
+  const limit = 256 - (256 % PASSWORD_ALPHABET.length);
+  let out = '';
+  while (out.length < PASSWORD_LENGTH) {
+    for (const b of randomBytes(PASSWORD_LENGTH)) {
+      if (b < limit && out.length < PASSWORD_LENGTH) out += PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,189 @@
+import type { IntegrationConfig } from '../config/schema.ts';
+import { latestExpiry, LIVE_GRANT_STATUSES } from '../domain/request.ts';
+import { describeError, forgetSecret, registerSecret } from '../logger.ts';
+import type { ManagedUser } from '../ports/StateStore.ts';
+import { mintPassword } from './GrantService.ts';
+import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** The requester is told this long before expiry (PRODUCT.md §6). */
+export const EXPIRY_REMINDER_MS = 10 * MINUTE_MS;
+/** Pending requests are brought to approvers' attention again after this long without a decision. */
+export const APPROVER_REMINDER_MS = 4 * 60 * MINUTE_MS;
+
+export interface ReconcileReport {
+  integrations: number;
+  usersChecked: number;
+  usersCorrected: number;
+  errors: string[];
+}
+
+/**
+ * The scheduled upkeep: pending requests that time out, reminders, reconciliation of what the
+ * databases say against what the store says, password rotation and clean-up of old users.
+ * Every job is safe to run twice and to be stopped half way.
+ */
+export class MaintenanceService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /** Ends pending requests past their TTL and tells the requester. */
+  async timeOutPending(): Promise<number> {
+    const { store, clock } = this.deps;
+    let count = 0;
+    for (const req of await store.listPendingPastTtl(clock.now())) {
+      const timedOut = await store.transition(req.id, ['pending'], 'timedout', { endedAt: clock.now() });
+      if (!timedOut) continue;
+      count++;
+      await audit(this.deps, 'request.timedout', 'system', timedOut);
+      await notify(this.deps, 'timed out', () => this.deps.notifier.requestUpdated(timedOut));
+    }
+    return count;
+  }
+
+  /** Tells requesters whose grant ends within ten minutes, once per expiry. */
+  async remindExpiring(): Promise<number> {
+    const { store, clock } = this.deps;
+    const horizon = clock.now().getTime() + EXPIRY_REMINDER_MS;
+    let count = 0;
+    for (const req of await store.listRequests({ statuses: ['granted'] })) {
+      if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) continue;
+      if (req.expiresAt.getTime() > horizon) continue;
+      const marked = await store.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });
+      if (!marked) continue;
+      count++;
+      await notify(this.deps, 'expiring soon', () => this.deps.notifier.expiringSoon(marked));
+    }
+    return count;
+  }
+
+  /**
+   * Compares each server's managed users with the live grants in the store and takes away
+   * whatever has no live grant behind it: group memberships left over, or login left enabled.
+   * Users with a grant under way are left alone until it settles.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const { store, databases } = this.deps;
+    const report: ReconcileReport = { integrations: 0, usersChecked: 0, usersCorrected: 0, errors: [] };
+    // Several integrations may point at one server: reconcile each server once, through the
+    // first of them, with the grantable roles of all of them.
+    const servers = new Map<string, IntegrationConfig[]>();
+    for (const integration of this.deps.config.integrations) {
+      try {
+        const key = await databases.get(integration.name).serverKey();
+        servers.set(key, [...(servers.get(key) ?? []), integration]);
+      } catch (err) {
+        report.errors.push(`${integration.name}: ${describeError(err)}`);
+      }
+    }
+    for (const [serverKey, integrations] of servers) {
+      const integration = integrations[0]!;
+      const db = databases.get(integration.name);
+      const grantable = new Set(integrations.flatMap((i) => i.grantableRoles));
+      report.integrations++;
+      try {
+        for (const user of await db.listManagedUsers()) {
+          report.usersChecked++;
+          const live = await store.listRequests({ serverKey, dbUser: user.username, statuses: LIVE_GRANT_STATUSES });
+          const access = live.filter((r) => r.kind === 'access');
+          if (access.some((r) => r.status !== 'granted')) continue; // in flight: the grant or revocation finishes it
+          const expected = new Set(access.flatMap((r) => r.grantedRoles ?? []));
+          const excess = user.roles.filter((r) => !expected.has(r) && (r.startsWith('sesame_') || grantable.has(r)));
+          const latest = latestExpiry(access);
+          const loginLeftOn = access.length === 0 && user.canLogin;
+          if (excess.length === 0 && !loginLeftOn) continue;
+          await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latest });
+          report.usersCorrected++;
+          await audit(this.deps, 'reconcile.revoked', 'system', undefined, {
+            integration: integration.name,
+            dbUser: user.username,
+            removedRoles: excess,
+            loginDisabled: loginLeftOn,
+          });
+        }
+      } catch (err) {
+        const message = `${integration.name}: ${describeError(err)}`;
+        report.errors.push(message);
+        this.deps.logger.warn({ integration: integration.name, err: message }, 'reconciliation failed');
+      }
+    }
+    return report;
+  }
+
+  /**
+   * Replaces passwords older than `credentialRotationDays`, never while the user has a live
+   * grant (it would cut off someone working). The new password is random and known to nobody:
+   * the next reveal mints one the person sees.
+   */
+  async rotateCredentials(): Promise<number> {
+    let count = 0;
+    for (const { user, integration } of await this.usersDue('credentialRotationDays', 'passwordSetAt')) {
+      const password = mintPassword((n) => bytes(this.deps, n));
+      registerSecret(password);
+      try {
+        await this.deps.databases.get(integration.name).setPassword(user.username, password);
+        await this.deps.store.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
+        await audit(this.deps, 'credentials.rotated', 'system', undefined, { integration: integration.name, dbUser: user.username });
+        count++;
+      } catch (err) {
+        this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, 'rotation failed');
+      } finally {
+        forgetSecret(password);
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Drops users whose last grant ended more than `userCleanupDays` ago: what they own is
+   * reassigned to the connector, the rest dropped, in every database, then the user.
+   */
+  async cleanUpUsers(): Promise<number> {
+    let count = 0;
+    for (const { user, integration } of await this.usersDue('userCleanupDays', 'lastRevokedAt')) {
+      try {
+        await this.deps.databases.get(integration.name).dropUser(user.username);
+        await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
+        await audit(this.deps, 'user.dropped', 'system', undefined, { integration: integration.name, dbUser: user.username });
+        count++;
+      } catch (err) {
+        this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, 'user clean-up failed');
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Managed users whose `since` moment lies more than their integration's `days` setting in the
+   * past and who hold no live grant on their server, through any integration.
+   */
+  private async usersDue(
+    days: 'credentialRotationDays' | 'userCleanupDays',
+    since: 'passwordSetAt' | 'lastRevokedAt',
+  ): Promise<{ user: ManagedUser; integration: IntegrationConfig }[]> {
+    const due: { user: ManagedUser; integration: IntegrationConfig }[] = [];
+    const now = this.deps.clock.now().getTime();
+    for (const user of await this.deps.store.listManagedUsers()) {
+      const integration = this.integrationOf(user);
+      const setting = integration?.[days];
+      const at = user[since];
+      if (!integration || !setting || !at || now - at.getTime() < setting * DAY_MS) continue;
+      if (!(await this.hasLiveGrant(user))) due.push({ user, integration });
+    }
+    return due;
+  }
+
+  private async hasLiveGrant(user: ManagedUser): Promise<boolean> {
+    const live = await this.deps.store.listRequests({
+      serverKey: user.serverKey,
+      dbUser: user.username,
+      statuses: [...LIVE_GRANT_STATUSES, 'approved'],
+      limit: 1,
+    });
+    return live.length > 0;
+  }
+
+  private integrationOf(user: ManagedUser): IntegrationConfig | undefined {
+    return this.deps.config.integrations.find((i) => i.name === user.integration);
+  }
+}

@@ -1,0 +1,303 @@
+import { chooseFlow, approvalsComplete } from '../domain/flows.ts';
+import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
+import { formatMinutes } from '../domain/duration.ts';
+import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
+import {
+  newRequestId,
+  type AccessRequest,
+  type ApproverGroup,
+  type NewAccessRequest,
+  type Person,
+} from '../domain/request.ts';
+import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
+import type { AccessFlowConfig } from '../config/schema.ts';
+import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+import type { GrantService } from './GrantService.ts';
+import type { People } from './People.ts';
+
+/** A reason is at most this long (PRODUCT.md §6). */
+export const MAX_REASON_CHARS = 1000;
+const MINUTE_MS = 60_000;
+
+export interface AccessRequestInput {
+  requesterSlackId: string;
+  target: Target;
+  permission: Permission;
+  /** Omitted: the flow's default duration. */
+  durationMinutes?: number;
+  reason?: string;
+}
+
+export interface Decision {
+  requestId: string;
+  actorSlackId: string;
+  decision: 'approve' | 'deny';
+  comment?: string;
+}
+
+/**
+ * Requests and decisions: asking for access or more time, approving, denying, cancelling. An
+ * approval that completes a request hands it to the {@link GrantService}.
+ */
+export class RequestService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly people: People,
+    private readonly grants: GrantService,
+  ) {}
+
+  /**
+   * Asks for access. Bad input (unknown integration, permission the integration cannot give, a
+   * duration over the flow's maximum, a missing or overlong reason) is an error that changes
+   * nothing. Requests no approver is needed for are granted before this returns.
+   */
+  async requestAccess(input: AccessRequestInput): Promise<AccessRequest> {
+    const target = validateTarget(input.target);
+    const integration = this.deps.config.integrations.find((i) => i.name === target.integration);
+    if (!integration) {
+      const known = this.deps.config.integrations.map((i) => i.name).join(', ') || 'none';
+      throw new InputError(`There is no integration named "${target.integration}". Known integrations: ${known}.`);
+    }
+    const role = roleOf(input.permission);
+    if (role !== undefined && !integration.grantableRoles.includes(role)) {
+      throw new InputError(
+        `${integration.name} does not offer the role "${role}". Roles it offers: ${integration.grantableRoles.join(', ') || 'none'}.`,
+      );
+    }
+    if (!isBuiltinPermission(input.permission) && role === undefined) {
+      throw new InputError(`"${input.permission}" is not a permission.`);
+    }
+    const requester = await this.deps.directory.person(input.requesterSlackId);
+    return this.submit({ kind: 'access', requester, target, permission: input.permission }, input.durationMinutes, input.reason);
+  }
+
+  /**
+   * Asks for more time on a granted request, under the same flow rules as a new request with
+   * the same target and permission.
+   */
+  async extend(requestId: string, actorSlackId: string, durationMinutes: number, reason?: string): Promise<AccessRequest> {
+    const parent = await this.mustGet(requestId);
+    if (parent.requester.slackId !== actorSlackId) {
+      throw new NotAllowedError(`Only the person who asked for ${parent.id} can extend it.`);
+    }
+    if (parent.kind !== 'access' || parent.status !== 'granted') {
+      throw new ConflictError(`${parent.id} is ${parent.status}; only granted access can be extended.`);
+    }
+    const open = await this.deps.store.listRequests({ parentId: parent.id, statuses: ['pending'] });
+    if (open.length > 0) {
+      throw new ConflictError(`An extension of ${parent.id} (${open[0]!.id}) is already waiting for approval.`);
+    }
+    const fallbackReason = `Extension of ${parent.id}: ${parent.reason}`.slice(0, MAX_REASON_CHARS);
+    return this.submit(
+      { kind: 'extension', parentId: parent.id, requester: parent.requester, target: parent.target, permission: parent.permission },
+      durationMinutes,
+      reason?.trim() || fallbackReason,
+    );
+  }
+
+  /** Withdraws a pending request. Only its requester (or an admin) may. */
+  async cancel(requestId: string, actorSlackId: string): Promise<AccessRequest> {
+    const req = await this.mustGet(requestId);
+    if (req.requester.slackId !== actorSlackId && !(await this.people.isAdmin(actorSlackId))) {
+      throw new NotAllowedError(`Only the person who asked for ${req.id} can cancel it.`);
+    }
+    if (req.status === 'cancelled') return req;
+    const cancelled = await this.deps.store.transition(req.id, ['pending'], 'cancelled', {
+      endedAt: this.deps.clock.now(),
+      endedBy: actorSlackId,
+    });
+    if (!cancelled) {
+      const now = await this.mustGet(req.id);
+      throw new ConflictError(
+        `${req.id} is ${now.status}, so it cannot be cancelled.${now.status === 'granted' ? ` Use revoke ${req.id} to end the access.` : ''}`,
+      );
+    }
+    await audit(this.deps, 'request.cancelled', actorSlackId, cancelled);
+    await notify(this.deps, 'cancelled', () => this.deps.notifier.requestUpdated(cancelled));
+    return cancelled;
+  }
+
+  /**
+   * Records an approver's decision. A click by someone who is not an approver of the request, or
+   * by the requester without self-approval, is a NotAllowedError and changes nothing. A deny ends
+   * the request; approvals that complete it grant it. Two racing approvals produce one grant.
+   */
+  async decide(d: Decision): Promise<AccessRequest> {
+    const req = await this.mustGet(d.requestId);
+    if (req.status !== 'pending') {
+      throw new ConflictError(
+        `${req.id} was already ${req.status}${req.decidedBy ? ` by <@${req.decidedBy}>` : ''}; nothing was changed.`,
+      );
+    }
+    if (d.actorSlackId === req.requester.slackId && !req.allowSelfApproval) {
+      throw new NotAllowedError('You cannot decide on your own request; another approver has to.');
+    }
+    const isApprover = req.approverGroups.some((g) => g.slackIds.includes(d.actorSlackId));
+    if (!isApprover) {
+      throw new NotAllowedError(
+        `You are not an approver of ${req.id}. It waits for ${describeApprovers(req.approverGroups)}.`,
+      );
+    }
+    if (d.decision === 'deny') {
+      const reason = d.comment?.trim();
+      if (!reason) throw new InputError('Say why you deny the request; the requester sees it.');
+      if (reason.length > MAX_REASON_CHARS) {
+        throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${reason.length}.`);
+      }
+      await this.deps.store.addApproval({ requestId: req.id, approverId: d.actorSlackId, decision: 'deny', comment: reason, at: this.deps.clock.now() });
+      const denied = await this.deps.store.transition(req.id, ['pending'], 'denied', {
+        decidedAt: this.deps.clock.now(),
+        decidedBy: d.actorSlackId,
+        denyReason: reason,
+        endedAt: this.deps.clock.now(),
+      });
+      if (!denied) return this.raced(req.id);
+      await audit(this.deps, 'request.denied', d.actorSlackId, denied, { reason });
+      await notify(this.deps, 'denied', () => this.deps.notifier.requestUpdated(denied));
+      return denied;
+    }
+    const added = await this.deps.store.addApproval({
+      requestId: req.id,
+      approverId: d.actorSlackId,
+      decision: 'approve',
+      ...(d.comment ? { comment: d.comment } : {}),
+      at: this.deps.clock.now(),
+    });
+    if (!added) throw new ConflictError(`You already approved ${req.id}.`);
+    const approvers = (await this.deps.store.listApprovals(req.id))
+      .filter((a) => a.decision === 'approve' && (req.allowSelfApproval || a.approverId !== req.requester.slackId))
+      .map((a) => a.approverId);
+    if (!approvalsComplete(req.approverGroups, req.approvalMode, approvers)) {
+      await audit(this.deps, 'request.approved', d.actorSlackId, req, { complete: false });
+      const waiting = await this.mustGet(req.id);
+      await notify(this.deps, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
+      return waiting;
+    }
+    const approved = await this.deps.store.transition(req.id, ['pending'], 'approved', {
+      decidedAt: this.deps.clock.now(),
+      decidedBy: d.actorSlackId,
+    });
+    if (!approved) return this.raced(req.id);
+    await audit(this.deps, 'request.approved', d.actorSlackId, approved, { complete: true });
+    await notify(this.deps, 'approved', () => this.deps.notifier.requestUpdated(approved));
+    return req.kind === 'extension' ? this.grants.applyExtension(approved) : this.grants.grant(approved.id);
+  }
+
+  /** The person's own requests, or everyone's for admins, newest first. */
+  async list(actorSlackId: string, options: { all?: boolean; limit?: number } = {}): Promise<AccessRequest[]> {
+    const all = options.all === true && (await this.people.isAdmin(actorSlackId));
+    return this.deps.store.listRequests({
+      ...(all ? {} : { requesterSlackId: actorSlackId }),
+      limit: options.limit ?? 50,
+    });
+  }
+
+  /**
+   * Chooses the flow, checks the reason, resolves approvers and records the request; one that
+   * needs no approver is granted (or, for an extension, applied) at once.
+   */
+  private async submit(
+    what: Pick<NewAccessRequest, 'kind' | 'parentId' | 'requester' | 'target' | 'permission'>,
+    durationMinutes: number | undefined,
+    reason: string | undefined,
+  ): Promise<AccessRequest> {
+    const choice = await this.pickFlow(what.requester, what.target, what.permission, durationMinutes);
+    const { flow } = choice;
+    const checkedReason = this.checkReason(flow, reason);
+    const approverGroups = await this.approversFor(flow, what.requester, what.target);
+    const auto = flow.approvers.length === 0;
+    const created = await this.create(
+      {
+        ...what,
+        durationMinutes: choice.durationMinutes,
+        reason: checkedReason,
+        flowName: flow.name,
+        approvalMode: flow.approvalMode,
+        allowSelfApproval: flow.allowSelfApproval,
+        approverGroups,
+      },
+      flow,
+      auto,
+    );
+    if (auto) return created.kind === 'extension' ? this.grants.applyExtension(created) : this.grants.grant(created.id);
+    await notify(this.deps, 'approval requested', () => this.deps.notifier.approvalRequested(created));
+    return created;
+  }
+
+  private async pickFlow(requester: Person, target: Target, permission: Permission, durationMinutes?: number) {
+    const flows = this.deps.config.accessFlows;
+    const choice = chooseFlow(flows, { target, permission, durationMinutes }, await this.people.matcherFor(requester, flows));
+    if (!choice.ok) {
+      if (choice.reason === 'too_long') throw new InputError(choice.message);
+      throw new NotAllowedError(`${choice.message} /access help lists what you can request.`);
+    }
+    return choice;
+  }
+
+  private checkReason(flow: AccessFlowConfig, reason: string | undefined): string {
+    const text = (reason ?? '').trim();
+    if (text.length > MAX_REASON_CHARS) {
+      throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`);
+    }
+    if (!text && flow.requireJustification) {
+      throw new InputError('Give a reason: add "because <why you need it>" (flow ' + flow.name + ' requires one).');
+    }
+    return text;
+  }
+
+  private async approversFor(flow: AccessFlowConfig, requester: Person, target: Target): Promise<ApproverGroup[]> {
+    if (flow.approvers.length === 0) return [];
+    const integration = this.grants.integration(target.integration);
+    const groups = await this.people.approverGroups(flow, integration, target);
+    const usable = groups.map((g) =>
+      flow.allowSelfApproval ? g.slackIds : g.slackIds.filter((id) => id !== requester.slackId),
+    );
+    const blocked = flow.approvalMode === 'all' ? usable.some((ids) => ids.length === 0) : usable.every((ids) => ids.length === 0);
+    if (blocked) {
+      throw new NotAllowedError(
+        `Nobody ${flow.allowSelfApproval ? '' : 'but you '}can approve ${formatTarget(target)} under flow ${flow.name} (${flow.approvers.join(', ')} name no one else). Ask a Sesame admin to set owners for ${target.integration}.`,
+      );
+    }
+    return groups;
+  }
+
+  private async create(request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>, flow: AccessFlowConfig, auto: boolean) {
+    const now = this.deps.clock.now();
+    for (let attempt = 0; ; attempt++) {
+      const id = newRequestId((n) => bytes(this.deps, n));
+      try {
+        const created = await this.deps.store.createRequest(
+          { ...request, id, createdAt: now, pendingExpiresAt: new Date(now.getTime() + flow.pendingTtl * MINUTE_MS) },
+          auto ? 'approved' : 'pending',
+        );
+        await audit(this.deps, 'request.created', created.requester.slackId, created, {
+          flow: flow.name,
+          durationMinutes: created.durationMinutes,
+          duration: formatMinutes(created.durationMinutes),
+          reason: created.reason,
+          ...(created.parentId ? { parentId: created.parentId } : {}),
+          ...(auto ? { autoApproved: true } : {}),
+        });
+        return created;
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < 5) continue; // an ID collision: draw again
+        throw err;
+      }
+    }
+  }
+
+  private async raced(id: string): Promise<AccessRequest> {
+    const now = await this.mustGet(id);
+    throw new ConflictError(`${id} was already ${now.status}${now.decidedBy ? ` by <@${now.decidedBy}>` : ''}; nothing was changed.`);
+  }
+
+  private async mustGet(id: string): Promise<AccessRequest> {
+    const req = await this.deps.store.getRequest(id);
+    if (!req) throw new NotFoundError(`There is no request ${id}. /access list shows yours.`);
+    return req;
+  }
+}
+
+function describeApprovers(groups: readonly ApproverGroup[]): string {
+  return groups.map((g) => `${g.source} (${g.slackIds.map((id) => `<@${id}>`).join(', ') || 'nobody'})`).join(' and ');
+}
