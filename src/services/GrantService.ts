@@ -87,7 +87,7 @@ export class GrantService {
           permission: req.permission,
           validUntil,
         });
-        if (!existing || existing.droppedAt || result.userCreated) {
+        if (!existing) {
           await store.upsertManagedUser({
             serverKey,
             username: dbUser,
@@ -96,8 +96,11 @@ export class GrantService {
             ...(req.requester.email ? { email: req.requester.email } : {}),
             createdAt: clock.now(),
           });
-          if (result.userCreated) await audit(this.deps, 'user.created', 'system', req, { dbUser });
+        } else if (existing.droppedAt) {
+          // Dropped by clean-up and created again by this grant: a new life for the same name.
+          await store.updateManagedUser(serverKey, dbUser, { droppedAt: null, lastRevokedAt: null, passwordSetAt: null });
         }
+        if (result.userCreated) await audit(this.deps, 'user.created', 'system', req, { dbUser });
         const granted = await store.transition(req.id, ['granting'], 'granted', {
           grantedRoles: result.roles,
           grantedAt: clock.now(),

@@ -1,0 +1,87 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { describeError, type Logger } from '../logger.ts';
+
+/** One scheduled job, declared as data. */
+export interface Job {
+  id: string;
+  /** Cron expression; a leading seconds field is allowed. */
+  cron: string;
+  run: () => Promise<unknown>;
+  /** A run still going after this long is reported (and the next one still waits for it). */
+  timeoutMs: number;
+  /** Run once when the scheduler starts, before the first tick. */
+  runAtStart?: boolean;
+}
+
+export interface JobRunObserver {
+  (jobId: string, outcome: 'ok' | 'error' | 'skipped', durationMs: number): void;
+}
+
+/**
+ * Runs jobs on their cron schedules. A job never overlaps itself: a tick that comes while the
+ * previous run is still going is skipped. `stop()` stops the ticks and waits for runs in flight.
+ */
+export class Scheduler {
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly jobs: readonly Job[],
+    private readonly logger: Logger,
+    private readonly observe: JobRunObserver = () => {},
+  ) {}
+
+  /** Runs the start-up jobs once, in order, then starts the schedule. */
+  async start(): Promise<void> {
+    for (const job of this.jobs) if (job.runAtStart) await this.runNow(job.id);
+    if (this.stopped) return;
+    for (const job of this.jobs) {
+      this.tasks.push(cron.schedule(job.cron, () => void this.runNow(job.id), { name: job.id }));
+    }
+  }
+
+  /**
+   * Runs a job now unless it is already running; resolves when this run (or the one in flight)
+   * ends. Errors are logged, never thrown: the next tick tries again.
+   */
+  runNow(jobId: string): Promise<void> {
+    const inFlight = this.running.get(jobId);
+    if (inFlight) {
+      this.observe(jobId, 'skipped', 0);
+      return inFlight;
+    }
+    const job = this.jobs.find((j) => j.id === jobId);
+    if (!job) return Promise.reject(new Error(`No job named ${jobId}.`));
+    const run = this.execute(job).finally(() => this.running.delete(jobId));
+    this.running.set(jobId, run);
+    return run;
+  }
+
+  private async execute(job: Job): Promise<void> {
+    const started = performance.now();
+    const slow = setTimeout(
+      () => this.logger.warn({ job: job.id, timeoutMs: job.timeoutMs }, 'job is taking longer than its timeout'),
+      job.timeoutMs,
+    );
+    slow.unref();
+    try {
+      const result = await job.run();
+      const durationMs = performance.now() - started;
+      this.observe(job.id, 'ok', durationMs);
+      this.logger.debug({ job: job.id, durationMs: Math.round(durationMs), result }, 'job finished');
+    } catch (err) {
+      this.observe(job.id, 'error', performance.now() - started);
+      this.logger.error({ job: job.id, err: describeError(err) }, 'job failed');
+    } finally {
+      clearTimeout(slow);
+    }
+  }
+
+  /** Stops scheduling and waits for runs in flight to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const task of this.tasks.splice(0)) await task.destroy();
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

@@ -1,0 +1,40 @@
+import type { Config } from '../config/schema.ts';
+import type { GrantService } from '../services/GrantService.ts';
+import type { MaintenanceService } from '../services/MaintenanceService.ts';
+import type { Job } from './Scheduler.ts';
+
+/**
+ * Sesame's schedule as data (PRODUCT.md §3 `schedule`). Expiry and reconciliation share one job
+ * so they never run at the same time; at start the interrupted work of a crash is finished first.
+ */
+export function sesameJobs(
+  schedule: Config['schedule'],
+  services: { grants: GrantService; maintenance: MaintenanceService },
+): Job[] {
+  const { grants, maintenance } = services;
+  return [
+    {
+      id: 'expire',
+      cron: schedule.expire,
+      timeoutMs: 5 * 60_000,
+      runAtStart: true,
+      run: async () => {
+        const expired = await grants.expireDue();
+        const reconciled = await maintenance.reconcile();
+        return { expired, reconciled };
+      },
+    },
+    {
+      id: 'remind',
+      cron: schedule.remind,
+      timeoutMs: 60_000,
+      runAtStart: true,
+      run: async () => ({
+        timedOut: await maintenance.timeOutPending(),
+        reminded: await maintenance.remindExpiring(),
+      }),
+    },
+    { id: 'rotate', cron: schedule.rotate, timeoutMs: 30 * 60_000, run: () => maintenance.rotateCredentials() },
+    { id: 'cleanup', cron: schedule.cleanup, timeoutMs: 30 * 60_000, run: () => maintenance.cleanUpUsers() },
+  ];
+}

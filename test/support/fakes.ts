@@ -1,0 +1,174 @@
+import { ConflictError, TargetUnavailableError } from '../../src/domain/errors.ts';
+import { formatTarget } from '../../src/domain/target.ts';
+import type { Person, AccessRequest } from '../../src/domain/request.ts';
+import type { Clock } from '../../src/ports/Clock.ts';
+import type { Directory } from '../../src/ports/Directory.ts';
+import type { Notifier } from '../../src/ports/Notifier.ts';
+import type {
+  CheckReport,
+  ConnectionInfo,
+  GrantInput,
+  GrantResult,
+  ManagedUserState,
+  RevokeInput,
+  RevokeResult,
+  TargetDatabase,
+  TargetDatabases,
+} from '../../src/ports/TargetDatabase.ts';
+
+/** A clock tests move by hand instead of sleeping. */
+export class ManualClock implements Clock {
+  constructor(private current = new Date('2026-06-01T09:00:00Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+  set(at: Date): void {
+    this.current = new Date(at);
+  }
+}
+
+/** A directory of people and user groups given up front. */
+export class FakeDirectory implements Directory {
+  constructor(
+    readonly people: Record<string, string | undefined> = {},
+    readonly groups: Record<string, string[]> = {},
+  ) {}
+  async userIdByEmail(email: string) {
+    return Object.entries(this.people).find(([, e]) => e === email.toLowerCase())?.[0];
+  }
+  async groupMembers(handle: string) {
+    return this.groups[handle];
+  }
+  async person(slackId: string): Promise<Person> {
+    const email = this.people[slackId];
+    return email ? { slackId, email } : { slackId };
+  }
+}
+
+/** Records every notification; can be told to fail to prove a failure never blocks the flow. */
+export class RecordingNotifier implements Notifier {
+  readonly events: { kind: string; id: string; status: string }[] = [];
+  failing = false;
+  private record(kind: string, r: AccessRequest) {
+    this.events.push({ kind, id: r.id, status: r.status });
+    if (this.failing) throw new Error('Slack is down');
+  }
+  async approvalRequested(r: AccessRequest) {
+    this.record('approvalRequested', r);
+  }
+  async requestUpdated(r: AccessRequest) {
+    this.record('requestUpdated', r);
+  }
+  async expiringSoon(r: AccessRequest) {
+    this.record('expiringSoon', r);
+  }
+  async revocationFailing(r: AccessRequest) {
+    this.record('revocationFailing', r);
+  }
+  statusesOf(id: string): string[] {
+    return this.events.filter((e) => e.id === id).map((e) => `${e.kind}:${e.status}`);
+  }
+}
+
+interface FakeUser {
+  managed: boolean;
+  canLogin: boolean;
+  validUntil: Date | null;
+  roles: Set<string>;
+  password?: string;
+}
+
+/**
+ * The TargetDatabase port kept in memory: users, their memberships of per-scope roles, login and
+ * VALID UNTIL. Serves the services' unit tests only; the engine itself is tested against real
+ * PostgreSQL. `down` makes every call fail as an unreachable server would.
+ */
+export class FakeTargetDatabase implements TargetDatabase {
+  readonly calls: string[] = [];
+  down = false;
+  /** Integrations on one server share `users`, as they share the server's roles. */
+  constructor(
+    readonly integration: string,
+    private readonly key = `${integration}.example:5432`,
+    readonly users = new Map<string, FakeUser>(),
+  ) {}
+  private reachable(what: string) {
+    this.calls.push(what);
+    if (this.down) throw new TargetUnavailableError(`${this.integration} cannot be reached.`);
+  }
+  async serverKey() {
+    return this.key;
+  }
+  async connectionInfo(): Promise<ConnectionInfo> {
+    return { host: `${this.integration}.example`, port: 5432, database: 'appdb', sslMode: 'require' };
+  }
+  /** The role a grant of permission on target gives (as the engine names them, one per scope). */
+  static roleFor(input: Pick<GrantInput, 'target' | 'permission'>): string {
+    if (input.permission.startsWith('role:')) return input.permission.slice(5);
+    const { integration: _omit, ...scope } = input.target;
+    return `sesame_${input.permission}_${formatTarget({ integration: 'x', ...scope })}`;
+  }
+  async grant(input: GrantInput): Promise<GrantResult> {
+    this.reachable(`grant ${input.username}`);
+    let user = this.users.get(input.username);
+    const userCreated = !user;
+    if (user && !user.managed) throw new ConflictError(`A role named ${input.username} exists and Sesame did not create it.`);
+    if (!user) {
+      user = { managed: true, canLogin: true, validUntil: null, roles: new Set() };
+      this.users.set(input.username, user);
+    }
+    const role = FakeTargetDatabase.roleFor(input);
+    user.roles.add(role);
+    user.canLogin = true;
+    user.validUntil = input.validUntil;
+    return { roles: [role], userCreated };
+  }
+  async revoke(input: RevokeInput): Promise<RevokeResult> {
+    this.reachable(`revoke ${input.username}`);
+    const user = this.users.get(input.username);
+    if (!user) return { removedRoles: [], terminatedSessions: 0 };
+    const removed = input.roles.filter((r) => !input.keepRoles.includes(r) && user.roles.delete(r));
+    user.validUntil = input.validUntil;
+    if (input.validUntil === null) user.canLogin = false;
+    return { removedRoles: removed, terminatedSessions: 0 };
+  }
+  async setPassword(username: string, password: string) {
+    this.reachable(`setPassword ${username}`);
+    const user = this.users.get(username);
+    if (!user?.managed) throw new ConflictError(`No managed user ${username}.`);
+    user.password = password;
+  }
+  async listManagedUsers(): Promise<ManagedUserState[]> {
+    this.reachable('listManagedUsers');
+    return [...this.users.entries()]
+      .filter(([, u]) => u.managed)
+      .map(([username, u]) => ({ username, canLogin: u.canLogin, validUntil: u.validUntil, roles: [...u.roles] }));
+  }
+  async dropUser(username: string) {
+    this.reachable(`dropUser ${username}`);
+    this.users.delete(username);
+  }
+  async check(): Promise<CheckReport> {
+    return { integration: this.integration, findings: [] };
+  }
+  async close() {}
+}
+
+export class FakeTargetDatabases implements TargetDatabases {
+  readonly byName = new Map<string, FakeTargetDatabase>();
+  constructor(dbs: FakeTargetDatabase[]) {
+    for (const db of dbs) this.byName.set(db.integration, db);
+  }
+  get(name: string): FakeTargetDatabase {
+    const db = this.byName.get(name);
+    if (!db) throw new Error(`no fake database ${name}`);
+    return db;
+  }
+  names() {
+    return [...this.byName.keys()];
+  }
+  async closeAll() {}
+}

@@ -1,0 +1,401 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConflictError, InputError, NotAllowedError } from '../../src/domain/errors.ts';
+import { REVOKE_ALERT_AFTER_ATTEMPTS, revokeBackoffMs } from '../../src/services/GrantService.ts';
+import { serviceWorld, testConfig, type ServiceWorld } from '../support/services.ts';
+
+const HOUR = 3_600_000;
+const MIN = 60_000;
+
+async function autoGrant(w: ServiceWorld, who = 'U0ALICE', durationMinutes = 60) {
+  return w.services.requests.requestAccess({
+    requesterSlackId: who,
+    target: { integration: 'local', database: 'appdb', schema: 'public' },
+    permission: 'readonly',
+    durationMinutes,
+    reason: 'debugging',
+  });
+}
+
+async function approvedGrant(w: ServiceWorld, permission: 'readwrite' | 'admin' = 'readwrite', table?: string) {
+  const req = await w.services.requests.requestAccess({
+    requesterSlackId: 'U0ALICE',
+    target: { integration: 'local', database: 'appdb', schema: 'sales', ...(table ? { table } : {}) },
+    permission,
+    durationMinutes: 120,
+    reason: 'fix the invoice job',
+  });
+  return w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' });
+}
+
+describe('requesting access', () => {
+  it('grants at once when the flow needs no approver, with VALID UNTIL at the expiry', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    assert.equal(req.status, 'granted');
+    assert.equal(req.flowName, 'auto-read');
+    assert.equal(req.dbUser, 'alice@example.com');
+    assert.equal(req.expiresAt?.getTime(), w.clock.now().getTime() + HOUR);
+    const user = w.local.users.get('alice@example.com');
+    assert.ok(user?.canLogin);
+    assert.deepEqual(user.validUntil, req.expiresAt);
+    assert.deepEqual([...user.roles], req.grantedRoles);
+    const actions = (await w.store.listAudit(new Date(0))).map((e) => e.action);
+    assert.deepEqual(actions, ['request.created', 'grant.started', 'user.created', 'grant.granted']);
+  });
+
+  it('picks the flow with the fewest approvers when several match', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    // owner-approved matches too, but auto-read has no approver at all.
+    assert.equal(req.flowName, 'auto-read');
+  });
+
+  it('waits for an owner, refuses other clickers and the requester, then grants once', async () => {
+    const w = serviceWorld();
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb', schema: 'sales' },
+      permission: 'readwrite',
+      durationMinutes: 30,
+      reason: 'fix data',
+    });
+    assert.equal(req.status, 'pending');
+    assert.deepEqual(req.approverGroups[0]?.slackIds, ['U0BOB']);
+    assert.deepEqual(w.notifier.statusesOf(req.id), ['approvalRequested:pending']);
+
+    await assert.rejects(
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0CAROL', decision: 'approve' }),
+      (e: unknown) => e instanceof NotAllowedError && /not an approver/.test(e.message),
+    );
+    await assert.rejects(
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' }),
+      NotAllowedError,
+    );
+    assert.equal((await w.store.getRequest(req.id))?.status, 'pending');
+    assert.equal(w.local.calls.length, 0);
+
+    const granted = await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' });
+    assert.equal(granted.status, 'granted');
+    assert.equal(granted.decidedBy, 'U0BOB');
+  });
+
+  it('turns two racing approvals into exactly one grant', async () => {
+    const config = testConfig();
+    config.integrations[0]!.owners.integration = ['U0BOB', 'U0CAROL'];
+    const w = serviceWorld(config);
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'readonly',
+      durationMinutes: 30,
+      reason: 'race',
+    });
+    const results = await Promise.allSettled([
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }),
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0CAROL', decision: 'approve' }),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    assert.ok(rejected.reason instanceof ConflictError);
+    assert.equal(w.local.calls.filter((c) => c.startsWith('grant')).length, 1);
+    assert.equal((await w.store.getRequest(req.id))?.status, 'granted');
+  });
+
+  it('needs one approval from each approver with approvalMode all', async () => {
+    const w = serviceWorld();
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0DAVE',
+      target: { integration: 'other' },
+      permission: 'admin',
+      durationMinutes: 30,
+      reason: 'incident 42',
+    });
+    assert.equal(req.flowName, 'two-party');
+    const half = await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' });
+    assert.equal(half.status, 'pending');
+    await assert.rejects(
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }),
+      ConflictError,
+    );
+    const full = await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0CAROL', decision: 'approve' });
+    assert.equal(full.status, 'granted');
+  });
+
+  it('offers a flow only to its requestors (user groups resolved through the directory)', async () => {
+    const w = serviceWorld();
+    await assert.rejects(
+      w.services.requests.requestAccess({
+        requesterSlackId: 'U0CAROL', // not in @sre
+        target: { integration: 'other' },
+        permission: 'admin',
+        durationMinutes: 30,
+        reason: 'x',
+      }),
+      (e: unknown) => e instanceof NotAllowedError && /No access flow lets you request admin on other/.test(e.message),
+    );
+  });
+
+  it('denies with a reason, which the requester is told', async () => {
+    const w = serviceWorld();
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
+      durationMinutes: 60, reason: 'want it',
+    });
+    await assert.rejects(
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'deny' }),
+      InputError,
+    );
+    const denied = await w.services.requests.decide({
+      requestId: req.id, actorSlackId: 'U0BOB', decision: 'deny', comment: 'use readonly',
+    });
+    assert.equal(denied.status, 'denied');
+    assert.equal(denied.denyReason, 'use readonly');
+    assert.deepEqual(w.notifier.statusesOf(req.id), ['approvalRequested:pending', 'requestUpdated:denied']);
+    await assert.rejects(
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }),
+      ConflictError,
+    );
+  });
+
+  it('refuses bad input with a message that says what to do, and creates nothing', async () => {
+    const w = serviceWorld();
+    const base = { requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly' as const, reason: 'r' };
+    const cases: [Parameters<typeof w.services.requests.requestAccess>[0], RegExp][] = [
+      [{ ...base, durationMinutes: 5 * 60 }, /at most 4h/],
+      [{ ...base, target: { integration: 'nope' } }, /no integration named "nope". Known integrations: local, other/],
+      [{ ...base, durationMinutes: 60, reason: '  ' }, /Give a reason/],
+      [{ ...base, durationMinutes: 60, reason: 'x'.repeat(1001) }, /at most 1000 characters/],
+      [{ ...base, durationMinutes: 60, permission: 'role:superuser' }, /does not offer the role "superuser"/],
+      [{ ...base, durationMinutes: 60, target: { integration: 'local', database: 'a'.repeat(64) } }, /at most 63 bytes/],
+    ];
+    for (const [input, message] of cases) {
+      await assert.rejects(w.services.requests.requestAccess(input), (e: unknown) => e instanceof InputError && message.test(e.message));
+    }
+    assert.deepEqual(await w.store.listRequests({}), []);
+    assert.deepEqual(await w.store.listAudit(new Date(0)), []);
+    assert.equal(w.local.calls.length, 0);
+  });
+
+  it('lets the requester cancel a pending request, and nobody else but admins', async () => {
+    const w = serviceWorld();
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
+      durationMinutes: 60, reason: 'r',
+    });
+    await assert.rejects(w.services.requests.cancel(req.id, 'U0BOB'), NotAllowedError);
+    assert.equal((await w.services.requests.cancel(req.id, 'U0ALICE')).status, 'cancelled');
+  });
+});
+
+describe('ending access', () => {
+  it('expires a grant at its expiry: roles removed, login disabled, requester told', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    w.clock.advance(HOUR - 1);
+    assert.equal(await w.services.grants.expireDue(), 0);
+    w.clock.advance(1);
+    assert.equal(await w.services.grants.expireDue(), 1);
+    const ended = await w.store.getRequest(req.id);
+    assert.equal(ended?.status, 'expired');
+    const user = w.local.users.get('alice@example.com')!;
+    assert.equal(user.roles.size, 0);
+    assert.equal(user.canLogin, false);
+    assert.ok(w.notifier.statusesOf(req.id).includes('requestUpdated:expired'));
+    assert.equal((await w.store.getManagedUser('local.example:5432', 'alice@example.com'))?.lastRevokedAt?.getTime(), w.clock.now().getTime());
+  });
+
+  it('keeps what the same person’s other grants give (reference counting across integrations)', async () => {
+    const w = serviceWorld();
+    const short = await autoGrant(w, 'U0ALICE', 30);
+    const long = await approvedGrant(w, 'readwrite');
+    assert.equal(long.status, 'granted');
+    const user = w.local.users.get('alice@example.com')!;
+    assert.equal(user.roles.size, 2);
+    assert.deepEqual(user.validUntil, long.expiresAt);
+    w.clock.advance(31 * MIN);
+    await w.services.grants.expireDue();
+    assert.equal((await w.store.getRequest(short.id))?.status, 'expired');
+    assert.deepEqual([...user.roles], long.grantedRoles);
+    assert.equal(user.canLogin, true);
+    assert.deepEqual(user.validUntil, long.expiresAt);
+  });
+
+  it('lets the requester or an admin revoke early, nobody else', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    await assert.rejects(w.services.grants.revoke(req.id, 'U0BOB'), NotAllowedError);
+    const revoked = await w.services.grants.revoke(req.id, 'U0ADMIN');
+    assert.equal(revoked.status, 'revoked');
+    assert.equal(revoked.endedBy, 'U0ADMIN');
+    assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
+    // Revoking again is not an error: it is already done.
+    assert.equal((await w.services.grants.revoke(req.id, 'U0ALICE')).status, 'revoked');
+  });
+
+  it('retries a revocation with backoff while the server is down and tells admins after repeated failures', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    w.local.down = true;
+    w.clock.advance(HOUR);
+    for (let attempt = 1; attempt <= REVOKE_ALERT_AFTER_ATTEMPTS; attempt++) {
+      await w.services.grants.expireDue();
+      const r = await w.store.getRequest(req.id);
+      assert.equal(r?.status, 'revoking');
+      assert.equal(r?.revokeAttempts, attempt);
+      assert.match(r?.lastError ?? '', /cannot be reached/);
+      assert.equal(r?.nextAttemptAt?.getTime(), w.clock.now().getTime() + revokeBackoffMs(attempt));
+      // Not due again before the backoff has passed.
+      assert.equal(await w.services.grants.expireDue(), 0);
+      w.clock.advance(revokeBackoffMs(attempt));
+    }
+    assert.equal(w.notifier.events.filter((e) => e.kind === 'revocationFailing').length, 1);
+    w.local.down = false;
+    await w.services.grants.expireDue();
+    assert.equal((await w.store.getRequest(req.id))?.status, 'expired');
+    assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
+  });
+
+  it('never lets a failing notifier block a grant or a revocation', async () => {
+    const w = serviceWorld();
+    w.notifier.failing = true;
+    const req = await autoGrant(w);
+    assert.equal(req.status, 'granted');
+    assert.equal((await w.services.grants.revoke(req.id, 'U0ALICE')).status, 'revoked');
+  });
+});
+
+describe('crash recovery', () => {
+  it('finishes a grant whose intent was recorded before a crash', async () => {
+    const w = serviceWorld();
+    const req = await approvedGrantIntentOnly(w);
+    await w.services.grants.resume();
+    const after = await w.store.getRequest(req.id);
+    assert.equal(after?.status, 'granted');
+    assert.equal(w.local.users.get('alice@example.com')?.canLogin, true);
+  });
+
+  it('grants and at once expires an interrupted grant whose time has passed', async () => {
+    const w = serviceWorld();
+    const req = await approvedGrantIntentOnly(w);
+    w.clock.advance(3 * HOUR);
+    await w.services.grants.resume();
+    assert.equal((await w.store.getRequest(req.id))?.status, 'expired');
+    assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
+  });
+
+  it('reconciliation takes away managed access that no live grant stands behind', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    // Left behind by a lost state store or a hand edit: a role and a login with no grant.
+    w.local.users.set('ghost@example.com', { managed: true, canLogin: true, validUntil: null, roles: new Set(['sesame_readonly_x']) });
+    w.local.users.get('alice@example.com')!.roles.add('reporting');
+    w.local.users.set('postgres', { managed: false, canLogin: true, validUntil: null, roles: new Set(['sesame_readonly_x']) });
+    const report = await w.services.maintenance.reconcile();
+    assert.equal(report.integrations, 1, 'two integrations on one server are reconciled once');
+    assert.equal(report.usersCorrected, 2);
+    assert.equal(w.local.users.get('ghost@example.com')?.canLogin, false);
+    assert.equal(w.local.users.get('ghost@example.com')?.roles.size, 0);
+    assert.deepEqual([...w.local.users.get('alice@example.com')!.roles], req.grantedRoles);
+    assert.equal(w.local.users.get('postgres')?.roles.size, 1, 'an unmanaged role is never touched');
+  });
+});
+
+async function approvedGrantIntentOnly(w: ServiceWorld) {
+  const req = await w.services.requests.requestAccess({
+    requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly',
+    durationMinutes: 60, reason: 'r',
+  });
+  await w.store.transition(req.id, ['pending'], 'approved', { decidedBy: 'U0BOB' });
+  await w.store.transition(req.id, ['approved'], 'granting', {
+    serverKey: 'local.example:5432', dbUser: 'alice@example.com', expiresAt: new Date(w.clock.now().getTime() + HOUR),
+  });
+  return req;
+}
+
+describe('extending, reminding, timing out', () => {
+  it('extends a grant after approval: expiry and VALID UNTIL move, the reminder can fire again', async () => {
+    const w = serviceWorld();
+    const req = await approvedGrant(w, 'readwrite');
+    await assert.rejects(w.services.requests.extend(req.id, 'U0BOB', 60), NotAllowedError);
+    await assert.rejects(w.services.requests.extend(req.id, 'U0ALICE', 10 * 60), /at most 4h/);
+    w.clock.advance(115 * MIN);
+    assert.equal(await w.services.maintenance.remindExpiring(), 1);
+    assert.equal(await w.services.maintenance.remindExpiring(), 0, 'one reminder per expiry');
+    const ext = await w.services.requests.extend(req.id, 'U0ALICE', 60);
+    assert.equal(ext.kind, 'extension');
+    assert.equal(ext.status, 'pending');
+    await assert.rejects(w.services.requests.extend(req.id, 'U0ALICE', 60), ConflictError);
+    await w.services.requests.decide({ requestId: ext.id, actorSlackId: 'U0BOB', decision: 'approve' });
+    const parent = await w.store.getRequest(req.id);
+    assert.equal(parent?.expiresAt?.getTime(), req.expiresAt!.getTime() + HOUR);
+    assert.deepEqual(w.local.users.get('alice@example.com')?.validUntil, parent?.expiresAt);
+    assert.equal(parent?.expiryReminderSentAt, undefined);
+    w.clock.advance(10 * MIN);
+    assert.equal(await w.services.grants.expireDue(), 0, 'not expired at the old expiry');
+  });
+
+  it('times out pending requests after the flow’s pendingTtl', async () => {
+    const w = serviceWorld();
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
+      durationMinutes: 60, reason: 'r',
+    });
+    w.clock.advance(24 * HOUR - 1);
+    assert.equal(await w.services.maintenance.timeOutPending(), 0);
+    w.clock.advance(1);
+    assert.equal(await w.services.maintenance.timeOutPending(), 1);
+    assert.equal((await w.store.getRequest(req.id))?.status, 'timedout');
+  });
+});
+
+describe('credentials', () => {
+  it('reveals a fresh password to the requester only, and never stores or audits it', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    await assert.rejects(w.services.grants.revealCredentials(req.id, 'U0BOB'), NotAllowedError);
+    const creds = await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    assert.ok(creds.password && creds.password.length === 24);
+    assert.equal(w.local.users.get('alice@example.com')?.password, creds.password);
+    assert.equal(creds.uri, `postgresql://alice%40example.com:${creds.password}@local.example:5432/appdb?sslmode=require`);
+    const again = await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    assert.notEqual(again.password, creds.password);
+    const stored = JSON.stringify([await w.store.listRequests({}), await w.store.listManagedUsers(), await w.store.listAudit(new Date(0))]);
+    assert.ok(!stored.includes(creds.password!) && !stored.includes(again.password!));
+  });
+
+  it('rotates old passwords, but never during a live grant', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    const before = w.local.users.get('alice@example.com')!.password;
+    w.clock.advance(31 * 24 * HOUR);
+    // The grant expired long ago but the sweep has not run: it still counts as live.
+    assert.equal(await w.services.maintenance.rotateCredentials(), 0);
+    await w.services.grants.expireDue();
+    assert.equal(await w.services.maintenance.rotateCredentials(), 1);
+    assert.notEqual(w.local.users.get('alice@example.com')!.password, before);
+    assert.equal(await w.services.maintenance.rotateCredentials(), 0, 'just rotated');
+  });
+
+  it('drops users long after their last grant, unless another integration on the server still grants them', async () => {
+    const w = serviceWorld();
+    const first = await autoGrant(w);
+    await w.services.grants.revoke(first.id, 'U0ALICE');
+    const viaOther = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'other', database: 'otherdb' }, permission: 'readonly',
+      durationMinutes: 60, reason: 'r',
+    });
+    await w.services.requests.decide({ requestId: viaOther.id, actorSlackId: 'U0CAROL', decision: 'approve' });
+    w.clock.advance(8 * 24 * HOUR);
+    assert.equal(await w.services.maintenance.cleanUpUsers(), 0, 'still granted through other');
+    assert.ok(w.local.users.has('alice@example.com'));
+    await w.services.grants.expireDue();
+    w.clock.advance(8 * 24 * HOUR);
+    assert.equal(await w.services.maintenance.cleanUpUsers(), 1);
+    assert.ok(!w.local.users.has('alice@example.com'));
+    const again = await autoGrant(w);
+    assert.equal(again.status, 'granted', 'a dropped user is created again on the next grant');
+    assert.equal((await w.store.getManagedUser('local.example:5432', 'alice@example.com'))?.droppedAt, undefined);
+  });
+});
