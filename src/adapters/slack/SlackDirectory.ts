@@ -1,0 +1,66 @@
+import type { webApi } from '@slack/bolt';
+import type { Person } from '../../domain/request.ts';
+import type { Clock } from '../../ports/Clock.ts';
+import type { Directory } from '../../ports/Directory.ts';
+
+/** How long answers about people and groups are reused before Slack is asked again. */
+const CACHE_TTL_MS = 5 * 60_000;
+
+interface Cached<T> {
+  value: T;
+  at: number;
+}
+
+/**
+ * The Directory on Slack's Web API: users.lookupByEmail, users.info (the email needs the
+ * users:read.email scope), usergroups.list and usergroups.users.list. Answers are cached for a
+ * few minutes: Slack rate-limits these methods (Tier 2–4) and approvals ask the same questions
+ * again and again.
+ */
+export class SlackDirectory implements Directory {
+  private readonly cache = new Map<string, Cached<unknown>>();
+
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly clock: Clock,
+  ) {}
+
+  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.cache.get(key);
+    const now = this.clock.now().getTime();
+    if (hit && now - hit.at < CACHE_TTL_MS) return hit.value as T;
+    const value = await load();
+    this.cache.set(key, { value, at: now });
+    return value;
+  }
+
+  userIdByEmail(email: string): Promise<string | undefined> {
+    return this.cached(`email:${email.toLowerCase()}`, async () => {
+      try {
+        const res = await this.client.users.lookupByEmail({ email });
+        return res.user?.id;
+      } catch (err) {
+        if ((err as { data?: { error?: string } }).data?.error === 'users_not_found') return undefined;
+        throw err;
+      }
+    });
+  }
+
+  groupMembers(handle: string): Promise<string[] | undefined> {
+    return this.cached(`group:${handle.toLowerCase()}`, async () => {
+      const groups = await this.cached('groups', async () => (await this.client.usergroups.list({})).usergroups ?? []);
+      const group = groups.find((g) => g.handle?.toLowerCase() === handle.toLowerCase());
+      if (!group?.id) return undefined;
+      const res = await this.client.usergroups.users.list({ usergroup: group.id });
+      return res.users ?? [];
+    });
+  }
+
+  person(slackId: string): Promise<Person> {
+    return this.cached(`user:${slackId}`, async () => {
+      const res = await this.client.users.info({ user: slackId });
+      const email = res.user?.profile?.email;
+      return email ? { slackId, email: email.toLowerCase() } : { slackId };
+    });
+  }
+}
