@@ -2,294 +2,410 @@ import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationMinutes } from '../domain/duration.ts';
 import { INTEGRATION_NAME_RE } from '../domain/identifiers.ts';
-import { parsePermission } from '../domain/permission.ts';
+import { parsePermission, PERMISSION_USAGE } from '../domain/permission.ts';
 import { parsePrincipal, PRINCIPAL_USAGE } from '../domain/principal.ts';
 
 /**
  * The schema of `sesame.yml` (PRODUCT.md §3). Parsing turns durations into minutes and fills in
- * defaults; `z.toJSONSchema(configSchema, { io: 'input' })` gives the published JSON Schema.
+ * defaults; `z.toJSONSchema(configSchema, { io: 'input' })` gives the published JSON Schema, so
+ * the descriptions here are what editors show while completing the file.
+ *
+ * Cross-field checks run with `when: always` so that they report alongside the problems of
+ * individual keys instead of waiting for those to be fixed first (PRODUCT.md §2: every problem at
+ * once). They therefore see whatever part of the value did parse and must not trust its shape.
  */
+
+const always = { when: () => true };
+
+/**
+ * Mirrors what `parseDurationMinutes` accepts, for editors: the JSON Schema cannot call it. The
+ * parser stays the authority (it also refuses zero).
+ */
+const DURATION_PATTERN = '^(?=\\d)(\\d+[wW])?(\\d+[dD])?(\\d+[hH])?(\\d+[mM])?$';
+const DURATION_RULE = 'a duration longer than zero, written like 15m, 2h, 1d or 1h30m';
 
 const duration = z
   .string()
-  .describe('A duration like 15m, 2h, 1d or 1h30m')
+  .meta({ pattern: DURATION_PATTERN, description: `A duration: ${DURATION_RULE}`, examples: ['15m', '8h', '1h30m'] })
   .transform((text, ctx) => {
     try {
       return parseDurationMinutes(text);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be ${DURATION_RULE} (not ${JSON.stringify(text.slice(0, 40))})` });
       return z.NEVER;
     }
   });
 
-const cron = (fallback: string) =>
+const cron = (fallback: string, what: string) =>
   z
     .string()
     .refine((c) => validateCron(c), {
-      message: 'is not a cron expression (five fields, or six with seconds first)',
+      message: 'must be a cron expression: five fields, or six with seconds first (e.g. "*/15 * * * * *")',
     })
-    .default(fallback);
+    .default(fallback)
+    .describe(`Cron expression for ${what} (five fields, or six with seconds first). Default "${fallback}".`);
+
+/** Whole numbers without `.int()`, whose failure would stop the cross-field checks from running. */
+const wholeNumber = () => z.number().multipleOf(1, 'must be a whole number');
+
+const positiveDays = (what: string) =>
+  wholeNumber().min(1, 'must be a whole number of days, at least 1').optional().describe(what);
+
+const port = wholeNumber().min(1, 'must be a port number from 1 to 65535').max(65535, 'must be a port number from 1 to 65535');
 
 const principal = z
   .string()
-  .refine((p) => parsePrincipal(p) !== undefined, { message: `must be ${PRINCIPAL_USAGE}` });
+  .refine((p) => parsePrincipal(p) !== undefined, { message: `must be ${PRINCIPAL_USAGE}` })
+  .describe('A Slack user ID (U0123ABCD), an email, a @usergroup handle, or "*" for everyone');
 
-const approver = z.string().refine(
-  (p) => p === 'owner' || p === 'integration-owner' || (p !== '*' && parsePrincipal(p)),
-  { message: `must be owner, integration-owner, a Slack user ID, an email or a @usergroup handle` },
-);
+const approver = z
+  .string()
+  .refine((p) => p === 'owner' || p === 'integration-owner' || (p !== '*' && parsePrincipal(p)), {
+    message: 'must be owner, integration-owner, a Slack user ID, an email or a @usergroup handle',
+  })
+  .describe('owner, integration-owner, a Slack user ID, an email or a @usergroup handle');
 
-const permission = z.string().refine(
-  (p) => {
-    try {
-      parsePermission(p);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be readonly, readwrite, admin or role:<name>' },
-);
+const permission = z
+  .string()
+  .refine(
+    (p) => {
+      try {
+        parsePermission(p);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be ${PERMISSION_USAGE}` },
+  )
+  .meta({ description: PERMISSION_USAGE, examples: ['readonly', 'readwrite', 'admin', 'role:reporting'] });
 
 const identifier = z
   .string()
-  .min(1)
-  .refine((s) => Buffer.byteLength(s) <= 63, { message: 'is longer than 63 bytes' });
+  .min(1, 'must not be empty')
+  .refine((s) => Buffer.byteLength(s) <= 63, { message: 'is longer than 63 bytes (PostgreSQL names are at most 63)' });
+
+const integrationName = z
+  .string()
+  .regex(INTEGRATION_NAME_RE, 'must be lowercase letters, digits and dashes, starting with a letter or digit (at most 63)');
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 
+const sslMode = z
+  .enum(SSL_MODES)
+  .describe('TLS to the database, as in libpq: disable, allow, prefer, require, verify-ca or verify-full');
+
+const userAuth = z
+  .enum(['password', 'iam'])
+  .default('password')
+  .describe('How people log in: password (default) or iam (rds_iam, AWS only)');
+
+const customAccessDetails = z
+  .string()
+  .max(400)
+  .optional()
+  .describe('Shown to people with their access, e.g. how to reach the network (at most 400 characters)');
+
 const owners = z
   .object({
-    integration: z.array(principal).default([]).describe('Fallback approvers'),
-    resourceTagKey: z.string().min(1).optional().describe('AWS only: the tag naming the owner'),
+    integration: z.array(principal).default([]).describe('Fallback approvers: Slack IDs, emails or @usergroups'),
+    resourceTagKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .optional()
+      .describe('AWS only (ignored for type postgresql): the RDS tag whose value names the resource owner'),
   })
   .strict()
-  .default({ integration: [] });
+  .prefault({})
+  .describe('Who approves requests for this integration');
+
+const grantableRoles = z
+  .array(identifier)
+  .default([])
+  .describe('Existing database roles people may request as role:<name>');
 
 /** Keys every integration has, whatever its type. */
 const integrationCommon = {
-  name: z
-    .string()
-    .regex(INTEGRATION_NAME_RE, 'must be lowercase letters, digits and dashes (at most 63)'),
+  name: integrationName.describe('Unique name; lowercase letters, digits and dashes'),
   database: identifier.describe('The database the connector connects to first'),
-  sslMode: z.enum(SSL_MODES).optional(),
-  sslRootCert: z.string().min(1).optional().describe('CA file for verify-ca / verify-full'),
-  authType: z.enum(['password', 'iam']).default('password'),
+  sslMode: sslMode.optional(),
+  sslRootCert: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe('CA file for verify-ca / verify-full, relative to the config file; the RDS CA bundle is built in'),
+  authType: z
+    .enum(['password', 'iam'])
+    .default('password')
+    .describe('How the connector signs in: password (default) or iam (an RDS IAM token)'),
   username: identifier.describe("The connector's own database user"),
-  password: z.string().min(1).optional(),
-  secretArn: z.string().startsWith('arn:', 'must be a Secrets Manager ARN').optional(),
-  userAuth: z.enum(['password', 'iam']).default('password'),
+  password: z.string().min(1, 'must not be empty').optional().describe("The connector's password; write ${NAME} to take it from the environment"),
+  secretArn: z
+    .string()
+    .regex(/^arn:/, 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)')
+    .optional()
+    .describe('A Secrets Manager secret (JSON with username and password) instead of password'),
+  userAuth,
   userNameTemplate: z
     .string()
-    .min(1)
+    .min(1, 'must not be empty')
     .optional()
     .describe('Database user names: {email}, {emailLocal}, {slackId}; default {email}'),
-  customAccessDetails: z.string().max(400, 'must be at most 400 characters').optional(),
-  credentialRotationDays: z.number().int().positive().optional(),
-  userCleanupDays: z.number().int().positive().optional(),
-  audit: z.boolean().default(false),
+  customAccessDetails,
+  credentialRotationDays: positiveDays("Replace a person's password after this many days"),
+  userCleanupDays: positiveDays("Drop a person's database user this many days after their last revocation"),
+  audit: z.boolean().default(false).describe('Ingest session logs for the users Sesame manages'),
   owners,
-  grantableRoles: z.array(identifier).default([]),
+  grantableRoles,
 };
 
 const postgresIntegration = z
   .object({
     ...integrationCommon,
-    type: z.literal('postgresql'),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).default(5432),
+    type: z.literal('postgresql').describe('Any reachable PostgreSQL'),
+    host: z.string().min(1, 'must not be empty').describe('Host name or address of the server'),
+    port: port.default(5432).describe('Default 5432'),
   })
-  .strict();
+  .strict()
+  .describe('Any reachable PostgreSQL server');
 
 const rdsIntegration = z
   .object({
     ...integrationCommon,
-    type: z.literal('aws-rds-postgresql'),
-    region: z.string().min(1),
-    instanceId: z.string().min(1).optional(),
-    clusterId: z.string().min(1).optional(),
-    host: z.string().min(1).optional().describe('Overrides the endpoint RDS reports'),
-    port: z.number().int().min(1).max(65535).optional(),
+    type: z.literal('aws-rds-postgresql').describe('An RDS PostgreSQL instance or Aurora PostgreSQL cluster'),
+    region: z.string().min(1, 'must not be empty').describe('AWS region, e.g. us-east-1'),
+    instanceId: z.string().min(1, 'must not be empty').optional().describe('DB instance identifier (or give clusterId)'),
+    clusterId: z.string().min(1, 'must not be empty').optional().describe('Aurora DB cluster identifier (or give instanceId)'),
+    host: z.string().min(1, 'must not be empty').optional().describe('Overrides the endpoint RDS reports'),
+    port: port.optional().describe('Overrides the port RDS reports'),
   })
-  .strict();
+  .strict()
+  .describe('An AWS RDS PostgreSQL instance or Aurora PostgreSQL cluster');
+
+/** A property of a value that may not have parsed into the shape its type promises. */
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
 
 export const integrationSchema = z
   .discriminatedUnion('type', [postgresIntegration, rdsIntegration])
   .superRefine((i, ctx) => {
-    if (i.authType === 'password' && !i.password && !i.secretArn) {
+    const type = field(i, 'type');
+    if (type !== 'postgresql' && type !== 'aws-rds-postgresql') return;
+    const authType = field(i, 'authType') ?? 'password';
+    const password = field(i, 'password');
+    const secretArn = field(i, 'secretArn');
+    if (authType === 'password' && password === undefined && secretArn === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['password'],
-        message: 'is required with authType: password (or give secretArn)',
+        message: 'is required with authType: password (or give secretArn, or use authType: iam on RDS)',
       });
     }
-    if (i.password && i.secretArn) {
+    if (password !== undefined && secretArn !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['secretArn'], message: 'give password or secretArn, not both' });
     }
-    if (i.type === 'postgresql') {
-      if (i.authType === 'iam') {
-        ctx.addIssue({ code: 'custom', path: ['authType'], message: 'iam needs type: aws-rds-postgresql' });
-      }
-      if (i.userAuth === 'iam') {
-        ctx.addIssue({ code: 'custom', path: ['userAuth'], message: 'iam needs type: aws-rds-postgresql' });
-      }
-      if (i.owners.resourceTagKey) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['owners', 'resourceTagKey'],
-          message: 'needs type: aws-rds-postgresql (tags are read from RDS)',
-        });
-      }
-    } else if (Boolean(i.instanceId) === Boolean(i.clusterId)) {
-      ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'give exactly one of instanceId or clusterId' });
-    }
-    if (i.sslRootCert && i.sslMode !== 'verify-ca' && i.sslMode !== 'verify-full') {
+    if (authType === 'iam' && password !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        path: ['sslRootCert'],
-        message: 'is used only with sslMode verify-ca or verify-full',
+        path: ['password'],
+        message: 'is not used with authType: iam (the connector signs in with an IAM token); remove it',
       });
     }
-  });
+    if (type === 'postgresql') {
+      if (authType === 'iam') {
+        ctx.addIssue({ code: 'custom', path: ['authType'], message: 'iam needs type: aws-rds-postgresql; use password' });
+      }
+      if (field(i, 'userAuth') === 'iam') {
+        ctx.addIssue({ code: 'custom', path: ['userAuth'], message: 'iam needs type: aws-rds-postgresql; use password' });
+      }
+    } else if ((field(i, 'instanceId') === undefined) === (field(i, 'clusterId') === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'give exactly one of instanceId or clusterId' });
+    }
+  }, always);
 
 const flowTarget = z
   .object({
-    integration: z.string().regex(INTEGRATION_NAME_RE, 'must be an integration name'),
-    databases: z.array(identifier).min(1).optional(),
-    schemas: z.array(identifier).min(1).optional(),
-    tables: z.array(identifier).min(1).optional(),
+    integration: integrationName.describe('An integration, or one that discovery will find'),
+    databases: z.array(identifier).min(1, 'needs at least one entry (omit it for every database)').optional().describe('Omitted: every database'),
+    schemas: z.array(identifier).min(1, 'needs at least one entry (omit it for every schema)').optional().describe('Omitted: every schema'),
+    tables: z.array(identifier).min(1, 'needs at least one entry (omit it for every table)').optional().describe('Omitted: every table'),
   })
   .strict();
 
 export const accessFlowSchema = z
   .object({
-    name: z.string().min(1),
-    requestors: z.array(principal).min(1, 'needs at least one entry ("*" for everyone)'),
-    targets: z.array(flowTarget).optional().describe('Omitted: every integration'),
-    permissions: z.array(permission).min(1),
-    maxDuration: duration,
-    defaultDuration: duration.optional(),
-    approvers: z.array(approver).default(['owner']).describe('Empty: approved automatically'),
-    approvalMode: z.enum(['any', 'all']).default('any'),
-    allowSelfApproval: z.boolean().default(false),
-    requireJustification: z.boolean().default(true),
-    pendingTtl: duration.default(24 * 60),
+    name: z.string().min(1, 'must not be empty').describe('Unique name of the flow'),
+    requestors: z
+      .array(principal)
+      .min(1, 'needs at least one entry ("*" for everyone)')
+      .describe('Who may request: Slack IDs, emails, @usergroup handles, or "*"'),
+    targets: z.array(flowTarget).optional().describe('Omitted: every integration, discovered ones included'),
+    permissions: z.array(permission).min(1, 'needs at least one permission').describe('Permissions this flow offers'),
+    maxDuration: duration.describe(`The longest access this flow grants: ${DURATION_RULE}`),
+    defaultDuration: duration.optional().describe('Used when a request names no duration'),
+    approvers: z
+      .array(approver)
+      .default(['owner'])
+      .describe('owner | integration-owner | Slack ID | email | @usergroup; empty = approved automatically'),
+    approvalMode: z
+      .enum(['any', 'all'])
+      .default('any')
+      .describe('any: one approval; all: one from each approver entry'),
+    allowSelfApproval: z.boolean().default(false).describe('May requesters approve their own requests (default false)'),
+    requireJustification: z.boolean().default(true).describe('Must a request give a reason (default true)'),
+    pendingTtl: duration.prefault('24h').describe('Unanswered requests expire after this long (default 24h)'),
   })
   .strict()
   .superRefine((f, ctx) => {
-    if (f.defaultDuration !== undefined && f.defaultDuration > f.maxDuration) {
-      ctx.addIssue({ code: 'custom', path: ['defaultDuration'], message: 'is longer than maxDuration' });
+    const maxDuration = field(f, 'maxDuration');
+    const defaultDuration = field(f, 'defaultDuration');
+    if (typeof maxDuration === 'number' && typeof defaultDuration === 'number' && defaultDuration > maxDuration) {
+      ctx.addIssue({ code: 'custom', path: ['defaultDuration'], message: 'is longer than maxDuration; shorten it or raise maxDuration' });
     }
-  });
+  }, always);
 
 const discoverySchema = z
   .object({
-    type: z.literal('aws-rds'),
-    regions: z.array(z.string().min(1)).min(1),
-    secretTagKey: z.string().min(1),
+    type: z.literal('aws-rds').describe('Find RDS and Aurora PostgreSQL by tag'),
+    regions: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one region').describe('AWS regions to search'),
+    secretTagKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .describe("The tag whose value is the connector's Secrets Manager secret ARN"),
     tagFilter: z.record(z.string(), z.string()).optional().describe('Only instances with these tags'),
     defaults: z
       .object({
-        database: identifier.default('postgres'),
-        sslMode: z.enum(SSL_MODES).default('verify-full'),
-        userAuth: z.enum(['password', 'iam']).default('password'),
-        customAccessDetails: z.string().max(400, 'must be at most 400 characters').optional(),
-        credentialRotationDays: z.number().int().positive().optional(),
-        userCleanupDays: z.number().int().positive().optional(),
-        audit: z.boolean().default(false),
+        database: identifier.default('postgres').describe('The database the connector connects to first (default postgres)'),
+        sslMode: sslMode.default('verify-full'),
+        userAuth,
+        customAccessDetails,
+        credentialRotationDays: positiveDays("Replace a person's password after this many days"),
+        userCleanupDays: positiveDays("Drop a person's database user this many days after their last revocation"),
+        audit: z.boolean().default(false).describe('Ingest session logs for the users Sesame manages'),
         owners,
-        grantableRoles: z.array(identifier).default([]),
+        grantableRoles,
       })
       .strict()
-      .default({
-        database: 'postgres',
-        sslMode: 'verify-full',
-        userAuth: 'password',
-        audit: false,
-        owners: { integration: [] },
-        grantableRoles: [],
-      }),
+      .prefault({})
+      .describe('Settings of every integration discovery finds'),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z.string().optional().describe('The JSON Schema of this file, for editors'),
     slack: z
       .object({
-        command: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, 'must be a slash command like /access').default('/access'),
-        approvalChannel: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel ID like C0123ABCD').optional(),
-        admins: z.array(principal).default([]),
+        command: z
+          .string()
+          .regex(/^\/[a-z0-9_-]{1,31}$/, 'must be a slash command like /access')
+          .default('/access')
+          .describe('The slash command this app answers (default /access)'),
+        approvalChannel: z
+          .string()
+          .regex(/^[CG][A-Z0-9]+$/, 'must be a Slack channel ID like C0123ABCD')
+          .optional()
+          .describe('Every approval request is also posted in this channel (its ID, like C0123ABCD)'),
+        admins: z.array(principal).default([]).describe('Slack IDs, emails or @usergroup handles of admins'),
       })
       .strict()
-      .default({ command: '/access', admins: [] }),
+      .prefault({})
+      .describe('The Slack side'),
     state: z
-      .object({ sqlite: z.string().min(1).default('./data/sesame.db') })
+      .object({
+        sqlite: z
+          .string()
+          .min(1, 'must not be empty')
+          .default('./data/sesame.db')
+          .describe('SQLite file of the embedded state store, relative to the config file (default ./data/sesame.db)'),
+      })
       .strict()
-      .default({ sqlite: './data/sesame.db' }),
+      .prefault({})
+      .describe('Where Sesame keeps requests, grants and the audit trail'),
     schedule: z
       .object({
-        expire: cron('*/15 * * * * *'),
-        remind: cron('0 * * * * *'),
-        rotate: cron('0 0 3 * * *'),
-        cleanup: cron('0 30 3 * * *'),
-        discover: cron('0 0 * * * *'),
+        expire: cron('*/15 * * * * *', 'revoking what has expired'),
+        remind: cron('0 * * * * *', 'expiry reminders and pending TTLs'),
+        rotate: cron('0 0 3 * * *', 'credential rotation'),
+        cleanup: cron('0 30 3 * * *', 'dropping users revoked long ago'),
+        discover: cron('0 0 * * * *', 'AWS discovery and catalog sync'),
       })
       .strict()
-      .default({
-        expire: '*/15 * * * * *',
-        remind: '0 * * * * *',
-        rotate: '0 0 3 * * *',
-        cleanup: '0 30 3 * * *',
-        discover: '0 0 * * * *',
-      }),
-    integrations: z.array(integrationSchema).default([]),
-    discovery: z.array(discoverySchema).default([]),
-    accessFlows: z.array(accessFlowSchema).default([]),
+      .prefault({})
+      .describe('When the background jobs run'),
+    integrations: z.array(integrationSchema).default([]).describe('The PostgreSQL servers Sesame grants access to'),
+    discovery: z.array(discoverySchema).default([]).describe('Find RDS and Aurora PostgreSQL by tag'),
+    accessFlows: z.array(accessFlowSchema).default([]).describe('Who may request what, and who approves'),
   })
   .strict()
   .superRefine((c, ctx) => {
-    const seen = new Map<string, number>();
-    c.integrations.forEach((i, idx) => {
-      if (seen.has(i.name)) {
+    const integrations = listOf(field(c, 'integrations'));
+    const discovery = listOf(field(c, 'discovery'));
+    const flows = listOf(field(c, 'accessFlows'));
+
+    const indexByName = new Map<string, number>();
+    integrations.forEach((i, idx) => {
+      const name = field(i, 'name');
+      if (typeof name !== 'string') return;
+      const first = indexByName.get(name);
+      if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['integrations', idx, 'name'],
-          message: `"${i.name}" is already the name of integrations[${seen.get(i.name)}]`,
+          message: `"${name}" is already the name of integrations[${first}]; integration names must be unique`,
         });
-      } else seen.set(i.name, idx);
+      } else indexByName.set(name, idx);
     });
+
     const flowNames = new Set<string>();
-    c.accessFlows.forEach((f, idx) => {
-      if (flowNames.has(f.name)) {
-        ctx.addIssue({ code: 'custom', path: ['accessFlows', idx, 'name'], message: `"${f.name}" is used twice` });
-      }
-      flowNames.add(f.name);
-      f.targets?.forEach((t, tIdx) => {
-        if (!seen.has(t.integration) && c.discovery.length === 0) {
+    flows.forEach((f, idx) => {
+      const name = field(f, 'name');
+      if (typeof name === 'string') {
+        if (flowNames.has(name)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['accessFlows', idx, 'targets', tIdx, 'integration'],
-            message: `no integration is named "${t.integration}" (known: ${[...seen.keys()].join(', ') || 'none'})`,
+            path: ['accessFlows', idx, 'name'],
+            message: `"${name}" is already the name of another flow; flow names must be unique`,
           });
         }
+        flowNames.add(name);
+      }
+      const targets = field(f, 'targets');
+      listOf(targets).forEach((t, tIdx) => {
+        const integration = field(t, 'integration');
+        if (typeof integration !== 'string' || indexByName.has(integration) || discovery.length > 0) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accessFlows', idx, 'targets', tIdx, 'integration'],
+          message: `no integration is named "${integration}" (known: ${[...indexByName.keys()].join(', ') || 'none'})`,
+        });
       });
-      for (const [pIdx, p] of f.permissions.entries()) {
-        if (!p.startsWith('role:')) continue;
-        const role = p.slice(5);
-        const named = f.targets?.map((t) => c.integrations.find((i) => i.name === t.integration)) ??
-          c.integrations;
-        if (named.every((i) => i && !i.grantableRoles.includes(role))) {
+      listOf(field(f, 'permissions')).forEach((p, pIdx) => {
+        if (typeof p !== 'string' || !p.startsWith('role:')) return;
+        const role = p.slice('role:'.length);
+        const offersRole = (holder: unknown) => listOf(field(holder, 'grantableRoles')).includes(role);
+        const named = Array.isArray(targets)
+          ? targets.map((t) => integrations[indexByName.get(String(field(t, 'integration'))) ?? -1])
+          : integrations;
+        // A target that names no configured integration is reported above or left to discovery.
+        if (named.some((i) => i === undefined)) return;
+        const discoveredOffer = !Array.isArray(targets) && discovery.some((d) => offersRole(field(d, 'defaults')));
+        if (!discoveredOffer && !named.some(offersRole)) {
           ctx.addIssue({
             code: 'custom',
             path: ['accessFlows', idx, 'permissions', pIdx],
-            message: `no integration of this flow lists "${role}" under grantableRoles`,
+            message: `no integration of this flow lists "${role}" under grantableRoles; add it there or remove this permission`,
           });
         }
-      }
+      });
     });
-  });
+  }, always);
 
 export type Config = z.output<typeof configSchema>;
 export type IntegrationConfig = z.output<typeof integrationSchema>;
