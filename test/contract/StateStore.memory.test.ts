@@ -1,0 +1,4 @@
+import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
+import { stateStoreContract } from './StateStore.contract.ts';
+
+stateStoreContract('InMemoryStateStore', () => new InMemoryStateStore());

@@ -1,0 +1,100 @@
+// Fixtures of the state store's records (requests, managed users), anchored at a fixed moment.
+import type { NewAccessRequest } from '../../src/domain/request.ts';
+import type { ManagedUser } from '../../src/ports/StateStore.ts';
+
+/** The moment every fixture is anchored at. */
+export const T0 = new Date('2026-03-01T12:00:00.000Z');
+
+/** `T0` moved by `ms` milliseconds. */
+export function at(ms: number): Date {
+  return new Date(T0.getTime() + ms);
+}
+
+/** One minute in milliseconds. */
+export const MINUTE = 60_000;
+
+let idCounter = 0;
+/** A distinct valid request ID per call (`R` and six characters of the ID alphabet). */
+export function nextId(): string {
+  const alphabet = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+  let n = idCounter++;
+  let id = '';
+  for (let i = 0; i < 6; i++) {
+    id = alphabet[n % alphabet.length] + id;
+    n = Math.floor(n / alphabet.length);
+  }
+  return `R${id}`;
+}
+
+/** A request with only the required fields, pending for an hour from `T0`. */
+export function newRequest(overrides: Partial<NewAccessRequest> = {}): NewAccessRequest {
+  return {
+    id: nextId(),
+    kind: 'access',
+    requester: { slackId: 'U0ALICE' },
+    target: { integration: 'prod' },
+    permission: 'readonly',
+    durationMinutes: 60,
+    reason: 'investigate a slow query',
+    flowName: 'default',
+    approvalMode: 'any',
+    allowSelfApproval: false,
+    approverGroups: [{ source: '@dba', reason: 'member of @dba', slackIds: ['U0BOB'] }],
+    createdAt: T0,
+    pendingExpiresAt: at(60 * MINUTE),
+    ...overrides,
+  };
+}
+
+/**
+ * Every field of a request set, optional ones included: typed `Required<…>` so that a field added
+ * to the request model fails to compile here until the round trip covers it.
+ */
+export function fullRequest(parentId: string): Required<NewAccessRequest> {
+  return {
+    id: nextId(),
+    kind: 'extension',
+    parentId,
+    requester: { slackId: 'U0ALICE', email: 'alice@example.com' },
+    target: { integration: 'prod-db-1', database: 'app', schema: 'Sales "EU"', table: 'ordérs;--' },
+    permission: 'role:report_reader',
+    durationMinutes: 90,
+    reason: "quarter close: it's urgent 🚀",
+    flowName: 'prod',
+    approvalMode: 'all',
+    allowSelfApproval: true,
+    approverGroups: [
+      { source: 'owner', reason: 'owner of prod-db-1', slackIds: ['U0OWNER'] },
+      { source: '@dba', reason: 'member of @dba', slackIds: ['U0BOB', 'U0CAROL'] },
+    ],
+    createdAt: at(1),
+    pendingExpiresAt: at(30 * MINUTE + 7),
+    decidedAt: at(2 * MINUTE + 3),
+    decidedBy: 'U0BOB',
+    denyReason: 'not during the freeze',
+    dbUser: 'sesame_alice',
+    serverKey: 'db-ABCDEFGHIJKL',
+    grantedRoles: ['sesame_prod_app_sales_ro', 'report_reader'],
+    grantedAt: at(3 * MINUTE + 5),
+    expiresAt: at(93 * MINUTE + 5),
+    endedAt: at(50 * MINUTE + 11),
+    endedBy: 'system',
+    endReason: 'revoked',
+    nextAttemptAt: at(51 * MINUTE + 999),
+    lastError: 'connection refused (ECONNREFUSED)',
+    expiryReminderSentAt: at(83 * MINUTE + 1),
+    approverReminderSentAt: at(10 * MINUTE + 2),
+  };
+}
+
+/** A managed user with only the required fields. */
+export function managedUser(overrides: Partial<ManagedUser> = {}): ManagedUser {
+  return {
+    serverKey: 'db-ABCDEFGHIJKL',
+    username: 'sesame_alice',
+    integration: 'prod',
+    slackId: 'U0ALICE',
+    createdAt: T0,
+    ...overrides,
+  };
+}
