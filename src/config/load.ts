@@ -46,7 +46,8 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
  */
 export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env, fileName?: string): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
+  // Pretty errors quote the offending source line, which may hold a password.
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   const secrets = new Set<string>(secretVariableValues(text, env));
 
   const syntaxProblems = [...doc.errors, ...doc.warnings];
@@ -69,7 +70,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     ]);
   }
 
-  const interpolation = interpolate(doc.toJS({ maxAliasCount: 100 }) as unknown, env, []);
+  const interpolation = interpolate(doc.toJS() as unknown, env, []);
   const failedPaths = interpolation.issues.map((i) => i.path);
   for (const s of interpolation.secrets) secrets.add(s);
   collectPasswords(interpolation.value, secrets, new Set(failedPaths));
