@@ -1,0 +1,176 @@
+import { parseArgs } from 'node:util';
+import { NoDirectory } from './adapters/log/NoDirectory.ts';
+import { buildSesame } from './app.ts';
+import { configJsonSchema } from './config/jsonSchema.ts';
+import { configPathFromEnv, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { ConfigError } from './domain/errors.ts';
+import { createLogger, describeError, type Logger } from './logger.ts';
+import { closeOnSignals, runBot } from './main.ts';
+import type { CheckReport } from './ports/TargetDatabase.ts';
+
+export const USAGE = `Usage: sesame <command> [options]   (npm run sesame -- <command>)
+
+Commands:
+  start                      run the bot (same as npm start)
+  check                      load the config, connect to every integration, and list what the
+                             connector lacks with the SQL that fixes it; exits 1 if anything is missing
+  schema                     print the JSON Schema of sesame.yml
+  audit --since <date> [--until <date>]
+                             print the audit trail as JSON lines (dates like 2026-01-01 or ISO times)
+  sweep                      run expiry, reconciliation and pending time-outs once, then exit
+
+The config is read from $SESAME_CONFIG (default ./sesame.yml).`;
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+/** Runs one CLI command; resolves to the process exit code. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'schema':
+        io.out(JSON.stringify(configJsonSchema(), null, 2));
+        return 0;
+      case 'check':
+        return await check(loadConfig(configPathFromEnv(io.env), io.env), io);
+      case 'audit':
+        return await audit(rest, io);
+      case 'sweep':
+        return await sweep(loadConfig(configPathFromEnv(io.env), io.env), io);
+      case 'help':
+      case '--help':
+      case '-h':
+      case undefined:
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`Unknown command "${command}".\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    io.err(err instanceof ConfigError ? err.message : `sesame ${command}: ${describeError(err)}`);
+    return 2;
+  }
+}
+
+async function check(config: Config, io: Io): Promise<number> {
+  const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory() });
+  let failed = false;
+  try {
+    if (config.integrations.length === 0) io.out('No integrations are configured.');
+    for (const name of sesame.databases.names()) {
+      let report: CheckReport;
+      try {
+        report = await sesame.databases.get(name).check();
+      } catch (err) {
+        report = { integration: name, findings: [{ level: 'error', message: describeError(err) }] };
+      }
+      io.out(formatCheckReport(report));
+      if (report.findings.some((f) => f.level === 'error')) failed = true;
+    }
+  } finally {
+    await sesame.close();
+  }
+  io.out(failed ? 'Some integrations need the SQL above before Sesame can grant access.' : 'All integrations are ready.');
+  return failed ? 1 : 0;
+}
+
+/** A check report as a person reads it: one line a finding, with the SQL that fixes it. */
+export function formatCheckReport(report: CheckReport): string {
+  const mark = { ok: 'ok   ', warn: 'warn ', error: 'error' } as const;
+  const lines = [`${report.integration}${report.serverVersion ? ` (PostgreSQL ${report.serverVersion})` : ''}`];
+  for (const f of report.findings) {
+    lines.push(`  ${mark[f.level]} ${f.message}`);
+    for (const sql of f.fixSql ?? []) lines.push(`        ${sql}`);
+  }
+  return lines.join('\n');
+}
+
+async function audit(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { since: { type: 'string' }, until: { type: 'string' } },
+    strict: true,
+  });
+  const since = parseDate(values.since, '--since');
+  const until = values.until === undefined ? undefined : parseDate(values.until, '--until');
+  const config = loadConfig(configPathFromEnv(io.env), io.env);
+  const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory(), databases: emptyDatabases() });
+  try {
+    const pageSize = 1000;
+    let from = since;
+    let lastId = -1;
+    for (;;) {
+      const page = (await sesame.store.listAudit(from, pageSize)).filter((e) => (e.id ?? 0) > lastId);
+      for (const event of page) {
+        if (until && event.at >= until) return 0;
+        io.out(JSON.stringify({ ...event, at: event.at.toISOString() }));
+      }
+      if (page.length === 0) return 0;
+      const last = page[page.length - 1]!;
+      lastId = last.id ?? lastId;
+      from = last.at;
+    }
+  } finally {
+    await sesame.close();
+  }
+}
+
+function parseDate(text: string | undefined, flag: string): Date {
+  if (!text) throw new Error(`${flag} is required, e.g. ${flag} 2026-01-01.`);
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) throw new Error(`${flag} "${text}" is not a date; write it like 2026-01-01 or 2026-01-01T09:00:00Z.`);
+  return at;
+}
+
+async function sweep(config: Config, io: Io): Promise<number> {
+  const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory() });
+  try {
+    await sesame.services.grants.resume();
+    const expired = await sesame.services.grants.expireDue();
+    const reconciled = await sesame.services.maintenance.reconcile();
+    const timedOut = await sesame.services.maintenance.timeOutPending();
+    io.out(JSON.stringify({ expired, timedOut, reconciled }));
+    return reconciled.errors.length > 0 ? 1 : 0;
+  } finally {
+    await sesame.close();
+  }
+}
+
+/** The audit export touches no database. */
+function emptyDatabases() {
+  return {
+    get(name: string): never {
+      throw new Error(`No database is opened for ${name} while exporting the audit trail.`);
+    },
+    names: () => [],
+    closeAll: async () => {},
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const logger = createLogger();
+  const [command] = process.argv.slice(2);
+  if (command === 'start') {
+    runBot(process.env, logger).then(
+      (sesame) => closeOnSignals(sesame, logger),
+      (err) => {
+        process.stderr.write(`${err instanceof ConfigError ? err.message : describeError(err)}\n`);
+        process.exit(2);
+      },
+    );
+  } else {
+    runCli(process.argv.slice(2), {
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+      env: process.env,
+      logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr as never }),
+    }).then((code) => process.exit(code));
+  }
+}
