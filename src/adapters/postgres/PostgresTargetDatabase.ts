@@ -1,0 +1,1011 @@
+/*
+ * The grant model, chosen on purpose.
+ *
+ * Sesame never grants privileges on tables to a person's user. It grants them to a group role
+ * per (physical scope, permission), `sesame_<ro|rw|admin>_<hash>`, and the person's user joins
+ * that group. Why:
+ * - Grant and revoke are one cheap, atomic statement each (`GRANT group TO user`, `REVOKE group
+ *   FROM user`) whatever the size of the scope; a schema of 10,000 tables does not mean 10,000
+ *   ACL entries per person, nor 10,000 revokes that can half fail.
+ * - Overlapping grants of one person reduce to set difference: the service passes the roles of
+ *   the person's other live grants (`keepRoles`), and revoking never strips a privilege that
+ *   another grant still gives, because no privilege sits on the user itself.
+ * - Cleanup stays simple: the user owns nothing Sesame gave it, so dropping it is
+ *   `REVOKE`s, `REASSIGN OWNED`, `DROP OWNED`, `DROP ROLE`.
+ * - The hash is of the physical scope (database, schema, table) and the permission, not of the
+ *   integration: several integrations pointing at one server share the groups, as they share
+ *   the person's user.
+ * The group's privileges are re-applied at every grant, so objects created since the last one
+ * are covered. `role:<name>` grants membership of an existing role the integration lists under
+ * `grantableRoles`, never altering that role.
+ *
+ * The connector is not a superuser. To grant on objects that belong to other roles it needs the
+ * privileges of their owners. PostgreSQL 15 and earlier let a CREATEROLE role take membership
+ * of any non-superuser role, so Sesame does that itself when first needed and records it in the
+ * audit trail. From 16 on, CREATEROLE only gives ADMIN on roles it created; for the others an
+ * admin has to grant the membership, and the request fails with a ConnectorSetupError holding
+ * the exact statement instead of a bare "permission denied".
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { effectiveSslMode, type IntegrationConfig } from '../../config/schema.ts';
+import {
+  ConflictError,
+  ConnectorSetupError,
+  InputError,
+  isSesameError,
+  NotAllowedError,
+  NotFoundError,
+  TargetUnavailableError,
+} from '../../domain/errors.ts';
+import { quoteIdent, validateIdentifier } from '../../domain/identifiers.ts';
+import { isBuiltinPermission, roleOf, type BuiltinPermission } from '../../domain/permission.ts';
+import { coversOwnedSequences, privilegePlan, type PrivilegePlan } from '../../domain/privileges.ts';
+import { formatTarget, targetScope, validateTarget, type Target } from '../../domain/target.ts';
+import { describeError, forgetSecret, redact, registerSecret, type Logger } from '../../logger.ts';
+import type {
+  CheckFinding,
+  CheckReport,
+  ConnectionInfo,
+  GrantInput,
+  GrantResult,
+  ManagedUserState,
+  RevokeInput,
+  RevokeResult,
+  TargetDatabase,
+  TargetDatabases,
+} from '../../ports/TargetDatabase.ts';
+import { ConnectionPools, sqlState, type ConnectionTarget, type CredentialProvider } from './connection.ts';
+import { KeyedMutex } from './KeyedMutex.ts';
+import { scramSha256Verifier } from './scram.ts';
+import * as sql from './statements.ts';
+import type { ObjectScope, Statement } from './statements.ts';
+
+/** Recorded whenever the connector gives itself a role membership. */
+export interface ConnectorAuditEvent {
+  action: 'connector.self_granted';
+  details: Record<string, unknown>;
+}
+
+/** Told about every statement sent, with any secret in it replaced. */
+export type StatementObserver = (event: { integration: string; database: string; name: string; text: string }) => void;
+
+export interface PostgresTargetDatabaseOptions {
+  config: IntegrationConfig;
+  /** The connector's password or IAM token. */
+  credentials: CredentialProvider;
+  /** The server identity (RDS resource ID); default `host:port`. */
+  serverKey?: string | (() => Promise<string>);
+  /** Where an RDS integration without `host` in its config is reached. */
+  endpoint?: () => Promise<{ host: string; port: number }>;
+  audit?: (event: ConnectorAuditEvent) => Promise<void>;
+  logger?: Logger;
+  onStatement?: StatementObserver;
+}
+
+const PERMISSION_ABBREVIATIONS: Record<BuiltinPermission, string> = { readonly: 'ro', readwrite: 'rw', admin: 'admin' };
+
+/**
+ * The group role of a permission on a physical scope: `sesame_<ro|rw|admin>_<hash>`. The name
+ * depends on the database, schema and table only (not the integration), so every integration
+ * pointing at one server shares it.
+ */
+export function groupRoleName(permission: BuiltinPermission, target: Target): string {
+  const hash = createHash('sha256').update(groupScopeKey(permission, target)).digest('hex').slice(0, 12);
+  return `sesame_${PERMISSION_ABBREVIATIONS[permission]}_${hash}`;
+}
+
+/** The comment that marks a group role as Sesame's, naming what it holds. */
+export function groupRoleComment(permission: BuiltinPermission, target: Target): string {
+  return `${sql.GROUP_ROLE_MARK}${groupScopeKey(permission, target)}`;
+}
+
+function groupScopeKey(permission: BuiltinPermission, target: Target): string {
+  const { database, schema, table } = target;
+  return JSON.stringify({ permission, database, schema, table });
+}
+
+interface ConnectorRow {
+  connector: string;
+  server_version: string;
+  server_version_num: number;
+  is_superuser: boolean;
+  can_create_roles: boolean;
+  can_signal_backends: boolean;
+  on_rds: boolean;
+}
+
+interface RoleRow {
+  name: string;
+  is_superuser: boolean;
+  can_login: boolean;
+  valid_until: Date | number | null;
+  comment: string | null;
+  connector_has_privileges: boolean;
+  connector_is_admin: boolean;
+}
+
+interface DatabaseRow {
+  name: string;
+  owner: string;
+  owner_is_superuser: boolean;
+  connector_has_owner: boolean;
+  connector_is_admin_of_owner: boolean;
+  connector_can_connect: boolean;
+  missing: string[];
+}
+
+interface UngrantableRow {
+  kind: 'schema' | 'table' | 'sequence' | 'routine';
+  schema_name: string;
+  object_name: string | null;
+  owner: string;
+  owner_is_superuser: boolean;
+  connector_is_admin_of_owner: boolean;
+  missing: string[];
+}
+
+/** A connection to one database, sending statements and naming them when they fail. */
+class Session {
+  constructor(
+    readonly database: string,
+    private readonly client: pg.PoolClient,
+    private readonly integration: string,
+    private readonly observe?: StatementObserver,
+  ) {}
+
+  async rows<R>(statement: Statement): Promise<R[]> {
+    return (await this.send(statement.name, statement.text, statement.shownText, statement.values)).rows as R[];
+  }
+
+  /** Sends value-free statements in one round trip; PostgreSQL runs them as one transaction. */
+  async batch(statements: readonly Statement[]): Promise<void> {
+    if (statements.length === 0) return;
+    if (statements.some((s) => s.values !== undefined)) throw new Error('Statements with values cannot be batched.');
+    const text = statements.map((s) => s.text).join(';\n');
+    const shown = statements.map((s) => s.shownText ?? s.text).join(';\n');
+    await this.send(statements.map((s) => s.name).join(', '), text, shown, undefined);
+  }
+
+  private async send(name: string, text: string, shownText: string | undefined, values: unknown[] | undefined) {
+    this.observe?.({ integration: this.integration, database: this.database, name, text: shownText ?? text });
+    try {
+      return await this.client.query(text, values);
+    } catch (err) {
+      throw new TargetUnavailableError(
+        `PostgreSQL refused to ${name} on ${this.integration} (database ${JSON.stringify(this.database)}): ${describeError(err)}.`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** The SQLSTATE of an error or of the database error it wraps. */
+function stateOf(err: unknown): string | undefined {
+  return sqlState(err) ?? sqlState((err as { cause?: unknown } | undefined)?.cause);
+}
+
+function messageOf(err: unknown): string {
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return `${(err as Error | undefined)?.message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`;
+}
+
+/** Two sessions changed the same catalog row at once, or a lock wait ran out: worth a retry. */
+function isConcurrencyConflict(err: unknown): boolean {
+  const state = stateOf(err);
+  return (
+    state === '40001' ||
+    state === '40P01' ||
+    state === '55P03' ||
+    (state === 'XX000' && /concurrently (updated|deleted)/.test(messageOf(err)))
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Statements an admin must run, collected while looking at a scope. */
+class SetupFixes {
+  readonly #sql: string[] = [];
+  readonly reasons: string[] = [];
+  add(reason: string, statements: readonly string[]): void {
+    this.reasons.push(reason);
+    for (const s of statements) if (!this.#sql.includes(s)) this.#sql.push(s);
+  }
+  get sql(): string[] {
+    return [...this.#sql];
+  }
+  get empty(): boolean {
+    return this.reasons.length === 0;
+  }
+}
+
+/**
+ * One integration's PostgreSQL server, reached through the integration's connector. See the
+ * comment at the top of this file for the grant model and the connector's limits.
+ */
+export class PostgresTargetDatabase implements TargetDatabase {
+  readonly integration: string;
+  readonly #options: PostgresTargetDatabaseOptions;
+  readonly #config: IntegrationConfig;
+  readonly #pools: ConnectionPools;
+  readonly #locks = new KeyedMutex();
+  /** The database administrative statements run in, found on first use. */
+  #maintenanceDatabase: string | undefined;
+
+  constructor(options: PostgresTargetDatabaseOptions) {
+    this.#options = options;
+    this.#config = options.config;
+    this.integration = options.config.name;
+    this.#pools = new ConnectionPools({ target: () => this.#target(), credentials: options.credentials });
+  }
+
+  async serverKey(): Promise<string> {
+    const key = this.#options.serverKey;
+    if (typeof key === 'string') return key;
+    if (key) return key();
+    const { host, port } = await this.#endpoint();
+    return `${host}:${port}`;
+  }
+
+  async connectionInfo(): Promise<ConnectionInfo> {
+    const { host, port } = await this.#endpoint();
+    return { host, port, database: this.#config.database, sslMode: effectiveSslMode(this.#config) };
+  }
+
+  async grant(input: GrantInput): Promise<GrantResult> {
+    const username = validateIdentifier(input.username, 'user');
+    const target = validateTarget(input.target);
+    if (target.integration !== this.integration) {
+      throw new InputError(`The target ${formatTarget(target)} is not on the integration ${this.integration}.`);
+    }
+    sql.timestampLiteral(input.validUntil);
+    const grantedRole = roleOf(input.permission);
+    if (grantedRole !== undefined) {
+      validateIdentifier(grantedRole, 'role');
+      if (!this.#config.grantableRoles.includes(grantedRole)) {
+        throw new NotAllowedError(
+          `The role ${JSON.stringify(grantedRole)} is not one that ${this.integration} may grant. An admin can add it to the integration's grantableRoles.`,
+        );
+      }
+    } else if (!isBuiltinPermission(input.permission)) {
+      throw new InputError(`${String(input.permission)} is not a permission.`);
+    }
+    return this.#retryingConflicts(() =>
+      this.#locks.run(`user:${username}`, () =>
+        this.#maintenance(async (m) => {
+          const connector = await this.#connector(m);
+          const role =
+            grantedRole ??
+            (await this.#prepareGroupRole(m, connector, input.permission as BuiltinPermission, target, username));
+          if (grantedRole !== undefined) await this.#checkGrantableRole(m, connector, grantedRole, username);
+          const userCreated = await this.#ensureUser(m, connector, username, input, role);
+          return { roles: [role], userCreated };
+        }),
+      ),
+    );
+  }
+
+  async revoke(input: RevokeInput): Promise<RevokeResult> {
+    const username = validateIdentifier(input.username, 'user');
+    const keep = new Set(input.keepRoles);
+    const toRemove = [...new Set(input.roles)].filter((r) => !keep.has(r));
+    toRemove.forEach((r) => validateIdentifier(r, 'role'));
+    if (input.validUntil) sql.timestampLiteral(input.validUntil);
+    return this.#locks.run(`user:${username}`, () =>
+      this.#maintenance(async (m) => {
+        const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
+        if (!user) return { removedRoles: [], terminatedSessions: 0 };
+        this.#assertManagedUser(user);
+        const before = await this.#memberships(m, username);
+        const failures: string[] = [];
+        // Best effort: one failed statement does not stop the others; the check below decides.
+        const attempt = async (what: string, work: () => Promise<unknown>) => {
+          try {
+            await work();
+          } catch (err) {
+            failures.push(`${what}: ${describeError(err)}`);
+          }
+        };
+        for (const role of toRemove.filter((r) => before.roles.includes(r))) {
+          await attempt(`remove ${role}`, () => m.batch([sql.revokeRole(role, username)]));
+        }
+        await attempt(input.validUntil ? 'set the expiry' : 'disable login', () =>
+          m.batch([input.validUntil ? sql.setValidUntil(username, input.validUntil) : sql.disableLogin(username)]),
+        );
+        // A session that did SET ROLE to a removed group would keep its privileges: end them all.
+        let terminatedSessions = 0;
+        if (toRemove.length > 0 || input.validUntil === null) {
+          await attempt('terminate sessions', async () => {
+            const [row] = await m.rows<{ terminated: number }>(sql.terminateSessions(username));
+            terminatedSessions = row?.terminated ?? 0;
+          });
+        }
+        const after = await this.#memberships(m, username);
+        const left = toRemove.filter((r) => after.roles.includes(r));
+        const loginLeft = input.validUntil === null && after.canLogin;
+        if (left.length > 0 || loginLeft) {
+          const what = [...left.map((r) => `membership of ${r}`), ...(loginLeft ? ['login'] : [])].join(', ');
+          throw new TargetUnavailableError(
+            `Sesame could not take away ${what} from ${username} on ${this.integration}: ${failures.join('; ') || 'PostgreSQL kept it'}. It will try again.`,
+          );
+        }
+        if (failures.length > 0) {
+          this.#options.logger?.warn({ integration: this.integration, failures }, 'revoke finished after failures');
+        }
+        return { removedRoles: toRemove, terminatedSessions };
+      }),
+    );
+  }
+
+  async setPassword(username: string, password: string): Promise<void> {
+    validateIdentifier(username, 'user');
+    const alreadyRedacted = redact(password) !== password;
+    registerSecret(password);
+    let verifier: string | undefined;
+    try {
+      verifier = scramSha256Verifier(password);
+      registerSecret(verifier);
+      const statement = sql.setPasswordVerifier(username, verifier);
+      await this.#locks.run(`user:${username}`, () =>
+        this.#maintenance(async (m) => {
+          const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
+          if (!user) throw new NotFoundError(`There is no database user ${username} on ${this.integration}.`);
+          this.#assertManagedUser(user);
+          await m.batch([statement]);
+        }),
+      );
+    } finally {
+      forgetSecret(verifier);
+      if (!alreadyRedacted) forgetSecret(password);
+    }
+  }
+
+  async listManagedUsers(): Promise<ManagedUserState[]> {
+    return this.#maintenance(async (m) => {
+      const rows = await m.rows<{ name: string; can_login: boolean; valid_until: Date | number | null; roles: string[] }>(
+        sql.managedUsers(),
+      );
+      return rows.map((r) => ({
+        username: r.name,
+        canLogin: r.can_login,
+        validUntil: toDate(r.valid_until),
+        roles: r.roles,
+      }));
+    });
+  }
+
+  async dropUser(username: string): Promise<void> {
+    validateIdentifier(username, 'user');
+    await this.#locks.run(`user:${username}`, () =>
+      this.#maintenance(async (m) => {
+        const connector = await this.#connector(m);
+        const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
+        if (!user) return;
+        this.#assertManagedUser(user);
+        await m.rows(sql.terminateSessions(username));
+        // REASSIGN OWNED and DROP OWNED need the user's privileges. The connector created the
+        // user, so it may take them: with CREATEROLE up to 15, with its ADMIN option from 16 on.
+        if (!user.connector_has_privileges) await m.batch([sql.grantRole(username, connector.connector)]);
+        const dependents = await m.rows<{ name: string; connector_can_connect: boolean }>(
+          sql.databasesDependingOn(username),
+        );
+        const unreachable = dependents.filter((d) => !d.connector_can_connect).map((d) => d.name);
+        const cleanup = [sql.reassignOwned(username, connector.connector), sql.dropOwned(username)];
+        // The maintenance database too: REASSIGN OWNED there also covers shared objects.
+        await m.batch(cleanup);
+        for (const d of dependents) {
+          if (d.connector_can_connect && d.name !== m.database) {
+            await this.#inDatabase(d.name, (s) => s.batch(cleanup));
+          }
+        }
+        try {
+          await m.batch([sql.dropRole(username)]);
+        } catch (err) {
+          if (stateOf(err) !== '2BP01') throw err;
+          throw new ConflictError(
+            `The database user ${username} on ${this.integration} still owns objects or holds privileges${
+              unreachable.length ? ` in ${unreachable.join(', ')}, where the connector cannot connect` : ''
+            }, so it cannot be dropped yet. Ask a database admin to reassign or drop them (REASSIGN OWNED BY / DROP OWNED BY in each database).`,
+            { cause: err },
+          );
+        }
+      }),
+    );
+  }
+
+  async check(): Promise<CheckReport> {
+    const report: CheckReport = { integration: this.integration, findings: [] };
+    const findings = report.findings;
+    try {
+      await this.#maintenance(async (m) => {
+        const c = await this.#connector(m);
+        report.serverVersion = c.server_version;
+        findings.push({
+          level: 'ok',
+          message: `Connected to PostgreSQL ${c.server_version} as ${c.connector} (database ${m.database}).`,
+        });
+        findings.push(...connectorAttributeFindings(c));
+        const owners = new Map<string, OwnerGap>();
+        const databases = await m.rows<DatabaseRow>(sql.databasesInScope(undefined, []));
+        for (const db of databases) {
+          if (!db.connector_can_connect) {
+            if (db.owner_is_superuser) {
+              findings.push({
+                level: 'error',
+                message: `The connector cannot connect to ${db.name}, which belongs to the superuser ${db.owner}.`,
+                fixSql: [sql.adminGrantWithGrantOption(['CONNECT', 'TEMPORARY'], 'DATABASE', quoteIdent(db.name), c.connector)],
+              });
+            } else {
+              ownerGap(owners, db.owner, db.connector_is_admin_of_owner).reasons.push(
+                `${db.name} refuses the connector's connections (CONNECT is not granted to it or to PUBLIC)`,
+              );
+            }
+            continue;
+          }
+          findings.push({ level: 'ok', message: `The connector can connect to ${db.name}.` });
+          const rows = await this.#inDatabase(db.name, (s) =>
+            s.rows<UngrantableRow>(
+              sql.ungrantableObjects({ sequences: true, routines: true }, privilegePlan('admin', 'database')),
+            ),
+          );
+          const bySuperuser = new Map<string, UngrantableRow[]>();
+          for (const row of rows) {
+            if (row.owner_is_superuser) {
+              if (row.missing.length > 0) bySuperuser.set(row.owner, [...(bySuperuser.get(row.owner) ?? []), row]);
+            } else {
+              const gap = ownerGap(owners, row.owner, row.connector_is_admin_of_owner);
+              if (!gap.databases.includes(db.name)) gap.databases.push(db.name);
+            }
+          }
+          for (const [owner, objects] of bySuperuser) {
+            findings.push({
+              level: 'warn',
+              message: `In ${db.name}, ${objects.length} object(s) belong to the superuser ${owner} (${objects
+                .slice(0, 5)
+                .map(describeObject)
+                .join(', ')}${objects.length > 5 ? ', …' : ''}). Sesame can grant on them only what PUBLIC already has; to grant more there, an admin must grant those privileges to ${c.connector} WITH GRANT OPTION.`,
+            });
+          }
+        }
+        for (const [owner, gap] of owners) findings.push(ownerFinding(c, owner, gap));
+        findings.push(...(await this.#grantableRoleFindings(m, c)));
+      });
+    } catch (err) {
+      findings.push({
+        level: 'error',
+        message: isSesameError(err) ? err.message : `The check failed: ${describeError(err)}`,
+        ...(err instanceof ConnectorSetupError ? { fixSql: [...err.sql] } : {}),
+      });
+    }
+    return report;
+  }
+
+  async close(): Promise<void> {
+    await this.#pools.closeAll();
+  }
+
+  // ── Grants ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Makes sure the connector may grant what `permission` needs on `target` (taking owner
+   * memberships where PostgreSQL lets it), creates the group role if needed and (re-)applies
+   * its privileges. Returns the group role's name.
+   */
+  async #prepareGroupRole(
+    m: Session,
+    connector: ConnectorRow,
+    permission: BuiltinPermission,
+    target: Target,
+    username: string,
+  ): Promise<string> {
+    const group = groupRoleName(permission, target);
+    const comment = groupRoleComment(permission, target);
+    const roles = await m.rows<RoleRow>(sql.rolesByName([username, group]));
+    const user = roles.find((r) => r.name === username);
+    if (user) this.#assertManagedUser(user);
+    const existing = roles.find((r) => r.name === group);
+    if (existing && existing.comment !== comment) throw this.#notOurs(group);
+
+    return this.#locks.run(`group:${group}`, async () => {
+      const scope = targetScope(target);
+      const plan = privilegePlan(permission, scope);
+      const databases = await m.rows<DatabaseRow>(sql.databasesInScope(target.database, plan.database));
+      if (target.database !== undefined && databases.length === 0) {
+        throw new NotFoundError(
+          `There is no database ${JSON.stringify(target.database)} on ${this.integration} that accepts connections. Check the target's spelling.`,
+        );
+      }
+      const fixes = new SetupFixes();
+      const reachable: string[] = [];
+      for (const db of databases) {
+        const needsOwner = !db.connector_can_connect || db.missing.length > 0;
+        if (!needsOwner || db.connector_has_owner) {
+          reachable.push(db.name);
+          continue;
+        }
+        const obtained = await this.#obtainOwner(m, connector, db.owner, db.owner_is_superuser, db.connector_is_admin_of_owner, db.name, fixes);
+        if (obtained) reachable.push(db.name);
+        else if (db.owner_is_superuser) {
+          const privileges = [...new Set([...(db.connector_can_connect ? [] : ['CONNECT']), ...db.missing])];
+          fixes.add(`${db.name} belongs to the superuser ${db.owner}`, [
+            sql.adminGrantWithGrantOption(privileges, 'DATABASE', quoteIdent(db.name), connector.connector),
+          ]);
+          if (db.connector_can_connect) reachable.push(db.name);
+        }
+      }
+      const objectScope = objectScopeOf(permission, target);
+      for (const database of reachable) {
+        await this.#inDatabase(database, async (s) => {
+          if (target.schema !== undefined) await this.#assertTargetExists(s, target.schema, target.table);
+          const rows = await s.rows<UngrantableRow>(sql.ungrantableObjects(objectScope, plan));
+          await this.#resolveOwners(m, connector, database, rows, fixes);
+        });
+      }
+      if (!fixes.empty) {
+        throw new ConnectorSetupError(
+          `The connector ${connector.connector} cannot grant ${permission} on ${formatTarget(target)}: ${fixes.reasons.join('; ')}.`,
+          fixes.sql,
+        );
+      }
+      if (!existing) await this.#createRole(m, group, sql.createGroupRole(group), comment);
+      await m.batch(databases.map((db) => sql.grantOnDatabase(plan.database, db.name, group)));
+      for (const db of databases) {
+        await this.#inDatabase(db.name, async (s) => s.batch(await this.#objectGrants(s, plan, objectScope, target, group)));
+      }
+      return group;
+    });
+  }
+
+  /** The statements that give `group` its privileges on the objects of one database. */
+  async #objectGrants(s: Session, plan: PrivilegePlan, scope: ObjectScope, target: Target, group: string): Promise<Statement[]> {
+    if (target.table !== undefined && target.schema !== undefined) {
+      const statements = [sql.grantOnSchemas(plan.schema, [target.schema], group)];
+      statements.push(sql.grantOnTable(plan.tables, target.schema, target.table, group));
+      if (scope.sequences) {
+        const sequences = await s.rows<{ schema_name: string; sequence_name: string }>(
+          sql.ownedSequences(target.schema, target.table),
+        );
+        if (sequences.length > 0) {
+          statements.push(
+            sql.grantOnSequences(plan.sequences, sequences.map((q) => ({ schema: q.schema_name, name: q.sequence_name })), group),
+          );
+        }
+      }
+      return statements;
+    }
+    const schemas =
+      target.schema !== undefined
+        ? [target.schema]
+        : (await s.rows<{ name: string }>(sql.schemasOfDatabase())).map((r) => r.name);
+    if (schemas.length === 0) return [];
+    const statements = [
+      sql.grantOnSchemas(plan.schema, schemas, group),
+      sql.grantOnAllInSchemas('TABLES', plan.tables, schemas, group),
+      sql.grantOnAllInSchemas('SEQUENCES', plan.sequences, schemas, group),
+    ];
+    if (plan.routines.length > 0) statements.push(sql.grantOnAllInSchemas('ROUTINES', plan.routines, schemas, group));
+    return statements;
+  }
+
+  async #assertTargetExists(s: Session, schema: string, table: string | undefined): Promise<void> {
+    const [row] = await s.rows<{ schema_exists: boolean; table_exists: boolean }>(sql.targetObjectsExist(schema, table));
+    if (!row?.schema_exists) {
+      throw new NotFoundError(`There is no schema ${JSON.stringify(schema)} in ${s.database} on ${this.integration}. Check the target's spelling.`);
+    }
+    if (!row.table_exists) {
+      throw new NotFoundError(
+        `There is no table or view ${JSON.stringify(table)} in ${s.database}/${schema} on ${this.integration}. Check the target's spelling.`,
+      );
+    }
+  }
+
+  /** Takes the memberships the objects' owners require, or records what an admin must run. */
+  async #resolveOwners(m: Session, connector: ConnectorRow, database: string, rows: UngrantableRow[], fixes: SetupFixes): Promise<void> {
+    const superuserObjects: UngrantableRow[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (row.owner_is_superuser) {
+        if (row.missing.length > 0) superuserObjects.push(row);
+        continue;
+      }
+      if (seen.has(row.owner)) continue;
+      seen.add(row.owner);
+      await this.#obtainOwner(m, connector, row.owner, false, row.connector_is_admin_of_owner, database, fixes);
+    }
+    if (superuserObjects.length > 0) {
+      fixes.add(
+        `in ${database}, ${superuserObjects.map(describeObject).join(', ')} belong to a superuser, and the connector holds no grant option there`,
+        [sql.adminConnect(database), ...superuserObjects.map((o) => adminGrantFor(o, connector.connector))],
+      );
+    }
+  }
+
+  /**
+   * Gives the connector the privileges of `owner` where PostgreSQL lets it (CREATEROLE up to
+   * 15; its ADMIN option from 16), recording it in the audit trail first. Otherwise records the
+   * statement an admin must run. Returns whether the connector now has them.
+   */
+  async #obtainOwner(
+    m: Session,
+    connector: ConnectorRow,
+    owner: string,
+    ownerIsSuperuser: boolean,
+    connectorIsAdminOfOwner: boolean,
+    database: string,
+    fixes: SetupFixes,
+  ): Promise<boolean> {
+    if (ownerIsSuperuser) return false;
+    const mayTakeIt =
+      connector.is_superuser ||
+      connectorIsAdminOfOwner ||
+      (connector.server_version_num < 160000 && connector.can_create_roles);
+    if (!mayTakeIt) {
+      fixes.add(
+        `objects in ${database} belong to ${owner}, and PostgreSQL ${majorVersion(connector)} lets only an admin give the connector that role's privileges`,
+        [sql.adminGrantMembership(owner, connector.connector)],
+      );
+      return false;
+    }
+    const statement = sql.grantRole(owner, connector.connector);
+    await this.#options.audit?.({
+      action: 'connector.self_granted',
+      details: { integration: this.integration, connector: connector.connector, role: owner, database, sql: statement.text },
+    });
+    await m.batch([statement]);
+    this.#options.logger?.info(
+      { integration: this.integration, role: owner, database },
+      'the connector took membership of an owner role to grant on its objects',
+    );
+    return true;
+  }
+
+  async #checkGrantableRole(m: Session, connector: ConnectorRow, role: string, username: string): Promise<void> {
+    const rows = await m.rows<RoleRow>(sql.rolesByName([role, username]));
+    const user = rows.find((r) => r.name === username);
+    if (user) this.#assertManagedUser(user);
+    const found = rows.find((r) => r.name === role);
+    if (!found) {
+      throw new NotFoundError(`The role ${JSON.stringify(role)} does not exist on ${this.integration}. Ask an admin to create it or to remove it from grantableRoles.`);
+    }
+    if (found.is_superuser) {
+      throw new NotAllowedError(`The role ${role} is a superuser role; Sesame never grants it.`);
+    }
+    if (!mayGrantRole(connector, found)) {
+      throw new ConnectorSetupError(
+        `The connector ${connector.connector} may not grant ${role} on PostgreSQL ${majorVersion(connector)}.`,
+        [sql.adminGrantMembership(role, connector.connector, true)],
+      );
+    }
+  }
+
+  /** Creates or re-enables the person's user and makes it a member of `role`. */
+  async #ensureUser(m: Session, connector: ConnectorRow, username: string, input: GrantInput, role: string): Promise<boolean> {
+    const memberships = [sql.grantRole(role, username)];
+    if (this.#config.userAuth === 'iam') {
+      const [iam] = await m.rows<RoleRow>(sql.rolesByName([sql.RDS_IAM_ROLE]));
+      if (!iam) throw new ConnectorSetupError(`The role ${sql.RDS_IAM_ROLE} does not exist on ${this.integration}; IAM logins need RDS.`, []);
+      if (!mayGrantRole(connector, iam)) {
+        throw new ConnectorSetupError(`The connector ${connector.connector} may not grant ${sql.RDS_IAM_ROLE}.`, [
+          sql.adminGrantMembership(sql.RDS_IAM_ROLE, connector.connector, true),
+        ]);
+      }
+      memberships.push(sql.grantRole(sql.RDS_IAM_ROLE, username));
+    }
+    const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
+    if (user) {
+      this.#assertManagedUser(user);
+      await m.batch([sql.enableLogin(username, input.validUntil), ...memberships]);
+      return false;
+    }
+    const created = await this.#createRole(
+      m,
+      username,
+      sql.createUser(username, input.validUntil),
+      `${sql.MANAGED_USER_MARK}${input.ownerLabel}`,
+    );
+    await m.batch([...(created ? [] : [sql.enableLogin(username, input.validUntil)]), ...memberships]);
+    return created;
+  }
+
+  /**
+   * Creates a role and marks it. Returns false when another session created it first and it
+   * carries the same kind of mark (then it is Sesame's and is used as it is).
+   */
+  async #createRole(m: Session, role: string, create: Statement, comment: string): Promise<boolean> {
+    try {
+      await m.batch([create, sql.commentOnRole(role, comment)]);
+      return true;
+    } catch (err) {
+      if (stateOf(err) !== '42710' && stateOf(err) !== '23505') throw err;
+      const [existing] = await m.rows<RoleRow>(sql.rolesByName([role]));
+      const sameKind = comment.startsWith(sql.MANAGED_USER_MARK)
+        ? existing?.comment?.startsWith(sql.MANAGED_USER_MARK)
+        : existing?.comment === comment;
+      if (!sameKind) throw this.#notOurs(role);
+      return false;
+    }
+  }
+
+  // ── Helpers ─────────────────────────────────────────────────────────────────────────────────
+
+  #assertManagedUser(role: RoleRow): void {
+    if (!role.comment?.startsWith(sql.MANAGED_USER_MARK)) throw this.#notOurs(role.name);
+  }
+
+  #notOurs(role: string): ConflictError {
+    return new ConflictError(
+      `The name ${role} is already taken on ${this.integration} by a role Sesame did not create, and Sesame never changes such roles. Ask a database admin to rename or drop that role, or set the integration's userNameTemplate so that Sesame picks other names.`,
+    );
+  }
+
+  async #memberships(m: Session, username: string): Promise<{ canLogin: boolean; roles: string[] }> {
+    const [row] = await m.rows<{ can_login: boolean; roles: string[] }>(sql.userMemberships(username));
+    return { canLogin: row?.can_login ?? false, roles: row?.roles ?? [] };
+  }
+
+  async #connector(m: Session): Promise<ConnectorRow> {
+    const [row] = await m.rows<ConnectorRow>(sql.connectorInfo());
+    if (!row) throw new TargetUnavailableError(`The connector of ${this.integration} cannot see its own role.`);
+    return row;
+  }
+
+  async #grantableRoleFindings(m: Session, c: ConnectorRow): Promise<CheckFinding[]> {
+    const wanted = [...this.#config.grantableRoles];
+    if (this.#config.userAuth === 'iam') wanted.push(sql.RDS_IAM_ROLE);
+    if (wanted.length === 0) return [];
+    const roles = await m.rows<RoleRow>(sql.rolesByName(wanted));
+    return wanted.map((name): CheckFinding => {
+      const role = roles.find((r) => r.name === name);
+      const what = name === sql.RDS_IAM_ROLE && !this.#config.grantableRoles.includes(name) ? 'IAM login role' : 'grantable role';
+      if (!role) {
+        return {
+          level: 'error',
+          message:
+            name === sql.RDS_IAM_ROLE
+              ? `The role ${name} does not exist: userAuth: iam works on RDS and Aurora only.`
+              : `The grantable role ${name} does not exist. Create it, or remove it from grantableRoles.`,
+        };
+      }
+      if (role.is_superuser) return { level: 'error', message: `The grantable role ${name} is a superuser; Sesame never grants it.` };
+      if (mayGrantRole(c, role)) return { level: 'ok', message: `The connector may grant the ${what} ${name}.` };
+      return {
+        level: 'error',
+        message: `The connector may not grant the ${what} ${name}: on PostgreSQL ${majorVersion(c)} it needs ADMIN OPTION on it.`,
+        fixSql: [sql.adminGrantMembership(name, c.connector, true)],
+      };
+    });
+  }
+
+  async #endpoint(): Promise<{ host: string; port: number }> {
+    const config = this.#config;
+    if (config.host) return { host: config.host, port: config.port ?? 5432 };
+    if (this.#options.endpoint) return this.#options.endpoint();
+    throw new TargetUnavailableError(`The endpoint of ${this.integration} is not known yet (no host in the config and none found in RDS).`);
+  }
+
+  async #target(): Promise<ConnectionTarget> {
+    const { host, port } = await this.#endpoint();
+    const config = this.#config;
+    return {
+      integration: this.integration,
+      host,
+      port,
+      user: config.username,
+      sslMode: effectiveSslMode(config),
+      sslRootCert: config.sslRootCert,
+      rdsCaBundle: config.type === 'aws-rds-postgresql',
+    };
+  }
+
+  /**
+   * Runs administrative work in the integration's database, or, when that database refuses the
+   * connector (CONNECT revoked from PUBLIC) or does not exist, in `postgres` or `template1`.
+   */
+  async #maintenance<T>(work: (m: Session) => Promise<T>): Promise<T> {
+    const candidates = [...new Set([this.#maintenanceDatabase ?? this.#config.database, this.#config.database, 'postgres', 'template1'])];
+    let lastError: unknown;
+    for (const database of candidates) {
+      try {
+        const result = await this.#inDatabase(database, work, true);
+        this.#maintenanceDatabase = database;
+        return result;
+      } catch (err) {
+        if (!(err instanceof NotConnected)) throw err;
+        lastError = err.cause;
+        if (!['42501', '3D000'].includes(stateOf(err.cause) ?? '')) break;
+      }
+    }
+    throw lastError;
+  }
+
+  async #inDatabase<T>(database: string, work: (s: Session) => Promise<T>, markConnectFailures = false): Promise<T> {
+    let connected = false;
+    try {
+      return await this.#pools.withClient(database, async (client) => {
+        connected = true;
+        return work(new Session(database, client, this.integration, this.#options.onStatement));
+      });
+    } catch (err) {
+      if (markConnectFailures && !connected) throw new NotConnected(err);
+      throw err;
+    }
+  }
+
+  async #retryingConflicts<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (attempt >= 5 || !isConcurrencyConflict(err)) throw err;
+        await sleep(25 * attempt + Math.floor(Math.random() * 25));
+      }
+    }
+  }
+}
+
+/** Could not open a connection at all (as opposed to a statement that failed). */
+class NotConnected extends Error {
+  constructor(override readonly cause: unknown) {
+    super('not connected');
+  }
+}
+
+interface OwnerGap {
+  databases: string[];
+  reasons: string[];
+  connectorIsAdmin: boolean;
+}
+
+function ownerGap(owners: Map<string, OwnerGap>, owner: string, connectorIsAdmin: boolean): OwnerGap {
+  let gap = owners.get(owner);
+  if (!gap) owners.set(owner, (gap = { databases: [], reasons: [], connectorIsAdmin }));
+  return gap;
+}
+
+function ownerFinding(c: ConnectorRow, owner: string, gap: OwnerGap): CheckFinding {
+  const where = [
+    ...gap.reasons,
+    ...(gap.databases.length ? [`objects in ${gap.databases.join(', ')} belong to ${owner}`] : []),
+  ].join('; ');
+  const fixSql = [sql.adminGrantMembership(owner, c.connector)];
+  if (c.is_superuser || gap.connectorIsAdmin || (c.server_version_num < 160000 && c.can_create_roles)) {
+    return {
+      level: 'warn',
+      message: `The connector does not have the privileges of ${owner} (${where}). Sesame will take membership of ${owner} itself when first needed, and record it in the audit trail; an admin may grant it now instead.`,
+      fixSql,
+    };
+  }
+  return {
+    level: 'error',
+    message: `The connector does not have the privileges of ${owner} (${where}), and PostgreSQL ${majorVersion(c)} does not let a CREATEROLE role take them itself. Grants there fail until an admin runs the statement below.`,
+    fixSql,
+  };
+}
+
+function connectorAttributeFindings(c: ConnectorRow): CheckFinding[] {
+  const findings: CheckFinding[] = [];
+  if (c.is_superuser) {
+    findings.push({ level: 'warn', message: `The connector ${c.connector} is a superuser; Sesame needs only CREATEROLE and rds_superuser (or pg_signal_backend).` });
+    return findings;
+  }
+  findings.push(
+    c.can_create_roles
+      ? { level: 'ok', message: 'The connector may create roles (CREATEROLE).' }
+      : {
+          level: 'error',
+          message: 'The connector may not create roles: Sesame cannot create users.',
+          fixSql: [sql.adminAlterRole(c.connector, 'CREATEROLE')],
+        },
+  );
+  findings.push(
+    c.can_signal_backends
+      ? { level: 'ok', message: 'The connector may end sessions (pg_signal_backend).' }
+      : {
+          level: 'error',
+          message: "The connector may not end other users' sessions (pg_signal_backend): revoked users could stay connected.",
+          fixSql: [sql.adminGrantMembership(c.on_rds ? 'rds_superuser' : 'pg_signal_backend', c.connector)],
+        },
+  );
+  return findings;
+}
+
+function mayGrantRole(c: ConnectorRow, role: RoleRow): boolean {
+  if (c.is_superuser) return true;
+  if (role.is_superuser) return false;
+  return c.server_version_num < 160000 ? c.can_create_roles || role.connector_is_admin : role.connector_is_admin;
+}
+
+function majorVersion(c: ConnectorRow): number {
+  return Math.floor(c.server_version_num / 10000);
+}
+
+function objectScopeOf(permission: BuiltinPermission, target: Target): ObjectScope {
+  const plan = privilegePlan(permission, targetScope(target));
+  return {
+    schema: target.schema,
+    table: target.table,
+    sequences: plan.sequences.length > 0 && (target.table === undefined || coversOwnedSequences(permission)),
+    routines: plan.routines.length > 0,
+  };
+}
+
+function describeObject(o: UngrantableRow): string {
+  return o.kind === 'schema' ? `schema ${o.schema_name}` : `${o.kind} ${o.schema_name}.${o.object_name}`;
+}
+
+function adminGrantFor(o: UngrantableRow, connector: string): string {
+  const qualified =
+    o.kind === 'schema'
+      ? quoteIdent(o.schema_name)
+      : o.kind === 'routine'
+        ? `${quoteIdent(o.schema_name)}.${o.object_name}`
+        : `${quoteIdent(o.schema_name)}.${quoteIdent(o.object_name ?? '')}`;
+  const kind = ({ schema: 'SCHEMA', table: 'TABLE', sequence: 'SEQUENCE', routine: 'ROUTINE' } as const)[o.kind];
+  return sql.adminGrantWithGrantOption(o.missing, kind, qualified, connector);
+}
+
+/** pg reads `infinity` as a number; a role valid forever has no expiry, one valid until `-infinity` is expired. */
+function toDate(value: Date | number | null): Date | null {
+  if (value === null || value === Infinity) return null;
+  if (value === -Infinity) return new Date(0);
+  return value instanceof Date ? value : new Date(value);
+}
+
+/** How the factory finds what each integration needs beyond its config. */
+export interface PostgresTargetDatabasesDeps {
+  /** Default: the `password` in the integration's config. */
+  credentials?: (integration: IntegrationConfig) => CredentialProvider;
+  serverKey?: (integration: IntegrationConfig) => string | (() => Promise<string>) | undefined;
+  endpoint?: (integration: IntegrationConfig) => (() => Promise<{ host: string; port: number }>) | undefined;
+  audit?: (event: ConnectorAuditEvent) => Promise<void>;
+  logger?: Logger;
+  onStatement?: StatementObserver;
+}
+
+/** The connector's password as the config gives it. */
+export function configPasswordCredentials(integration: IntegrationConfig): CredentialProvider {
+  return async () => {
+    if (!integration.password) {
+      throw new TargetUnavailableError(
+        `The integration ${integration.name} has no password in the config, and no other credential source was given for it.`,
+      );
+    }
+    return integration.password;
+  };
+}
+
+/** A TargetDatabase for each integration, by name. */
+export function createPostgresTargetDatabases(
+  integrations: readonly IntegrationConfig[],
+  deps: PostgresTargetDatabasesDeps = {},
+): TargetDatabases {
+  const byName = new Map<string, PostgresTargetDatabase>();
+  for (const config of integrations) {
+    byName.set(
+      config.name,
+      new PostgresTargetDatabase({
+        config,
+        credentials: (deps.credentials ?? configPasswordCredentials)(config),
+        serverKey: deps.serverKey?.(config),
+        endpoint: deps.endpoint?.(config),
+        audit: deps.audit,
+        logger: deps.logger,
+        onStatement: deps.onStatement,
+      }),
+    );
+  }
+  return {
+    get(integration: string): PostgresTargetDatabase {
+      const found = byName.get(integration);
+      if (!found) {
+        throw new NotFoundError(`There is no integration named ${integration}. Known: ${[...byName.keys()].join(', ') || 'none'}.`);
+      }
+      return found;
+    },
+    names: () => [...byName.keys()],
+    closeAll: async () => {
+      await Promise.all([...byName.values()].map((t) => t.close()));
+    },
+  };
+}
+

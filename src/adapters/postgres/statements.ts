@@ -1,0 +1,460 @@
+import { InputError } from '../../domain/errors.ts';
+import { quoteIdent } from '../../domain/identifiers.ts';
+import type { PrivilegePlan } from '../../domain/privileges.ts';
+
+/**
+ * Every SQL statement Sesame sends to a target database, each built by one named function.
+ * Names reach SQL only through {@link quoteIdent}; values travel as parameters, except where
+ * PostgreSQL accepts no parameter (utility statements: `PASSWORD`, `VALID UNTIL`, `COMMENT`),
+ * where they are written with {@link quoteLiteral}.
+ */
+export interface Statement {
+  /** What the statement does, for logs and error messages. Never holds a value. */
+  name: string;
+  text: string;
+  values?: unknown[];
+  /** What observers see instead of `text` when the text holds something secret. */
+  shownText?: string;
+}
+
+/** Quotes a string as an SQL literal, the way libpq's PQescapeLiteral does. */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\u0000')) throw new InputError('A value may not contain a NUL character.');
+  const doubledQuotes = value.replaceAll("'", "''");
+  if (!value.includes('\\')) return `'${doubledQuotes}'`;
+  // With a backslash, the E'' form reads the same whatever standard_conforming_strings says.
+  return ` E'${doubledQuotes.replaceAll('\\', '\\\\')}'`;
+}
+
+/** A `timestamptz` literal for a moment, in UTC. */
+export function timestampLiteral(at: Date): string {
+  if (Number.isNaN(at.getTime())) throw new InputError('The expiry is not a valid date.');
+  return quoteLiteral(at.toISOString());
+}
+
+/**
+ * Login is disabled with `VALID UNTIL` in the past as well as NOLOGIN, so that a role someone
+ * later turns LOGIN again by hand still cannot sign in with a password. The epoch reads back as
+ * an ordinary date (`-infinity` would not).
+ */
+export const LOGIN_DISABLED_VALID_UNTIL = new Date(0);
+
+/** The prefix of every comment Sesame puts on a role it creates: its mark. */
+export const SESAME_MARK = 'sesame:';
+export const MANAGED_USER_MARK = `${SESAME_MARK} managed user for `;
+export const GROUP_ROLE_MARK = `${SESAME_MARK} group `;
+
+/** The role that lets a user sign in with an RDS IAM token. */
+export const RDS_IAM_ROLE = 'rds_iam';
+/** RDS's own administrative database: never touched. */
+export const RDS_ADMIN_DATABASE = 'rdsadmin';
+
+// ── Reading the server ───────────────────────────────────────────────────────────────────────
+
+/** The connector itself and the server it talks to. */
+export function connectorInfo(): Statement {
+  return {
+    name: 'read the connector and the server version',
+    text: `SELECT current_user AS connector,
+       current_setting('server_version') AS server_version,
+       current_setting('server_version_num')::int AS server_version_num,
+       r.rolsuper AS is_superuser,
+       r.rolcreaterole AS can_create_roles,
+       pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS can_signal_backends,
+       EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_superuser') AS on_rds
+  FROM pg_roles r
+ WHERE r.rolname = current_user`,
+  };
+}
+
+/** Roles by name, with Sesame's mark (the role comment) when there is one. */
+export function rolesByName(names: readonly string[]): Statement {
+  return {
+    name: 'read roles',
+    text: `SELECT r.rolname AS name, r.rolsuper AS is_superuser, r.rolcanlogin AS can_login,
+       r.rolvaliduntil AS valid_until, shobj_description(r.oid, 'pg_authid') AS comment,
+       pg_has_role(current_user, r.oid, 'USAGE') AS connector_has_privileges,
+       pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') AS connector_is_admin
+  FROM pg_roles r
+ WHERE r.rolname = ANY ($1::text[])`,
+    values: [[...names]],
+  };
+}
+
+/**
+ * The databases of the server that a grant or a check can reach (`datallowconn`, not a
+ * template, not RDS's own), or just `database`; with their owner, whether the connector may
+ * connect, and which of `privileges` the connector could not grant on them. A privilege PUBLIC
+ * already holds counts as grantable: granting it is a no-op PostgreSQL only warns about.
+ */
+export function databasesInScope(
+  database: string | undefined,
+  privileges: readonly string[],
+): Statement {
+  return {
+    name: 'read databases and their owners',
+    text: `SELECT d.datname AS name, o.rolname AS owner, o.rolsuper AS owner_is_superuser,
+       pg_has_role(current_user, d.datdba, 'USAGE') AS connector_has_owner,
+       pg_has_role(current_user, d.datdba, 'MEMBER WITH ADMIN OPTION') AS connector_is_admin_of_owner,
+       has_database_privilege(current_user, d.oid, 'CONNECT') AS connector_can_connect,
+       ${missingPrivileges('has_database_privilege', 'd.oid', privileges)} AS missing
+  FROM pg_database d
+  JOIN pg_roles o ON o.oid = d.datdba
+ WHERE d.datallowconn AND NOT d.datistemplate AND d.datname <> ${quoteLiteral(RDS_ADMIN_DATABASE)}
+   AND ($1::text IS NULL OR d.datname = $1)
+ ORDER BY d.datname`,
+    values: [database ?? null],
+  };
+}
+
+/** What part of a database a grant or a check looks at. */
+export interface ObjectScope {
+  /** One schema, or every schema that is not PostgreSQL's own. */
+  schema?: string;
+  /** One relation of that schema. */
+  table?: string;
+  /** Include sequences: all of the schema's, or at table scope those the table's columns own. */
+  sequences: boolean;
+  routines: boolean;
+}
+
+/**
+ * The objects in scope in the current database whose owner the connector has no privileges of,
+ * with the privileges of `plan` it could not grant on each. Objects whose owner it has the
+ * privileges of are left out early: their owner may grant anything on them. `pg_database_owner`
+ * stands for the database's owner, so it is reported as that role.
+ */
+export function ungrantableObjects(scope: ObjectScope, plan: PrivilegePlan): Statement {
+  return {
+    name: 'read the owners of the objects in scope',
+    text: `WITH scope_schemas AS (
+  SELECT n.oid, n.nspname, n.nspowner AS owner
+    FROM pg_namespace n
+   WHERE CASE WHEN $1::text IS NULL
+              THEN n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+              ELSE n.nspname = $1 END
+), scope_relations AS (
+  SELECT c.oid, c.relowner AS owner, s.nspname, c.relname
+    FROM pg_class c JOIN scope_schemas s ON s.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND ($2::text IS NULL OR c.relname = $2)
+), objects AS (
+  SELECT 'schema' AS kind, s.oid, s.owner, s.nspname AS schema_name, NULL::text AS object_name
+    FROM scope_schemas s
+  UNION ALL
+  SELECT 'table', r.oid, r.owner, r.nspname, r.relname FROM scope_relations r
+  UNION ALL
+  SELECT 'sequence', c.oid, c.relowner, s.nspname, c.relname
+    FROM pg_class c JOIN scope_schemas s ON s.oid = c.relnamespace
+   WHERE $3 AND c.relkind = 'S'
+     AND ($2::text IS NULL OR c.oid IN (${ownedSequenceOids('(SELECT oid FROM scope_relations)')}))
+  UNION ALL
+  SELECT 'routine', p.oid, p.proowner, s.nspname,
+         format('%I(%s)', p.proname, pg_get_function_identity_arguments(p.oid))
+    FROM pg_proc p JOIN scope_schemas s ON s.oid = p.pronamespace
+   WHERE $4 AND $2::text IS NULL
+), owned AS (
+  SELECT o.*, CASE WHEN r.rolname = 'pg_database_owner'
+                   THEN (SELECT datdba FROM pg_database WHERE datname = current_database())
+                   ELSE o.owner END AS effective_owner
+    FROM objects o JOIN pg_roles r ON r.oid = o.owner
+), lacking AS (
+  SELECT owner FROM (SELECT DISTINCT effective_owner AS owner FROM owned) owners
+   WHERE NOT pg_has_role(current_user, owner, 'USAGE')
+)
+SELECT o.kind, o.schema_name, o.object_name, r.rolname AS owner, r.rolsuper AS owner_is_superuser,
+       pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION') AS connector_is_admin_of_owner,
+       CASE o.kind
+         WHEN 'schema' THEN ${missingPrivileges('has_schema_privilege', 'o.oid', plan.schema)}
+         WHEN 'table' THEN ${missingPrivileges('has_table_privilege', 'o.oid', plan.tables)}
+         WHEN 'sequence' THEN ${missingPrivileges('has_sequence_privilege', 'o.oid', plan.sequences)}
+         ELSE ${missingPrivileges('has_function_privilege', 'o.oid', plan.routines)}
+       END AS missing
+  FROM owned o
+  JOIN lacking l ON l.owner = o.effective_owner
+  JOIN pg_roles r ON r.oid = o.effective_owner
+ ORDER BY r.rolname, o.kind, o.schema_name, o.object_name`,
+    values: [scope.schema ?? null, scope.table ?? null, scope.sequences, scope.routines],
+  };
+}
+
+/** Whether the schema and relation of a target exist in the current database. */
+export function targetObjectsExist(schema: string, table: string | undefined): Statement {
+  return {
+    name: 'check that the target exists',
+    text: `SELECT n.oid IS NOT NULL AS schema_exists,
+       ($2::text IS NULL OR EXISTS (
+          SELECT 1 FROM pg_class c
+           WHERE c.relnamespace = n.oid AND c.relname = $2 AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+       )) AS table_exists
+  FROM (SELECT $1::text AS name) wanted
+  LEFT JOIN pg_namespace n ON n.nspname = wanted.name`,
+    values: [schema, table ?? null],
+  };
+}
+
+/** The sequences owned by one relation's columns (serial and identity), schema-qualified. */
+export function ownedSequences(schema: string, table: string): Statement {
+  return {
+    name: "read the table's sequences",
+    text: `SELECT n.nspname AS schema_name, s.relname AS sequence_name
+  FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
+ WHERE s.relkind = 'S' AND s.oid IN (${ownedSequenceOids(
+   `(SELECT c.oid FROM pg_class c JOIN pg_namespace tn ON tn.oid = c.relnamespace
+      WHERE tn.nspname = $1 AND c.relname = $2)`,
+ )})`,
+    values: [schema, table],
+  };
+}
+
+/** The non-system schemas of the current database. */
+export function schemasOfDatabase(): Statement {
+  return {
+    name: 'read the schemas',
+    text: `SELECT nspname AS name FROM pg_namespace
+ WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp_)'
+ ORDER BY nspname`,
+  };
+}
+
+/** The managed users: roles carrying the managed-user mark, with their memberships. */
+export function managedUsers(): Statement {
+  return {
+    name: 'list managed users',
+    text: `SELECT u.rolname AS name, u.rolcanlogin AS can_login, u.rolvaliduntil AS valid_until,
+       coalesce(array_agg(DISTINCT g.rolname::text) FILTER (WHERE g.rolname IS NOT NULL
+                                                             AND g.rolname <> ${quoteLiteral(RDS_IAM_ROLE)}),
+                '{}'::text[]) AS roles
+  FROM pg_roles u
+  LEFT JOIN pg_auth_members m ON m.member = u.oid
+  LEFT JOIN pg_roles g ON g.oid = m.roleid
+ WHERE shobj_description(u.oid, 'pg_authid') LIKE ${quoteLiteral(`${likeEscape(MANAGED_USER_MARK)}%`)}
+ GROUP BY u.rolname, u.rolcanlogin, u.rolvaliduntil
+ ORDER BY u.rolname`,
+  };
+}
+
+/** The roles a user is a direct member of, and whether it may log in. */
+export function userMemberships(username: string): Statement {
+  return {
+    name: "read the user's memberships",
+    text: `SELECT u.rolcanlogin AS can_login,
+       coalesce(array_agg(DISTINCT g.rolname::text) FILTER (WHERE g.rolname IS NOT NULL), '{}'::text[]) AS roles
+  FROM pg_roles u
+  LEFT JOIN pg_auth_members m ON m.member = u.oid
+  LEFT JOIN pg_roles g ON g.oid = m.roleid
+ WHERE u.rolname = $1
+ GROUP BY u.rolcanlogin`,
+    values: [username],
+  };
+}
+
+/**
+ * The databases holding something that depends on a role (objects it owns, privileges granted
+ * to it): where `REASSIGN OWNED` and `DROP OWNED` have work to do before the role can go.
+ */
+export function databasesDependingOn(role: string): Statement {
+  return {
+    name: 'read the databases that depend on the user',
+    text: `SELECT DISTINCT d.datname AS name,
+       has_database_privilege(current_user, d.oid, 'CONNECT') AS connector_can_connect
+  FROM pg_shdepend s
+  JOIN pg_database d ON d.oid = s.dbid
+ WHERE s.refclassid = 'pg_authid'::regclass
+   AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+ ORDER BY 1`,
+    values: [role],
+  };
+}
+
+// ── Roles ────────────────────────────────────────────────────────────────────────────────────
+
+/** A person's user, able to log in until `validUntil`, with no password until one is set. */
+export function createUser(username: string, validUntil: Date): Statement {
+  return {
+    name: 'create the user',
+    text: `CREATE ROLE ${quoteIdent(username)} WITH LOGIN PASSWORD NULL VALID UNTIL ${timestampLiteral(validUntil)}`,
+  };
+}
+
+/** A group role: holds privileges, never logs in. */
+export function createGroupRole(role: string): Statement {
+  return { name: 'create the group role', text: `CREATE ROLE ${quoteIdent(role)} WITH NOLOGIN` };
+}
+
+/** Marks a role as Sesame's with a comment. */
+export function commentOnRole(role: string, comment: string): Statement {
+  return { name: 'mark the role', text: `COMMENT ON ROLE ${quoteIdent(role)} IS ${quoteLiteral(comment)}` };
+}
+
+export function enableLogin(username: string, validUntil: Date): Statement {
+  return {
+    name: 'enable login until the expiry',
+    text: `ALTER ROLE ${quoteIdent(username)} WITH LOGIN VALID UNTIL ${timestampLiteral(validUntil)}`,
+  };
+}
+
+export function setValidUntil(username: string, validUntil: Date): Statement {
+  return {
+    name: 'set the expiry',
+    text: `ALTER ROLE ${quoteIdent(username)} WITH VALID UNTIL ${timestampLiteral(validUntil)}`,
+  };
+}
+
+export function disableLogin(username: string): Statement {
+  return {
+    name: 'disable login',
+    text: `ALTER ROLE ${quoteIdent(username)} WITH NOLOGIN VALID UNTIL ${timestampLiteral(LOGIN_DISABLED_VALID_UNTIL)}`,
+  };
+}
+
+/**
+ * Sets a password from its SCRAM verifier, so the password itself never reaches the server's
+ * statement log, `pg_stat_statements` or `pg_stat_activity`.
+ */
+export function setPasswordVerifier(username: string, scramVerifier: string): Statement {
+  return {
+    name: 'set the password',
+    text: `ALTER ROLE ${quoteIdent(username)} WITH PASSWORD ${quoteLiteral(scramVerifier)}`,
+    shownText: `ALTER ROLE ${quoteIdent(username)} WITH PASSWORD '[REDACTED]'`,
+  };
+}
+
+export function grantRole(role: string, member: string): Statement {
+  return { name: `grant membership of ${role}`, text: `GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}` };
+}
+
+export function revokeRole(role: string, member: string): Statement {
+  return {
+    name: `revoke membership of ${role}`,
+    text: `REVOKE ${quoteIdent(role)} FROM ${quoteIdent(member)}`,
+  };
+}
+
+/** Ends every session of a user but the caller's own; returns how many were ended. */
+export function terminateSessions(username: string): Statement {
+  return {
+    name: "terminate the user's sessions",
+    text: `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS terminated
+  FROM pg_stat_activity
+ WHERE usename = $1 AND pid <> pg_backend_pid()`,
+    values: [username],
+  };
+}
+
+export function reassignOwned(username: string, newOwner: string): Statement {
+  return {
+    name: "reassign the user's objects",
+    text: `REASSIGN OWNED BY ${quoteIdent(username)} TO ${quoteIdent(newOwner)}`,
+  };
+}
+
+export function dropOwned(username: string): Statement {
+  return { name: "drop the user's privileges", text: `DROP OWNED BY ${quoteIdent(username)}` };
+}
+
+export function dropRole(role: string): Statement {
+  return { name: 'drop the user', text: `DROP ROLE IF EXISTS ${quoteIdent(role)}` };
+}
+
+// ── Privileges ───────────────────────────────────────────────────────────────────────────────
+
+export function grantOnDatabase(privileges: readonly string[], database: string, role: string): Statement {
+  return {
+    name: 'grant on the database',
+    text: `GRANT ${privileges.join(', ')} ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(role)}`,
+  };
+}
+
+export function grantOnSchemas(privileges: readonly string[], schemas: readonly string[], role: string): Statement {
+  return {
+    name: 'grant on the schema',
+    text: `GRANT ${privileges.join(', ')} ON SCHEMA ${schemas.map(quoteIdent).join(', ')} TO ${quoteIdent(role)}`,
+  };
+}
+
+/**
+ * Grants on every object of a kind in the schemas. `ALL TABLES` covers tables, views,
+ * materialized views, foreign and partitioned tables; `ALL ROUTINES` functions, procedures and
+ * aggregates.
+ */
+export function grantOnAllInSchemas(
+  kind: 'TABLES' | 'SEQUENCES' | 'ROUTINES',
+  privileges: readonly string[],
+  schemas: readonly string[],
+  role: string,
+): Statement {
+  return {
+    name: `grant on the ${kind.toLowerCase()}`,
+    text: `GRANT ${privileges.join(', ')} ON ALL ${kind} IN SCHEMA ${schemas.map(quoteIdent).join(', ')} TO ${quoteIdent(role)}`,
+  };
+}
+
+export function grantOnTable(privileges: readonly string[], schema: string, table: string, role: string): Statement {
+  return {
+    name: 'grant on the table',
+    text: `GRANT ${privileges.join(', ')} ON TABLE ${quoteIdent(schema)}.${quoteIdent(table)} TO ${quoteIdent(role)}`,
+  };
+}
+
+export function grantOnSequences(
+  privileges: readonly string[],
+  sequences: readonly { schema: string; name: string }[],
+  role: string,
+): Statement {
+  return {
+    name: "grant on the table's sequences",
+    text: `GRANT ${privileges.join(', ')} ON SEQUENCE ${sequences
+      .map((s) => `${quoteIdent(s.schema)}.${quoteIdent(s.name)}`)
+      .join(', ')} TO ${quoteIdent(role)}`,
+  };
+}
+
+// ── What an admin runs (shown, never sent by Sesame) ────────────────────────────────────────
+
+export function adminGrantMembership(role: string, connector: string, withAdminOption = false): string {
+  return `GRANT ${quoteIdent(role)} TO ${quoteIdent(connector)}${withAdminOption ? ' WITH ADMIN OPTION' : ''};`;
+}
+
+export function adminGrantWithGrantOption(
+  privileges: readonly string[],
+  objectKind: 'DATABASE' | 'SCHEMA' | 'TABLE' | 'SEQUENCE' | 'ROUTINE',
+  qualifiedObject: string,
+  connector: string,
+): string {
+  return `GRANT ${privileges.join(', ')} ON ${objectKind} ${qualifiedObject} TO ${quoteIdent(connector)} WITH GRANT OPTION;`;
+}
+
+/** psql's way of saying where the statements after it run. */
+export function adminConnect(database: string): string {
+  return `\\connect ${quoteIdent(database)}`;
+}
+
+export function adminAlterRole(role: string, attribute: 'CREATEROLE'): string {
+  return `ALTER ROLE ${quoteIdent(role)} WITH ${attribute};`;
+}
+
+// ── Helpers ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An SQL `text[]` expression: those of `privileges` the connector can neither grant on the
+ * object (no grant option, directly or through the owner) nor count on PUBLIC already having.
+ */
+function missingPrivileges(checker: string, oidExpr: string, privileges: readonly string[]): string {
+  if (privileges.length === 0) return `'{}'::text[]`;
+  const checks = privileges.map((p) => {
+    const withGrant = quoteLiteral(`${p} WITH GRANT OPTION`);
+    return `CASE WHEN ${checker}(current_user, ${oidExpr}, ${withGrant}) OR ${checker}('public', ${oidExpr}, ${quoteLiteral(p)}) THEN NULL ELSE ${quoteLiteral(p)} END`;
+  });
+  return `array_remove(ARRAY[${checks.join(', ')}]::text[], NULL)`;
+}
+
+/** The OIDs of the sequences owned by the columns of the relations in `relationOids`. */
+function ownedSequenceOids(relationOids: string): string {
+  return `SELECT dep.objid FROM pg_depend dep
+           WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+             AND dep.deptype IN ('a', 'i') AND dep.refobjid IN ${relationOids}`;
+}
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import type pg from 'pg';
+import type { PostgresIntegrationConfig } from '../../src/config/schema.ts';
+import {
+  PostgresTargetDatabase,
+  type ConnectorAuditEvent,
+  type StatementObserver,
+} from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import type { TestCluster } from './postgres.ts';
+
+/** A PostgresTargetDatabase on a test cluster, recording audit events and statements sent. */
+export interface TestTarget {
+  db: PostgresTargetDatabase;
+  audit: ConnectorAuditEvent[];
+  statements: Parameters<StatementObserver>[0][];
+}
+
+export function targetFor(cluster: TestCluster, overrides: Partial<PostgresIntegrationConfig> = {}): TestTarget {
+  const audit: ConnectorAuditEvent[] = [];
+  const statements: Parameters<StatementObserver>[0][] = [];
+  const config = cluster.integrationConfig(overrides);
+  const db = new PostgresTargetDatabase({
+    config,
+    credentials: async () => config.password ?? cluster.connector.password,
+    audit: async (event) => {
+      audit.push(event);
+    },
+    onStatement: (event) => statements.push(event),
+  });
+  return { db, audit, statements };
+}
+
+/** A random password of the kind Sesame mints. */
+export function newPassword(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** An expiry `minutes` from now. */
+export function inMinutes(minutes: number): Date {
+  return new Date(Date.now() + minutes * 60_000);
+}
+
+/** Asserts that `sql` fails for the client with a permission error. */
+export async function assertDenied(client: pg.Client, sql: string, params: unknown[] = []): Promise<void> {
+  await assert.rejects(client.query(sql, params), (err: Error & { code?: string }) => {
+    assert.equal(err.code, '42501', `expected permission denied for ${sql}, got ${err.code}: ${err.message}`);
+    return true;
+  });
+}
+
+/** Runs `sql` and returns its rows, failing the test with the statement if it is refused. */
+export async function rowsOf<R = Record<string, unknown>>(client: pg.Client, sql: string, params: unknown[] = []): Promise<R[]> {
+  try {
+    return (await client.query(sql, params)).rows as R[];
+  } catch (err) {
+    throw new Error(`${sql} failed: ${(err as Error).message}`);
+  }
+}
