@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PostgresTargetDatabase } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
 import { ConnectorSetupError } from '../../src/domain/errors.ts';
 import type { CheckReport } from '../../src/ports/TargetDatabase.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
@@ -148,6 +149,27 @@ for (const version of pgVersions()) {
         assert.equal(await other.db.serverKey(), await t.db.serverKey());
       } finally {
         await other.db.close();
+      }
+    });
+
+    it('asks for the credentials afresh once when the server refuses them, picking up a rotated secret', async () => {
+      const rotated = newPassword();
+      await cluster.query(`ALTER ROLE ${APP.connector} PASSWORD '${rotated}'`);
+      const asked: (boolean | undefined)[] = [];
+      const db = new PostgresTargetDatabase({
+        config: cluster.integrationConfig(),
+        // A cache that still holds the old secret until asked for a fresh one.
+        credentials: async (options) => {
+          asked.push(options?.fresh);
+          return options?.fresh ? rotated : cluster.connector.password;
+        },
+      });
+      try {
+        assert.ok(Array.isArray(await db.listManagedUsers()));
+        assert.deepEqual(asked, [undefined, true]);
+      } finally {
+        await db.close();
+        await cluster.query(`ALTER ROLE ${APP.connector} PASSWORD '${cluster.connector.password}'`);
       }
     });
 

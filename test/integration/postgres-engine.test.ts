@@ -190,6 +190,31 @@ for (const version of pgVersions()) {
       assert.deepEqual(repeat.removedRoles, roles);
     });
 
+    it('revoke keeps going past a statement that fails, then says what is still there', async () => {
+      const user = 'stubborn@example.com';
+      const { roles } = await grantAndLogin(user, target(APP.database, 'public'), 'readonly');
+      // A membership the connector may not take away on 16 and later (it has no ADMIN on that role).
+      await cluster.query('CREATE ROLE locked_role NOLOGIN; GRANT locked_role TO "stubborn@example.com";');
+      const revoke = t.db.revoke({ username: user, roles: ['locked_role', ...roles], keepRoles: [], validUntil: null });
+      if (version >= 16) {
+        await assert.rejects(revoke, (err: Error) => {
+          assert.equal(err.name, 'TargetUnavailableError');
+          assert.match(err.message, /membership of locked_role/);
+          assert.ok(!err.message.includes(roles[0]!), 'the group role was removed');
+          return true;
+        });
+      } else {
+        await revoke;
+      }
+      const [state] = await cluster.query<{ rolcanlogin: boolean; roles: string[] }>(
+        `SELECT rolcanlogin, array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) AS roles
+           FROM pg_roles r WHERE rolname = $1`,
+        [user],
+      );
+      assert.equal(state!.rolcanlogin, false, 'login is disabled whatever else failed');
+      assert.deepEqual(state!.roles, version >= 16 ? ['locked_role'] : []);
+    });
+
     it("sets VALID UNTIL to the expiry, and PostgreSQL refuses logins after it even without a revoke", async () => {
       const user = 'valid.until@example.com';
       const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);

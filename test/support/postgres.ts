@@ -292,8 +292,11 @@ async function setUpLikeRds(version: number, query: Query, connectorPassword: st
   await asSuperuser(`CREATE DATABASE ${APP.otherDatabase} OWNER ${APP.otherOwner}`);
   await asSuperuser(`CREATE ROLE ${APP.grantableRole} NOLOGIN`);
   await asSuperuser(`GRANT CONNECT ON DATABASE ${APP.database} TO ${APP.grantableRole}`);
-  // Up to 14 the public schema belongs to the bootstrap superuser; an application owns its own.
-  if (version < 15) await query(`ALTER SCHEMA public OWNER TO ${APP.owner}`);
+  // Up to 14 the public schema belongs to the bootstrap superuser and lets PUBLIC create in it;
+  // an application owns its own, hardened the way the PostgreSQL docs advise and 15 does.
+  if (version < 15) {
+    await query(`ALTER SCHEMA public OWNER TO ${APP.owner}; REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+  }
 
   const asOwner = { user: APP.owner, password: appOwnerPassword };
   await query(
@@ -320,7 +323,11 @@ async function setUpLikeRds(version: number, query: Query, connectorPassword: st
     [],
     { database: APP.database, as: asOwner },
   );
-  if (version < 15) await query(`ALTER SCHEMA public OWNER TO ${APP.otherOwner}`, [], { database: APP.otherDatabase });
+  if (version < 15) {
+    await query(`ALTER SCHEMA public OWNER TO ${APP.otherOwner}; REVOKE CREATE ON SCHEMA public FROM PUBLIC`, [], {
+      database: APP.otherDatabase,
+    });
+  }
   await query(
     `SET ROLE ${APP.otherOwner};
      CREATE TABLE public.notes (id serial PRIMARY KEY, body text);

@@ -270,14 +270,18 @@ export class PostgresTargetDatabase implements TargetDatabase {
     } else if (!isBuiltinPermission(input.permission)) {
       throw new InputError(`${String(input.permission)} is not a permission.`);
     }
+    const permission = input.permission;
     return this.#retryingConflicts(() =>
       this.#locks.run(`user:${username}`, () =>
         this.#maintenance(async (m) => {
           const connector = await this.#connector(m);
-          const role =
-            grantedRole ??
-            (await this.#prepareGroupRole(m, connector, input.permission as BuiltinPermission, target, username));
-          if (grantedRole !== undefined) await this.#checkGrantableRole(m, connector, grantedRole, username);
+          let role: string;
+          if (grantedRole !== undefined) {
+            await this.#checkGrantableRole(m, connector, grantedRole, username);
+            role = grantedRole;
+          } else {
+            role = await this.#prepareGroupRole(m, connector, permission as BuiltinPermission, target, username);
+          }
           const userCreated = await this.#ensureUser(m, connector, username, input, role);
           return { roles: [role], userCreated };
         }),
@@ -437,7 +441,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
               });
             } else {
               ownerGap(owners, db.owner, db.connector_is_admin_of_owner).reasons.push(
-                `${db.name} refuses the connector's connections (CONNECT is not granted to it or to PUBLIC)`,
+                `the connector may not connect to ${db.name}, which belongs to ${db.owner} and does not let PUBLIC connect`,
               );
             }
             continue;
@@ -683,7 +687,11 @@ export class PostgresTargetDatabase implements TargetDatabase {
     const memberships = [sql.grantRole(role, username)];
     if (this.#config.userAuth === 'iam') {
       const [iam] = await m.rows<RoleRow>(sql.rolesByName([sql.RDS_IAM_ROLE]));
-      if (!iam) throw new ConnectorSetupError(`The role ${sql.RDS_IAM_ROLE} does not exist on ${this.integration}; IAM logins need RDS.`, []);
+      if (!iam) {
+        throw new NotFoundError(
+          `The role ${sql.RDS_IAM_ROLE} does not exist on ${this.integration}: userAuth: iam works on RDS and Aurora only. Set userAuth: password for this integration.`,
+        );
+      }
       if (!mayGrantRole(connector, iam)) {
         throw new ConnectorSetupError(`The connector ${connector.connector} may not grant ${sql.RDS_IAM_ROLE}.`, [
           sql.adminGrantMembership(sql.RDS_IAM_ROLE, connector.connector, true),
@@ -867,17 +875,18 @@ function ownerFinding(c: ConnectorRow, owner: string, gap: OwnerGap): CheckFindi
     ...gap.reasons,
     ...(gap.databases.length ? [`objects in ${gap.databases.join(', ')} belong to ${owner}`] : []),
   ].join('; ');
+  const lacks = `The connector does not have the privileges of ${owner}, which it needs to grant there: ${where}.`;
   const fixSql = [sql.adminGrantMembership(owner, c.connector)];
   if (c.is_superuser || gap.connectorIsAdmin || (c.server_version_num < 160000 && c.can_create_roles)) {
     return {
       level: 'warn',
-      message: `The connector does not have the privileges of ${owner} (${where}). Sesame will take membership of ${owner} itself when first needed, and record it in the audit trail; an admin may grant it now instead.`,
+      message: `${lacks} Sesame will take membership of ${owner} itself when first needed and record it in the audit trail; an admin may grant it now instead.`,
       fixSql,
     };
   }
   return {
     level: 'error',
-    message: `The connector does not have the privileges of ${owner} (${where}), and PostgreSQL ${majorVersion(c)} does not let a CREATEROLE role take them itself. Grants there fail until an admin runs the statement below.`,
+    message: `${lacks} PostgreSQL ${majorVersion(c)} does not let a CREATEROLE role take that membership itself, so grants there fail until an admin runs the statement below.`,
     fixSql,
   };
 }
