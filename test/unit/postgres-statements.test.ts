@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { tlsAttempts } from '../../src/adapters/postgres/connection.ts';
-import { groupRoleComment, groupRoleName } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { createPostgresTargetDatabases, groupRoleComment, groupRoleName } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
 import { scramSha256Verifier } from '../../src/adapters/postgres/scram.ts';
 import * as sql from '../../src/adapters/postgres/statements.ts';
-import { InputError } from '../../src/domain/errors.ts';
+import { integrationSchema } from '../../src/config/schema.ts';
+import { InputError, NotFoundError } from '../../src/domain/errors.ts';
 
 describe('quoteLiteral', () => {
   it('doubles quotes and keeps everything else as it is', () => {
@@ -122,5 +123,36 @@ describe('scramSha256Verifier', () => {
   it('refuses what SASLprep could change', () => {
     assert.throws(() => scramSha256Verifier('pässword'), InputError);
     assert.throws(() => scramSha256Verifier('pass word'), InputError);
+  });
+});
+
+describe('createPostgresTargetDatabases', () => {
+  const integration = (name: string, extra: Record<string, unknown> = {}) =>
+    integrationSchema.parse({ name, type: 'postgresql', host: 'db.internal', port: 6432, database: 'app', username: 'c', password: 'secret-pw', ...extra });
+
+  it('finds each integration by name and refuses unknown ones with the known names', async () => {
+    const databases = createPostgresTargetDatabases([integration('one'), integration('two', { sslMode: 'verify-full' })]);
+    assert.deepEqual(databases.names(), ['one', 'two']);
+    assert.equal(databases.get('two').integration, 'two');
+    assert.deepEqual(await databases.get('two').connectionInfo(), { host: 'db.internal', port: 6432, database: 'app', sslMode: 'verify-full' });
+    assert.equal(await databases.get('one').serverKey(), 'db.internal:6432');
+    assert.throws(() => databases.get('three'), (err: Error) => err instanceof NotFoundError && /one, two/.test(err.message));
+    await databases.closeAll();
+  });
+
+  it('uses the server key and endpoint it is given, for RDS integrations without a host', async () => {
+    const rds = integrationSchema.parse({ name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c', authType: 'iam' });
+    const databases = createPostgresTargetDatabases([rds], {
+      serverKey: () => 'db-ABCDEF',
+      endpoint: () => async () => ({ host: 'prod-1.abc.us-east-1.rds.amazonaws.com', port: 5432 }),
+    });
+    assert.equal(await databases.get('prod').serverKey(), 'db-ABCDEF');
+    assert.deepEqual(await databases.get('prod').connectionInfo(), {
+      host: 'prod-1.abc.us-east-1.rds.amazonaws.com',
+      port: 5432,
+      database: 'app',
+      sslMode: 'verify-full',
+    });
+    await databases.closeAll();
   });
 });
