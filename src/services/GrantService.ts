@@ -4,7 +4,7 @@ import { databaseUserName } from '../domain/username.ts';
 import type { IntegrationConfig } from '../config/schema.ts';
 import { describeError, forgetSecret, registerSecret } from '../logger.ts';
 import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
-import { KeyedMutex } from './KeyedMutex.ts';
+import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import type { People } from './People.ts';
 
 /** After this many failed revocation attempts in a row, admins are told (and every 10 after). */

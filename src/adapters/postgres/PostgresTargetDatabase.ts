@@ -56,7 +56,7 @@ import type {
   TargetDatabases,
 } from '../../ports/TargetDatabase.ts';
 import { ConnectionPools, sqlState, type ConnectionTarget, type CredentialProvider } from './connection.ts';
-import { KeyedMutex } from './KeyedMutex.ts';
+import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { scramSha256Verifier } from './scram.ts';
 import * as sql from './statements.ts';
 import type { ObjectScope, Statement } from './statements.ts';

@@ -1,7 +1,9 @@
 /**
- * Serialises async work per key within this process. Sesame uses it per database user so a grant
- * and a revocation of the same person never interleave their statements (one would otherwise
- * remove a group role the other just added).
+ * Runs work for one key at a time, in arrival order; different keys run side by side. The
+ * services hold one per database user, so a grant and a revocation of the same person never
+ * interleave (one would otherwise remove a group role the other just added); the PostgreSQL
+ * adapter holds one per role, so two grants touching one role wait for each other instead of
+ * colliding in PostgreSQL ("tuple concurrently updated").
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();
