@@ -157,14 +157,15 @@ export class FakeTargetDatabase implements TargetDatabase {
   async close() {}
 }
 
-export class FakeTargetDatabases implements TargetDatabases {
-  readonly byName = new Map<string, FakeTargetDatabase>();
-  constructor(dbs: FakeTargetDatabase[]) {
+/** TargetDatabases over given instances (fakes, or a real engine in the benchmark). */
+export class FakeTargetDatabases<D extends TargetDatabase = FakeTargetDatabase> implements TargetDatabases {
+  readonly byName = new Map<string, D>();
+  constructor(dbs: D[]) {
     for (const db of dbs) this.byName.set(db.integration, db);
   }
-  get(name: string): FakeTargetDatabase {
+  get(name: string): D {
     const db = this.byName.get(name);
-    if (!db) throw new Error(`no fake database ${name}`);
+    if (!db) throw new Error(`no database ${name}`);
     return db;
   }
   names() {

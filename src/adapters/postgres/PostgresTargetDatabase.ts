@@ -67,8 +67,17 @@ export interface ConnectorAuditEvent {
   details: Record<string, unknown>;
 }
 
-/** Told about every statement sent, with any secret in it replaced. */
-export type StatementObserver = (event: { integration: string; database: string; name: string; text: string }) => void;
+/**
+ * Told about every statement sent, with any secret in it replaced (parameters never hold one),
+ * for tracing and for the benchmark's floor: the same statements sent directly.
+ */
+export type StatementObserver = (event: {
+  integration: string;
+  database: string;
+  name: string;
+  text: string;
+  values?: unknown[];
+}) => void;
 
 export interface PostgresTargetDatabaseOptions {
   config: IntegrationConfig;
@@ -168,7 +177,13 @@ class Session {
   }
 
   private async send(name: string, text: string, shownText: string | undefined, values: unknown[] | undefined) {
-    this.observe?.({ integration: this.integration, database: this.database, name, text: shownText ?? text });
+    this.observe?.({
+      integration: this.integration,
+      database: this.database,
+      name,
+      text: shownText ?? text,
+      ...(values ? { values } : {}),
+    });
     try {
       return await this.client.query(text, values);
     } catch (err) {

@@ -1,0 +1,67 @@
+import pg from 'pg';
+
+/** One statement as the engine sent it (from its statement observer). */
+export interface SentStatement {
+  database: string;
+  text: string;
+  values?: unknown[];
+}
+
+/**
+ * The floor of every benchmark: the statements Sesame sent, sent again directly with pg over one
+ * open connection per database, with one set of names swapped for another so the work is the
+ * same but on fresh objects. No pool, no checks, no services: just the SQL.
+ */
+export class DirectSender {
+  private readonly clients = new Map<string, pg.Client>();
+
+  constructor(private readonly connect: (database: string) => pg.ClientConfig) {}
+
+  private async client(database: string): Promise<pg.Client> {
+    let c = this.clients.get(database);
+    if (!c) {
+      c = new pg.Client(this.connect(database));
+      await c.connect();
+      this.clients.set(database, c);
+    }
+    return c;
+  }
+
+  /** Opens the connections up front so no measured operation pays for a connect. */
+  async warm(databases: string[]): Promise<void> {
+    for (const d of databases) await this.client(d);
+  }
+
+  /** Sends the statements in order, each with `from` replaced by `to` in text and values. */
+  async send(statements: readonly SentStatement[], from: string, to: string): Promise<void> {
+    for (const s of statements) {
+      const client = await this.client(s.database);
+      await client.query(s.text.replaceAll(from, to), s.values?.map((v) => swap(v, from, to)));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) await c.end();
+    this.clients.clear();
+  }
+}
+
+function swap(value: unknown, from: string, to: string): unknown {
+  if (typeof value === 'string') return value.replaceAll(from, to);
+  if (Array.isArray(value)) return value.map((v) => swap(v, from, to));
+  return value;
+}
+
+/** Percentile of a list of durations (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, performance.now() - started];
+}
