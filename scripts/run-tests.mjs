@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's own test runner (through tsx for TypeScript).
 //   node scripts/run-tests.mjs             unit, contract, integration and e2e tests; PostgreSQL 15 and 17
-//   node scripts/run-tests.mjs --matrix    the PostgreSQL engine suites on 14, 15, 16, 17 and 18
+//   node scripts/run-tests.mjs --matrix    the suites on real PostgreSQL (engine, lifecycle) on 14, 15, 16, 17 and 18
 //   node scripts/run-tests.mjs FILE...     only these files
 // SESAME_PG_VERSIONS (e.g. "16,18") overrides the PostgreSQL versions either way.
 import { spawnSync } from 'node:child_process';
@@ -31,7 +31,7 @@ function find(dir) {
 const selected = files.length
   ? files
   : matrix
-    ? find('test/integration').filter((f) => f.includes('postgres'))
+    ? find('test/integration').filter((f) => !f.includes('sqlite'))
     : ['test/unit', 'test/contract', 'test/integration', 'test/e2e'].flatMap(find);
 
 const env = { ...process.env };
