@@ -57,6 +57,21 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
+/**
+ * A message that was sent about a request (an approval DM, the approval channel's post, the
+ * requester's DM), so every copy can be updated when the request changes.
+ */
+export interface NotificationRef {
+  requestId: string;
+  /** Who the message is for: `approver`, `channel` or `requester`. */
+  audience: 'approver' | 'channel' | 'requester';
+  /** Slack user the copy was sent to, for `approver` and `requester`. */
+  recipient?: string;
+  channel: string;
+  ts: string;
+  at: Date;
+}
+
 export interface RequestFilter {
   requesterSlackId?: string;
   statuses?: readonly RequestStatus[];
@@ -112,6 +127,11 @@ export interface StateStore {
     /** Absent keys stay as they are; `null` clears (a dropped user created again). */
     patch: { [K in 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt']?: Date | null },
   ): Promise<void>;
+
+  /** Remembers a message sent about a request; the same (channel, ts) twice is kept once. */
+  addNotification(ref: NotificationRef): Promise<void>;
+  /** Every message sent about a request, oldest first. */
+  listNotifications(requestId: string): Promise<NotificationRef[]>;
 
   appendAudit(event: AuditEvent): Promise<void>;
   /** Audit events at or after `since`, oldest first. */

@@ -88,9 +88,23 @@ export interface TargetDatabase {
   listManagedUsers(): Promise<ManagedUserState[]>;
   /** Reassigns what the user owns to the connector, drops the rest in every database, drops the user. */
   dropUser(username: string): Promise<void>;
+  /**
+   * The catalog, for the request modal's pickers: databases that accept connections (not
+   * templates, not rdsadmin), schemas of a database (not pg_catalog, information_schema, pg_toast
+   * or temporary ones), tables (and views) of a schema. `search` keeps names containing it
+   * (case-insensitive); `limit` caps the list (Slack shows at most 100 options).
+   */
+  listDatabases(options?: CatalogQuery): Promise<string[]>;
+  listSchemas(database: string, options?: CatalogQuery): Promise<string[]>;
+  listTables(database: string, schema: string, options?: CatalogQuery): Promise<string[]>;
   /** What the connector can and cannot do here, with the SQL that fixes each gap. */
   check(): Promise<CheckReport>;
   close(): Promise<void>;
+}
+
+export interface CatalogQuery {
+  search?: string;
+  limit?: number;
 }
 
 /** Finds the TargetDatabase of an integration by name. */

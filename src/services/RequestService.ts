@@ -1,4 +1,4 @@
-import { chooseFlow, approvalsComplete } from '../domain/flows.ts';
+import { approvalsComplete, chooseFlow, flowAllowsRequester } from '../domain/flows.ts';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
@@ -26,6 +26,20 @@ export interface AccessRequestInput {
   /** Omitted: the flow's default duration. */
   durationMinutes?: number;
   reason?: string;
+}
+
+/** What a person may request on one integration (for the request modal and `help`). */
+export interface IntegrationOptions {
+  name: string;
+  permissions: Permission[];
+  maxDurationMinutes: number;
+  defaultDurationMinutes: number;
+  requireJustification: boolean;
+  customAccessDetails?: string | undefined;
+}
+
+export interface RequestOptions {
+  integrations: IntegrationOptions[];
 }
 
 export interface Decision {
@@ -181,6 +195,49 @@ export class RequestService {
     await audit(this.deps, 'request.approved', d.actorSlackId, approved, { complete: true });
     await notify(this.deps, 'approved', () => this.deps.notifier.requestUpdated(approved));
     return req.kind === 'extension' ? this.grants.applyExtension(approved) : this.grants.grant(approved.id);
+  }
+
+  /** Pending requests this person may still decide on (not their own unless self-approval is on). */
+  async awaitingApproval(slackId: string): Promise<AccessRequest[]> {
+    const pending = await this.deps.store.listRequests({ statuses: ['pending'] });
+    const waiting: AccessRequest[] = [];
+    for (const req of pending) {
+      if (!req.approverGroups.some((g) => g.slackIds.includes(slackId))) continue;
+      if (req.requester.slackId === slackId && !req.allowSelfApproval) continue;
+      const decided = (await this.deps.store.listApprovals(req.id)).some((a) => a.approverId === slackId);
+      if (!decided) waiting.push(req);
+    }
+    return waiting;
+  }
+
+  /**
+   * What the person may request, per integration: the permissions, the longest duration and
+   * the default one, whether a reason is required, and the flows' narrowing of targets.
+   */
+  async requestOptions(slackId: string): Promise<RequestOptions> {
+    const person = await this.deps.directory.person(slackId);
+    const flows = this.deps.config.accessFlows;
+    const isPerson = await this.people.matcherFor(person, flows);
+    const mine = flows.filter((f) => flowAllowsRequester(f, isPerson));
+    const integrations: IntegrationOptions[] = [];
+    for (const integration of this.deps.config.integrations) {
+      const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
+      if (covering.length === 0) continue;
+      const permissions = [...new Set(covering.flatMap((f) => f.permissions))].filter(
+        (p) => !p.startsWith('role:') || integration.grantableRoles.includes(p.slice(5)),
+      ) as Permission[];
+      const maxDurationMinutes = Math.max(...covering.map((f) => f.maxDuration));
+      const withDefault = covering.find((f) => f.defaultDuration !== undefined);
+      integrations.push({
+        name: integration.name,
+        permissions,
+        maxDurationMinutes,
+        defaultDurationMinutes: withDefault?.defaultDuration ?? Math.min(60, maxDurationMinutes),
+        requireJustification: covering.every((f) => f.requireJustification),
+        customAccessDetails: integration.customAccessDetails,
+      });
+    }
+    return { integrations };
   }
 
   /** The person's own requests, or everyone's for admins, newest first. */

@@ -40,13 +40,12 @@ export async function audit(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   try {
+    const actorEmail = await emailOf(deps, actor, request);
     await deps.store.appendAudit({
       at: deps.clock.now(),
       action,
       actor,
-      ...(actor === request?.requester.slackId && request?.requester.email
-        ? { actorEmail: request.requester.email }
-        : {}),
+      ...(actorEmail ? { actorEmail } : {}),
       ...(request
         ? {
             requestId: request.id,
@@ -63,6 +62,17 @@ export async function audit(
     });
   } catch (err) {
     deps.logger.error({ action, err: describeError(err) }, 'could not append audit event');
+  }
+}
+
+/** The acting person's email for the audit trail: the requester's as recorded, else the directory's. */
+async function emailOf(deps: ServiceDeps, actor: string, request?: AccessRequest): Promise<string | undefined> {
+  if (actor === 'system') return undefined;
+  if (actor === request?.requester.slackId) return request.requester.email;
+  try {
+    return (await deps.directory.person(actor)).email;
+  } catch {
+    return undefined; // the trail still names the Slack ID
   }
 }
 

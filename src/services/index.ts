@@ -1,3 +1,4 @@
+import { CatalogService } from './CatalogService.ts';
 import { GrantService } from './GrantService.ts';
 import { MaintenanceService } from './MaintenanceService.ts';
 import { People } from './People.ts';
@@ -12,6 +13,7 @@ export interface Services {
   grants: GrantService;
   requests: RequestService;
   maintenance: MaintenanceService;
+  catalog: CatalogService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -22,5 +24,6 @@ export function createServices(deps: ServiceDeps): Services {
     grants,
     requests: new RequestService(deps, people, grants),
     maintenance: new MaintenanceService(deps),
+    catalog: new CatalogService(deps, people),
   };
 }

@@ -494,6 +494,30 @@ export function stateStoreContract(
       });
     });
 
+    describe('notifications', () => {
+      it('remembers every message sent about a request, oldest first, once per (channel, ts)', async () => {
+        const a = await store.createRequest(newRequest(), 'pending');
+        const b = await store.createRequest(newRequest(), 'pending');
+        await store.addNotification({ requestId: a.id, audience: 'channel', channel: 'C0APPROVALS', ts: '1.0002', at: at(MINUTE) });
+        await store.addNotification({ requestId: a.id, audience: 'approver', recipient: 'U0BOB', channel: 'D0BOB', ts: '1.0001', at: T0 });
+        await store.addNotification({ requestId: b.id, audience: 'requester', recipient: 'U0ALICE', channel: 'D0ALICE', ts: '1.0003', at: T0 });
+        await store.addNotification({ requestId: a.id, audience: 'approver', recipient: 'U0BOB', channel: 'D0BOB', ts: '1.0001', at: at(2 * MINUTE) });
+        assert.deepEqual(await store.listNotifications(a.id), [
+          { requestId: a.id, audience: 'approver', recipient: 'U0BOB', channel: 'D0BOB', ts: '1.0001', at: T0 },
+          { requestId: a.id, audience: 'channel', channel: 'C0APPROVALS', ts: '1.0002', at: at(MINUTE) },
+        ]);
+        assert.equal((await store.listNotifications(b.id)).length, 1);
+        assert.deepEqual(await store.listNotifications('RNOPE22'), []);
+      });
+
+      it('refuses a message about a request that does not exist', async () => {
+        await assert.rejects(
+          store.addNotification({ requestId: 'RNOPE22', audience: 'channel', channel: 'C1', ts: '1.1', at: T0 }),
+          NotFoundError,
+        );
+      });
+    });
+
     describe('audit trail', () => {
       it('lists events at or after `since`, oldest first, with ids and every field', async () => {
         const full: AuditEvent = {

@@ -8,6 +8,7 @@ import type {
 import type {
   AuditEvent,
   ManagedUser,
+  NotificationRef,
   RequestFilter,
   RequestPatch,
   StateStore,
@@ -27,6 +28,7 @@ export class InMemoryStateStore implements StateStore {
   readonly #approvals: Approval[] = [];
   readonly #users = new Map<string, ManagedUser>();
   readonly #audit: AuditEvent[] = [];
+  readonly #notifications: NotificationRef[] = [];
   #nextAuditId = 1;
   #closed = false;
 
@@ -193,6 +195,23 @@ export class InMemoryStateStore implements StateStore {
       else if (value !== undefined) next[field] = value;
     }
     this.#users.set(key, copyPlain(next));
+  }
+
+  async addNotification(ref: NotificationRef): Promise<void> {
+    this.#assertOpen();
+    if (!this.#requests.has(ref.requestId)) {
+      throw new NotFoundError(`There is no request ${ref.requestId} to attach a message to.`);
+    }
+    if (this.#notifications.some((n) => n.channel === ref.channel && n.ts === ref.ts)) return;
+    this.#notifications.push(copyPlain(ref));
+  }
+
+  async listNotifications(requestId: string): Promise<NotificationRef[]> {
+    this.#assertOpen();
+    return this.#notifications
+      .filter((n) => n.requestId === requestId)
+      .sort((a, b) => a.at.getTime() - b.at.getTime())
+      .map(copyPlain);
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {

@@ -5,6 +5,7 @@ import type { Clock } from '../../src/ports/Clock.ts';
 import type { Directory } from '../../src/ports/Directory.ts';
 import type { Notifier } from '../../src/ports/Notifier.ts';
 import type {
+  CatalogQuery,
   CheckReport,
   ConnectionInfo,
   GrantInput,
@@ -151,6 +152,17 @@ export class FakeTargetDatabase implements TargetDatabase {
     this.reachable(`dropUser ${username}`);
     this.users.delete(username);
   }
+  /** The catalog the fake server has: database → schema → tables. */
+  catalog: Record<string, Record<string, string[]>> = { appdb: { public: ['customers', 'orders'], sales: ['deals'] } };
+  async listDatabases(q: CatalogQuery = {}) {
+    return pick(Object.keys(this.catalog), q);
+  }
+  async listSchemas(database: string, q: CatalogQuery = {}) {
+    return pick(Object.keys(this.catalog[database] ?? {}), q);
+  }
+  async listTables(database: string, schema: string, q: CatalogQuery = {}) {
+    return pick(this.catalog[database]?.[schema] ?? [], q);
+  }
   async check(): Promise<CheckReport> {
     return { integration: this.integration, findings: [] };
   }
@@ -172,4 +184,9 @@ export class FakeTargetDatabases<D extends TargetDatabase = FakeTargetDatabase> 
     return [...this.byName.keys()];
   }
   async closeAll() {}
+}
+
+function pick(names: string[], q: CatalogQuery): string[] {
+  const search = q.search?.toLowerCase();
+  return names.filter((n) => !search || n.toLowerCase().includes(search)).sort().slice(0, q.limit ?? 100);
 }

@@ -399,3 +399,66 @@ describe('credentials', () => {
     assert.equal((await w.store.getManagedUser('local.example:5432', 'alice@example.com'))?.droppedAt, undefined);
   });
 });
+
+describe('what a person is offered', () => {
+  it('lists the approvals waiting for a person, not those they decided or their own', async () => {
+    const w = serviceWorld();
+    const mine = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0BOB', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
+      durationMinutes: 60, reason: 'r',
+    }).catch((e: unknown) => e);
+    assert.ok(mine instanceof NotAllowedError, 'Bob is the only owner of local, so nobody but him could approve his own request');
+    const alice = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
+      durationMinutes: 60, reason: 'r',
+    });
+    const dave = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0DAVE', target: { integration: 'other' }, permission: 'admin', durationMinutes: 30, reason: 'r',
+    });
+    assert.deepEqual((await w.services.requests.awaitingApproval('U0BOB')).map((r) => r.id).sort(), [alice.id, dave.id].sort());
+    assert.deepEqual((await w.services.requests.awaitingApproval('U0CAROL')).map((r) => r.id), [dave.id]);
+    await w.services.requests.decide({ requestId: dave.id, actorSlackId: 'U0BOB', decision: 'approve' });
+    assert.deepEqual((await w.services.requests.awaitingApproval('U0BOB')).map((r) => r.id), [alice.id]);
+    assert.deepEqual(await w.services.requests.awaitingApproval('U0ALICE'), []);
+  });
+
+  it('offers per integration only what the person’s flows allow', async () => {
+    const w = serviceWorld();
+    const carol = await w.services.requests.requestOptions('U0CAROL');
+    assert.deepEqual(carol.integrations.map((i) => i.name), ['local', 'other']);
+    const local = carol.integrations[0]!;
+    assert.deepEqual(local.permissions.sort(), ['admin', 'readonly', 'readwrite', 'role:reporting']);
+    assert.equal(local.maxDurationMinutes, 8 * 60);
+    assert.deepEqual(carol.integrations[1]!.permissions.sort(), ['admin', 'readonly', 'readwrite'], 'other has no grantable role');
+    const dave = await w.services.requests.requestOptions('U0DAVE');
+    assert.equal(dave.integrations.find((i) => i.name === 'other')?.maxDurationMinutes, 4 * 60);
+  });
+
+  it('narrows the catalog to the targets of the person’s flows', async () => {
+    const w = serviceWorld();
+    w.other.catalog = { otherdb: { public: ['notes'] }, secretdb: { public: ['keys'] } };
+    assert.deepEqual(await w.services.catalog.databases('U0CAROL', 'local'), ['appdb']);
+    assert.deepEqual(await w.services.catalog.databases('U0CAROL', 'other'), ['otherdb'], 'owner-approved covers otherdb only');
+    assert.deepEqual(await w.services.catalog.databases('U0DAVE', 'other'), ['otherdb', 'secretdb'], 'two-party covers all of other');
+    assert.deepEqual(await w.services.catalog.schemas('U0CAROL', 'other', 'secretdb'), []);
+    assert.deepEqual(await w.services.catalog.tables('U0CAROL', 'local', 'appdb', 'public', 'ORD'), ['orders']);
+    assert.deepEqual(await w.services.catalog.databases('U0CAROL', 'nope'), []);
+  });
+});
+
+describe('the audit trail', () => {
+  it('names who acted by Slack ID and email, for requesters and approvers alike', async () => {
+    const w = serviceWorld();
+    const req = await approvedGrant(w, 'readwrite');
+    await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    await w.services.grants.revoke(req.id, 'U0ADMIN');
+    const events = await w.store.listAudit(new Date(0));
+    const by = (action: string) => events.find((e) => e.action === action);
+    assert.deepEqual([by('request.created')?.actor, by('request.created')?.actorEmail], ['U0ALICE', 'alice@example.com']);
+    assert.deepEqual([by('request.approved')?.actor, by('request.approved')?.actorEmail], ['U0BOB', 'bob@example.com']);
+    assert.deepEqual([by('credentials.revealed')?.actor, by('credentials.revealed')?.actorEmail], ['U0ALICE', 'alice@example.com']);
+    assert.deepEqual([by('grant.revoked')?.actor, by('grant.revoked')?.actorEmail], ['U0ADMIN', 'admin@example.com']);
+    assert.equal(by('grant.granted')?.actor, 'system');
+    assert.equal(by('grant.granted')?.details?.requesterEmail, 'alice@example.com');
+  });
+});

@@ -44,6 +44,7 @@ import { coversOwnedSequences, privilegePlan, type PrivilegePlan } from '../../d
 import { formatTarget, targetScope, validateTarget, type Target } from '../../domain/target.ts';
 import { describeError, forgetSecret, redact, registerSecret, type Logger } from '../../logger.ts';
 import type {
+  CatalogQuery,
   CheckFinding,
   CheckReport,
   ConnectionInfo,
@@ -193,6 +194,19 @@ class Session {
       );
     }
   }
+}
+
+/** Slack shows at most 100 options in a select. */
+const CATALOG_MAX = 100;
+
+/** Names containing `search` (case-insensitive, unicode-aware), at most `limit` of them. */
+function catalogNames(rows: readonly { name: string }[], { search, limit }: CatalogQuery): string[] {
+  const needle = search?.trim().toLocaleLowerCase();
+  const max = Math.max(1, Math.min(CATALOG_MAX, Math.floor(limit ?? CATALOG_MAX)));
+  return rows
+    .map((r) => r.name)
+    .filter((n) => !needle || n.toLocaleLowerCase().includes(needle))
+    .slice(0, max);
 }
 
 /** The SQLSTATE of an error or of the database error it wraps. */
@@ -429,6 +443,25 @@ export class PostgresTargetDatabase implements TargetDatabase {
           );
         }
       }),
+    );
+  }
+
+  async listDatabases(options: CatalogQuery = {}): Promise<string[]> {
+    return this.#maintenance(async (m) => catalogNames(await m.rows<{ name: string }>(sql.catalogDatabases()), options));
+  }
+
+  async listSchemas(database: string, options: CatalogQuery = {}): Promise<string[]> {
+    validateIdentifier(database, 'database');
+    return this.#inDatabase(database, async (s) =>
+      catalogNames(await s.rows<{ name: string }>(sql.schemasOfDatabase()), options),
+    );
+  }
+
+  async listTables(database: string, schema: string, options: CatalogQuery = {}): Promise<string[]> {
+    validateIdentifier(database, 'database');
+    validateIdentifier(schema, 'schema');
+    return this.#inDatabase(database, async (s) =>
+      catalogNames(await s.rows<{ name: string }>(sql.catalogTables(schema)), options),
     );
   }
 

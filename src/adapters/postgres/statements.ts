@@ -216,6 +216,31 @@ export function schemasOfDatabase(): Statement {
   };
 }
 
+// ── The catalog, for the request modal's pickers ────────────────────────────────────────────
+// Searching and limiting happen in Sesame: PostgreSQL's lower() folds only ASCII under the C
+// locale, and people search for names like "Überstunden" too.
+
+/** Databases people can be granted (connectable, not templates, not RDS's own), by name. */
+export function catalogDatabases(): Statement {
+  return {
+    name: 'list databases',
+    text: `SELECT datname AS name FROM pg_database
+ WHERE datallowconn AND NOT datistemplate AND datname <> ${quoteLiteral(RDS_ADMIN_DATABASE)}
+ ORDER BY datname`,
+  };
+}
+
+/** Tables, views, materialized views, foreign and partitioned tables of a schema, by name. */
+export function catalogTables(schema: string): Statement {
+  return {
+    name: 'list tables',
+    text: `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
+ ORDER BY c.relname`,
+    values: [schema],
+  };
+}
+
 /** The managed users: roles carrying the managed-user mark, with their memberships. */
 export function managedUsers(): Statement {
   return {

@@ -19,6 +19,7 @@ import type {
   AuditAction,
   AuditEvent,
   ManagedUser,
+  NotificationRef,
   RequestFilter,
   RequestPatch,
   StateStore,
@@ -413,6 +414,34 @@ export class SqliteStateStore implements StateStore {
       includeDropped: filter.includeDropped === true ? 1 : 0,
     }) as ManagedUserRow[];
     return rows.map(toManagedUser);
+  }
+
+  async addNotification(ref: NotificationRef): Promise<void> {
+    try {
+      this.#statement(
+        `INSERT INTO notifications (request_id, audience, recipient, channel, ts, at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, ts) DO NOTHING`,
+      ).run(ref.requestId, ref.audience, ref.recipient ?? null, ref.channel, ref.ts, ref.at.getTime());
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw new NotFoundError(`There is no request ${ref.requestId} to attach a message to.`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async listNotifications(requestId: string): Promise<NotificationRef[]> {
+    const rows = this.#statement(
+      'SELECT * FROM notifications WHERE request_id = ? ORDER BY at, rowid',
+    ).all(requestId) as { request_id: string; audience: NotificationRef['audience']; recipient: string | null; channel: string; ts: string; at: number }[];
+    return rows.map((r) => ({
+      requestId: r.request_id,
+      audience: r.audience,
+      ...(r.recipient !== null ? { recipient: r.recipient } : {}),
+      channel: r.channel,
+      ts: r.ts,
+      at: new Date(r.at),
+    }));
   }
 
   async updateManagedUser(

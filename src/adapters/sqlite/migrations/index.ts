@@ -1,4 +1,5 @@
 import { initialSchema } from './001_initial.ts';
+import { notificationsSchema } from './002_notifications.ts';
 
 /**
  * One step of the SQLite schema. Migrations are TypeScript modules holding SQL text, so they run
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they are applied. Append new ones; never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+export const MIGRATIONS: readonly Migration[] = [initialSchema, notificationsSchema];
 
 /** The schema version this build of Sesame writes. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

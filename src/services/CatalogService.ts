@@ -1,0 +1,62 @@
+import type { AccessFlowConfig } from '../config/schema.ts';
+import { flowAllowsRequester } from '../domain/flows.ts';
+import type { ServiceDeps } from './ServiceDeps.ts';
+import type { People } from './People.ts';
+
+type FlowTarget = NonNullable<AccessFlowConfig['targets']>[number];
+
+/**
+ * What the request modal offers: the databases, schemas and tables of an integration that at
+ * least one of the person's flows covers, read from the server's catalog.
+ */
+export class CatalogService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly people: People,
+  ) {}
+
+  async databases(slackId: string, integration: string, search?: string): Promise<string[]> {
+    const narrowing = await this.narrowing(slackId, integration);
+    if (!narrowing) return [];
+    const names = await this.deps.databases.get(integration).listDatabases({ ...(search ? { search } : {}) });
+    return narrowing.databases ? names.filter((d) => narrowing.databases!.has(d)) : names;
+  }
+
+  async schemas(slackId: string, integration: string, database: string, search?: string): Promise<string[]> {
+    const narrowing = await this.narrowing(slackId, integration);
+    if (!narrowing || (narrowing.databases && !narrowing.databases.has(database))) return [];
+    const names = await this.deps.databases.get(integration).listSchemas(database, { ...(search ? { search } : {}) });
+    return narrowing.schemas ? names.filter((s) => narrowing.schemas!.has(s)) : names;
+  }
+
+  async tables(slackId: string, integration: string, database: string, schema: string, search?: string): Promise<string[]> {
+    const narrowing = await this.narrowing(slackId, integration);
+    if (!narrowing || (narrowing.databases && !narrowing.databases.has(database))) return [];
+    if (narrowing.schemas && !narrowing.schemas.has(schema)) return [];
+    const names = await this.deps.databases.get(integration).listTables(database, schema, { ...(search ? { search } : {}) });
+    return narrowing.tables ? names.filter((t) => narrowing.tables!.has(t)) : names;
+  }
+
+  /**
+   * The union of what the person's flows allow on the integration: undefined sets mean "any".
+   * Undefined altogether when no flow of theirs covers the integration.
+   */
+  private async narrowing(slackId: string, integration: string) {
+    if (!this.deps.config.integrations.some((i) => i.name === integration)) return undefined;
+    const flows = await this.flowsOf(slackId);
+    const entries: FlowTarget[] = flows.flatMap((f) =>
+      f.targets ? f.targets.filter((t) => t.integration === integration) : [{ integration }],
+    );
+    if (entries.length === 0) return undefined;
+    const union = (key: 'databases' | 'schemas' | 'tables') =>
+      entries.some((e) => !e[key]) ? undefined : new Set(entries.flatMap((e) => e[key] ?? []));
+    return { databases: union('databases'), schemas: union('schemas'), tables: union('tables') };
+  }
+
+  private async flowsOf(slackId: string): Promise<AccessFlowConfig[]> {
+    const person = await this.deps.directory.person(slackId);
+    const flows = this.deps.config.accessFlows;
+    const isPerson = await this.people.matcherFor(person, flows);
+    return flows.filter((f) => flowAllowsRequester(f, isPerson));
+  }
+}
