@@ -1,0 +1,74 @@
+import { formatMinutes } from '../../../domain/duration.ts';
+import type { AccessRequest } from '../../../domain/request.ts';
+import type { RequestOptions } from '../../../services/RequestService.ts';
+import { commandUsage } from '../commandText.ts';
+import { context, section, type SlackMessage } from './elements.ts';
+import { escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, truncate } from './text.ts';
+
+/** Lines per section of a list: a section holds at most 3,000 characters. */
+const SECTION_BUDGET = LIMITS.sectionText - 100;
+
+/** `help`: the usage and what this person may request, per integration. */
+export function helpMessage(command: string, options: RequestOptions): SlackMessage {
+  const lines = options.integrations.map(
+    (i) =>
+      `• \`${i.name}\`: ${i.permissions.map((p) => `\`${p}\``).join(', ')} · up to ${formatMinutes(i.maxDurationMinutes)} (default ${formatMinutes(i.defaultDurationMinutes)})${i.requireJustification ? ' · reason required' : ''}`,
+  );
+  return {
+    text: `How to use ${command}`,
+    blocks: [
+      section(`*How to use ${command}*\n${commandUsage(command).map((u) => `• ${u}`).join('\n')}`),
+      ...sections('*What you can request*', lines.length ? lines : ['Nothing yet: no access flow names you. Ask a Sesame admin.']),
+    ].slice(0, LIMITS.messageBlocks),
+  };
+}
+
+/** `list`: requests with their status, newest first; for admins with `all`, everyone's. */
+export function listMessage(requests: readonly AccessRequest[], options: { all: boolean; command: string }): SlackMessage {
+  const title = options.all ? '*All requests* (newest first)' : '*Your requests* (newest first)';
+  if (requests.length === 0) {
+    return { text: 'No requests', blocks: [section(`${title}\nNone yet. \`${options.command}\` asks for access.`)] };
+  }
+  const lines = requests.map((r) => {
+    const who = options.all ? `${mention(r.requester.slackId)} · ` : '';
+    const until = r.status === 'granted' && r.expiresAt ? ` until ${slackDate(r.expiresAt)}` : '';
+    return `${STATUS_ICONS[r.status]} \`${r.id}\` ${who}${summary(r)} · ${STATUS_WORDS[r.status]}${until}`;
+  });
+  return { text: `${requests.length} requests`, blocks: sections(title, lines).slice(0, LIMITS.messageBlocks) };
+}
+
+/** The answer to a request made with the command: what happens next, with the request ID. */
+export function submittedReply(request: AccessRequest): SlackMessage {
+  const text =
+    request.status === 'granted'
+      ? `:unlock: \`${request.id}\` granted: ${summary(request)}. Your DM from Sesame has the credentials button.`
+      : request.status === 'pending'
+        ? `:hourglass_flowing_sand: \`${request.id}\` sent for approval: ${summary(request)}. You get a DM when it is decided.`
+        : `${STATUS_ICONS[request.status]} \`${request.id}\` ${STATUS_WORDS[request.status]}: ${summary(request)}.${request.lastError ? ` ${escapeWithin(request.lastError, 1500)}` : ''}`;
+  return { text: truncate(`${request.id} ${STATUS_WORDS[request.status]}`, LIMITS.messageText), blocks: [section(text)] };
+}
+
+/** A one-line answer, with the request ID it is about. */
+export function noticeReply(text: string): SlackMessage {
+  return { text: truncate(text.replace(/[*`]/g, ''), LIMITS.messageText), blocks: [section(text)] };
+}
+
+/** Lines packed into as few sections as fit, the first one titled. */
+function sections(title: string, lines: readonly string[]): SlackMessage['blocks'] {
+  const out: SlackMessage['blocks'] = [];
+  let current = title;
+  for (const line of lines) {
+    const piece = truncate(line, SECTION_BUDGET);
+    if (current.length + piece.length + 1 > SECTION_BUDGET) {
+      out.push(section(current));
+      current = piece;
+    } else {
+      current = `${current}\n${piece}`;
+    }
+  }
+  out.push(section(current));
+  if (out.length > LIMITS.messageBlocks - 1) {
+    return [...out.slice(0, LIMITS.messageBlocks - 1), context('…cut short: Slack shows at most 50 blocks in a message.')];
+  }
+  return out;
+}

@@ -1,0 +1,223 @@
+import { parseDurationMinutes } from '../../domain/duration.ts';
+import { InputError } from '../../domain/errors.ts';
+import { parsePermission, PERMISSION_USAGE, type Permission } from '../../domain/permission.ts';
+import { normalizeRequestId } from '../../domain/request.ts';
+import { TARGET_USAGE, validateTarget, type Target } from '../../domain/target.ts';
+
+/** What a person asked for with the slash command. */
+export type ParsedCommand =
+  | { kind: 'modal' }
+  | { kind: 'help' }
+  | { kind: 'list'; all: boolean }
+  | { kind: 'revoke'; requestId: string }
+  | { kind: 'cancel'; requestId: string }
+  | { kind: 'extend'; requestId: string; durationMinutes: number }
+  | { kind: 'request'; target: Target; permission: Permission; durationMinutes?: number; reason?: string };
+
+/** The usage lines of the command, for help and for every answer to bad input. */
+export function commandUsage(command: string): string[] {
+  return [
+    `\`${command}\` opens the request form`,
+    `\`${command} help\` shows this and the access you can ask for`,
+    `\`${command} [request] <target> <permission> [for <duration>] [because <reason…>]\``,
+    `\`${command} list\` shows your requests and active grants (admins: \`list all\`)`,
+    `\`${command} revoke <request-id>\` ends access now`,
+    `\`${command} extend <request-id> <duration>\` asks for more time`,
+    `\`${command} cancel <request-id>\` withdraws a pending request`,
+    `Targets are written ${TARGET_USAGE}; a name with spaces, quotes or semicolons goes in double quotes, e.g. \`prod/app/"Odd;Name"\`.`,
+    `Permissions: ${PERMISSION_USAGE}. Durations: 15m, 2h, 1d, 1h30m.`,
+  ];
+}
+
+/** Quotes some Slack clients substitute for the straight ones people type. */
+const CURLY_QUOTES = /[\u201c\u201d\u201e\u201f\u2033]/g;
+
+/**
+ * Parses the text after the slash command (PRODUCT.md §6). Pure: nothing is looked up. Anything
+ * that is not one of the forms is an {@link InputError} saying what was wrong; the edge adds the
+ * usage.
+ */
+export function parseCommandText(raw: string): ParsedCommand {
+  const text = raw.replace(CURLY_QUOTES, '"').trim();
+  if (!text) return { kind: 'modal' };
+  const words = splitWords(text);
+  const [first, ...rest] = words;
+  const verb = first!.text.toLowerCase();
+  switch (verb) {
+    case 'help':
+      expectNothingAfter(rest, 'help');
+      return { kind: 'help' };
+    case 'list': {
+      if (rest.length === 0) return { kind: 'list', all: false };
+      if (rest.length === 1 && rest[0]!.text.toLowerCase() === 'all') return { kind: 'list', all: true };
+      throw new InputError(`\`list\` takes nothing or \`all\`, not "${shorten(rest.map((w) => w.text).join(' '))}".`);
+    }
+    case 'revoke':
+    case 'cancel': {
+      const requestId = requestIdFrom(rest[0]?.text, verb);
+      expectNothingAfter(rest.slice(1), `${verb} <request-id>`);
+      return { kind: verb, requestId };
+    }
+    case 'extend': {
+      const requestId = requestIdFrom(rest[0]?.text, 'extend');
+      if (!rest[1]) throw new InputError('Say how much longer, e.g. `extend R7K3QX 1h`.');
+      expectNothingAfter(rest.slice(2), 'extend <request-id> <duration>');
+      return { kind: 'extend', requestId, durationMinutes: parseDurationMinutes(rest[1].text) };
+    }
+    case 'request':
+      if (rest.length === 0) {
+        throw new InputError('`request` needs a target and a permission, e.g. `request prod/app readonly for 1h because …`.');
+      }
+      return parseRequest(rest, text);
+    default:
+      return parseRequest(words, text);
+  }
+}
+
+interface Word {
+  text: string;
+  /** Offset of the word's first character in the text (to take the reason verbatim). */
+  start: number;
+}
+
+/**
+ * Splits on whitespace outside double quotes. Quotes stay in the word: the target parser needs
+ * them to tell `"a/b"` (one name) from `a/b` (two parts).
+ */
+function splitWords(text: string): Word[] {
+  const words: Word[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (i >= text.length) break;
+    const start = i;
+    let inQuotes = false;
+    while (i < text.length && (inQuotes || !/\s/.test(text[i]!))) {
+      if (text[i] === '"') inQuotes = !inQuotes;
+      i++;
+    }
+    words.push({ text: text.slice(start, i), start });
+  }
+  return words;
+}
+
+function parseRequest(words: Word[], text: string): ParsedCommand {
+  const [targetWord, permissionWord, ...rest] = words;
+  const target = parseQuotedTarget(targetWord!.text);
+  if (!permissionWord) {
+    throw new InputError(`Say which permission you need on ${targetWord!.text}: ${PERMISSION_USAGE}.`);
+  }
+  const permission = parsePermission(permissionWord.text);
+  let durationMinutes: number | undefined;
+  let reason: string | undefined;
+  let i = 0;
+  if (rest[i]?.text.toLowerCase() === 'for') {
+    const duration = rest[i + 1];
+    if (!duration) throw new InputError('`for` needs a duration after it, e.g. `for 2h`.');
+    durationMinutes = parseDurationMinutes(duration.text);
+    i += 2;
+  }
+  if (rest[i]?.text.toLowerCase() === 'because') {
+    const after = rest[i + 1];
+    if (!after) throw new InputError('`because` needs a reason after it.');
+    // The reason is taken as typed, quotes and spacing included.
+    reason = text.slice(after.start).trim();
+    i = rest.length;
+  }
+  if (i < rest.length) {
+    throw new InputError(
+      `I did not understand "${shorten(rest[i]!.text)}". After the permission come \`for <duration>\` and then \`because <reason…>\`.`,
+    );
+  }
+  return {
+    kind: 'request',
+    target,
+    permission,
+    ...(durationMinutes !== undefined ? { durationMinutes } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+  };
+}
+
+/**
+ * Parses a target whose parts may be double-quoted (`prod/app/"Odd;Name"`, with `""` for a
+ * quote inside). Quotes and semicolons are legal in PostgreSQL names, so a quoted part keeps
+ * them (the engine quotes every identifier); outside quotes they are refused, because there
+ * they are far more likely a mistake, or an attempt at SQL, than a name.
+ */
+export function parseQuotedTarget(text: string): Target {
+  const parts: string[] = [];
+  let current = '';
+  let partQuoted = false;
+  let i = 0;
+  while (i <= text.length) {
+    const ch = text[i];
+    if (ch === undefined || ch === '/') {
+      if (current.length === 0 && !partQuoted) {
+        throw new InputError(`"${shorten(text)}" has an empty part. Write the target as ${TARGET_USAGE}.`);
+      }
+      parts.push(current);
+      current = '';
+      partQuoted = false;
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      if (current.length > 0 || partQuoted) {
+        throw new InputError(
+          `"${shorten(text)}" has a quote inside a name. Put the whole name in double quotes, with "" for a quote inside it.`,
+        );
+      }
+      const end = closingQuote(text, i + 1);
+      if (end < 0) throw new InputError(`"${shorten(text)}" has a quote that is never closed.`);
+      current = text.slice(i + 1, end).replaceAll('""', '"');
+      partQuoted = true;
+      i = end + 1;
+      if (i < text.length && text[i] !== '/') {
+        throw new InputError(`"${shorten(text)}" has text right after a closing quote; separate parts with /.`);
+      }
+      continue;
+    }
+    if (ch === ';') {
+      throw new InputError(
+        `"${shorten(text)}" contains a semicolon. If a name really has one, put that name in double quotes.`,
+      );
+    }
+    current += ch;
+    i++;
+  }
+  if (parts.length > 4) {
+    throw new InputError(`"${shorten(text)}" has ${parts.length} parts; a target has at most four: ${TARGET_USAGE}.`);
+  }
+  const [integration, database, schema, table] = parts as [string, ...string[]];
+  return validateTarget({ integration, database, schema, table });
+}
+
+/** Index of the quote closing a quoted name that starts at `from`; `""` is an escaped quote. */
+function closingQuote(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    if (text[i] !== '"') continue;
+    if (text[i + 1] === '"') {
+      i++;
+      continue;
+    }
+    return i;
+  }
+  return -1;
+}
+
+function requestIdFrom(word: string | undefined, verb: string): string {
+  if (!word) throw new InputError(`\`${verb}\` needs a request ID, e.g. \`${verb} R7K3QX\`. \`list\` shows yours.`);
+  const id = normalizeRequestId(word);
+  if (!id) throw new InputError(`"${shorten(word)}" is not a request ID; they look like R7K3QX. \`list\` shows yours.`);
+  return id;
+}
+
+function expectNothingAfter(rest: Word[], form: string): void {
+  if (rest.length > 0) {
+    throw new InputError(`\`${form}\` takes nothing more, but got "${shorten(rest.map((w) => w.text).join(' '))}".`);
+  }
+}
+
+function shorten(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
