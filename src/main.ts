@@ -1,39 +1,163 @@
 import { webApi } from '@slack/bolt';
+import { createSlackApp, slackClientOptions, slackTransport, verifyBotToken, type SlackApp } from './adapters/slack/SlackApp.ts';
 import { SlackDirectory } from './adapters/slack/SlackDirectory.ts';
+import { SlackNotifier } from './adapters/slack/SlackNotifier.ts';
+import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
 import { buildSesame, type Sesame } from './app.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
+import type { Config } from './config/schema.ts';
 import { ConfigError } from './domain/errors.ts';
+import { parsePrincipal } from './domain/principal.ts';
+import { healthRoutes } from './http/health.ts';
+import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
 import { createLogger, describeError, registerSecret, type Logger } from './logger.ts';
-import { systemClock } from './ports/Clock.ts';
+import { systemClock, type Clock } from './ports/Clock.ts';
+import type { Directory } from './ports/Directory.ts';
+
+/** Parts a test (or an embedding program) replaces; everything else comes from the environment. */
+export interface BotOverrides {
+  /** Instead of loading `$SESAME_CONFIG`. */
+  config?: Config;
+  clock?: Clock;
+  /** Instead of the Slack directory. */
+  directory?: Directory;
+  /** Instead of `$PORT` (0: any free port). */
+  port?: number;
+  /** Interface to listen on; all of them by default. */
+  host?: string;
+}
+
+/** The running bot: Sesame, its Slack edge, and how to stop both. */
+export interface RunningBot {
+  sesame: Sesame;
+  slack: SlackApp;
+  notifier: SlackNotifier;
+  metrics: SesameMetrics;
+  /** The port /slack/events (HTTP mode), /healthz, /readyz and /metrics answer on. */
+  port: number;
+  /**
+   * Stops receiving from Slack, lets listeners at work finish, stops the schedule, sends the
+   * notifications still queued, then closes pools and the store.
+   */
+  close(): Promise<void>;
+}
 
 /**
- * Runs the bot: loads and validates the config (every problem at once), builds Sesame, finishes
- * what an earlier run left half done, then keeps the schedule (expiry, reconciliation, reminders,
- * rotation, clean-up) until SIGTERM or SIGINT, when it finishes work in flight and closes.
+ * Runs the bot: checks the Slack tokens (auth.test), loads and validates the config (every
+ * problem at once), builds Sesame with the Slack notifier and directory, finishes what an
+ * earlier run left half done, starts receiving from Slack (Socket Mode or HTTP) and keeps the
+ * schedule (expiry, reconciliation, reminders, rotation, clean-up).
  */
-export async function runBot(env: NodeJS.ProcessEnv = process.env, logger: Logger = createLogger()): Promise<Sesame> {
+export async function runBot(
+  env: NodeJS.ProcessEnv = process.env,
+  logger: Logger = createLogger(),
+  overrides: BotOverrides = {},
+): Promise<RunningBot> {
   const token = env.SLACK_BOT_TOKEN;
   if (!token) throw new Error('SLACK_BOT_TOKEN is not set. Give the bot token of the Slack app (xoxb-…).');
   registerSecret(token);
   registerSecret(env.SLACK_SIGNING_SECRET);
   registerSecret(env.SLACK_APP_TOKEN);
-  const config = loadConfig(configPathFromEnv(env), env);
-  const client = new webApi.WebClient(token, { ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}) });
-  const sesame = buildSesame(config, { logger, directory: new SlackDirectory(client, systemClock) });
-  await sesame.services.grants.resume();
-  await sesame.scheduler.start();
-  logger.info({ integrations: config.integrations.map((i) => i.name) }, 'sesame started');
-  return sesame;
+  const config = overrides.config ?? loadConfig(configPathFromEnv(env), env);
+  const transport = slackTransport(env);
+  const port = overrides.port ?? portFromEnv(env);
+  const clock = overrides.clock ?? systemClock;
+  const clientOptions = slackClientOptions(env, logger);
+  const client = new webApi.WebClient(token, clientOptions);
+  const identity = await verifyBotToken(client);
+
+  const baseStore = SqliteStateStore.open(config.state.sqlite, { clock });
+  let sesame: Sesame | undefined;
+  const metrics = createMetrics({
+    activeGrants: async () => (await baseStore.listRequests({ statuses: ['granted'] })).length,
+  });
+  const store = observeAuditTrail(baseStore, (event) => metrics.observeAudit(event));
+  const notifier = new SlackNotifier({
+    client,
+    store,
+    config,
+    clock,
+    logger,
+    adminIds: () => (sesame ? adminIds(sesame, config) : Promise.resolve([])),
+  });
+  sesame = buildSesame(config, {
+    logger,
+    clock,
+    store,
+    notifier,
+    directory: overrides.directory ?? new SlackDirectory(client, clock),
+    onJobRun: metrics.observeJob,
+  });
+  const built = sesame;
+  const slack = createSlackApp({
+    sesame: built,
+    botToken: token,
+    identity,
+    transport,
+    clientOptions,
+    routes: healthRoutes({ store, metrics, configLoaded: () => true, logger }),
+    port,
+    ...(overrides.host ? { host: overrides.host } : {}),
+  });
+  try {
+    await built.services.grants.resume();
+    const started = await slack.start();
+    await built.scheduler.start();
+    logger.info(
+      { integrations: config.integrations.map((i) => i.name), mode: transport.mode, port: started.port, bot: identity.botUserId },
+      'sesame started',
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      sesame: built,
+      slack,
+      notifier,
+      metrics,
+      port: started.port,
+      close() {
+        closing ??= (async () => {
+          await slack.stop();
+          await built.scheduler.stop();
+          await notifier.drain();
+          await built.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await slack.stop().catch(() => undefined);
+    await built.close().catch(() => undefined);
+    throw err;
+  }
 }
 
-/** Closes Sesame on the first SIGTERM/SIGINT; a second one exits at once. */
-export function closeOnSignals(sesame: Sesame, logger: Logger): void {
+function portFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.PORT ?? '3000';
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError([{ path: 'PORT', message: `must be a port number from 0 to 65535, not ${JSON.stringify(raw)}` }]);
+  }
+  return port;
+}
+
+/** Slack IDs of the admins the config names (IDs, emails, user groups). */
+async function adminIds(sesame: Sesame, config: Config): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const entry of config.slack.admins) {
+    const principal = parsePrincipal(entry);
+    if (principal) for (const id of await sesame.services.people.resolve(principal)) ids.add(id);
+  }
+  return [...ids];
+}
+
+/** Closes the bot on the first SIGTERM/SIGINT; a second one exits at once. */
+export function closeOnSignals(bot: { close(): Promise<void> }, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'stopping: finishing work in flight');
-    sesame.close().then(
+    bot.close().then(
       () => process.exit(0),
       (err) => {
         logger.error({ err: describeError(err) }, 'stopping failed');
@@ -48,7 +172,7 @@ export function closeOnSignals(sesame: Sesame, logger: Logger): void {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const logger = createLogger();
   runBot(process.env, logger).then(
-    (sesame) => closeOnSignals(sesame, logger),
+    (bot) => closeOnSignals(bot, logger),
     (err) => {
       // A ConfigError's message is already free of secrets and lists every problem with its path.
       process.stderr.write(`${err instanceof ConfigError ? err.message : describeError(err)}\n`);

@@ -1,0 +1,208 @@
+import type { webApi } from '@slack/bolt';
+import type { Config } from '../../config/schema.ts';
+import type { AccessRequest } from '../../domain/request.ts';
+import { KeyedMutex } from '../../lib/KeyedMutex.ts';
+import { describeError, type Logger } from '../../logger.ts';
+import type { Clock } from '../../ports/Clock.ts';
+import type { Notifier } from '../../ports/Notifier.ts';
+import type { NotificationRef, StateStore } from '../../ports/StateStore.ts';
+import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
+import type { SlackMessage } from './blocks/elements.ts';
+import { section } from './blocks/elements.ts';
+import { expiringSoonMessage, extendedMessage, requesterMessage } from './blocks/requesterMessages.ts';
+import { escapeWithin, mention, targetText } from './blocks/text.ts';
+
+/** DMs sent side by side when a request has many approvers (Slack limits each method's rate). */
+const PARALLEL_DMS = 4;
+
+/** Statuses after which the requester gets a DM of their own (besides the updated copies). */
+const REQUESTER_IS_TOLD: ReadonlySet<AccessRequest['status']> = new Set(['denied', 'failed', 'timedout', 'expired', 'revoked']);
+
+export interface SlackNotifierDeps {
+  client: webApi.WebClient;
+  store: StateStore;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** Slack IDs of Sesame's admins, told when revocation keeps failing. */
+  adminIds?: () => Promise<string[]>;
+}
+
+/**
+ * The Notifier on Slack: approval DMs and the approval channel's post with Approve / Deny, the
+ * requester's DMs, every copy updated after a decision and the status posted in its thread.
+ *
+ * Work runs in the background, one request at a time in arrival order (an update never
+ * overtakes the post it updates), so a slow or rate-limited Slack never delays a grant or a
+ * revocation (PRODUCT.md §7). {@link drain} waits for what is queued, at shutdown and in tests.
+ * Every message sent is remembered in the store so later updates reach every copy, across
+ * restarts too.
+ */
+export class SlackNotifier implements Notifier {
+  private readonly perRequest = new KeyedMutex();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly dmChannels = new Map<string, string>();
+
+  constructor(private readonly deps: SlackNotifierDeps) {}
+
+  approvalRequested(request: AccessRequest): Promise<void> {
+    return this.enqueue(request.id, 'approval requested', () => this.sendApprovalRequests(request));
+  }
+
+  requestUpdated(request: AccessRequest): Promise<void> {
+    return this.enqueue(request.id, `request ${request.status}`, () => this.sendUpdate(request));
+  }
+
+  expiringSoon(request: AccessRequest): Promise<void> {
+    return this.enqueue(request.id, 'expiring soon', async () => {
+      await this.dm(request, 'requester', request.requester.slackId, expiringSoonMessage(request));
+    });
+  }
+
+  revocationFailing(request: AccessRequest, attempts: number, error: string): Promise<void> {
+    return this.enqueue(request.id, 'revocation failing', async () => {
+      const message: SlackMessage = {
+        text: `Revoking ${request.id} keeps failing`,
+        blocks: [
+          section(
+            `:rotating_light: Revoking \`${request.id}\` (${mention(request.requester.slackId)}, \`${targetText(request)}\`, database user \`${escapeWithin(request.dbUser ?? '?', 200)}\`) has failed ${attempts} times: ${escapeWithin(error, 1500)}\nSesame keeps retrying; the user's VALID UNTIL keeps new logins out meanwhile. Check that the database is reachable.`,
+          ),
+        ],
+      };
+      const admins = (await this.deps.adminIds?.()) ?? [];
+      for (const admin of admins) await this.send(await this.dmChannel(admin), message);
+      if (this.deps.config.slack.approvalChannel) await this.send(this.deps.config.slack.approvalChannel, message);
+    });
+  }
+
+  /** Resolves when every notification queued so far has been sent (or has failed and been logged). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private enqueue(requestId: string, what: string, work: () => Promise<void>): Promise<void> {
+    const run = this.perRequest.run(requestId, work).catch((err) => {
+      this.deps.logger.warn({ requestId, notification: what, err: describeError(err) }, 'Slack notification failed');
+    });
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+    return Promise.resolve();
+  }
+
+  private async sendApprovalRequests(request: AccessRequest): Promise<void> {
+    const message = approvalMessage(request);
+    const approvers = [...new Set(request.approverGroups.flatMap((g) => g.slackIds))].filter(
+      (id) => request.allowSelfApproval || id !== request.requester.slackId,
+    );
+    const failures: unknown[] = [];
+    for (let i = 0; i < approvers.length; i += PARALLEL_DMS) {
+      const batch = approvers.slice(i, i + PARALLEL_DMS);
+      const results = await Promise.allSettled(batch.map((id) => this.dm(request, 'approver', id, message)));
+      for (const r of results) if (r.status === 'rejected') failures.push(r.reason);
+    }
+    const channel = this.deps.config.slack.approvalChannel;
+    if (channel) {
+      try {
+        const ts = await this.send(channel, message);
+        await this.remember(request, 'channel', channel, ts);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    await this.dm(request, 'requester', request.requester.slackId, requesterMessage(request, this.requesterContext(request)));
+    if (failures.length > 0) {
+      throw new Error(`${failures.length} approval message(s) could not be sent: ${describeError(failures[0])}`);
+    }
+  }
+
+  private async sendUpdate(request: AccessRequest): Promise<void> {
+    const refs = await this.deps.store.listNotifications(request.id);
+    const approvals = await this.deps.store.listApprovals(request.id);
+    const approvalCopy = approvalMessage(request, approvals);
+    const thread = statusThreadMessage(request, approvals);
+    const extended = request.status === 'granted' && isExtended(request);
+    const postInThreads = !extended;
+    const requesterCopy = requesterMessage(request, this.requesterContext(request));
+    const failures: unknown[] = [];
+    await Promise.all(
+      refs.map(async (ref) => {
+        try {
+          if (ref.audience === 'requester') {
+            await this.update(ref, requesterCopy);
+            return;
+          }
+          await this.update(ref, approvalCopy);
+          if (postInThreads) await this.send(ref.channel, thread, ref.ts);
+        } catch (err) {
+          failures.push(err);
+        }
+      }),
+    );
+    const requester = request.requester.slackId;
+    if (request.status === 'granted') {
+      if (extended) await this.dm(request, undefined, requester, extendedMessage(request));
+      else await this.dm(request, 'requester', requester, requesterCopy);
+    } else if (REQUESTER_IS_TOLD.has(request.status)) {
+      await this.dm(request, undefined, requester, requesterCopy);
+    }
+    if (failures.length > 0) throw new Error(`${failures.length} copies could not be updated: ${describeError(failures[0])}`);
+  }
+
+  private requesterContext(request: AccessRequest) {
+    const integration = this.deps.config.integrations.find((i) => i.name === request.target.integration);
+    return { customAccessDetails: integration?.customAccessDetails };
+  }
+
+  /** Opens (once) the DM with a person, posts, and remembers the copy under `audience`. */
+  private async dm(request: AccessRequest, audience: NotificationRef['audience'] | undefined, slackId: string, message: SlackMessage) {
+    const channel = await this.dmChannel(slackId);
+    const ts = await this.send(channel, message);
+    if (audience) await this.remember(request, audience, channel, ts, slackId);
+  }
+
+  private async dmChannel(slackId: string): Promise<string> {
+    const known = this.dmChannels.get(slackId);
+    if (known) return known;
+    const res = await this.deps.client.conversations.open({ users: slackId });
+    const id = res.channel?.id;
+    if (!id) throw new Error(`Slack opened no DM with ${slackId}.`);
+    this.dmChannels.set(slackId, id);
+    return id;
+  }
+
+  private async send(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
+    const res = await this.deps.client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: message.blocks,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
+    if (!res.ts) throw new Error(`Slack returned no message timestamp for a post in ${channel}.`);
+    return res.ts;
+  }
+
+  private async update(ref: NotificationRef, message: SlackMessage): Promise<void> {
+    await this.deps.client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks });
+  }
+
+  private async remember(request: AccessRequest, audience: NotificationRef['audience'], channel: string, ts: string, recipient?: string) {
+    await this.deps.store.addNotification({
+      requestId: request.id,
+      audience,
+      ...(recipient ? { recipient } : {}),
+      channel,
+      ts,
+      at: this.deps.clock.now(),
+    });
+  }
+}
+
+/**
+ * True when a granted request's expiry lies beyond its own duration from the grant: an
+ * extension moved it. A first grant sets the expiry before the database work and records the
+ * grant after it, so its expiry is never later than grantedAt + duration.
+ */
+export function isExtended(request: AccessRequest): boolean {
+  if (!request.grantedAt || !request.expiresAt) return false;
+  return request.expiresAt.getTime() > request.grantedAt.getTime() + request.durationMinutes * 60_000;
+}

@@ -1,0 +1,52 @@
+import type { webApi } from '@slack/bolt';
+import type { Sesame } from '../../../app.ts';
+import { describeError } from '../../../logger.ts';
+import { homeView } from '../blocks/homeView.ts';
+import { explainError, type ErrorExplanation } from '../errorText.ts';
+
+/** What every listener works with: the services (through Sesame) and the command's name. */
+export interface SlackEdge {
+  sesame: Sesame;
+  /** The slash command as configured (`/access`). */
+  command: string;
+}
+
+/**
+ * Explains an error to a person; an unexpected one is logged first (sanitised), since the
+ * person is shown no detail of it.
+ */
+export function explainAndLog(edge: SlackEdge, err: unknown, where: string, explain: (e: unknown) => ErrorExplanation = explainError): ErrorExplanation {
+  const explained = explain(err);
+  if (explained.unexpected) edge.sesame.logger.error({ where, err: describeError(err) }, 'Slack request failed');
+  return explained;
+}
+
+/**
+ * Publishes the person's Home tab as it stands: their requests and the approvals that wait for
+ * them, with an optional notice on top (the outcome of a click made there).
+ */
+export async function publishHome(edge: SlackEdge, client: webApi.WebClient, userId: string, notice?: string): Promise<void> {
+  const { requests } = edge.sesame.services;
+  const [mine, awaiting] = await Promise.all([requests.list(userId, { limit: 100 }), requests.awaitingApproval(userId)]);
+  await client.views.publish({
+    user_id: userId,
+    view: homeView({ mine, awaiting, command: edge.command, ...(notice ? { notice } : {}) }),
+  });
+}
+
+/**
+ * Waits for `work` at most `ms`: Slack needs an answer to a view submission within 3 seconds,
+ * and a grant that needs no approval may take longer than that. `undefined` means "still
+ * running"; the caller answers Slack and lets the work finish.
+ */
+export async function settleWithin<T>(work: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ value }), (error: unknown) => ({ error })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,102 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { JobRunObserver } from '../jobs/Scheduler.ts';
+import type { AuditAction, AuditEvent, StateStore } from '../ports/StateStore.ts';
+
+/** How an audit event counts as a request outcome; actions not listed are not outcomes. */
+const OUTCOMES: Partial<Record<AuditAction, string>> = {
+  'request.created': 'created',
+  'request.denied': 'denied',
+  'request.cancelled': 'cancelled',
+  'request.timedout': 'timedout',
+  'grant.granted': 'granted',
+  'grant.failed': 'failed',
+  'grant.extended': 'extended',
+  'grant.expired': 'expired',
+  'grant.revoked': 'revoked',
+};
+
+/** Sesame's Prometheus metrics, served at GET /metrics. */
+export interface SesameMetrics {
+  readonly registry: Registry;
+  /** Counts request outcomes and revocation failures from the audit trail as it is written. */
+  observeAudit(event: AuditEvent): void;
+  /** The scheduler's observer: how long each job (the expiry sweep and the others) took. */
+  observeJob: JobRunObserver;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * Builds the metrics on a registry of their own (tests build several side by side): requests by
+ * outcome, active grants (read from the store at each scrape, so it is right after a restart),
+ * revocation failures, job duration, and the process's default metrics.
+ */
+export function createMetrics(options: { activeGrants: () => Promise<number> }): SesameMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sesame_' });
+  const requests = new Counter({
+    name: 'sesame_requests_total',
+    help: 'Access requests by outcome: created, approved, denied, cancelled, timedout, granted, failed, extended, expired, revoked.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const revocationFailures = new Counter({
+    name: 'sesame_revocation_failures_total',
+    help: 'Revocation attempts that failed (each is retried with backoff).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'sesame_active_grants',
+    help: 'Grants in effect now.',
+    registers: [registry],
+    async collect() {
+      this.set(await options.activeGrants());
+    },
+  });
+  const jobDuration = new Histogram({
+    name: 'sesame_job_duration_seconds',
+    help: 'Duration of scheduled jobs (expire is the expiry and reconciliation sweep).',
+    labelNames: ['job', 'outcome'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeAudit(event) {
+      // A request counts as approved once its approvals are complete, not at each partial one.
+      if (event.action === 'request.approved') {
+        if (event.details?.complete !== false) requests.inc({ outcome: 'approved' });
+        return;
+      }
+      if (event.action === 'grant.revoke_failed') revocationFailures.inc();
+      const outcome = OUTCOMES[event.action];
+      if (outcome) requests.inc({ outcome });
+    },
+    observeJob(jobId, outcome, durationMs) {
+      if (outcome === 'skipped') return;
+      jobDuration.observe({ job: jobId, outcome }, durationMs / 1000);
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+/**
+ * The store with every appended audit event also shown to `observe` (after it is stored), so
+ * metrics follow the audit trail without the services knowing about them.
+ */
+export function observeAuditTrail(store: StateStore, observe: (event: AuditEvent) => void): StateStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'appendAudit') {
+        return async (event: AuditEvent) => {
+          await target.appendAudit(event);
+          observe(event);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
