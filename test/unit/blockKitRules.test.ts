@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BLOCK_KIT_LIMITS as L, validateBlocks, validateMessage, validateView } from '../support/slack/blockKitRules.ts';
+import { BLOCK_KIT_LIMITS as L, validateBlocks, validateMessage, validateOptionsResponse, validateView } from '../support/slack/blockKitRules.ts';
 
 const chars = (n: number, c = 'x') => c.repeat(n);
 const plain = (text: string) => ({ type: 'plain_text', text });
@@ -86,7 +86,7 @@ const rules: Rule[] = [
   { name: 'plain_text_input max_length ≤ 3,000', check: message, good: [input(textInput({ max_length: 3000 }))], bad: [input(textInput({ max_length: 3001 }))], violation: /^blocks\[0\]\.element\.max_length: max_length must be a whole number from 1 to 3,000$/ },
   { name: 'plain_text_input min_length ≤ max_length', check: message, good: [input(textInput({ min_length: 10, max_length: 10 }))], bad: [input(textInput({ min_length: 11, max_length: 10 }))], violation: /^blocks\[0\]\.element: min_length \(11\) is greater than max_length \(10\)$/ },
   { name: 'static_select options ≤ 100', check: message, good: [actions(select({ options: options(100) }))], bad: [actions(select({ options: options(101) }))], violation: /^blocks\[0\]\.elements\[0\]\.options: options has 101 items; Slack allows at most 100$/ },
-  { name: 'static_select options or option_groups', check: message, good: [actions(select())], bad: [actions(select({ options: undefined }))], violation: /^blocks\[0\]\.elements\[0\]: a static select needs exactly one of options or option_groups$/ },
+  { name: 'static_select options or option_groups', check: message, good: [actions(select())], bad: [actions(select({ options: undefined }))], violation: /^blocks\[0\]\.elements\[0\]: needs exactly one of options or option_groups$/ },
   { name: 'option text ≤ 75', check: message, good: [actions(select({ options: [option(chars(75))] }))], bad: [actions(select({ options: [option(chars(76))] }))], violation: /^blocks\[0\]\.elements\[0\]\.options\[0\]\.text\.text: option text is 76 characters; Slack allows at most 75$/ },
   { name: 'option value ≤ 150', check: message, good: [actions(select({ options: [option('a', chars(150))] }))], bad: [actions(select({ options: [option('a', chars(151))] }))], violation: /^blocks\[0\]\.elements\[0\]\.options\[0\]\.value: option value is 151 characters; Slack allows at most 150$/ },
   { name: 'option group label ≤ 75', check: message, good: [actions(select({ options: undefined, option_groups: [{ label: plain(chars(75)), options: [option()] }] }))], bad: [actions(select({ options: undefined, option_groups: [{ label: plain(chars(76)), options: [option()] }] }))], violation: /option_groups\[0\]\.label\.text: option group label is 76 characters/ },
@@ -111,6 +111,8 @@ const rules: Rule[] = [
   { name: 'modal with inputs needs submit', check: view, good: modal({ submit: undefined, blocks: [section('read only')] }), bad: modal({ submit: undefined }), violation: /^view\.submit: a modal with input blocks needs a submit button$/ },
   { name: 'private_metadata ≤ 3,000', check: view, good: modal({ private_metadata: chars(3000) }), bad: modal({ private_metadata: chars(3001) }), violation: /^view\.private_metadata: private_metadata is 3,001 characters; Slack allows at most 3,000$/ },
   { name: 'callback_id ≤ 255', check: view, good: modal({ callback_id: chars(255) }), bad: modal({ callback_id: chars(256) }), violation: /^view\.callback_id: callback_id is 256 characters; Slack allows at most 255$/ },
+  { name: 'options response ≤ 100 options', check: validateOptionsResponse, good: { options: options(100) }, bad: { options: options(101) }, violation: /^response\.options: options has 101 items; Slack allows at most 100$/ },
+  { name: 'options response option value ≤ 150', check: validateOptionsResponse, good: { option_groups: [{ label: plain('prod'), options: [option('a', chars(150))] }] }, bad: { option_groups: [{ label: plain('prod'), options: [option('a', chars(151))] }] }, violation: /^response\.option_groups\[0\]\.options\[0\]\.value: option value is 151 characters/ },
   { name: 'view type modal or home', check: view, good: { type: 'home', blocks: [] }, bad: { type: 'sheet', blocks: [] }, violation: /^view\.type: view type must be modal or home, not "sheet"$/ },
   { name: 'view needs blocks', check: view, good: { type: 'home', blocks: [section('x')] }, bad: { type: 'home' }, violation: /^view\.blocks: blocks is required$/ },
 ];

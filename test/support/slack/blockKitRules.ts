@@ -252,12 +252,12 @@ class BlockKitChecker {
     this.list(path, value, 'options', max, min).forEach((o, i) => this.option(`${path}[${i}]`, o, options));
   }
 
-  /** Options or option groups of a static select (exactly one of the two). */
-  private staticOptions(path: string, element: Json): void {
+  /** Options or option groups of a static select or an options response (exactly one of the two). */
+  selectOptions(path: string, element: Json): void {
     const hasOptions = element.options !== undefined;
     const hasGroups = element.option_groups !== undefined;
     if (hasOptions === hasGroups) {
-      this.problem(path, 'a static select needs exactly one of options or option_groups');
+      this.problem(path, 'needs exactly one of options or option_groups');
     }
     if (hasOptions) this.options(`${path}.options`, element.options, L.selectOptions, 1);
     if (hasGroups) {
@@ -314,7 +314,7 @@ class BlockKitChecker {
         break;
       case 'static_select':
       case 'multi_static_select':
-        this.staticOptions(path, value);
+        this.selectOptions(path, value);
         break;
       case 'external_select':
       case 'multi_external_select':
@@ -509,4 +509,16 @@ export function validateView(view: unknown): string[] {
   if (view.blocks === undefined) problems.push('view.blocks: blocks is required');
   else checker.blocks('view.blocks', view.blocks, L.viewBlocks);
   return problems;
+}
+
+/**
+ * Violations in an app's answer to a block_suggestion (an external select asking for options):
+ * `{ options }` or `{ option_groups }`, at most 100 each, every option within Slack's limits.
+ * Slack shows an empty menu for an answer that breaks them.
+ */
+export function validateOptionsResponse(body: unknown): string[] {
+  const checker = new BlockKitChecker();
+  if (!isObject(body)) return ['response: an options response must be a JSON object'];
+  checker.selectOptions('response', body);
+  return checker.problems;
 }
