@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { explainError, explainWithUsage } from '../../src/adapters/slack/errorText.ts';
+import { blockForRequestError } from '../../src/adapters/slack/listeners/views.ts';
+import {
+  ConflictError,
+  ConnectorSetupError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  TargetUnavailableError,
+} from '../../src/domain/errors.ts';
+import { registerSecret } from '../../src/logger.ts';
+
+describe('errors in words for a person', () => {
+  it("shows Sesame's own errors as they are written, each with a sign of its kind", () => {
+    assert.match(explainError(new InputError('Give a reason.')).text, /^:warning: Give a reason\.$/);
+    assert.match(explainError(new NotAllowedError('You are not an approver of R2345678.')).text, /^:no_entry: You are not an approver/);
+    assert.match(explainError(new NotFoundError('There is no request R2345678.')).text, /^:mag: /);
+    assert.match(explainError(new ConflictError('R2345678 was already approved by <@U0BOB>; nothing was changed.')).text, /<@U0BOB>/);
+    assert.match(explainError(new TargetUnavailableError('prod cannot be reached.')).text, /try again in a few minutes/);
+    assert.match(explainError(new ConnectorSetupError('The connector lacks a role.', ['GRANT app_owner TO sesame_connector;'])).text, /GRANT app_owner TO sesame_connector;/);
+  });
+
+  it('never shows the text of an unexpected error, which may hold internals', () => {
+    const explained = explainError(new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2hunter2'));
+    assert.equal(explained.unexpected, true);
+    assert.ok(!explained.text.includes('ECONNREFUSED') && !explained.text.includes('hunter2'));
+    assert.match(explained.text, /nothing was changed/);
+  });
+
+  it('removes registered secrets and neutralises broadcasts quoted from input, keeping user mentions', () => {
+    registerSecret('s3cr3t-value-xyz');
+    const text = explainError(new InputError('"<!channel> s3cr3t-value-xyz" is not a permission; ask <@U0BOB> & co.')).text;
+    assert.ok(!text.includes('s3cr3t-value-xyz'));
+    assert.ok(!text.includes('<!channel>') && text.includes('&lt;!channel&gt;'));
+    assert.ok(text.includes('<@U0BOB>') && text.includes('&amp; co'));
+  });
+
+  it('adds the usage to input errors only', () => {
+    const usage = ['`/access help`', '`/access list`'];
+    assert.match(explainWithUsage(new InputError('Bad duration.'), usage).text, /Bad duration\.\n\n\*Usage\*\n• `\/access help`\n• `\/access list`/);
+    assert.ok(!explainWithUsage(new NotAllowedError('No.'), usage).text.includes('Usage'));
+  });
+
+  it('puts a refused request on the form block it is about', () => {
+    const blockOf = (f: string) => `${f}@local`;
+    assert.equal(blockForRequestError('8h is longer than allowed: you can ask for at most 4h', blockOf), 'duration@local');
+    assert.equal(blockForRequestError('A reason is at most 1000 characters', blockOf), 'reason@local');
+    assert.equal(blockForRequestError('Give a reason: add "because …"', blockOf), 'reason@local');
+    assert.equal(blockForRequestError('There is no integration named "x".', blockOf), 'integration');
+    assert.equal(blockForRequestError('A table needs a schema before it.', blockOf), 'table@local');
+    assert.equal(blockForRequestError('A schema needs a database before it.', blockOf), 'schema@local');
+    assert.equal(blockForRequestError('No access flow lets you request admin on local/appdb.', blockOf), 'permission@local');
+  });
+});

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createMetrics, observeAuditTrail } from '../../src/http/metrics.ts';
+import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
+import { T0 } from '../support/stateFixtures.ts';
+
+function valueOf(body: string, line: RegExp): number | undefined {
+  const found = body.split('\n').find((l) => line.test(l));
+  return found ? Number(found.split(' ').at(-1)) : undefined;
+}
+
+describe('metrics', () => {
+  it('count request outcomes and revocation failures from the audit trail as it is written', async () => {
+    const metrics = createMetrics({ activeGrants: async () => 3 });
+    const store = observeAuditTrail(new InMemoryStateStore(), (e) => metrics.observeAudit(e));
+    for (const action of ['request.created', 'request.created', 'grant.granted', 'grant.revoke_failed', 'grant.revoke_failed', 'grant.expired'] as const) {
+      await store.appendAudit({ at: T0, action, actor: 'system' });
+    }
+    await store.appendAudit({ at: T0, action: 'request.approved', actor: 'U0BOB', details: { complete: false } });
+    await store.appendAudit({ at: T0, action: 'request.approved', actor: 'U0CAROL', details: { complete: true } });
+    const { body, contentType } = await metrics.render();
+    assert.match(contentType, /text\/plain/);
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="created"\}/), 2);
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="expired"\}/), 1);
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="approved"\}/), 1, 'a partial approval is not an outcome');
+    assert.equal(valueOf(body, /^sesame_revocation_failures_total/), 2);
+    assert.equal(valueOf(body, /^sesame_active_grants/), 3);
+    // The store underneath still got every event.
+    assert.equal((await store.listAudit(T0)).length, 8);
+  });
+
+  it('reads active grants at each scrape and times jobs by id', async () => {
+    let active = 0;
+    const metrics = createMetrics({ activeGrants: async () => active });
+    metrics.observeJob('expire', 'ok', 250);
+    metrics.observeJob('expire', 'skipped', 0);
+    active = 5;
+    const { body } = await metrics.render();
+    assert.equal(valueOf(body, /^sesame_active_grants/), 5);
+    assert.equal(valueOf(body, /^sesame_job_duration_seconds_count\{job="expire",outcome="ok"\}/), 1);
+    assert.equal(valueOf(body, /^sesame_job_duration_seconds_sum\{job="expire",outcome="ok"\}/), 0.25);
+    assert.equal(valueOf(body, /^sesame_job_duration_seconds_count\{job="expire",outcome="skipped"\}/), undefined);
+  });
+});
