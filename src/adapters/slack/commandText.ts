@@ -60,7 +60,7 @@ export function parseCommandText(raw: string): ParsedCommand {
     }
     case 'extend': {
       const requestId = requestIdFrom(rest[0]?.text, 'extend');
-      if (!rest[1]) throw new InputError('Say how much longer, e.g. `extend R7K3QX 1h`.');
+      if (!rest[1]) throw new InputError('Say how much longer, e.g. `extend R7K3QX2 1h`.');
       expectNothingAfter(rest.slice(2), 'extend <request-id> <duration>');
       return { kind: 'extend', requestId, durationMinutes: parseDurationMinutes(rest[1].text) };
     }
@@ -206,9 +206,9 @@ function closingQuote(text: string, from: number): number {
 }
 
 function requestIdFrom(word: string | undefined, verb: string): string {
-  if (!word) throw new InputError(`\`${verb}\` needs a request ID, e.g. \`${verb} R7K3QX\`. \`list\` shows yours.`);
+  if (!word) throw new InputError(`\`${verb}\` needs a request ID, e.g. \`${verb} R7K3QX2\`. \`list\` shows yours.`);
   const id = normalizeRequestId(word);
-  if (!id) throw new InputError(`"${shorten(word)}" is not a request ID; they look like R7K3QX. \`list\` shows yours.`);
+  if (!id) throw new InputError(`"${shorten(word)}" is not a request ID; they look like R7K3QX2. \`list\` shows yours.`);
   return id;
 }
 
