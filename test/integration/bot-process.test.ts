@@ -1,5 +1,6 @@
 /**
- * The bot as `npm start` runs it: a real process, configured through the environment, that
+ * The bot as `npm start` runs it: a real process, configured through the environment, talking
+ * to a fake Slack Web API (SLACK_API_URL), that checks its token, serves health and metrics,
  * reports every config problem at once and stops cleanly on SIGTERM.
  */
 import assert from 'node:assert/strict';
@@ -7,16 +8,29 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { FakeSlack } from '../support/slack/FakeSlack.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sesame-bot-'));
 const TOKEN = 'xoxb-1111-2222-not-a-real-token';
+const SIGNING_SECRET = 'bot-process-signing-secret';
+let fake: FakeSlack;
 
 function startBot(configText: string, extraEnv: Record<string, string> = {}) {
   const configPath = join(dir, `sesame-${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(configPath, configText);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, SESAME_CONFIG: configPath, SLACK_BOT_TOKEN: TOKEN, LOG_LEVEL: 'info', ...extraEnv },
+    env: {
+      ...process.env,
+      SESAME_CONFIG: configPath,
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_APP_TOKEN: '',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -36,11 +50,28 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): 
 }
 
 describe('the bot process', () => {
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  before(async () => {
+    fake = await FakeSlack.start({ botToken: TOKEN });
+  });
+  after(async () => {
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('starts, logs JSON lines without the token, and stops cleanly on SIGTERM', async () => {
+  it('starts, serves health and metrics, logs JSON lines without the token, and stops cleanly on SIGTERM', async () => {
     const bot = startBot(`state: { sqlite: ${join(dir, 'ok.db')} }\n`);
     await waitFor(() => bot.out().includes('sesame started'), 'the start-up log line');
+    const started = JSON.parse(bot.out().split('\n').find((l) => l.includes('sesame started'))!) as { port: number; mode: string };
+    assert.equal(started.mode, 'http');
+    const base = `http://127.0.0.1:${started.port}`;
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    const metrics = await fetch(`${base}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /sesame_active_grants 0/);
+    // Unsigned requests to Slack's endpoint are refused.
+    assert.equal((await fetch(`${base}/slack/events`, { method: 'POST', body: 'command=/access' })).status, 401);
+    assert.ok(fake.calls('auth.test').length > 0, 'the token was checked with auth.test');
     bot.child.kill('SIGTERM');
     assert.equal(await bot.exited, 0, bot.err());
     const lines = bot.out().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
@@ -73,6 +104,19 @@ accessFlows:
     assert.match(err, /integrations\[0\]\.password/);
     assert.match(err, /MISSING_SECRET_PASSWORD/);
     assert.match(err, /accessFlows\[0\]\.maxDuration/);
+  });
+
+  it('refuses to start when Slack refuses the token, and says which variable to fix', async () => {
+    const bot = startBot(`state: { sqlite: ${join(dir, 'bad-token.db')} }\n`, { SLACK_BOT_TOKEN: 'xoxb-9999-wrong-token' });
+    assert.equal(await bot.exited, 2);
+    assert.match(bot.err(), /SLACK_BOT_TOKEN: Slack refused the bot token \(invalid_auth\)/);
+    assert.ok(!bot.err().includes('xoxb-9999-wrong-token') && !bot.out().includes('xoxb-9999-wrong-token'));
+  });
+
+  it('refuses HTTP mode without a signing secret', async () => {
+    const bot = startBot(`state: { sqlite: ${join(dir, 'no-secret.db')} }\n`, { SLACK_SIGNING_SECRET: '' });
+    assert.equal(await bot.exited, 2);
+    assert.match(bot.err(), /SLACK_SIGNING_SECRET: is not set/);
   });
 
   it('refuses to start without a bot token and says which variable to set', async () => {

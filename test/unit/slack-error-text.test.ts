@@ -37,10 +37,12 @@ describe('errors in words for a person', () => {
     assert.ok(text.includes('<@U0BOB>') && text.includes('&amp; co'));
   });
 
-  it('adds the usage to input errors only', () => {
+  it('adds the usage to errors about what was typed only', () => {
     const usage = ['`/access help`', '`/access list`'];
     assert.match(explainWithUsage(new InputError('Bad duration.'), usage).text, /Bad duration\.\n\n\*Usage\*\n• `\/access help`\n• `\/access list`/);
-    assert.ok(!explainWithUsage(new NotAllowedError('No.'), usage).text.includes('Usage'));
+    assert.match(explainWithUsage(new NotAllowedError('No flow offers that.'), usage).text, /Usage/);
+    assert.ok(!explainWithUsage(new ConflictError('Already approved.'), usage).text.includes('Usage'));
+    assert.ok(!explainWithUsage(new Error('boom'), usage).text.includes('Usage'));
   });
 
   it('puts a refused request on the form block it is about', () => {

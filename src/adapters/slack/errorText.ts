@@ -56,10 +56,14 @@ export function explainError(err: unknown): ErrorExplanation {
   }
 }
 
-/** The explanation with the command's usage after it, for errors in what was typed. */
+/**
+ * The explanation with the command's usage after it, for errors in what was typed: malformed
+ * input, and things asked for that do not exist or that no flow offers.
+ */
 export function explainWithUsage(err: unknown, usage: readonly string[]): ErrorExplanation {
   const explained = explainError(err);
-  if (!explained.isInputError) return explained;
+  const aboutWhatWasTyped = isSesameError(err) && (err.code === 'input' || err.code === 'not_allowed' || err.code === 'not_found');
+  if (!aboutWhatWasTyped) return explained;
   return { ...explained, text: `${explained.text}\n\n*Usage*\n${usage.map((u) => `• ${u}`).join('\n')}` };
 }
 

@@ -81,9 +81,10 @@ export function registerActions(app: App, edge: SlackEdge): void {
     const view = body.view;
     if (!view) return;
     try {
-      const form = readRequestForm(view.state.values);
+      const picked = body.actions[0];
+      const chosen = (picked?.type === 'static_select' ? picked.selected_option?.value : undefined) ?? readRequestForm(view.state.values).integration;
       const options = await services.requests.requestOptions(body.user.id);
-      await client.views.update({ view_id: view.id, hash: view.hash, view: requestModal(options, form.integration) });
+      await client.views.update({ view_id: view.id, hash: view.hash, view: requestModal(options, chosen) });
     } catch (err) {
       explainAndLog(edge, err, 'request modal update');
     }

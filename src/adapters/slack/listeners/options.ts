@@ -43,7 +43,10 @@ async function answer(
   const search = body.value?.trim() || undefined;
   let names: string[] = [];
   try {
-    names = await list(readRequestForm(values as Parameters<typeof readRequestForm>[0]), search);
+    const form = readRequestForm(values as Parameters<typeof readRequestForm>[0]);
+    // The modal keeps the integration it was drawn for in private_metadata.
+    form.integration ??= body.view?.private_metadata || undefined;
+    names = await list(form, search);
   } catch (err) {
     explainAndLog(edge, err, 'catalog options');
   }

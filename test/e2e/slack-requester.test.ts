@@ -1,0 +1,243 @@
+/**
+ * The requester's side of Sesame in Slack, end to end: the real Bolt app over signed HTTP, a
+ * fake Slack Web API that enforces Slack's limits, the SQLite store in a file and a real
+ * PostgreSQL. Access is proven by logging in with the URI the credentials modal shows.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { assertDenied } from '../support/postgresTarget.ts';
+import { PEOPLE, SIGNING_SECRET, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
+import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
+
+const HOUR = 3_600_000;
+const alice = PEOPLE.alice.id;
+const version = pgVersions()[0]!;
+
+describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => {
+  let cluster: TestCluster;
+  let world: E2eWorld;
+  const passwords: string[] = [];
+
+  before(async () => {
+    cluster = await startCluster(version);
+    await cluster.completeConnectorSetup();
+    world = await startE2eWorld(cluster);
+  });
+  after(async () => {
+    await world?.stop();
+    await cluster?.stop();
+  });
+
+  const requests = () => world.bot.sesame.store.listRequests({});
+  const roleExists = async (name: string) =>
+    (await cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).length > 0;
+  const lastEphemeral = (userId: string) => world.fake.ephemerals(userId).at(-1);
+
+  /** Sends the command and waits for its ephemeral answer. */
+  async function command(text: string, userId: string = alice): Promise<string> {
+    const before = world.fake.ephemerals(userId).length;
+    const ack = await world.driver.slashCommand({ userId, text });
+    assert.equal(ack.status, 200);
+    assert.ok(ack.ms < 3000, `acknowledged in ${ack.ms} ms`);
+    const reply = await world.fake.waitFor(() => world.fake.ephemerals(userId)[before], `an answer to "${text.slice(0, 40)}"`, 10_000);
+    return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
+  }
+
+  /** The newest DM to a person whose text matches. */
+  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<FakeSlackMessage> {
+    return world.fake.waitFor(() => world.fake.dmMessages(userId).filter((m) => pattern.test(m.text)).at(-1), what, 10_000);
+  }
+
+  /** Clicks Show credentials on a grant DM and returns the URI and password the modal shows. */
+  async function showCredentials(dm: FakeSlackMessage, requestId: string): Promise<{ uri: string; password: string }> {
+    const views = world.fake.views(alice).length;
+    await world.driver.clickButton(dm, `sesame.credentials:${requestId}`, alice);
+    const view = await world.fake.waitFor(
+      () => world.fake.views(alice).slice(views).find((v) => JSON.stringify(v.view).includes('postgresql://')),
+      'the credentials modal',
+      10_000,
+    );
+    const text = JSON.stringify(view.view);
+    const uri = /postgresql:\/\/[^`"\\]+/.exec(text)![0];
+    const password = decodeURIComponent(/:\/\/[^:]+:([^@]+)@/.exec(uri)![1]!);
+    passwords.push(password);
+    assert.ok(text.includes(password) && text.includes('127.0.0.1') && text.includes(String(cluster.port)) && text.includes(APP.database));
+    return { uri, password };
+  }
+
+  it('answers help with the usage and the flows this person can use', async () => {
+    const text = await command('help');
+    assert.match(text, /\/access \[request\] <target> <permission>/);
+    assert.match(text, /`local`: `readonly`, `readwrite`/);
+  });
+
+  it('answers each bad input with what was wrong and the usage, and changes nothing', async () => {
+    const cases: [string, RegExp][] = [
+      ['nope/appdb readonly because x', /no integration named "nope"/],
+      ['local/appdb/public readonly for 0m because x', /longer than zero/],
+      ['local/appdb/public readonly for 9h because x', /longer than allowed/],
+      ['local/appdb superuser because x', /is not a permission/],
+      ['local/appdb;DROP ROLE sesame_connector readonly because x', /semicolon/],
+      ['local/"appdb"";DROP ROLE x;" readonly because x', /No access flow lets you request/],
+      [`local/appdb/public readonly because ${'y'.repeat(5000)}`, /at most 1000 characters/],
+      ['request', /needs a target and a permission/],
+    ];
+    for (const [text, problem] of cases) {
+      const reply = await command(text);
+      assert.match(reply, problem, text.slice(0, 60));
+      assert.match(reply, /Usage/, text.slice(0, 60));
+    }
+    assert.deepEqual(await requests(), []);
+    assert.equal(await roleExists(PEOPLE.alice.email), false);
+    assert.equal(world.fake.dmMessages(alice).length, 0);
+  });
+
+  it('refuses a forged signature and a stale timestamp with 401, changing nothing', async () => {
+    const forged = await world.driver.forged.slashCommand({ userId: alice, text: 'local/appdb/public readonly because x' });
+    const stale = await world.driver.stale.slashCommand({ userId: alice, text: 'local/appdb/public readonly because x' });
+    assert.equal(forged.status, 401);
+    assert.equal(stale.status, 401);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await requests(), []);
+    assert.equal(await roleExists(PEOPLE.alice.email), false);
+  });
+
+  it('opens the request modal, fills the pickers from the catalog, refuses a bad duration on its block, and grants', async () => {
+    await world.driver.slashCommand({ userId: alice, text: '' });
+    const modal = await world.fake.waitFor(() => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.request'), 'the request modal');
+    const options = await world.driver.blockSuggestion({ userId: alice, actionId: 'sesame.request.database', value: '', view: modal });
+    assert.deepEqual(options.problems, []);
+    assert.deepEqual((options.options as { options: { value: string }[] }).options.map((o) => o.value), [APP.database]);
+    const values = {
+      'sesame.request.integration': 'local',
+      'sesame.request.database': APP.database,
+      'sesame.request.schema': 'public',
+      'sesame.request.table': null,
+      permission: 'readonly',
+      duration: '9h',
+      reason: 'look at the orders',
+    };
+    const refused = await world.driver.submitView(modal, values);
+    assert.equal((refused.json as { response_action: string }).response_action, 'errors');
+    assert.match(JSON.stringify(refused.json), /duration@local.*longer than allowed/);
+    assert.deepEqual(await requests(), []);
+    const accepted = await world.driver.submitView(modal, { ...values, duration: '30m' });
+    assert.equal(accepted.status, 200);
+    assert.deepEqual(accepted.problems, []);
+    const [granted] = await requests();
+    assert.equal(granted?.status, 'granted');
+    assert.equal(granted?.durationMinutes, 30);
+    assert.equal(granted?.reason, 'look at the orders');
+    await waitForDm(alice, new RegExp(`Access granted.*${granted!.id}`), 'the granted DM');
+  });
+
+  it('auto-approves by command, DMs the grant, and the credentials modal logs in: SELECT works, INSERT is denied', async () => {
+    const reply = await command('local/appdb/public readonly for 1h because check yesterday');
+    const id = /`(R[2-9A-HJ-NP-Z]{6})` granted/.exec(reply)?.[1];
+    assert.ok(id, reply);
+    const dm = await waitForDm(alice, new RegExp(`Access granted.*${id}`), 'the granted DM');
+    const text = JSON.stringify(dm.blocks);
+    assert.match(text, /`local\/appdb\/public`/);
+    assert.match(text, /`readonly`/);
+    assert.match(text, /<!date\^\d+\^\{date_short_pretty\} at \{time\}\|/);
+    assert.match(text, /Connect through the office VPN\./);
+    for (const button of ['sesame.credentials', 'sesame.extend', 'sesame.revoke']) assert.ok(text.includes(`${button}:${id}`), button);
+
+    const { uri } = await showCredentials(dm, id);
+    const session = new pg.Client({ connectionString: uri });
+    session.on('error', () => undefined);
+    await session.connect();
+    try {
+      assert.equal((await session.query('SELECT count(*)::int AS n FROM public.orders')).rows[0].n, 3);
+      await assertDenied(session, 'INSERT INTO public.customers (name) VALUES ($1)', ['x']);
+    } finally {
+      await session.end();
+    }
+  });
+
+  it('extends from the Extend button through its modal', async () => {
+    const grant = (await requests()).find((r) => r.status === 'granted' && r.reason === 'check yesterday')!;
+    const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
+    await world.driver.clickButton(dm, `sesame.extend:${grant.id}`, alice);
+    const modal = await world.fake.waitFor(() => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.extend' && !v.closed), 'the extend modal');
+    const submitted = await world.driver.submitView(modal, { duration: '30m', reason: 'not done yet' });
+    assert.equal(submitted.status, 200);
+    assert.equal(submitted.json, undefined, 'the modal closes');
+    const extended = (await world.bot.sesame.store.getRequest(grant.id))!;
+    assert.equal(extended.expiresAt!.getTime(), grant.expiresAt!.getTime() + 30 * 60_000);
+    await waitForDm(alice, new RegExp(`${grant.id} was extended`), 'the extended DM');
+  });
+
+  it('revokes by command and from the Revoke button: the login stops working and the DM loses its buttons', async () => {
+    const grant = (await requests()).find((r) => r.status === 'granted' && r.reason === 'check yesterday')!;
+    // Alice's other grant (from the modal) would keep her login alive: ended by command first.
+    const other = (await requests()).find((r) => r.status === 'granted' && r.id !== grant.id)!;
+    assert.match(await command(`revoke ${other.id}`), new RegExp(`\`${other.id}\` is revoked`));
+    const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
+    const { uri } = await showCredentials(dm, grant.id);
+    await world.driver.clickButton(dm, `sesame.revoke:${grant.id}`, alice);
+    await world.fake.waitFor(() => lastEphemeral(alice)?.text.includes(`\`${grant.id}\` is revoked`), 'the revoke answer', 10_000);
+    assert.equal((await world.bot.sesame.store.getRequest(grant.id))?.status, 'revoked');
+    const login = new pg.Client({ connectionString: uri });
+    login.on('error', () => undefined);
+    await assert.rejects(login.connect());
+    await world.bot.notifier.drain();
+    assert.ok(!JSON.stringify(world.fake.message(dm.channel, dm.ts)!.blocks).includes('sesame.revoke:'));
+  });
+
+  it('expires on schedule and terminates an open session, then tells the requester', async () => {
+    await command('local/appdb/public readonly for 1h because expiry');
+    const grant = (await requests()).find((r) => r.reason === 'expiry')!;
+    const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
+    const { uri } = await showCredentials(dm, grant.id);
+    const session = new pg.Client({ connectionString: uri });
+    session.on('error', () => undefined);
+    await session.connect();
+    assert.equal((await session.query('SELECT 1 AS one')).rows[0].one, 1);
+    world.clock.advance(2 * HOUR);
+    await world.bot.sesame.scheduler.runNow('expire');
+    assert.equal((await world.bot.sesame.store.getRequest(grant.id))?.status, 'expired');
+    await assert.rejects(session.query('SELECT 1'));
+    await session.end().catch(() => undefined);
+    await waitForDm(alice, new RegExp(`${grant.id} expired`), 'the expiry DM');
+  });
+
+  it('shows active grants and pending requests on the App Home tab', async () => {
+    await command('local/appdb/public readonly for 1h because home');
+    const grant = (await requests()).find((r) => r.reason === 'home')!;
+    const ack = await world.driver.appHomeOpened(alice);
+    assert.equal(ack.status, 200);
+    const home = await world.fake.waitFor(() => world.fake.homeView(alice), 'the Home tab');
+    const text = JSON.stringify(home.view);
+    assert.ok(text.includes(`sesame.credentials:${grant.id}`));
+    assert.match(text, /Your pending requests/);
+    assert.match(text, /Waiting for your approval/);
+  });
+
+  it('retries chat.postMessage after a 429 with Retry-After, and the grant happens regardless', async () => {
+    world.fake.rateLimit('chat.postMessage', { times: 1, retryAfterSeconds: 1 });
+    await command('local/appdb/public readonly for 1h because rate limited');
+    const grant = (await requests()).find((r) => r.reason === 'rate limited')!;
+    assert.equal(grant.status, 'granted');
+    await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM after the retry');
+    const statuses = world.fake.calls('chat.postMessage').map((c) => c.status);
+    assert.ok(statuses.includes(429), 'Slack answered 429 once');
+  });
+
+  it('puts no password, token or connector secret in any message but the credentials modal, nor in the logs', async () => {
+    await world.bot.notifier.drain();
+    const secrets = [...passwords, cluster.connector.password, world.fake.botToken, SIGNING_SECRET];
+    assert.ok(passwords.length >= 3);
+    for (const call of world.fake.calls()) {
+      const isCredentialsModal = call.method === 'views.update' && JSON.stringify(call.args).includes('Your credentials');
+      if (isCredentialsModal) continue;
+      const text = JSON.stringify(call.args);
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${call.method} carried a secret`);
+    }
+    const logs = world.logLines.join('');
+    assert.ok(logs.length > 0);
+    for (const secret of secrets) assert.ok(!logs.includes(secret), 'a secret reached the logs');
+  });
+});

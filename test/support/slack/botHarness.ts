@@ -1,0 +1,132 @@
+/**
+ * The whole bot for end-to-end tests: the real `runBot` (Bolt over HTTP on a free loopback
+ * port, the Slack notifier and directory, the SQLite store in a file, the PostgreSQL engine)
+ * talking to a FakeSlack, driven by a SlackDriver with Slack-signed requests. Restarting builds
+ * a new bot on the same SQLite file, as a process restart would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { parseConfigText } from '../../../src/config/load.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { runBot, type RunningBot } from '../../../src/main.ts';
+import { ManualClock } from '../fakes.ts';
+import { APP, type TestCluster } from '../postgres.ts';
+import { FakeSlack } from './FakeSlack.ts';
+import { SlackDriver } from './SlackDriver.ts';
+
+export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
+export const APPROVAL_CHANNEL = 'C0APPROVALS';
+const PG_ENV = 'E2E_PG_PASSWORD';
+/** A schedule that never fires during a test: jobs run when the test says so. */
+const NEVER = '0 0 1 1 *';
+
+/** The people of the fake workspace. */
+export const PEOPLE = {
+  alice: { id: 'U0ALICE', name: 'alice', email: 'alice@example.com', tz: 'Europe/Paris' },
+  bob: { id: 'U0BOB', name: 'bob', email: 'bob@example.com', tz: 'America/New_York' },
+  carol: { id: 'U0CAROL', name: 'carol', email: 'carol@example.com' },
+  dave: { id: 'U0DAVE', name: 'dave', email: 'dave@example.com' },
+  admin: { id: 'U0ADMIN', name: 'admin', email: 'admin@example.com' },
+} as const;
+
+/**
+ * An auto-approved readonly flow narrowed to appdb/public, and a readwrite flow on appdb that
+ * Bob or Carol approve.
+ */
+export function e2eConfigText(cluster: TestCluster, dir: string): string {
+  return `
+slack: { command: /access, approvalChannel: ${APPROVAL_CHANNEL}, admins: [${PEOPLE.admin.id}] }
+state: { sqlite: ${join(dir, 'sesame.db')} }
+schedule: { expire: "${NEVER}", remind: "${NEVER}", rotate: "${NEVER}", cleanup: "${NEVER}", discover: "${NEVER}" }
+integrations:
+  - name: local
+    type: postgresql
+    host: 127.0.0.1
+    port: ${cluster.port}
+    database: ${APP.database}
+    sslMode: disable
+    username: ${APP.connector}
+    password: \${${PG_ENV}}
+    customAccessDetails: Connect through the office VPN.
+    owners: { integration: [${PEOPLE.bob.id}] }
+accessFlows:
+  - name: read-now
+    requestors: ["*"]
+    targets: [{ integration: local, databases: [${APP.database}], schemas: [public] }]
+    permissions: [readonly]
+    maxDuration: 8h
+    defaultDuration: 1h
+    approvers: []
+  - name: write-approved
+    requestors: ["*"]
+    targets: [{ integration: local, databases: [${APP.database}] }]
+    permissions: [readwrite]
+    maxDuration: 2h
+    approvers: [${PEOPLE.bob.id}, ${PEOPLE.carol.id}]
+    approvalMode: any
+`;
+}
+
+export interface E2eWorld {
+  fake: FakeSlack;
+  clock: ManualClock;
+  /** Every log line written, for proving that no secret reached them. */
+  logLines: string[];
+  bot: RunningBot;
+  driver: SlackDriver;
+  /** Closes the running bot and starts another on the same state file. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts FakeSlack and the bot against `cluster`. */
+export async function startE2eWorld(cluster: TestCluster): Promise<E2eWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'sesame-e2e-'));
+  const fake = await FakeSlack.start({
+    users: Object.values(PEOPLE).map((p) => ({ ...p })),
+    channels: [{ id: APPROVAL_CHANNEL, name: 'db-approvals' }],
+  });
+  const clock = new ManualClock(new Date());
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _enc, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SLACK_BOT_TOKEN: fake.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    [PG_ENV]: cluster.connector.password,
+  };
+  delete env.SLACK_APP_TOKEN;
+  const start = async () => {
+    const config = parseConfigText(e2eConfigText(cluster, dir), env);
+    const bot = await runBot(env, logger, { config, clock, port: 0, host: '127.0.0.1' });
+    const driver = new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake });
+    return { bot, driver };
+  };
+  const world: E2eWorld = {
+    fake,
+    clock,
+    logLines,
+    ...(await start()),
+    async restart() {
+      await world.bot.close();
+      Object.assign(world, await start());
+    },
+    async stop() {
+      await world.bot.close();
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
