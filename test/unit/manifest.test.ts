@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
@@ -56,11 +57,26 @@ describe('Slack app manifest', () => {
     assert.equal(commands[0].url, EVENTS_URL);
   });
 
-  it('sends interactivity and app_home_opened to the events URL', () => {
+  it('sends interactivity, options of external selects and app_home_opened to the events URL', () => {
     const { settings } = manifest();
-    assert.deepEqual(settings.interactivity, { is_enabled: true, request_url: EVENTS_URL });
+    assert.deepEqual(settings.interactivity, { is_enabled: true, request_url: EVENTS_URL, message_menu_options_url: EVENTS_URL });
     assert.equal(settings.event_subscriptions.request_url, EVENTS_URL);
     assert.deepEqual(settings.event_subscriptions.bot_events, ['app_home_opened']);
+  });
+
+  it('can be switched to Socket Mode, which needs no public URL', () => {
+    const { settings } = manifest();
+    assert.equal(settings.socket_mode_enabled, false);
+    const validate = validator();
+    const socket = manifest();
+    socket.settings.socket_mode_enabled = true;
+    assert.ok(validate(socket), JSON.stringify(validate.errors));
+  });
+
+  it('has the Home tab event the App Home listener needs', () => {
+    const m = manifest();
+    assert.equal(m.features.app_home.home_tab_enabled, true);
+    assert.ok(m.settings.event_subscriptions.bot_events.includes('app_home_opened'));
   });
 
   it('asks for exactly the bot scopes Sesame uses', () => {
@@ -72,5 +88,33 @@ describe('Slack app manifest', () => {
       'users:read',
       'users:read.email',
     ]);
+  });
+
+  it('asks for a scope for every Web API method the Slack edge calls, and for none it does not', () => {
+    // The scope each method needs (Slack's method reference); views.* and auth.test need none.
+    const SCOPE_OF: Record<string, string | null> = {
+      'auth.test': null,
+      'chat.postMessage': 'chat:write',
+      'chat.update': 'chat:write',
+      'conversations.open': 'im:write',
+      'users.info': 'users:read',
+      'users.lookupByEmail': 'users:read.email',
+      'usergroups.list': 'usergroups:read',
+      'usergroups.users.list': 'usergroups:read',
+      'views.open': null,
+      'views.update': null,
+      'views.publish': null,
+    };
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+    const source = files('src/adapters/slack').map((f) => readFileSync(f, 'utf8')).join('\n');
+    const called = new Set([...source.matchAll(/client\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)].map((m) => m[1]!));
+    assert.ok(called.has('chat.postMessage') && called.has('users.lookupByEmail'), [...called].join(', '));
+    const unknown = [...called].filter((m) => !(m in SCOPE_OF));
+    assert.deepEqual(unknown, [], 'a method the edge calls has no known scope here');
+    const needed = new Set([...called].map((m) => SCOPE_OF[m]).filter((s): s is string => s !== null));
+    // The slash command needs `commands`; users.info gives profile emails only with users:read.email.
+    needed.add('commands');
+    assert.deepEqual([...manifest().oauth_config.scopes.bot].sort(), [...needed].sort());
   });
 });
