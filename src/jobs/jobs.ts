@@ -32,6 +32,7 @@ export function sesameJobs(
       run: async () => ({
         timedOut: await maintenance.timeOutPending(),
         reminded: await maintenance.remindExpiring(),
+        approversReminded: await maintenance.remindApprovers(),
       }),
     },
     { id: 'rotate', cron: schedule.rotate, timeoutMs: 30 * 60_000, run: () => maintenance.rotateCredentials() },

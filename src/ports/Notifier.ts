@@ -13,4 +13,9 @@ export interface Notifier {
   expiringSoon(request: AccessRequest): Promise<void>;
   /** Revocation has failed repeatedly; admins should look. */
   revocationFailing(request: AccessRequest, attempts: number, error: string): Promise<void>;
+  /**
+   * The request still waits for approvers who have not decided. Optional: a notifier without it
+   * (the log) has nobody to remind.
+   */
+  approvalReminder?(request: AccessRequest): Promise<void>;
 }

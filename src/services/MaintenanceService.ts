@@ -58,6 +58,25 @@ export class MaintenanceService {
   }
 
   /**
+   * Reminds approvers of requests that have waited {@link APPROVER_REMINDER_MS} since they were
+   * made or since the last reminder, once per interval.
+   */
+  async remindApprovers(): Promise<number> {
+    const { store, clock } = this.deps;
+    const now = clock.now().getTime();
+    let count = 0;
+    for (const req of await store.listRequests({ statuses: ['pending'] })) {
+      const since = (req.approverReminderSentAt ?? req.createdAt).getTime();
+      if (now - since < APPROVER_REMINDER_MS) continue;
+      const marked = await store.update(req.id, ['pending'], { approverReminderSentAt: clock.now() });
+      if (!marked) continue;
+      count++;
+      await notify(this.deps, 'approval reminder', async () => this.deps.notifier.approvalReminder?.(marked));
+    }
+    return count;
+  }
+
+  /**
    * Compares each server's managed users with the live grants in the store and takes away
    * whatever has no live grant behind it: group memberships left over, or login left enabled.
    * Users with a grant under way are left alone until it settles.

@@ -9,7 +9,7 @@ import type { NotificationRef, StateStore } from '../../ports/StateStore.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
 import { section } from './blocks/elements.ts';
-import { expiringSoonMessage, extendedMessage, requesterMessage } from './blocks/requesterMessages.ts';
+import { expiringSoonMessage, extendedMessage, requesterMessage, supersededMessage } from './blocks/requesterMessages.ts';
 import { escapeWithin, mention, targetText } from './blocks/text.ts';
 
 /** DMs sent side by side when a request has many approvers (Slack limits each method's rate). */
@@ -75,6 +75,29 @@ export class SlackNotifier implements Notifier {
     });
   }
 
+  /**
+   * Reminds the approvers who have not decided yet with a fresh copy of the approval message (a
+   * new DM notifies; an old one scrolled away), remembered like the first so every copy is
+   * updated after the decision; the channel's post gets a line in its thread.
+   */
+  approvalReminder(request: AccessRequest): Promise<void> {
+    return this.enqueue(request.id, 'approval reminder', async () => {
+      const approvals = await this.deps.store.listApprovals(request.id);
+      const decided = new Set(approvals.map((a) => a.approverId));
+      const message = approvalMessage(request, approvals);
+      for (const id of this.approversOf(request)) {
+        if (!decided.has(id)) await this.dm(request, 'approver', id, message);
+      }
+      const reminder: SlackMessage = {
+        text: `Reminder: ${request.id} still waits for approval`,
+        blocks: [section(`:bell: Reminder: \`${request.id}\` still waits for a decision.`)],
+      };
+      for (const ref of await this.deps.store.listNotifications(request.id)) {
+        if (ref.audience === 'channel') await this.send(ref.channel, reminder, ref.ts);
+      }
+    });
+  }
+
   /** Resolves when every notification queued so far has been sent (or has failed and been logged). */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -91,9 +114,7 @@ export class SlackNotifier implements Notifier {
 
   private async sendApprovalRequests(request: AccessRequest): Promise<void> {
     const message = approvalMessage(request);
-    const approvers = [...new Set(request.approverGroups.flatMap((g) => g.slackIds))].filter(
-      (id) => request.allowSelfApproval || id !== request.requester.slackId,
-    );
+    const approvers = this.approversOf(request);
     const failures: unknown[] = [];
     for (let i = 0; i < approvers.length; i += PARALLEL_DMS) {
       const batch = approvers.slice(i, i + PARALLEL_DMS);
@@ -123,12 +144,18 @@ export class SlackNotifier implements Notifier {
     const extended = request.status === 'granted' && isExtended(request);
     const postInThreads = !extended;
     const requesterCopy = requesterMessage(request, this.requesterContext(request));
+    // The newest of the requester's messages shows the request as it stands, with its buttons;
+    // older ones shrink to a line. A first grant or an ending is told in a new DM, so all of the
+    // earlier ones shrink then.
+    const firstGrant = request.status === 'granted' && !extended;
+    const toldAnew = firstGrant || REQUESTER_IS_TOLD.has(request.status);
+    const newestRequesterCopy = toldAnew ? undefined : refs.filter((r) => r.audience === 'requester').at(-1);
     const failures: unknown[] = [];
     await Promise.all(
       refs.map(async (ref) => {
         try {
           if (ref.audience === 'requester') {
-            await this.update(ref, requesterCopy);
+            await this.update(ref, ref === newestRequesterCopy ? requesterCopy : supersededMessage(request));
             return;
           }
           await this.update(ref, approvalCopy);
@@ -139,13 +166,17 @@ export class SlackNotifier implements Notifier {
       }),
     );
     const requester = request.requester.slackId;
-    if (request.status === 'granted') {
-      if (extended) await this.dm(request, undefined, requester, extendedMessage(request));
-      else await this.dm(request, 'requester', requester, requesterCopy);
-    } else if (REQUESTER_IS_TOLD.has(request.status)) {
-      await this.dm(request, undefined, requester, requesterCopy);
-    }
+    if (firstGrant) await this.dm(request, 'requester', requester, requesterCopy);
+    else if (toldAnew) await this.dm(request, undefined, requester, requesterCopy);
+    else if (extended) await this.dm(request, undefined, requester, extendedMessage(request));
     if (failures.length > 0) throw new Error(`${failures.length} copies could not be updated: ${describeError(failures[0])}`);
+  }
+
+  /** Everyone who may approve, without the requester unless self-approval is on. */
+  private approversOf(request: AccessRequest): string[] {
+    return [...new Set(request.approverGroups.flatMap((g) => g.slackIds))].filter(
+      (id) => request.allowSelfApproval || id !== request.requester.slackId,
+    );
   }
 
   private requesterContext(request: AccessRequest) {

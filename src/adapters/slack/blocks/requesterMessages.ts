@@ -41,6 +41,17 @@ export function requesterMessage(request: AccessRequest, extra: RequesterContext
   }
 }
 
+/**
+ * An earlier DM about a request, once a newer one carries its current state: one line, no
+ * buttons, so only the newest message can be acted on.
+ */
+export function supersededMessage(request: AccessRequest): SlackMessage {
+  return {
+    text: `Request ${request.id} is ${STATUS_WORDS[request.status]}`,
+    blocks: [context(`Request \`${request.id}\` is now ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}; the newest message about it has the details.`)],
+  };
+}
+
 /** The DM on grant: target, permission, expiry in the reader's zone, access details, buttons. */
 function grantedMessage(request: AccessRequest, extra: RequesterContext): SlackMessage {
   const blocks: SlackMessage['blocks'] = [

@@ -1,0 +1,204 @@
+/**
+ * The Slack notifier against the fake Slack Web API and the in-memory store: who gets which
+ * message, every copy updated after a decision, statuses in threads, failures that never reach
+ * the caller, reminders for approvers.
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { webApi } from '@slack/bolt';
+import { isExtended, SlackNotifier } from '../../src/adapters/slack/SlackNotifier.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import type { AccessRequest } from '../../src/domain/request.ts';
+import { createLogger } from '../../src/logger.ts';
+import { APPROVER_REMINDER_MS } from '../../src/services/MaintenanceService.ts';
+import { ManualClock, RecordingNotifier } from '../support/fakes.ts';
+import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
+import { serviceWorld } from '../support/services.ts';
+import { FakeSlack } from '../support/slack/FakeSlack.ts';
+import { at, MINUTE, newRequest, T0 } from '../support/stateFixtures.ts';
+
+const CHANNEL = 'C0APPROVALS';
+const people = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ADMIN'];
+
+describe('the Slack notifier', () => {
+  let fake: FakeSlack;
+  const logLines: string[] = [];
+
+  before(async () => {
+    fake = await FakeSlack.start({
+      users: people.map((id) => ({ id, name: id.toLowerCase() })),
+      channels: [{ id: CHANNEL, name: 'approvals' }],
+    });
+  });
+  after(() => fake.stop());
+
+  function setUp() {
+    const store = new InMemoryStateStore();
+    const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
+    const logger = createLogger({
+      level: 'debug',
+      destination: new Writable({
+        write(chunk, _e, done) {
+          logLines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    const config = configSchema.parse({ slack: { approvalChannel: CHANNEL, admins: ['U0ADMIN'] } });
+    const notifier = new SlackNotifier({ client, store, config, clock: new ManualClock(T0), logger, adminIds: async () => ['U0ADMIN'] });
+    return { store, notifier };
+  }
+
+  async function created(store: InMemoryStateStore, overrides: Parameters<typeof newRequest>[0] = {}): Promise<AccessRequest> {
+    return store.createRequest(
+      newRequest({
+        approverGroups: [
+          { source: 'U0BOB', reason: 'named approver', slackIds: ['U0BOB', 'U0ALICE'] },
+          { source: '@dba', reason: 'member of @dba', slackIds: ['U0CAROL'] },
+        ],
+        ...overrides,
+      }),
+      'pending',
+    );
+  }
+
+  const buttonsIn = (blocks: unknown[]) => JSON.stringify(blocks).match(/"action_id":"sesame\.[a-z]+:/g) ?? [];
+
+  it('DMs each approver but the requester, posts in the approval channel, DMs the requester, and remembers every copy', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    await notifier.approvalRequested(req);
+    await notifier.drain();
+    assert.equal(fake.dmMessages('U0BOB').filter((m) => m.text.includes(req.id)).length, 1);
+    assert.equal(fake.dmMessages('U0CAROL').filter((m) => m.text.includes(req.id)).length, 1);
+    assert.equal(fake.messages(CHANNEL).filter((m) => m.text.includes(req.id)).length, 1);
+    const aliceDm = fake.dmMessages('U0ALICE').filter((m) => m.text.includes(req.id));
+    assert.equal(aliceDm.length, 1, 'the requester gets the waiting message, not an approval');
+    assert.deepEqual(buttonsIn(aliceDm[0]!.blocks), ['"action_id":"sesame.cancel:']);
+    const refs = await store.listNotifications(req.id);
+    assert.deepEqual(refs.map((r) => `${r.audience}:${r.recipient ?? r.channel}`).sort(), [`approver:U0BOB`, 'approver:U0CAROL', `channel:${CHANNEL}`, 'requester:U0ALICE']);
+  });
+
+  it('after a decision updates every copy without buttons, posts the status in the threads, and DMs the grant', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    await notifier.approvalRequested(req);
+    const granted = (await store.transition(req.id, ['pending'], 'granted', { decidedBy: 'U0CAROL', decidedAt: at(MINUTE), grantedAt: at(MINUTE), expiresAt: at(61 * MINUTE), dbUser: 'alice' }))!;
+    await notifier.requestUpdated(granted);
+    await notifier.drain();
+    for (const ref of await store.listNotifications(req.id)) {
+      const copy = fake.message(ref.channel, ref.ts)!;
+      if (ref.audience === 'requester') {
+        continue;
+      }
+      assert.deepEqual(buttonsIn(copy.blocks), [], `${ref.audience} copy has no buttons`);
+      assert.match(JSON.stringify(copy.blocks), /Approved by <@U0CAROL>/);
+      assert.ok(copy.replies.some((r) => /granted until/.test(JSON.stringify(r.blocks))), 'status in the thread');
+    }
+    const grantDm = fake.dmMessages('U0ALICE').filter((m) => m.text.startsWith('Access granted') && m.text.includes(req.id));
+    assert.equal(grantDm.length, 1);
+    assert.equal(buttonsIn(grantDm[0]!.blocks).length, 3);
+  });
+
+  it('tells an extension apart from the first grant', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    const granted = (await store.transition(req.id, ['pending'], 'granted', { grantedAt: at(MINUTE), expiresAt: at(60 * MINUTE) }))!;
+    assert.equal(isExtended(granted), false);
+    const extended = (await store.update(req.id, ['granted'], { expiresAt: at(90 * MINUTE) }))!;
+    assert.equal(isExtended(extended), true);
+    await notifier.requestUpdated(extended);
+    await notifier.drain();
+    assert.equal(fake.dmMessages('U0ALICE').filter((m) => m.text === `Your access ${req.id} was extended`).length, 1);
+  });
+
+  it('reminds before expiry with Extend, and that button goes when the access ends', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    const granted = (await store.transition(req.id, ['pending'], 'granted', { grantedAt: T0, expiresAt: at(60 * MINUTE) }))!;
+    await notifier.expiringSoon(granted);
+    await notifier.drain();
+    const reminder = fake.dmMessages('U0ALICE').find((m) => m.text === `Your access ${req.id} ends soon`)!;
+    assert.deepEqual(buttonsIn(reminder.blocks), ['"action_id":"sesame.extend:']);
+    const expired = (await store.transition(req.id, ['granted'], 'expired', { endedAt: at(60 * MINUTE) }))!;
+    await notifier.requestUpdated(expired);
+    await notifier.drain();
+    assert.deepEqual(buttonsIn(fake.message(reminder.channel, reminder.ts)!.blocks), []);
+  });
+
+  it('tells admins and the channel when revocation keeps failing', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    await notifier.revocationFailing(req, 3, 'connection refused');
+    await notifier.drain();
+    assert.ok(fake.dmMessages('U0ADMIN').some((m) => /failed 3 times: connection refused/.test(JSON.stringify(m.blocks))));
+    assert.ok(fake.messages(CHANNEL).some((m) => m.text === `Revoking ${req.id} keeps failing`));
+  });
+
+  it('never throws to the caller when Slack fails; the failure is logged', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    fake.failHttp('chat.postMessage', { status: 503 });
+    try {
+      await notifier.approvalRequested(req);
+      await notifier.requestUpdated({ ...req, status: 'cancelled' });
+      await notifier.drain();
+    } finally {
+      fake.clearFaults();
+    }
+    assert.ok(logLines.some((l) => l.includes('Slack notification failed') && l.includes(req.id)));
+  });
+
+  it('reminds only the approvers who have not decided, with a fresh copy that has the buttons', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store, { approvalMode: 'all' });
+    await notifier.approvalRequested(req);
+    await notifier.drain();
+    await store.addApproval({ requestId: req.id, approverId: 'U0BOB', decision: 'approve', at: T0 });
+    const before = { bob: fake.dmMessages('U0BOB').length, carol: fake.dmMessages('U0CAROL').length };
+    await notifier.approvalReminder(req);
+    await notifier.drain();
+    assert.equal(fake.dmMessages('U0BOB').length, before.bob);
+    const fresh = fake.dmMessages('U0CAROL').slice(before.carol);
+    assert.equal(fresh.length, 1);
+    assert.equal(buttonsIn(fresh[0]!.blocks).length, 2);
+    const post = fake.messages(CHANNEL).find((m) => m.text.includes(req.id))!;
+    assert.ok(post.replies.some((r) => r.text.includes('still waits for approval')));
+  });
+});
+
+describe('approver reminders', () => {
+  class RemindingNotifier extends RecordingNotifier {
+    async approvalReminder(r: AccessRequest) {
+      this.events.push({ kind: 'approvalReminder', id: r.id, status: r.status });
+    }
+  }
+
+  it('are sent once per interval while a request waits, and not for decided ones', async () => {
+    const world = serviceWorld();
+    const notifier = new RemindingNotifier();
+    const services = (await import('../../src/services/index.ts')).createServices({
+      config: world.config,
+      store: world.store,
+      databases: world.databases,
+      notifier,
+      directory: new (await import('../support/fakes.ts')).FakeDirectory({ U0ALICE: 'alice@example.com', U0BOB: 'bob@example.com' }),
+      clock: world.clock,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const waiting = await services.requests.requestAccess({ requesterSlackId: 'U0ALICE', target: { integration: 'local' }, permission: 'readwrite', reason: 'r' });
+    const decided = await services.requests.requestAccess({ requesterSlackId: 'U0ALICE', target: { integration: 'local' }, permission: 'admin', reason: 'r' });
+    await services.requests.cancel(decided.id, 'U0ALICE');
+    const reminders = () => notifier.events.filter((e) => e.kind === 'approvalReminder').map((e) => e.id);
+    assert.equal(await services.maintenance.remindApprovers(), 0, 'too early');
+    world.clock.advance(APPROVER_REMINDER_MS);
+    assert.equal(await services.maintenance.remindApprovers(), 1);
+    assert.deepEqual(reminders(), [waiting.id]);
+    assert.equal(await services.maintenance.remindApprovers(), 0, 'once per interval');
+    world.clock.advance(APPROVER_REMINDER_MS);
+    assert.equal(await services.maintenance.remindApprovers(), 1);
+    assert.deepEqual(reminders(), [waiting.id, waiting.id]);
+    assert.ok((await world.store.getRequest(waiting.id))?.approverReminderSentAt);
+  });
+});
