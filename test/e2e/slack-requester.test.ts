@@ -204,6 +204,21 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     await waitForDm(alice, new RegExp(`${grant.id} expired`), 'the expiry DM');
   });
 
+  it('reminds the requester ten minutes before expiry, with Extend', async () => {
+    await command('local/appdb/public readonly for 1h because remind me');
+    const grant = (await requests()).find((r) => r.reason === 'remind me')!;
+    await world.bot.sesame.scheduler.runNow('remind');
+    assert.equal(world.fake.dmMessages(alice).filter((m) => m.text.includes(`${grant.id} ends soon`)).length, 0, 'not yet');
+    world.clock.advance(51 * 60_000);
+    await world.bot.sesame.scheduler.runNow('remind');
+    const reminder = await waitForDm(alice, new RegExp(`${grant.id} ends soon`), 'the expiry reminder');
+    assert.ok(JSON.stringify(reminder.blocks).includes(`sesame.extend:${grant.id}`));
+    await world.bot.sesame.scheduler.runNow('remind');
+    await world.bot.notifier.drain();
+    assert.equal(world.fake.dmMessages(alice).filter((m) => m.text.includes(`${grant.id} ends soon`)).length, 1, 'once');
+    await command(`revoke ${grant.id}`);
+  });
+
   it('shows active grants and pending requests on the App Home tab', async () => {
     await command('local/appdb/public readonly for 1h because home');
     const grant = (await requests()).find((r) => r.reason === 'home')!;

@@ -170,7 +170,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       // started first so they answer while the socket connects.
       const served = await serveRoutes(routes, port, host);
       healthServer = served.server;
-      await app.start();
+      try {
+        await app.start();
+      } catch (err) {
+        await new Promise<void>((resolve) => served.server.close(() => resolve()));
+        healthServer = undefined;
+        throw err;
+      }
       return { port: served.port };
     },
     async stop() {

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { webApi } from '@slack/bolt';
+import { boltLogger, slackClientOptions, slackTransport, verifyBotToken } from '../../src/adapters/slack/SlackApp.ts';
+import { ConfigError } from '../../src/domain/errors.ts';
+import { healthRoutes, serveRoutes } from '../../src/http/health.ts';
+import { createMetrics } from '../../src/http/metrics.ts';
+import { createLogger } from '../../src/logger.ts';
+import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
+import { FakeSlack } from '../support/slack/FakeSlack.ts';
+
+function capture() {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _e, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  return { logger, lines };
+}
+
+describe('the Slack transport', () => {
+  let fake: FakeSlack;
+  before(async () => {
+    fake = await FakeSlack.start();
+  });
+  after(() => fake.stop());
+
+  it('is Socket Mode with an app token, HTTP with a signing secret, and an error naming both otherwise', () => {
+    assert.deepEqual(slackTransport({ SLACK_APP_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's' }), { mode: 'socket', appToken: 'xapp-1' });
+    assert.deepEqual(slackTransport({ SLACK_SIGNING_SECRET: 's' }), { mode: 'http', signingSecret: 's' });
+    assert.throws(() => slackTransport({}), (err: unknown) => err instanceof ConfigError && /SLACK_SIGNING_SECRET.*SLACK_APP_TOKEN/.test(err.message));
+  });
+
+  it('points the Web API client at SLACK_API_URL and retries rate limits and server errors a few times', () => {
+    const { logger } = capture();
+    const options = slackClientOptions({ SLACK_API_URL: 'http://127.0.0.1:9/api' }, logger);
+    assert.equal(options.slackApiUrl, 'http://127.0.0.1:9/api/');
+    assert.ok((options.retryConfig?.retries ?? 0) >= 3 && (options.retryConfig?.retries ?? 0) <= 10);
+    assert.ok((options.timeout ?? 0) > 0);
+    assert.equal(slackClientOptions({}, logger).slackApiUrl, undefined);
+  });
+
+  it('retries a 5xx answer and gets through', async () => {
+    const { logger } = capture();
+    const client = new webApi.WebClient(fake.botToken, { ...slackClientOptions({ SLACK_API_URL: fake.apiUrl }, logger), retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 } });
+    fake.failHttp('auth.test', { status: 502, times: 1 });
+    const identity = await verifyBotToken(client);
+    assert.equal(identity.botUserId, fake.botUserId);
+    assert.deepEqual(fake.calls('auth.test').slice(-2).map((c) => c.status), [502, 200]);
+  });
+
+  it('checks the token with auth.test and says which variable to fix when Slack refuses it', async () => {
+    const client = new webApi.WebClient('xoxb-wrong', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
+    await assert.rejects(verifyBotToken(client), (err: unknown) => err instanceof ConfigError && /SLACK_BOT_TOKEN: Slack refused the bot token \(invalid_auth\)/.test(err.message));
+  });
+
+  it("logs Bolt's lines through Sesame's logger, redacted, and drops their debug lines", () => {
+    const { logger, lines } = capture();
+    const bolt = boltLogger(logger);
+    bolt.debug('http request body: {"view":{"password":"hunter2hunter2"}}');
+    bolt.warn('token xoxb-1234-abcd refused', { detail: 1 });
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0]!.includes('xoxb-1234-abcd'));
+    assert.match(lines[0]!, /"component":"slack"/);
+    assert.match(lines[0]!, /\{\\"detail\\":1\}/);
+  });
+});
+
+describe('health, readiness and metrics over HTTP', () => {
+  it('answer on their paths, readiness follows the store, and anything else is 404', async () => {
+    const { logger } = capture();
+    const store = new InMemoryStateStore();
+    let storeDown = false;
+    const pinging = Object.assign(Object.create(store) as InMemoryStateStore, {
+      ping: async () => {
+        if (storeDown) throw new Error('database is locked');
+      },
+    });
+    const metrics = createMetrics({ activeGrants: async () => 2 });
+    const { server, port } = await serveRoutes(healthRoutes({ store: pinging, metrics, configLoaded: () => true, logger }), 0, '127.0.0.1');
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      storeDown = true;
+      assert.equal((await fetch(`${base}/readyz`)).status, 503);
+      assert.equal((await fetch(`${base}/healthz`)).status, 200, 'alive while not ready');
+      const scraped = await fetch(`${base}/metrics`);
+      assert.match(scraped.headers.get('content-type') ?? '', /text\/plain/);
+      assert.match(await scraped.text(), /sesame_active_grants 2/);
+      assert.equal((await fetch(`${base}/nope`)).status, 404);
+      assert.equal((await fetch(`${base}/healthz`, { method: 'POST' })).status, 404);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('is not ready before the config is loaded', async () => {
+    const { logger } = capture();
+    const routes = healthRoutes({ store: new InMemoryStateStore(), metrics: createMetrics({ activeGrants: async () => 0 }), configLoaded: () => false, logger });
+    const { server, port } = await serveRoutes(routes, 0, '127.0.0.1');
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
