@@ -137,21 +137,7 @@ export class RequestService {
    * the request; approvals that complete it grant it. Two racing approvals produce one grant.
    */
   async decide(d: Decision): Promise<AccessRequest> {
-    const req = await this.mustGet(d.requestId);
-    if (req.status !== 'pending') {
-      throw new ConflictError(
-        `${req.id} was already ${req.status}${req.decidedBy ? ` by <@${req.decidedBy}>` : ''}; nothing was changed.`,
-      );
-    }
-    if (d.actorSlackId === req.requester.slackId && !req.allowSelfApproval) {
-      throw new NotAllowedError('You cannot decide on your own request; another approver has to.');
-    }
-    const isApprover = req.approverGroups.some((g) => g.slackIds.includes(d.actorSlackId));
-    if (!isApprover) {
-      throw new NotAllowedError(
-        `You are not an approver of ${req.id}. It waits for ${describeApprovers(req.approverGroups)}.`,
-      );
-    }
+    const req = await this.mayDecide(d.requestId, d.actorSlackId);
     if (d.decision === 'deny') {
       const reason = d.comment?.trim();
       if (!reason) throw new InputError('Say why you deny the request; the requester sees it.');
@@ -195,6 +181,29 @@ export class RequestService {
     await audit(this.deps, 'request.approved', d.actorSlackId, approved, { complete: true });
     await notify(this.deps, 'approved', () => this.deps.notifier.requestUpdated(approved));
     return req.kind === 'extension' ? this.grants.applyExtension(approved) : this.grants.grant(approved.id);
+  }
+
+  /**
+   * The request, when this person may decide on it now; otherwise the error that says why not
+   * (already decided, their own request without self-approval, not an approver). Asked before a
+   * deny reason is even collected, and again when the decision is recorded.
+   */
+  async mayDecide(requestId: string, actorSlackId: string): Promise<AccessRequest> {
+    const req = await this.mustGet(requestId);
+    if (req.status !== 'pending') {
+      throw new ConflictError(
+        `${req.id} was already ${req.status}${req.decidedBy ? ` by <@${req.decidedBy}>` : ''}; nothing was changed.`,
+      );
+    }
+    if (actorSlackId === req.requester.slackId && !req.allowSelfApproval) {
+      throw new NotAllowedError('You cannot decide on your own request; another approver has to.');
+    }
+    if (!req.approverGroups.some((g) => g.slackIds.includes(actorSlackId))) {
+      throw new NotAllowedError(
+        `You are not an approver of ${req.id}. It waits for ${describeApprovers(req.approverGroups)}.`,
+      );
+    }
+    return req;
   }
 
   /** Pending requests this person may still decide on (not their own unless self-approval is on). */
@@ -242,7 +251,10 @@ export class RequestService {
 
   /** The person's own requests, or everyone's for admins, newest first. */
   async list(actorSlackId: string, options: { all?: boolean; limit?: number } = {}): Promise<AccessRequest[]> {
-    const all = options.all === true && (await this.people.isAdmin(actorSlackId));
+    const all = options.all === true;
+    if (all && !(await this.people.isAdmin(actorSlackId))) {
+      throw new NotAllowedError("Only Sesame admins can list everyone's requests; `list` shows yours.");
+    }
     return this.deps.store.listRequests({
       ...(all ? {} : { requesterSlackId: actorSlackId }),
       limit: options.limit ?? 50,

@@ -86,6 +86,10 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     const daveSeen = world.fake.ephemerals(dave.id).length;
     await world.driver.clickButton(post, `sesame.approve:${id}`, dave.id);
     assert.match(await lastEphemeralFor(dave.id, daveSeen), /not an approver/);
+    const viewsBefore = world.fake.views(dave.id).length;
+    await world.driver.clickButton(post, `sesame.deny:${id}`, dave.id);
+    assert.match(await lastEphemeralFor(dave.id, daveSeen + 1), /not an approver/);
+    assert.equal(world.fake.views(dave.id).length, viewsBefore, 'no deny modal for a non-approver');
     const aliceSeen = world.fake.ephemerals(alice.id).length;
     await world.driver.clickButton(post, `sesame.approve:${id}`, alice.id);
     assert.match(await lastEphemeralFor(alice.id, aliceSeen), /cannot decide on your own request/);

@@ -462,3 +462,14 @@ describe('the audit trail', () => {
     assert.equal(by('grant.granted')?.details?.requesterEmail, 'alice@example.com');
   });
 });
+
+describe('listing requests', () => {
+  it('shows people their own, admins everyone’s, and refuses everyone’s to others', async () => {
+    const w = serviceWorld();
+    const alice = await autoGrant(w, 'U0ALICE');
+    const carol = await autoGrant(w, 'U0CAROL');
+    assert.deepEqual((await w.services.requests.list('U0ALICE')).map((r) => r.id), [alice.id]);
+    assert.deepEqual((await w.services.requests.list('U0ADMIN', { all: true })).map((r) => r.id).sort(), [alice.id, carol.id].sort());
+    await assert.rejects(w.services.requests.list('U0ALICE', { all: true }), (e: unknown) => e instanceof NotAllowedError && /Only Sesame admins/.test(e.message));
+  });
+});

@@ -36,8 +36,9 @@ export function registerActions(app: App, edge: SlackEdge): void {
   });
 
   onRequestButton(app, edge, 'deny', async ({ body, client, userId, requestId }) => {
-    const waiting = await services.requests.awaitingApproval(userId);
-    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId, waiting.find((r) => r.id === requestId)) });
+    // Someone who may not decide is told so at once, before being asked for a reason.
+    const request = await services.requests.mayDecide(requestId, userId);
+    await client.views.open({ trigger_id: body.trigger_id, view: denyModal(requestId, request) });
   });
 
   onRequestButton(app, edge, 'showCredentials', async ({ body, client, userId, requestId }) => {
