@@ -5,6 +5,7 @@ import type { Sesame } from '../../app.ts';
 import { ConfigError } from '../../domain/errors.ts';
 import type { HttpRoute } from '../../http/health.ts';
 import { serveRoutes } from '../../http/health.ts';
+import { WorkQueue } from '../../lib/WorkQueue.ts';
 import { describeError, redact, type Logger } from '../../logger.ts';
 import { registerActions } from './listeners/actions.ts';
 import { registerCommands } from './listeners/commands.ts';
@@ -108,6 +109,13 @@ export interface SlackApp {
 }
 
 /**
+ * How many acknowledged commands are worked on at once. Each holds the event loop in short
+ * slices (SQLite commits, Slack calls); a few at a time keep the database and Slack busy while
+ * leaving room for the acks of requests still arriving.
+ */
+const SLACK_WORK_CONCURRENCY = 4;
+
+/**
  * Builds the Bolt app: listeners for the command, buttons, modals, options and the Home tab;
  * a middleware that tracks work in flight for a graceful stop; errors logged sanitised.
  */
@@ -150,7 +158,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     sesame.logger.error({ err: describeError(err.original ?? err) }, 'Slack listener failed');
   });
 
-  const edge: SlackEdge = { sesame, command: sesame.config.slack.command };
+  const edge: SlackEdge = { sesame, command: sesame.config.slack.command, work: new WorkQueue(SLACK_WORK_CONCURRENCY) };
   registerCommands(app, edge);
   registerActions(app, edge);
   registerViews(app, edge);

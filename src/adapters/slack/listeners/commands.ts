@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
 import { commandUsage, parseCommandText, type ParsedCommand } from '../commandText.ts';
 import { helpMessage, listMessage, noticeReply, submittedReply } from '../blocks/commandReplies.ts';
 import type { SlackMessage } from '../blocks/elements.ts';
@@ -17,6 +17,14 @@ export function registerCommands(app: App, edge: SlackEdge): void {
   const { services } = edge.sesame;
   app.command(edge.command, async ({ command, ack, respond, client }) => {
     await ack();
+    await edge.work.run(() => handleCommand(command, respond, client));
+  });
+
+  async function handleCommand(
+    command: SlashCommand,
+    respond: RespondFn,
+    client: webApi.WebClient,
+  ): Promise<void> {
     const userId = command.user_id;
     const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
     let parsed: ParsedCommand;
@@ -67,5 +75,5 @@ export function registerCommands(app: App, edge: SlackEdge): void {
     } catch (err) {
       await reply(noticeReply(explainAndLog(edge, err, `command ${parsed.kind}`, (e) => explainWithUsage(e, usage)).text));
     }
-  });
+  }
 }

@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Sesame } from '../../../app.ts';
+import type { WorkQueue } from '../../../lib/WorkQueue.ts';
 import { describeError } from '../../../logger.ts';
 import { homeView } from '../blocks/homeView.ts';
 import { explainError, type ErrorExplanation } from '../errorText.ts';
@@ -9,6 +10,8 @@ export interface SlackEdge {
   sesame: Sesame;
   /** The slash command as configured (`/access`). */
   command: string;
+  /** Where work goes once Slack has its ack: bounded, so acks are never starved. */
+  work: WorkQueue;
 }
 
 /**
