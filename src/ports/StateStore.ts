@@ -72,6 +72,13 @@ export interface NotificationRef {
   at: Date;
 }
 
+/**
+ * The audit event (or events) of a state change, made from the request as the change left it.
+ * Stores write them in the same transaction as the change: a change is never recorded without its audit event,
+ * nor an event without its change.
+ */
+export type AuditOf = (request: AccessRequest) => AuditEvent | AuditEvent[];
+
 export interface RequestFilter {
   requesterSlackId?: string;
   statuses?: readonly RequestStatus[];
@@ -89,7 +96,7 @@ export interface RequestFilter {
  */
 export interface StateStore {
   /** Inserts a new request in status `pending` (or `approved` for auto-approval). */
-  createRequest(request: NewAccessRequest, status: 'pending' | 'approved'): Promise<AccessRequest>;
+  createRequest(request: NewAccessRequest, status: 'pending' | 'approved', audit?: AuditOf): Promise<AccessRequest>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
   listRequests(filter: RequestFilter): Promise<AccessRequest[]>;
   /**
@@ -101,12 +108,14 @@ export interface StateStore {
     from: readonly RequestStatus[],
     to: RequestStatus,
     patch?: RequestPatch,
+    audit?: AuditOf,
   ): Promise<AccessRequest | undefined>;
   /** Updates fields without a status change, only while the status is in `whileIn`. */
   update(
     id: string,
     whileIn: readonly RequestStatus[],
     patch: RequestPatch,
+    audit?: AuditOf,
   ): Promise<AccessRequest | undefined>;
   /** Requests in `granted` whose `expiresAt` ≤ now, and in `revoking` whose `nextAttemptAt` ≤ now. */
   listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]>;

@@ -3,7 +3,7 @@ import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest, type EndReason }
 import { databaseUserName } from '../domain/username.ts';
 import type { IntegrationConfig } from '../config/schema.ts';
 import { describeError, forgetSecret, registerSecret } from '../logger.ts';
-import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+import { actorOf, audit, auditOf, bytes, notify, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
 import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import type { People } from './People.ts';
 
@@ -69,13 +69,14 @@ export class GrantService {
       const dbUser = databaseUserName(current.requester, integration.userNameTemplate);
       const now = clock.now();
       started =
-        (await store.transition(requestId, ['approved'], 'granting', {
-          serverKey,
-          dbUser,
-          expiresAt: new Date(now.getTime() + current.durationMinutes * MINUTE_MS),
-        })) ?? (current.status === 'granting' ? current : undefined);
+        (await store.transition(
+          requestId,
+          ['approved'],
+          'granting',
+          { serverKey, dbUser, expiresAt: new Date(now.getTime() + current.durationMinutes * MINUTE_MS) },
+          auditOf(this.deps, 'grant.started', SYSTEM, { dbUser }),
+        )) ?? (current.status === 'granting' ? current : undefined);
       if (!started) return current; // someone else is granting or it was already decided
-      if (current.status === 'approved') await audit(this.deps, 'grant.started', 'system', started);
       const req = started;
       return await this.userLocks.run(`${serverKey}\u0000${dbUser}`, async () => {
         const existing = await store.getManagedUser(serverKey, dbUser);
@@ -100,29 +101,31 @@ export class GrantService {
           // Dropped by clean-up and created again by this grant: a new life for the same name.
           await store.updateManagedUser(serverKey, dbUser, { droppedAt: null, lastRevokedAt: null, passwordSetAt: null });
         }
-        if (result.userCreated) await audit(this.deps, 'user.created', 'system', req, { dbUser });
-        const granted = await store.transition(req.id, ['granting'], 'granted', {
-          grantedRoles: result.roles,
-          grantedAt: clock.now(),
-        });
+        const granted = await store.transition(
+          req.id,
+          ['granting'],
+          'granted',
+          { grantedRoles: result.roles, grantedAt: clock.now() },
+          (r) => [
+            ...(result.userCreated ? [auditOf(this.deps, 'user.created', SYSTEM, { dbUser })(r)] : []),
+            auditOf(this.deps, 'grant.granted', SYSTEM, { dbUser, roles: result.roles, expiresAt: r.expiresAt?.toISOString() })(r),
+          ],
+        );
         if (!granted) return (await store.getRequest(req.id)) ?? req;
-        await audit(this.deps, 'grant.granted', 'system', granted, {
-          dbUser,
-          roles: result.roles,
-          expiresAt: granted.expiresAt?.toISOString(),
-        });
         await notify(this.deps, 'granted', () => this.deps.notifier.requestUpdated(granted));
         return granted;
       });
     } catch (err) {
       const message = describeError(err);
       this.deps.logger.warn({ requestId, err: message }, 'grant failed');
-      const failed = await store.transition(requestId, ['approved', 'granting'], 'failed', {
-        lastError: message,
-        endedAt: clock.now(),
-      });
+      const failed = await store.transition(
+        requestId,
+        ['approved', 'granting'],
+        'failed',
+        { lastError: message, endedAt: clock.now() },
+        auditOf(this.deps, 'grant.failed', SYSTEM, { error: message }),
+      );
       if (failed) {
-        await audit(this.deps, 'grant.failed', 'system', failed, { error: message });
         await notify(this.deps, 'failed', () => this.deps.notifier.requestUpdated(failed));
         // Whatever part of the grant reached the database must not outlive the failure.
         if (started?.dbUser) await this.cleanUpFailedGrant(failed);
@@ -150,12 +153,14 @@ export class GrantService {
         `${req.id} is ${req.status}, not granted, so there is nothing to revoke.${req.status === 'pending' ? ` Use cancel ${req.id} to withdraw it.` : ''}`,
       );
     }
-    const revoking = await this.deps.store.transition(req.id, ['granted', 'granting'], 'revoking', {
-      endReason: 'revoked',
-      endedBy: actorSlackId,
-    });
+    const revoking = await this.deps.store.transition(
+      req.id,
+      ['granted', 'granting'],
+      'revoking',
+      { endReason: 'revoked', endedBy: actorSlackId },
+      auditOf(this.deps, 'grant.revoking', await actorOf(this.deps, actorSlackId, req)),
+    );
     if (!revoking) return this.mustGet(req.id);
-    await audit(this.deps, 'grant.revoking', actorSlackId, revoking);
     return this.performRevocation(revoking);
   }
 
@@ -168,11 +173,13 @@ export class GrantService {
     for (const req of due) {
       let revoking: AccessRequest | undefined = req;
       if (req.status === 'granted') {
-        revoking = await this.deps.store.transition(req.id, ['granted'], 'revoking', {
-          endReason: 'expired',
-          endedBy: 'system',
-        });
-        if (revoking) await audit(this.deps, 'grant.revoking', 'system', revoking, { reason: 'expired' });
+        revoking = await this.deps.store.transition(
+          req.id,
+          ['granted'],
+          'revoking',
+          { endReason: 'expired', endedBy: 'system' },
+          auditOf(this.deps, 'grant.revoking', SYSTEM, { reason: 'expired' }),
+        );
       }
       if (revoking) await this.performRevocation(revoking);
     }
@@ -294,11 +301,10 @@ export class GrantService {
       });
     });
     // An applied extension stays `approved` (it holds no grant of its own); grantedAt marks it applied.
-    const done = (await store.update(ext.id, ['approved'], { grantedAt: clock.now() })) ?? ext;
-    await audit(this.deps, 'grant.extended', 'system', extended, {
-      extensionId: ext.id,
-      expiresAt: newExpiry.toISOString(),
-    });
+    const done =
+      (await store.update(ext.id, ['approved'], { grantedAt: clock.now() }, () =>
+        auditOf(this.deps, 'grant.extended', SYSTEM, { extensionId: ext.id, expiresAt: newExpiry.toISOString() })(extended),
+      )) ?? ext;
     await notify(this.deps, 'extended', () => this.deps.notifier.requestUpdated(extended));
     return done;
   }
@@ -327,17 +333,22 @@ export class GrantService {
           validUntil,
         });
         const now = clock.now();
-        const ended = await store.transition(req.id, ['revoking'], finalStatus, { endedAt: now, lastError: undefined });
+        const ended = await store.transition(
+          req.id,
+          ['revoking'],
+          finalStatus,
+          { endedAt: now, lastError: null },
+          auditOf(this.deps, endReason === 'expired' ? 'grant.expired' : 'grant.revoked', await actorOf(this.deps, req.endedBy ?? 'system', req), {
+            dbUser: req.dbUser,
+            removedRoles: result.removedRoles,
+            terminatedSessions: result.terminatedSessions,
+            attempts: req.revokeAttempts + 1,
+          }),
+        );
         if (others.length === 0) {
           await store.updateManagedUser(req.serverKey!, req.dbUser!, { lastRevokedAt: now });
         }
         if (!ended) return (await store.getRequest(req.id)) ?? req;
-        await audit(this.deps, endReason === 'expired' ? 'grant.expired' : 'grant.revoked', req.endedBy ?? 'system', ended, {
-          dbUser: req.dbUser,
-          removedRoles: result.removedRoles,
-          terminatedSessions: result.terminatedSessions,
-          attempts: req.revokeAttempts + 1,
-        });
         await notify(this.deps, finalStatus, () => this.deps.notifier.requestUpdated(ended));
         return ended;
       });
@@ -345,12 +356,16 @@ export class GrantService {
       const message = describeError(err);
       const attempts = req.revokeAttempts + 1;
       this.deps.logger.warn({ requestId: req.id, attempts, err: message }, 'revocation failed; will retry');
-      const updated = await store.update(req.id, ['revoking'], {
-        revokeAttempts: attempts,
-        nextAttemptAt: new Date(clock.now().getTime() + revokeBackoffMs(attempts)),
-        lastError: message,
-      });
-      await audit(this.deps, 'grant.revoke_failed', 'system', req, { attempts, error: message });
+      const updated = await store.update(
+        req.id,
+        ['revoking'],
+        {
+          revokeAttempts: attempts,
+          nextAttemptAt: new Date(clock.now().getTime() + revokeBackoffMs(attempts)),
+          lastError: message,
+        },
+        auditOf(this.deps, 'grant.revoke_failed', SYSTEM, { attempts, error: message }),
+      );
       if (attempts === REVOKE_ALERT_AFTER_ATTEMPTS || (attempts > REVOKE_ALERT_AFTER_ATTEMPTS && attempts % 10 === 0)) {
         await notify(this.deps, 'revocation failing', () =>
           this.deps.notifier.revocationFailing(updated ?? req, attempts, message),

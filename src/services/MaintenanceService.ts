@@ -3,7 +3,7 @@ import { latestExpiry, LIVE_GRANT_STATUSES } from '../domain/request.ts';
 import { describeError, forgetSecret, registerSecret } from '../logger.ts';
 import type { ManagedUser } from '../ports/StateStore.ts';
 import { mintPassword } from './GrantService.ts';
-import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+import { audit, auditOf, bytes, notify, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -32,10 +32,9 @@ export class MaintenanceService {
     const { store, clock } = this.deps;
     let count = 0;
     for (const req of await store.listPendingPastTtl(clock.now())) {
-      const timedOut = await store.transition(req.id, ['pending'], 'timedout', { endedAt: clock.now() });
+      const timedOut = await store.transition(req.id, ['pending'], 'timedout', { endedAt: clock.now() }, auditOf(this.deps, 'request.timedout', SYSTEM));
       if (!timedOut) continue;
       count++;
-      await audit(this.deps, 'request.timedout', 'system', timedOut);
       await notify(this.deps, 'timed out', () => this.deps.notifier.requestUpdated(timedOut));
     }
     return count;

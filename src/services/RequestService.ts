@@ -11,7 +11,7 @@ import {
 } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
 import type { AccessFlowConfig } from '../config/schema.ts';
-import { audit, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+import { actorOf, auditOf, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
 import type { GrantService } from './GrantService.ts';
 import type { People } from './People.ts';
 
@@ -116,17 +116,19 @@ export class RequestService {
       throw new NotAllowedError(`Only the person who asked for ${req.id} can cancel it.`);
     }
     if (req.status === 'cancelled') return req;
-    const cancelled = await this.deps.store.transition(req.id, ['pending'], 'cancelled', {
-      endedAt: this.deps.clock.now(),
-      endedBy: actorSlackId,
-    });
+    const cancelled = await this.deps.store.transition(
+      req.id,
+      ['pending'],
+      'cancelled',
+      { endedAt: this.deps.clock.now(), endedBy: actorSlackId },
+      auditOf(this.deps, 'request.cancelled', await actorOf(this.deps, actorSlackId, req)),
+    );
     if (!cancelled) {
       const now = await this.mustGet(req.id);
       throw new ConflictError(
         `${req.id} is ${now.status}, so it cannot be cancelled.${now.status === 'granted' ? ` Use revoke ${req.id} to end the access.` : ''}`,
       );
     }
-    await audit(this.deps, 'request.cancelled', actorSlackId, cancelled);
     await notify(this.deps, 'cancelled', () => this.deps.notifier.requestUpdated(cancelled));
     return cancelled;
   }
@@ -138,6 +140,7 @@ export class RequestService {
    */
   async decide(d: Decision): Promise<AccessRequest> {
     const req = await this.mayDecide(d.requestId, d.actorSlackId);
+    const who = await actorOf(this.deps, d.actorSlackId, req);
     if (d.decision === 'deny') {
       const reason = d.comment?.trim();
       if (!reason) throw new InputError('Say why you deny the request; the requester sees it.');
@@ -145,14 +148,14 @@ export class RequestService {
         throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${reason.length}.`);
       }
       await this.deps.store.addApproval({ requestId: req.id, approverId: d.actorSlackId, decision: 'deny', comment: reason, at: this.deps.clock.now() });
-      const denied = await this.deps.store.transition(req.id, ['pending'], 'denied', {
-        decidedAt: this.deps.clock.now(),
-        decidedBy: d.actorSlackId,
-        denyReason: reason,
-        endedAt: this.deps.clock.now(),
-      });
+      const denied = await this.deps.store.transition(
+        req.id,
+        ['pending'],
+        'denied',
+        { decidedAt: this.deps.clock.now(), decidedBy: d.actorSlackId, denyReason: reason, endedAt: this.deps.clock.now() },
+        auditOf(this.deps, 'request.denied', who, { reason }),
+      );
       if (!denied) return this.raced(req.id);
-      await audit(this.deps, 'request.denied', d.actorSlackId, denied, { reason });
       await notify(this.deps, 'denied', () => this.deps.notifier.requestUpdated(denied));
       return denied;
     }
@@ -168,17 +171,19 @@ export class RequestService {
       .filter((a) => a.decision === 'approve' && (req.allowSelfApproval || a.approverId !== req.requester.slackId))
       .map((a) => a.approverId);
     if (!approvalsComplete(req.approverGroups, req.approvalMode, approvers)) {
-      await audit(this.deps, 'request.approved', d.actorSlackId, req, { complete: false });
       const waiting = await this.mustGet(req.id);
+      await this.deps.store.appendAudit(auditOf(this.deps, 'request.approved', who, { complete: false })(waiting));
       await notify(this.deps, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
       return waiting;
     }
-    const approved = await this.deps.store.transition(req.id, ['pending'], 'approved', {
-      decidedAt: this.deps.clock.now(),
-      decidedBy: d.actorSlackId,
-    });
+    const approved = await this.deps.store.transition(
+      req.id,
+      ['pending'],
+      'approved',
+      { decidedAt: this.deps.clock.now(), decidedBy: d.actorSlackId },
+      auditOf(this.deps, 'request.approved', who, { complete: true }),
+    );
     if (!approved) return this.raced(req.id);
-    await audit(this.deps, 'request.approved', d.actorSlackId, approved, { complete: true });
     await notify(this.deps, 'approved', () => this.deps.notifier.requestUpdated(approved));
     return req.kind === 'extension' ? this.grants.applyExtension(approved) : this.grants.grant(approved.id);
   }
@@ -332,22 +337,23 @@ export class RequestService {
 
   private async create(request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>, flow: AccessFlowConfig, auto: boolean) {
     const now = this.deps.clock.now();
+    const who = await actorOf(this.deps, request.requester.slackId, request);
+    const created = auditOf(this.deps, 'request.created', who, (r) => ({
+      flow: flow.name,
+      durationMinutes: r.durationMinutes,
+      duration: formatMinutes(r.durationMinutes),
+      reason: r.reason,
+      ...(r.parentId ? { parentId: r.parentId } : {}),
+      ...(auto ? { autoApproved: true } : {}),
+    }));
     for (let attempt = 0; ; attempt++) {
       const id = newRequestId((n) => bytes(this.deps, n));
       try {
-        const created = await this.deps.store.createRequest(
+        return await this.deps.store.createRequest(
           { ...request, id, createdAt: now, pendingExpiresAt: new Date(now.getTime() + flow.pendingTtl * MINUTE_MS) },
           auto ? 'approved' : 'pending',
+          created,
         );
-        await audit(this.deps, 'request.created', created.requester.slackId, created, {
-          flow: flow.name,
-          durationMinutes: created.durationMinutes,
-          duration: formatMinutes(created.durationMinutes),
-          reason: created.reason,
-          ...(created.parentId ? { parentId: created.parentId } : {}),
-          ...(auto ? { autoApproved: true } : {}),
-        });
-        return created;
       } catch (err) {
         if (err instanceof ConflictError && attempt < 5) continue; // an ID collision: draw again
         throw err;

@@ -5,7 +5,7 @@ import type { Clock } from '../ports/Clock.ts';
 import type { Directory } from '../ports/Directory.ts';
 import type { Notifier } from '../ports/Notifier.ts';
 import type { ResourceOwners } from '../ports/ResourceOwners.ts';
-import type { AuditAction, StateStore } from '../ports/StateStore.ts';
+import type { AuditAction, AuditEvent, AuditOf, StateStore } from '../ports/StateStore.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { describeError } from '../logger.ts';
@@ -28,9 +28,64 @@ export function bytes(deps: ServiceDeps, n: number): Uint8Array {
   return (deps.randomBytes ?? randomBytes)(n);
 }
 
+/** Who did something, as the audit trail names them. */
+export interface Actor {
+  actor: string;
+  actorEmail?: string;
+}
+
+/** The acting person: their Slack ID (or `system`) and, where known, their email. */
+export async function actorOf(deps: ServiceDeps, actor: string, request?: Pick<AccessRequest, 'requester'>): Promise<Actor> {
+  const actorEmail = await emailOf(deps, actor, request);
+  return actorEmail ? { actor, actorEmail } : { actor };
+}
+
+export const SYSTEM: Actor = { actor: 'system' };
+
 /**
- * Appends an audit event. The audit trail must not be the reason a grant or a revocation stops,
- * so a failure here is logged and swallowed.
+ * The audit event of a change to a request, made from the request as the change left it; the
+ * store writes it in the same transaction as the change.
+ */
+export function auditOf(
+  deps: ServiceDeps,
+  action: AuditAction,
+  who: Actor,
+  details: Record<string, unknown> | ((request: AccessRequest) => Record<string, unknown>) = {},
+): (request: AccessRequest) => AuditEvent {
+  return (request) => auditEvent(deps, action, who, request, typeof details === 'function' ? details(request) : details);
+}
+
+function auditEvent(
+  deps: ServiceDeps,
+  action: AuditAction,
+  who: Actor,
+  request: AccessRequest | undefined,
+  details: Record<string, unknown>,
+): AuditEvent {
+  return {
+    at: deps.clock.now(),
+    action,
+    ...who,
+    ...(request
+      ? {
+          requestId: request.id,
+          integration: request.target.integration,
+          details: {
+            target: formatTarget(request.target),
+            permission: request.permission,
+            requester: request.requester.slackId,
+            ...(request.requester.email ? { requesterEmail: request.requester.email } : {}),
+            ...details,
+          },
+        }
+      : { details }),
+  };
+}
+
+/**
+ * Appends an audit event that goes with no state change of a request (a reveal, a
+ * reconciliation). The audit trail must not be the reason a grant or a revocation stops, so a
+ * failure here is logged and swallowed.
  */
 export async function audit(
   deps: ServiceDeps,
@@ -40,33 +95,14 @@ export async function audit(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   try {
-    const actorEmail = await emailOf(deps, actor, request);
-    await deps.store.appendAudit({
-      at: deps.clock.now(),
-      action,
-      actor,
-      ...(actorEmail ? { actorEmail } : {}),
-      ...(request
-        ? {
-            requestId: request.id,
-            integration: request.target.integration,
-            details: {
-              target: formatTarget(request.target),
-              permission: request.permission,
-              requester: request.requester.slackId,
-              ...(request.requester.email ? { requesterEmail: request.requester.email } : {}),
-              ...details,
-            },
-          }
-        : { details }),
-    });
+    await deps.store.appendAudit(auditEvent(deps, action, await actorOf(deps, actor, request), request, details));
   } catch (err) {
     deps.logger.error({ action, err: describeError(err) }, 'could not append audit event');
   }
 }
 
 /** The acting person's email for the audit trail: the requester's as recorded, else the directory's. */
-async function emailOf(deps: ServiceDeps, actor: string, request?: AccessRequest): Promise<string | undefined> {
+async function emailOf(deps: ServiceDeps, actor: string, request?: Pick<AccessRequest, 'requester'>): Promise<string | undefined> {
   if (actor === 'system') return undefined;
   if (actor === request?.requester.slackId) return request.requester.email;
   try {

@@ -494,6 +494,33 @@ export function stateStoreContract(
       });
     });
 
+    describe('state changes with their audit event', () => {
+      it('records the event with the change, made from the changed request, and none without it', async () => {
+        const auditOf = (action: AuditEvent['action']) => (r: AccessRequest): AuditEvent => ({
+          at: T0,
+          action,
+          actor: 'U0BOB',
+          requestId: r.id,
+          details: { status: r.status, version: r.version },
+        });
+        const created = await store.createRequest(newRequest(), 'pending', auditOf('request.created'));
+        const approved = await store.transition(created.id, ['pending'], 'approved', { decidedBy: 'U0BOB' }, auditOf('request.approved'));
+        assert.equal(approved?.status, 'approved');
+        assert.equal(await store.transition(created.id, ['pending'], 'denied', {}, auditOf('request.denied')), undefined);
+        await store.update(created.id, ['approved'], { lastError: 'x' }, auditOf('grant.failed'));
+        assert.equal(await store.update(created.id, ['granted'], { lastError: 'y' }, auditOf('grant.revoke_failed')), undefined);
+        const events = (await store.listAudit(new Date(0))).filter((e) => e.requestId === created.id);
+        assert.deepEqual(
+          events.map((e) => [e.action, e.details]),
+          [
+            ['request.created', { status: 'pending', version: 1 }],
+            ['request.approved', { status: 'approved', version: 2 }],
+            ['grant.failed', { status: 'approved', version: 3 }],
+          ],
+        );
+      });
+    });
+
     describe('notifications', () => {
       it('remembers every message sent about a request, oldest first, once per (channel, ts)', async () => {
         const a = await store.createRequest(newRequest(), 'pending');

@@ -192,6 +192,20 @@ describe('SqliteStateStore on a file', () => {
     }
   });
 
+  it('rolls a state change back when its audit event cannot be written', async () => {
+    const store = SqliteStateStore.open(freshPath());
+    const created = await store.createRequest(newRequest(), 'pending');
+    await assert.rejects(
+      store.transition(created.id, ['pending'], 'approved', { decidedBy: 'U0BOB' }, () => {
+        throw new Error('the audit event could not be made');
+      }),
+      /could not be made/,
+    );
+    assert.equal((await store.getRequest(created.id))?.status, 'pending');
+    assert.deepEqual(await store.listAudit(new Date(0)), []);
+    await store.close();
+  });
+
   it('has no column that could hold a password or other secret', async () => {
     const path = freshPath();
     await SqliteStateStore.open(path).close();

@@ -7,6 +7,7 @@ import type {
 } from '../../src/domain/request.ts';
 import type {
   AuditEvent,
+  AuditOf,
   ManagedUser,
   NotificationRef,
   RequestFilter,
@@ -35,6 +36,7 @@ export class InMemoryStateStore implements StateStore {
   async createRequest(
     request: NewAccessRequest,
     status: 'pending' | 'approved',
+    audit?: AuditOf,
   ): Promise<AccessRequest> {
     this.#assertOpen();
     if (this.#requests.has(request.id)) {
@@ -49,7 +51,7 @@ export class InMemoryStateStore implements StateStore {
     }
     const stored = copyRequest({ ...request, status, revokeAttempts: 0, version: 1 });
     this.#requests.set(stored.id, stored);
-    return copyRequest(stored);
+    return this.#audited(copyRequest(stored), audit);
   }
 
   async getRequest(id: string): Promise<AccessRequest | undefined> {
@@ -80,18 +82,26 @@ export class InMemoryStateStore implements StateStore {
     from: readonly RequestStatus[],
     to: RequestStatus,
     patch: RequestPatch = {},
+    audit?: AuditOf,
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
-    return this.#applyWhileIn(id, from, { ...patch, status: to });
+    return this.#audited(this.#applyWhileIn(id, from, { ...patch, status: to }), audit);
   }
 
   async update(
     id: string,
     whileIn: readonly RequestStatus[],
     patch: RequestPatch,
+    audit?: AuditOf,
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
-    return this.#applyWhileIn(id, whileIn, patch);
+    return this.#audited(this.#applyWhileIn(id, whileIn, patch), audit);
+  }
+
+  /** Appends the audit event of a change that happened, in the same step (as one transaction). */
+  #audited<T extends AccessRequest | undefined>(changed: T, audit: AuditOf | undefined): T {
+    if (changed && audit) for (const event of [audit(changed)].flat()) this.#appendAuditNow(event);
+    return changed;
   }
 
   async listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]> {
@@ -216,6 +226,10 @@ export class InMemoryStateStore implements StateStore {
 
   async appendAudit(event: AuditEvent): Promise<void> {
     this.#assertOpen();
+    this.#appendAuditNow(event);
+  }
+
+  #appendAuditNow(event: AuditEvent): void {
     const stored = copyPlain({ ...event, id: this.#nextAuditId++ });
     if (event.details !== undefined) stored.details = jsonRoundTrip(event.details);
     this.#audit.push(stored);

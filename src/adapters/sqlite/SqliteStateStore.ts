@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../../ports/Clock.ts';
 import type {
   AuditAction,
   AuditEvent,
+  AuditOf,
   ManagedUser,
   NotificationRef,
   RequestFilter,
@@ -212,7 +213,12 @@ export class SqliteStateStore implements StateStore {
   async createRequest(
     request: NewAccessRequest,
     status: 'pending' | 'approved',
+    audit?: AuditOf,
   ): Promise<AccessRequest> {
+    return this.#withAudit(() => this.#insertRequest(request, status), audit);
+  }
+
+  #insertRequest(request: NewAccessRequest, status: 'pending' | 'approved'): AccessRequest {
     const { target, requester } = request;
     try {
       const row = this.#statement(
@@ -317,16 +323,18 @@ export class SqliteStateStore implements StateStore {
     from: readonly RequestStatus[],
     to: RequestStatus,
     patch: RequestPatch = {},
+    audit?: AuditOf,
   ): Promise<AccessRequest | undefined> {
-    return this.#updateWhileIn(id, from, patch, to);
+    return this.#withAudit(() => this.#updateWhileIn(id, from, patch, to), audit);
   }
 
   async update(
     id: string,
     whileIn: readonly RequestStatus[],
     patch: RequestPatch,
+    audit?: AuditOf,
   ): Promise<AccessRequest | undefined> {
-    return this.#updateWhileIn(id, whileIn, patch);
+    return this.#withAudit(() => this.#updateWhileIn(id, whileIn, patch), audit);
   }
 
   async listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]> {
@@ -464,6 +472,10 @@ export class SqliteStateStore implements StateStore {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
+    this.#insertAudit(event);
+  }
+
+  #insertAudit(event: AuditEvent): void {
     this.#statement(
       `INSERT INTO audit_events (at, action, actor, actor_email, request_id, integration, details)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -491,6 +503,19 @@ export class SqliteStateStore implements StateStore {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Runs a change and, when it changed a request, inserts its audit event, in one transaction:
+   * one commit instead of two, and never one without the other.
+   */
+  #withAudit<T extends AccessRequest | undefined>(change: () => T, audit: AuditOf | undefined): T {
+    if (!audit) return change();
+    return this.#db.transaction(() => {
+      const changed = change();
+      if (changed) for (const event of [audit(changed)].flat()) this.#insertAudit(event);
+      return changed;
+    }).immediate();
   }
 
   #updateWhileIn(
