@@ -18,6 +18,7 @@ import { SecretsManagerSecretSource } from '../../src/adapters/aws/SecretsManage
 import { PostgresTargetDatabase } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
 import { integrationSchema, type RdsIntegrationConfig } from '../../src/config/schema.ts';
 import { InputError, TargetUnavailableError } from '../../src/domain/errors.ts';
+import { redact } from '../../src/logger.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig, TEST_AWS_SECRET_ACCESS_KEY } from '../support/aws/awsEnv.ts';
 import { parseRdsAuthToken, verifyRdsAuthToken } from '../support/aws/sigv4.ts';
@@ -210,6 +211,7 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
         [rdsHost, 5432, APP.connector, 'connect', 900, US, 'rds-db'],
       );
       assert.equal(verifyRdsAuthToken(token, TEST_AWS_SECRET_ACCESS_KEY), true);
+      assert.ok(!redact(`connect failed with ${token}`).includes(parsed.signature), 'a logged token loses its signature');
     }
   });
 

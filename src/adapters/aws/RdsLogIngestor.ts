@@ -74,6 +74,11 @@ export class RdsLogIngestor {
     this.#options = options;
   }
 
+  /**
+   * New session events of the integration's managed users. Instances and files that cannot be
+   * read are reported in `errors` and read again next time; an integration whose instance or
+   * cluster cannot be resolved at all is an error (thrown).
+   */
   async ingest(integration: RdsIntegrationConfig, options: IngestOptions): Promise<IngestResult> {
     const resource = await this.#options.resolver.resolve(integration);
     const instances = resource.kind === 'cluster' ? resource.members : [resource.identifier];

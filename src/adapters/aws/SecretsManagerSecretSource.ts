@@ -116,7 +116,7 @@ function secretFailure(err: unknown, ref: string, region: string): Error {
     );
   }
   if (code === 'DecryptionFailure') {
-    return awsFailure(err, { doing: `decrypt the secret ${ref}`, action: 'kms:Decrypt on the secret’s KMS key', region });
+    return awsFailure(err, { doing: `decrypt the secret ${ref}`, action: "kms:Decrypt on the secret's KMS key", region });
   }
   return awsFailure(err, { doing: `read the secret ${ref}`, action: 'secretsmanager:GetSecretValue on it', region });
 }

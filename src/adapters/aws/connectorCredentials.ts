@@ -1,7 +1,6 @@
 import { Signer } from '@aws-sdk/rds-signer';
 import { effectiveSslMode, type IntegrationConfig, type SslMode } from '../../config/schema.ts';
 import { InputError } from '../../domain/errors.ts';
-import { registerSecret } from '../../logger.ts';
 import type { ConnectorSecret, SecretSource } from '../../ports/SecretSource.ts';
 import type { CredentialProvider } from '../postgres/connection.ts';
 import { configPasswordCredentials, type PostgresTargetDatabasesDeps } from '../postgres/PostgresTargetDatabase.ts';
@@ -71,9 +70,9 @@ export function createAwsConnectorCredentials(integration: IntegrationConfig, de
     return async () => {
       const resource = await deps.resolver.resolve(integration);
       const signed = resource.endpoint ?? (await deps.resolver.endpoint(integration));
-      const token = await sign({ hostname: signed.host, port: signed.port, username: integration.username, region: integration.region });
-      registerSecret(token);
-      return token;
+      // Not registered with the redactor: a token per connection would grow its list without
+      // end, and the log redactor already removes X-Amz-Signature, without which a token is useless.
+      return sign({ hostname: signed.host, port: signed.port, username: integration.username, region: integration.region });
     };
   }
   const secretArn = integration.secretArn;
