@@ -110,6 +110,20 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     const options = await world.driver.blockSuggestion({ userId: alice, actionId: 'sesame.request.database', value: '', view: modal });
     assert.deepEqual(options.problems, []);
     assert.deepEqual((options.options as { options: { value: string }[] }).options.map((o) => o.value), [APP.database]);
+    // The schema and table pickers follow what the form holds so far: Alice's flows cover public
+    // (read-now) and the whole of appdb (write-approved), and nothing of otherdb.
+    const picked = { 'sesame.request.integration': 'local', 'sesame.request.database': APP.database };
+    const schemas = await world.driver.blockSuggestion({ userId: alice, actionId: 'sesame.request.schema', value: '', view: modal, values: picked });
+    assert.deepEqual((schemas.options as { options: { value: string }[] }).options.map((o) => o.value), ['public', 'sales']);
+    const elsewhere = await world.driver.blockSuggestion({
+      userId: alice, actionId: 'sesame.request.schema', value: '', view: modal, values: { ...picked, 'sesame.request.database': APP.otherDatabase },
+    });
+    assert.deepEqual((elsewhere.options as { options: unknown[] }).options, []);
+    const tables = await world.driver.blockSuggestion({
+      userId: alice, actionId: 'sesame.request.table', value: 'ord', view: modal, values: { ...picked, 'sesame.request.schema': 'public' },
+    });
+    assert.deepEqual(tables.problems, []);
+    assert.deepEqual((tables.options as { options: { value: string }[] }).options.map((o) => o.value), ['order_totals', 'orders']);
     const values = {
       'sesame.request.integration': 'local',
       'sesame.request.database': APP.database,

@@ -84,6 +84,8 @@ export interface BlockSuggestionInput {
   /** What the person typed. */
   value: string;
   view: FakeSlackView;
+  /** What the form holds so far (Slack sends the view's state with every options request). */
+  values?: FormValues;
 }
 
 type Signing = 'valid' | 'forged' | 'stale';
@@ -380,7 +382,7 @@ export class SlackDriver {
       block_id: found.block.block_id,
       value: input.value,
       team: this.team(),
-      view: { ...this.fake.viewPayload(input.view, stateValues(blocks)), blocks },
+      view: { ...this.fake.viewPayload(input.view, stateValues(blocks, input.values)), blocks },
       enterprise: null,
       is_enterprise_install: false,
     });
