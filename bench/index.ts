@@ -14,9 +14,11 @@ import { createLogger } from '../src/logger.ts';
 import type { Target } from '../src/domain/target.ts';
 import type { TargetDatabase } from '../src/ports/TargetDatabase.ts';
 import { createServices } from '../src/services/index.ts';
+import { IntegrationRegistry } from '../src/services/IntegrationRegistry.ts';
 import { APP, startCluster, type TestCluster } from '../test/support/postgres.ts';
 import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } from '../test/support/fakes.ts';
 import { DirectSender, percentile, timed, type SentStatement } from './replay.ts';
+import { slackBenchmarks } from './slack.ts';
 
 const json = process.argv.includes('--json');
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
@@ -165,6 +167,7 @@ async function expirySweep(cluster: TestCluster) {
   const clock = new ManualClock(new Date());
   const services = createServices({
     config,
+    integrations: new IntegrationRegistry(config.integrations, clock),
     store,
     databases: new FakeTargetDatabases<TargetDatabase>([engine]),
     notifier: new RecordingNotifier(),
@@ -213,6 +216,7 @@ async function main() {
       grantsAndRevocations: await grantsAndRevocations(cluster),
       wideSchema: await wideSchema(cluster),
       expirySweep: await expirySweep(cluster),
+      slack: await slackBenchmarks(cluster, log),
     };
     if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
   } finally {

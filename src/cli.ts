@@ -63,13 +63,33 @@ async function check(config: Config, io: Io): Promise<number> {
   const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory() });
   let failed = false;
   try {
-    if (config.integrations.length === 0) io.out('No integrations are configured.');
-    for (const name of sesame.databases.names()) {
+    try {
+      await sesame.verifyIntegrations();
+    } catch (err) {
+      io.out(err instanceof ConfigError ? err.message : describeError(err));
+      failed = true;
+    }
+    if (config.discovery.length > 0) {
+      const found = await sesame.discover().catch((err) => {
+        io.out(`Discovery failed: ${describeError(err)}`);
+        failed = true;
+        return undefined;
+      });
+      if (found) io.out(`Discovery found: ${sesame.integrations.list().filter((i) => sesame.integrations.entry(i.name)?.source === 'discovery').map((i) => i.name).join(', ') || 'nothing'}.`);
+    }
+    if (sesame.integrations.list().length === 0) io.out('No integrations are configured.');
+    for (const integration of sesame.integrations.list()) {
+      const name = integration.name;
       let report: CheckReport;
       try {
         report = await sesame.databases.get(name).check();
       } catch (err) {
         report = { integration: name, findings: [{ level: 'error', message: describeError(err) }] };
+      }
+      try {
+        report.findings.unshift(...(await sesame.checkAws(integration)));
+      } catch (err) {
+        report.findings.unshift({ level: 'error', message: describeError(err) });
       }
       io.out(formatCheckReport(report));
       if (report.findings.some((f) => f.level === 'error')) failed = true;
@@ -132,6 +152,7 @@ function parseDate(text: string | undefined, flag: string): Date {
 async function sweep(config: Config, io: Io): Promise<number> {
   const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory() });
   try {
+    await sesame.discover();
     await sesame.services.grants.resume();
     const expired = await sesame.services.grants.expireDue();
     const reconciled = await sesame.services.maintenance.reconcile();

@@ -79,6 +79,7 @@ export async function runBot(
     clock,
     logger,
     adminIds: () => (sesame ? adminIds(sesame, config) : Promise.resolve([])),
+    integration: (name) => sesame?.integrations.get(name),
   });
   sesame = buildSesame(config, {
     logger,
@@ -100,11 +101,14 @@ export async function runBot(
     ...(overrides.host ? { host: overrides.host } : {}),
   });
   try {
+    await built.verifyIntegrations();
+    // Discovered integrations must be known before interrupted work on them is finished.
+    await built.discover().catch((err) => logger.warn({ err: describeError(err) }, 'discovery failed at start; it runs again on schedule'));
     await built.services.grants.resume();
     const started = await slack.start();
     await built.scheduler.start();
     logger.info(
-      { integrations: config.integrations.map((i) => i.name), mode: transport.mode, port: started.port, bot: identity.botUserId },
+      { integrations: built.integrations.list().map((i) => i.name), mode: transport.mode, port: started.port, bot: identity.botUserId },
       'sesame started',
     );
     let closing: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { AccessRequest } from '../domain/request.ts';
+import type { SessionCounts } from './SessionAudit.ts';
 
 /**
  * Tells people what happened. The Slack notifier DMs and posts; a failed notification never
@@ -18,4 +19,6 @@ export interface Notifier {
    * (the log) has nobody to remind.
    */
   approvalReminder?(request: AccessRequest): Promise<void>;
+  /** A grant has ended and its session logs were counted (integrations with `audit: true`). */
+  sessionsCounted?(request: AccessRequest, counts: SessionCounts): Promise<void>;
 }

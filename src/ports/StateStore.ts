@@ -36,6 +36,7 @@ export type AuditAction =
   | 'grant.revoked'
   | 'grant.expired'
   | 'grant.revoke_failed'
+  | 'grant.sessions'
   | 'credentials.revealed'
   | 'credentials.rotated'
   | 'user.created'

@@ -8,6 +8,20 @@ export interface ConnectionInfo {
   database: string;
   /** libpq sslmode to put in the person's connection string. */
   sslMode: string;
+  /** With `userAuth: iam` on RDS: what IAM database login needs to name the database user. */
+  iam?: IamResource;
+}
+
+/** The RDS resource IAM database login is granted on. */
+export interface IamResource {
+  region: string;
+  accountId: string;
+  /** `DbiResourceId`, or `DbClusterResourceId` for Aurora. */
+  resourceId: string;
+  partition: string;
+  /** The endpoint RDS checks tokens against, when people connect through another host. */
+  tokenHost?: string;
+  tokenPort?: number;
 }
 
 export interface GrantInput {

@@ -42,7 +42,7 @@ export class CatalogService {
    * Undefined altogether when no flow of theirs covers the integration.
    */
   private async narrowing(slackId: string, integration: string) {
-    if (!this.deps.config.integrations.some((i) => i.name === integration)) return undefined;
+    if (!this.deps.integrations.isAvailable(integration)) return undefined;
     const flows = await this.flowsOf(slackId);
     const entries: FlowTarget[] = flows.flatMap((f) =>
       f.targets ? f.targets.filter((t) => t.integration === integration) : [{ integration }],

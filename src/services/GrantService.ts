@@ -1,5 +1,6 @@
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
 import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest, type EndReason } from '../domain/request.ts';
+import { iamConnectDetails } from '../domain/iamConnect.ts';
 import { databaseUserName } from '../domain/username.ts';
 import type { IntegrationConfig } from '../config/schema.ts';
 import { describeError, forgetSecret, registerSecret } from '../logger.ts';
@@ -28,6 +29,8 @@ export interface Credentials {
   password?: string;
   /** With `userAuth: iam`: the commands that mint a token and connect. */
   iamCommands?: string[];
+  /** With `userAuth: iam`: the IAM policy the person's AWS identity needs, as JSON. */
+  iamPolicy?: string;
   uri: string;
   expiresAt: Date;
   customAccessDetails?: string;
@@ -47,7 +50,7 @@ export class GrantService {
   ) {}
 
   integration(name: string): IntegrationConfig {
-    const i = this.deps.config.integrations.find((x) => x.name === name);
+    const i = this.deps.integrations.get(name);
     if (!i) throw new NotFoundError(`There is no integration named "${name}".`);
     return i;
   }
@@ -238,15 +241,28 @@ export class GrantService {
     const uriBase = `postgresql://${encodeURIComponent(req.dbUser)}`;
     const hostPart = `@${info.host}:${info.port}/${encodeURIComponent(database)}?sslmode=${info.sslMode}`;
     if (integration.userAuth === 'iam') {
-      const region = integration.type === 'aws-rds-postgresql' ? integration.region : '';
+      // No password exists: the person mints a 15-minute token with their own AWS identity,
+      // which needs rds-db:connect on this database user.
+      const region = integration.type === 'aws-rds-postgresql' ? integration.region : (info.iam?.region ?? '');
+      const iam = iamConnectDetails({
+        region,
+        accountId: info.iam?.accountId ?? '<account-id>',
+        resourceId: info.iam?.resourceId ?? '<resource-id>',
+        ...(info.iam?.partition ? { partition: info.iam.partition } : {}),
+        ...(info.iam?.tokenHost ? { tokenHost: info.iam.tokenHost, tokenPort: info.iam.tokenPort } : {}),
+        host: info.host,
+        port: info.port,
+        username: req.dbUser,
+        database,
+        sslMode: info.sslMode,
+      });
       await audit(this.deps, 'credentials.revealed', actorSlackId, req, { auth: 'iam' });
       return {
         ...base,
-        iamCommands: [
-          `export PGPASSWORD="$(aws rds generate-db-auth-token --hostname ${info.host} --port ${info.port} --region ${region} --username '${req.dbUser}')"`,
-          `psql "host=${info.host} port=${info.port} dbname=${database} user=${req.dbUser} sslmode=${info.sslMode}"`,
-        ],
-        uri: `${uriBase}${hostPart}`,
+        sslMode: iam.sslMode,
+        iamCommands: [iam.tokenCommand, iam.psqlCommand],
+        iamPolicy: iam.policyJson,
+        uri: `${uriBase}@${info.host}:${info.port}/${encodeURIComponent(database)}?sslmode=${iam.sslMode}`,
       };
     }
     const password = mintPassword((n) => bytes(this.deps, n));
@@ -350,6 +366,7 @@ export class GrantService {
         }
         if (!ended) return (await store.getRequest(req.id)) ?? req;
         await notify(this.deps, finalStatus, () => this.deps.notifier.requestUpdated(ended));
+        await this.countSessions(ended);
         return ended;
       });
     } catch (err) {
@@ -372,6 +389,24 @@ export class GrantService {
         );
       }
       return updated ?? req;
+    }
+  }
+
+  /**
+   * For integrations with `audit: true`: counts the ended grant's sessions and statements from
+   * the server's logs, records them in the audit trail and posts them in the request's threads.
+   * A log that cannot be read is logged; it never holds up the revocation.
+   */
+  private async countSessions(ended: AccessRequest): Promise<void> {
+    if (!this.deps.sessions) return;
+    try {
+      const counts = await this.deps.sessions.countsFor(ended);
+      if (!counts) return;
+      await audit(this.deps, 'grant.sessions', 'system', ended, { dbUser: ended.dbUser, ...counts });
+      const notifier = this.deps.notifier;
+      if (notifier.sessionsCounted) await notify(this.deps, 'session counts', () => notifier.sessionsCounted!(ended, counts));
+    } catch (err) {
+      this.deps.logger.warn({ requestId: ended.id, err: describeError(err) }, 'session logs could not be counted');
     }
   }
 

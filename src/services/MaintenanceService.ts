@@ -86,7 +86,8 @@ export class MaintenanceService {
     // Several integrations may point at one server: reconcile each server once, through the
     // first of them, with the grantable roles of all of them.
     const servers = new Map<string, IntegrationConfig[]>();
-    for (const integration of this.deps.config.integrations) {
+    // An unavailable integration cannot be reached; its grants wait in `revoking` until it is back.
+    for (const integration of this.deps.integrations.available()) {
       try {
         const key = await databases.get(integration.name).serverKey();
         servers.set(key, [...(servers.get(key) ?? []), integration]);
@@ -202,6 +203,6 @@ export class MaintenanceService {
   }
 
   private integrationOf(user: ManagedUser): IntegrationConfig | undefined {
-    return this.deps.config.integrations.find((i) => i.name === user.integration);
+    return this.deps.integrations.get(user.integration);
   }
 }

@@ -1,5 +1,5 @@
 import { approvalsComplete, chooseFlow, flowAllowsRequester } from '../domain/flows.ts';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
+import { ConflictError, InputError, NotAllowedError, NotFoundError, TargetUnavailableError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
@@ -67,10 +67,15 @@ export class RequestService {
    */
   async requestAccess(input: AccessRequestInput): Promise<AccessRequest> {
     const target = validateTarget(input.target);
-    const integration = this.deps.config.integrations.find((i) => i.name === target.integration);
+    const integration = this.deps.integrations.get(target.integration);
     if (!integration) {
-      const known = this.deps.config.integrations.map((i) => i.name).join(', ') || 'none';
+      const known = this.deps.integrations.available().map((i) => i.name).join(', ') || 'none';
       throw new InputError(`There is no integration named "${target.integration}". Known integrations: ${known}.`);
+    }
+    if (!this.deps.integrations.isAvailable(integration.name)) {
+      throw new TargetUnavailableError(
+        `${integration.name} is no longer found in AWS, so Sesame takes no new requests for it. Access already granted there stays listed and is taken away as planned. Ask a Sesame admin if the database moved.`,
+      );
     }
     const role = roleOf(input.permission);
     if (role !== undefined && !integration.grantableRoles.includes(role)) {
@@ -234,7 +239,7 @@ export class RequestService {
     const isPerson = await this.people.matcherFor(person, flows);
     const mine = flows.filter((f) => flowAllowsRequester(f, isPerson));
     const integrations: IntegrationOptions[] = [];
-    for (const integration of this.deps.config.integrations) {
+    for (const integration of this.deps.integrations.available()) {
       const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
       if (covering.length === 0) continue;
       const permissions = [...new Set(covering.flatMap((f) => f.permissions))].filter(

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/Clock.ts';
 import type { Directory } from '../ports/Directory.ts';
 import type { Notifier } from '../ports/Notifier.ts';
 import type { ResourceOwners } from '../ports/ResourceOwners.ts';
+import type { SessionAudit } from '../ports/SessionAudit.ts';
 import type { AuditAction, AuditEvent, AuditOf, StateStore } from '../ports/StateStore.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import type { AccessRequest } from '../domain/request.ts';
@@ -14,6 +16,8 @@ import { formatTarget } from '../domain/target.ts';
 /** The ports every service receives. Built once in the composition root. */
 export interface ServiceDeps {
   config: Config;
+  /** The integrations served now: the config's and discovery's, with their availability. */
+  integrations: IntegrationRegistry;
   store: StateStore;
   databases: TargetDatabases;
   notifier: Notifier;
@@ -21,6 +25,8 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   owners?: ResourceOwners;
+  /** Session logs per grant, for integrations with `audit: true`. */
+  sessions?: SessionAudit;
   randomBytes?: (n: number) => Uint8Array;
 }
 

@@ -1,6 +1,7 @@
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
+import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
 import { FakeDirectory, FakeTargetDatabase, FakeTargetDatabases, ManualClock, RecordingNotifier } from './fakes.ts';
 import { InMemoryStateStore } from './InMemoryStateStore.ts';
 
@@ -49,6 +50,7 @@ export interface ServiceWorld {
   local: FakeTargetDatabase;
   other: FakeTargetDatabase;
   config: Config;
+  integrations: IntegrationRegistry;
 }
 
 /** Services on in-memory fakes of every port. `local` and `other` live on one server. */
@@ -60,8 +62,9 @@ export function serviceWorld(config = testConfig()): ServiceWorld {
   const other = new FakeTargetDatabase('other', 'local.example:5432', local.users);
   const databases = new FakeTargetDatabases([local, other]);
   const directory = new FakeDirectory(PEOPLE, { sre: ['U0DAVE', 'U0ALICE'] });
+  const integrations = new IntegrationRegistry(config.integrations, clock);
   const services = createServices({
-    config, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }),
+    config, integrations, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }),
   });
-  return { services, store, clock, notifier, databases, local, other, config };
+  return { services, store, clock, notifier, databases, local, other, config, integrations };
 }

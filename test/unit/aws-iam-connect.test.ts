@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { discoveredIntegrationName } from '../../src/adapters/aws/RdsDiscovery.ts';
-import { iamConnectDetails, RDS_CA_BUNDLE_URL } from '../../src/adapters/aws/iamConnectDetails.ts';
+import { iamConnectDetails, RDS_CA_BUNDLE_URL } from '../../src/domain/iamConnect.ts';
 import { parseArn } from '../../src/adapters/aws/awsErrors.ts';
 import { INTEGRATION_NAME_RE } from '../../src/domain/identifiers.ts';
 

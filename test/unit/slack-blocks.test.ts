@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { approvalMessage, statusThreadMessage } from '../../src/adapters/slack/blocks/approvalMessage.ts';
 import { helpMessage, listMessage, noticeReply, submittedReply } from '../../src/adapters/slack/blocks/commandReplies.ts';
+import { iamConnectDetails } from '../../src/domain/iamConnect.ts';
 import { credentialsModal } from '../../src/adapters/slack/blocks/credentialsModal.ts';
 import { denyModal } from '../../src/adapters/slack/blocks/denyModal.ts';
 import { extendModal } from '../../src/adapters/slack/blocks/extendModal.ts';
@@ -245,6 +246,10 @@ describe('the other modals and the Home tab', () => {
     assertView(view, 'credentials');
     for (const part of ['db.example.com', '5432', 'appdb', 'alice@example.com', 'Secret-Pass-123', creds.uri]) assert.ok(textOf(view).includes(part), part);
     const longHost = 'h'.repeat(253);
+    const details = iamConnectDetails({
+      region: 'ap-southeast-2', accountId: '123456789012', resourceId: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      host: longHost, port: 5432, username: 'u'.repeat(63), database: NAME_63_BYTES, sslMode: 'verify-full',
+    });
     const iam = credentialsModal({
       ...creds,
       host: longHost,
@@ -252,10 +257,12 @@ describe('the other modals and the Home tab', () => {
       username: 'u'.repeat(63),
       password: undefined,
       uri: `postgresql://${'u'.repeat(63)}@${longHost}:5432/${encodeURIComponent(NAME_63_BYTES)}?sslmode=verify-full`,
-      iamCommands: [`export PGPASSWORD="$(aws rds generate-db-auth-token --hostname ${longHost} --port 5432 --region us-east-1 --username '${'u'.repeat(63)}')"`, `psql "host=${longHost}"`],
+      iamCommands: [details.tokenCommand, details.psqlCommand],
+      iamPolicy: details.policyJson,
     });
     assertView(iam, 'iam credentials');
     assert.ok(textOf(iam).includes('generate-db-auth-token'));
+    assert.ok(textOf(iam).includes('rds-db:connect') && textOf(iam).includes(details.resourceArn));
     assert.ok(!textOf(iam).includes('Password'));
   });
 

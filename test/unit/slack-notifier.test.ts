@@ -180,6 +180,7 @@ describe('approver reminders', () => {
     const notifier = new RemindingNotifier();
     const services = (await import('../../src/services/index.ts')).createServices({
       config: world.config,
+      integrations: world.integrations,
       store: world.store,
       databases: world.databases,
       notifier,

@@ -103,8 +103,23 @@ export function secretUserMismatch(integration: IntegrationConfig, secretArn: st
  * connector's credentials, and for RDS integrations the server key (`rds:<region>:<resourceId>`)
  * and the endpoint, both from RDS.
  */
-export function awsTargetDatabaseDeps(deps: AwsConnectorDeps): Required<Pick<PostgresTargetDatabasesDeps, 'credentials' | 'serverKey' | 'endpoint'>> {
+export function awsTargetDatabaseDeps(
+  deps: AwsConnectorDeps,
+): Required<Pick<PostgresTargetDatabasesDeps, 'credentials' | 'serverKey' | 'endpoint' | 'iamResource'>> {
   return {
+    iamResource: (integration) =>
+      integration.type === 'aws-rds-postgresql'
+        ? async () => {
+            const r = await deps.resolver.resolve(integration);
+            return {
+              region: r.region,
+              accountId: r.accountId,
+              resourceId: r.resourceId,
+              partition: r.partition,
+              ...(r.endpoint ? { tokenHost: r.endpoint.host, tokenPort: r.endpoint.port } : {}),
+            };
+          }
+        : undefined,
     credentials: (integration) => createAwsConnectorCredentials(integration, deps),
     serverKey: (integration) =>
       integration.type === 'aws-rds-postgresql' ? async () => (await deps.resolver.resolve(integration)).serverKey : undefined,

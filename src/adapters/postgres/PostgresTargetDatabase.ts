@@ -50,6 +50,7 @@ import type {
   ConnectionInfo,
   GrantInput,
   GrantResult,
+  IamResource,
   ManagedUserState,
   RevokeInput,
   RevokeResult,
@@ -88,6 +89,8 @@ export interface PostgresTargetDatabaseOptions {
   serverKey?: string | (() => Promise<string>);
   /** Where an RDS integration without `host` in its config is reached. */
   endpoint?: () => Promise<{ host: string; port: number }>;
+  /** With `userAuth: iam`: the RDS resource people's IAM logins name. */
+  iamResource?: () => Promise<IamResource>;
   audit?: (event: ConnectorAuditEvent) => Promise<void>;
   logger?: Logger;
   onStatement?: StatementObserver;
@@ -278,7 +281,9 @@ export class PostgresTargetDatabase implements TargetDatabase {
 
   async connectionInfo(): Promise<ConnectionInfo> {
     const { host, port } = await this.#endpoint();
-    return { host, port, database: this.#config.database, sslMode: effectiveSslMode(this.#config) };
+    const info: ConnectionInfo = { host, port, database: this.#config.database, sslMode: effectiveSslMode(this.#config) };
+    if (this.#config.userAuth === 'iam' && this.#options.iamResource) info.iam = await this.#options.iamResource();
+    return info;
   }
 
   async grant(input: GrantInput): Promise<GrantResult> {
@@ -1014,6 +1019,7 @@ export interface PostgresTargetDatabasesDeps {
   credentials?: (integration: IntegrationConfig) => CredentialProvider;
   serverKey?: (integration: IntegrationConfig) => string | (() => Promise<string>) | undefined;
   endpoint?: (integration: IntegrationConfig) => (() => Promise<{ host: string; port: number }>) | undefined;
+  iamResource?: (integration: IntegrationConfig) => (() => Promise<IamResource>) | undefined;
   audit?: (event: ConnectorAuditEvent) => Promise<void>;
   logger?: Logger;
   onStatement?: StatementObserver;
@@ -1045,6 +1051,7 @@ export function createPostgresTargetDatabases(
         credentials: (deps.credentials ?? configPasswordCredentials)(config),
         serverKey: deps.serverKey?.(config),
         endpoint: deps.endpoint?.(config),
+        iamResource: deps.iamResource?.(config),
         audit: deps.audit,
         logger: deps.logger,
         onStatement: deps.onStatement,

@@ -1,10 +1,11 @@
 import type { webApi } from '@slack/bolt';
-import type { Config } from '../../config/schema.ts';
+import type { Config, IntegrationConfig } from '../../config/schema.ts';
 import type { AccessRequest } from '../../domain/request.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
 import type { Notifier } from '../../ports/Notifier.ts';
+import type { SessionCounts } from '../../ports/SessionAudit.ts';
 import type { NotificationRef, StateStore } from '../../ports/StateStore.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
@@ -26,6 +27,8 @@ export interface SlackNotifierDeps {
   logger: Logger;
   /** Slack IDs of Sesame's admins, told when revocation keeps failing. */
   adminIds?: () => Promise<string[]>;
+  /** An integration's config by name, configured or discovered (for its custom access details). */
+  integration?: (name: string) => IntegrationConfig | undefined;
 }
 
 /**
@@ -94,6 +97,17 @@ export class SlackNotifier implements Notifier {
       };
       for (const ref of await this.deps.store.listNotifications(request.id)) {
         if (ref.audience === 'channel') await this.send(ref.channel, reminder, ref.ts);
+      }
+    });
+  }
+
+  /** Posts what was done with an ended grant (sessions, statements) in the thread of every copy. */
+  sessionsCounted(request: AccessRequest, counts: SessionCounts): Promise<void> {
+    return this.enqueue(request.id, 'session counts', async () => {
+      const line = `:bar_chart: \`${request.id}\` was used for ${counts.sessions} session${counts.sessions === 1 ? '' : 's'} and ${counts.statements} audited statement${counts.statements === 1 ? '' : 's'}.`;
+      const message: SlackMessage = { text: line, blocks: [section(line)] };
+      for (const ref of await this.deps.store.listNotifications(request.id)) {
+        if (ref.audience !== 'requester') await this.send(ref.channel, message, ref.ts);
       }
     });
   }
@@ -180,7 +194,8 @@ export class SlackNotifier implements Notifier {
   }
 
   private requesterContext(request: AccessRequest) {
-    const integration = this.deps.config.integrations.find((i) => i.name === request.target.integration);
+    const integration =
+      this.deps.integration?.(request.target.integration) ?? this.deps.config.integrations.find((i) => i.name === request.target.integration);
     return { customAccessDetails: integration?.customAccessDetails };
   }
 

@@ -27,6 +27,9 @@ export function credentialsModal(creds: Credentials): types.ModalView {
   if (creds.iamCommands?.length) {
     blocks.push(section(`*Sign in with an IAM token* (valid for 15 minutes; run again for a new one)\n${block(creds.iamCommands.join('\n'))}`));
   }
+  if (creds.iamPolicy) {
+    blocks.push(section(`*The IAM policy your AWS identity needs*\n${block(creds.iamPolicy)}`));
+  }
   if (creds.customAccessDetails) {
     blocks.push(section(`*How to connect*\n${escapeWithin(creds.customAccessDetails, 1000)}`));
   }

@@ -1,0 +1,60 @@
+import type { IntegrationRegistry } from '../../services/IntegrationRegistry.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import type { TargetDatabases } from '../../ports/TargetDatabase.ts';
+import { configPasswordCredentials, PostgresTargetDatabase, type PostgresTargetDatabasesDeps } from './PostgresTargetDatabase.ts';
+
+/**
+ * A PostgresTargetDatabase for each integration the registry knows, configured or discovered,
+ * built when first used. When discovery changes an integration (a new endpoint or secret), its
+ * pools are closed and the next use builds it anew.
+ */
+export class RegistryTargetDatabases implements TargetDatabases {
+  private readonly built = new Map<string, PostgresTargetDatabase>();
+
+  constructor(
+    private readonly registry: IntegrationRegistry,
+    private readonly deps: PostgresTargetDatabasesDeps = {},
+  ) {
+    registry.onChange((changes) => {
+      for (const name of [...changes.changed, ...changes.returned]) void this.forget(name);
+    });
+  }
+
+  get(name: string): PostgresTargetDatabase {
+    const existing = this.built.get(name);
+    if (existing) return existing;
+    const config = this.registry.get(name);
+    if (!config) {
+      const known = this.registry.list().map((i) => i.name).join(', ') || 'none';
+      throw new NotFoundError(`There is no integration named ${name}. Known: ${known}.`);
+    }
+    const db = new PostgresTargetDatabase({
+      config,
+      credentials: (this.deps.credentials ?? configPasswordCredentials)(config),
+      serverKey: this.deps.serverKey?.(config),
+      endpoint: this.deps.endpoint?.(config),
+      iamResource: this.deps.iamResource?.(config),
+      audit: this.deps.audit,
+      logger: this.deps.logger,
+      onStatement: this.deps.onStatement,
+    });
+    this.built.set(name, db);
+    return db;
+  }
+
+  names(): string[] {
+    return this.registry.list().map((i) => i.name);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.built.values()];
+    this.built.clear();
+    await Promise.all(all.map((db) => db.close()));
+  }
+
+  private async forget(name: string): Promise<void> {
+    const db = this.built.get(name);
+    this.built.delete(name);
+    await db?.close();
+  }
+}
