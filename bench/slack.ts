@@ -1,0 +1,213 @@
+/**
+ * The Slack edge under load: the real bot as `npm start` runs it, in its own process (Bolt over
+ * HTTP, SQLite store, PostgreSQL engine), against the fake Slack Web API, driven with
+ * Slack-signed requests from this process.
+ * - Ack latency of 200 `/access request` commands from 50 concurrent senders; floor: a bare Bolt
+ *   app on the same receiver that only acks, driven the same way.
+ * - Approve click → login possible (the grant is in PostgreSQL and recorded); floor: the
+ *   engine's grant alone for a fresh user, interleaved with the clicks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PostgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { SqliteStateStore } from '../src/adapters/sqlite/SqliteStateStore.ts';
+import { APP, type TestCluster } from '../test/support/postgres.ts';
+import { FakeSlack } from '../test/support/slack/FakeSlack.ts';
+import { SlackDriver } from '../test/support/slack/SlackDriver.ts';
+import { percentile, timed } from './replay.ts';
+
+const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
+const NEVER = '0 0 1 1 *';
+const SENDERS = 50;
+const COMMANDS = Number(process.env.BENCH_SLACK_COMMANDS ?? 200);
+const APPROVER = 'U0APPROVER';
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function configText(cluster: TestCluster, dir: string): string {
+  return `
+slack: { command: /access }
+state: { sqlite: ${join(dir, 'sesame.db')} }
+schedule: { expire: "${NEVER}", remind: "${NEVER}", rotate: "${NEVER}", cleanup: "${NEVER}", discover: "${NEVER}" }
+integrations:
+  - { name: local, type: postgresql, host: 127.0.0.1, port: ${cluster.port}, database: ${APP.database}, sslMode: disable,
+      username: ${APP.connector}, password: "\${BENCH_PG_PASSWORD}", owners: { integration: [${APPROVER}] } }
+accessFlows:
+  - { name: approved, requestors: ["*"], permissions: [readwrite], maxDuration: 8h, approvers: [integration-owner] }
+`;
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Sends `total` commands from `senders` concurrent senders; returns each ack's latency. */
+async function commandLoad(driver: SlackDriver, senders: string[], total: number, text: string): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    senders.map(async (userId) => {
+      while (next < total) {
+        next++;
+        const ack = await driver.slashCommand({ userId, text });
+        if (ack.status !== 200) throw new Error(`command answered HTTP ${ack.status}`);
+        latencies.push(ack.ms);
+      }
+    }),
+  );
+  return latencies;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a process the way a platform team runs Sesame, apart from the load generator and the
+ * fake Slack, as Slack is apart from Sesame in production. Resolves when it answers /healthz.
+ */
+async function startProcess(script: string, env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), '--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`${script} exited: ${stderr}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return res.status < 500;
+    } catch {
+      return false;
+    }
+  }, `${script} to start`, 30_000);
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export async function slackBenchmarks(cluster: TestCluster, log: (line: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'sesame-bench-slack-'));
+  const senders = Array.from({ length: SENDERS }, (_, i) => `U0S${String(i).padStart(4, '0')}`);
+  const fake = await FakeSlack.start({
+    users: [
+      { id: APPROVER, name: 'approver', email: 'approver@example.com' },
+      ...senders.map((id) => ({ id, name: id.toLowerCase(), email: `${id.toLowerCase()}@example.com` })),
+    ],
+  });
+  const configPath = join(dir, 'sesame.yml');
+  writeFileSync(configPath, configText(cluster, dir));
+  const [botPort, barePort] = [await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SESAME_CONFIG: configPath,
+    SLACK_BOT_TOKEN: fake.botToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: fake.apiUrl,
+    BENCH_PG_PASSWORD: cluster.connector.password,
+    LOG_LEVEL: 'silent',
+  };
+  delete env.SLACK_APP_TOKEN;
+  const bot = await startProcess('src/main.ts', { ...env, PORT: String(botPort) }, botPort);
+  const bare = await startProcess('bench/bareBolt.ts', { ...env, PORT: String(barePort) }, barePort).catch(async (err) => {
+    await stopProcess(bot);
+    throw err;
+  });
+  // The bot's own state file, read beside it (SQLite in WAL mode lets a reader in).
+  const store = SqliteStateStore.open(join(dir, 'sesame.db'));
+  const driver = new SlackDriver({ url: `http://127.0.0.1:${botPort}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake });
+  const bareDriver = new SlackDriver({ url: `http://127.0.0.1:${barePort}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake });
+  const pendingCount = async () => (await store.listRequests({ statuses: ['pending'] })).length;
+
+  try {
+    const text = `request local/${APP.database}/public readwrite for 1h because load test`;
+    // Warm both paths (JIT, caches, connections) with the same command before measuring.
+    await commandLoad(driver, senders, SENDERS, text);
+    await commandLoad(bareDriver, senders, SENDERS, text);
+    await until(async () => (await pendingCount()) >= SENDERS && fake.dmMessages(APPROVER).length >= SENDERS, 'the warm-up');
+    const floorAcks = await commandLoad(bareDriver, senders, COMMANDS, text);
+    const acks = await commandLoad(driver, senders, COMMANDS, text);
+    // Every request recorded and its approval DM sent before the clicks start.
+    await until(async () => (await pendingCount()) >= SENDERS + COMMANDS, 'every request recorded');
+    await until(async () => fake.dmMessages(APPROVER).length >= SENDERS + COMMANDS, 'every approval DM');
+    const ack = {
+      commands: COMMANDS,
+      senders: SENDERS,
+      sesame: { p50Ms: round(percentile(acks, 50)), p99Ms: round(percentile(acks, 99)) },
+      floor: { p50Ms: round(percentile(floorAcks, 50)), p99Ms: round(percentile(floorAcks, 99)) },
+      targetP99Ms: 300,
+    };
+    log(
+      `slash command ack ×${COMMANDS} from ${SENDERS} senders  sesame p50 ${ack.sesame.p50Ms} ms  p99 ${ack.sesame.p99Ms} ms (target p99 < 300 ms)` +
+        `   floor (bare Bolt ack) p50 ${ack.floor.p50Ms} ms  p99 ${ack.floor.p99Ms} ms`,
+    );
+
+    // Approve one request of each sender, one click at a time, each followed by the floor.
+    const floorEngine = new PostgresTargetDatabase({
+      config: cluster.integrationConfig({ name: 'local' }),
+      credentials: async () => cluster.connector.password,
+    });
+    const pending = await store.listRequests({ statuses: ['pending'] });
+    const clickMs: number[] = [];
+    const floorMs: number[] = [];
+    for (const sender of senders) {
+      const req = pending.find((r) => r.requester.slackId === sender)!;
+      const copy = fake.dmMessages(APPROVER).find((m) => m.text.includes(req.id));
+      if (!copy) throw new Error(`no approval message for ${req.id}`);
+      const started = performance.now();
+      await driver.clickButton(copy, `sesame.approve:${req.id}`, APPROVER);
+      for (;;) {
+        const now = await store.getRequest(req.id);
+        if (now?.status === 'granted') break;
+        if (now?.status === 'failed') throw new Error(`grant failed: ${now.lastError}`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      clickMs.push(performance.now() - started);
+      const [, ms] = await timed(() =>
+        floorEngine.grant({
+          username: `floor-${sender.toLowerCase()}@example.com`,
+          ownerLabel: 'bench',
+          target: { integration: 'local', database: APP.database, schema: 'public' },
+          permission: 'readwrite',
+          validUntil: new Date(Date.now() + 3_600_000),
+        }),
+      );
+      floorMs.push(ms);
+    }
+    await floorEngine.close();
+    const approve = {
+      clicks: clickMs.length,
+      sesame: { p50Ms: round(percentile(clickMs, 50)), p95Ms: round(percentile(clickMs, 95)) },
+      floor: { p50Ms: round(percentile(floorMs, 50)), p95Ms: round(percentile(floorMs, 95)) },
+      ratioP50: round(percentile(clickMs, 50) / percentile(floorMs, 50)),
+      targetRatio: 1.5,
+    };
+    log(
+      `approve click → login possible ×${approve.clicks}  sesame p50 ${approve.sesame.p50Ms} ms  p95 ${approve.sesame.p95Ms} ms` +
+        `   floor (engine grant alone) p50 ${approve.floor.p50Ms} ms  p95 ${approve.floor.p95Ms} ms   ratio p50 ${approve.ratioP50} (target ≤ 1.5)`,
+    );
+    return { ack, approve };
+  } finally {
+    await store.close();
+    await stopProcess(bare);
+    await stopProcess(bot);
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
