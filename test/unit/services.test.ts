@@ -473,3 +473,33 @@ describe('listing requests', () => {
     await assert.rejects(w.services.requests.list('U0ALICE', { all: true }), (e: unknown) => e instanceof NotAllowedError && /Only Sesame admins/.test(e.message));
   });
 });
+
+describe('IAM database login', () => {
+  it('gives the token and psql commands and the exact IAM policy, and sets no password', async () => {
+    const config = testConfig({
+      integrations: [
+        {
+          name: 'local', type: 'aws-rds-postgresql', region: 'eu-west-1', instanceId: 'ledger', database: 'appdb',
+          username: 'sesame_connector', authType: 'iam', userAuth: 'iam', sslMode: 'verify-full', owners: { integration: ['U0BOB'] },
+          grantableRoles: ['reporting'],
+        },
+      ],
+      accessFlows: [{ name: 'auto', requestors: ['*'], permissions: ['readonly'], maxDuration: '1h', approvers: [] }],
+    });
+    const w = serviceWorld(config);
+    w.local.connectionInfo = async () => ({
+      host: 'ledger.abc.eu-west-1.rds.amazonaws.com', port: 5432, database: 'appdb', sslMode: 'verify-full',
+      iam: { region: 'eu-west-1', accountId: '123456789012', resourceId: 'db-ABCDEFGHIJKLMNOPQRSTUVWXYZ', partition: 'aws' },
+    });
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30, reason: 'r',
+    });
+    const creds = await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    assert.equal(creds.password, undefined);
+    assert.equal(w.local.users.get('alice@example.com')?.password, undefined);
+    assert.match(creds.iamCommands![0]!, /^aws rds generate-db-auth-token --hostname ledger\.abc\.eu-west-1\.rds\.amazonaws\.com --port 5432 --region eu-west-1 --username alice@example\.com/);
+    assert.match(creds.iamCommands![1]!, /^psql /);
+    assert.ok(creds.iamPolicy!.includes('arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ/alice@example.com'));
+    assert.ok(creds.iamPolicy!.includes('rds-db:connect'));
+  });
+});
