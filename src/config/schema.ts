@@ -217,6 +217,14 @@ export const integrationSchema = z
         message: 'is not used with authType: iam (the connector signs in with an IAM token); remove it',
       });
     }
+    const sslMode = field(i, 'sslMode');
+    if (authType === 'iam' && (sslMode === 'disable' || sslMode === 'allow' || sslMode === 'prefer')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sslMode'],
+        message: `must be require, verify-ca or verify-full with authType: iam (RDS accepts IAM tokens over TLS only), not ${sslMode}`,
+      });
+    }
     if (type === 'postgresql') {
       if (authType === 'iam') {
         ctx.addIssue({ code: 'custom', path: ['authType'], message: 'iam needs type: aws-rds-postgresql; use password' });

@@ -708,3 +708,13 @@ describe('config: paths in messages', () => {
     assert.equal(formatConfigPath([]), '');
   });
 });
+
+describe('IAM sign-in over TLS only', () => {
+  it('refuses authType: iam with an sslMode that may send the token in plain text', () => {
+    const text = `integrations:
+  - { name: prod, type: aws-rds-postgresql, region: us-east-1, instanceId: prod-db, database: app, username: sesame_connector, authType: iam, sslMode: prefer }
+`;
+    assert.throws(() => parseConfigText(text, {}), (e: unknown) => e instanceof ConfigError && /integrations\[0\]\.sslMode: must be require, verify-ca or verify-full with authType: iam/.test(e.message));
+    assert.doesNotThrow(() => parseConfigText(text.replace('prefer', 'verify-full'), {}));
+  });
+});
