@@ -85,6 +85,21 @@ export async function verifyBotToken(client: webApi.WebClient): Promise<BotIdent
   return { botUserId: res.user_id, botId: res.bot_id, ...(res.team ? { team: res.team } : {}) };
 }
 
+/**
+ * Slack's refusal of the app-level token (apps.connections.open answering `invalid_auth` and the
+ * like) as a sentence that says which variable to fix; undefined for any other start-up failure.
+ */
+function appTokenRefusal(err: unknown): ConfigError | undefined {
+  const code = (err as { data?: { error?: unknown } }).data?.error;
+  if (typeof code !== 'string') return undefined;
+  return new ConfigError([
+    {
+      path: 'SLACK_APP_TOKEN',
+      message: `Slack refused the app-level token (${code}): give an app-level token (xapp-…) with the connections:write scope, or unset it for HTTP mode`,
+    },
+  ]);
+}
+
 export interface SlackAppOptions {
   sesame: Sesame;
   botToken: string;
@@ -141,7 +156,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
           // Acknowledge first, then work: Slack's 3 seconds are for the ack alone.
           processBeforeResponse: false,
         })
-      : new SocketModeReceiver({ appToken: transport.appToken, logger });
+      : new SocketModeReceiver({
+          appToken: transport.appToken,
+          logger,
+          // apps.connections.open goes where every other Web API call goes (SLACK_API_URL).
+          installerOptions: { clientOptions: { ...options.clientOptions } },
+        });
   const app = new App({ ...common, receiver });
 
   const inFlight = new Set<Promise<unknown>>();
@@ -183,7 +203,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       } catch (err) {
         await new Promise<void>((resolve) => served.server.close(() => resolve()));
         healthServer = undefined;
-        throw err;
+        throw appTokenRefusal(err) ?? err;
       }
       return { port: served.port };
     },

@@ -11,12 +11,17 @@
  * Everything it was asked is recorded (`calls`), and everything Slack would show is kept in its
  * current state (`messages`, `ephemerals`, `views`, `homeView`). Rate limits (HTTP 429 with
  * Retry-After), server errors and error answers can be scheduled per method to test retries.
+ *
+ * Socket Mode is served on the same port (`socketMode`, FakeSocketMode.ts): apps.connections.open
+ * takes the app-level token (`appToken`, in the Authorization header only) and no other, and
+ * answers a `ws://…/link/?ticket=…` URL that the app connects to.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import { validateBlocks, validateMessage, validateView } from './blockKitRules.ts';
+import { FakeSocketMode } from './FakeSocketMode.ts';
 
 /** A person in the fake workspace. */
 export interface FakeSlackUser {
@@ -47,8 +52,10 @@ export interface FakeSlackChannel {
 }
 
 export interface FakeSlackOptions {
-  /** The only token the fake accepts. */
+  /** The only token the fake accepts, but for apps.connections.open. */
   botToken?: string;
+  /** The app-level token (`xapp-…`), the only one apps.connections.open accepts. */
+  appToken?: string;
   teamId?: string;
   teamDomain?: string;
   appId?: string;
@@ -164,6 +171,9 @@ const refused = (value: unknown): value is Answer => isObject(value) && value.ok
 const fail = (error: string, problems?: string[]): Answer =>
   problems ? { ok: false, error, response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } } : { ok: false, error };
 
+/** Methods that take the app-level token, and only in the Authorization header. */
+const APP_LEVEL_METHODS = new Set(['apps.connections.open']);
+
 /** Arguments that Slack takes as JSON, which a form-encoded body carries as a JSON string. */
 const JSON_ARGUMENTS = ['blocks', 'view', 'attachments', 'metadata'];
 
@@ -215,6 +225,7 @@ function tzLabel(timeZone: string, at: number): string {
 /** The fake Slack Web API. Start it with `FakeSlack.start()`, stop it with `stop()`. */
 export class FakeSlack {
   readonly botToken: string;
+  readonly appToken: string;
   readonly teamId: string;
   readonly teamDomain: string;
   readonly appId: string;
@@ -224,6 +235,8 @@ export class FakeSlack {
   readonly baseUrl: string;
   /** What Bolt's `clientOptions.slackApiUrl` (or `SLACK_API_URL`) takes: `http://127.0.0.1:PORT/api/`. */
   readonly apiUrl: string;
+  /** Socket Mode: the app's connections, envelopes to push to it, its acks. */
+  readonly socketMode: FakeSocketMode;
 
   private readonly now: () => number;
   private readonly users = new Map<string, FakeSlackUser>();
@@ -248,6 +261,7 @@ export class FakeSlack {
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.baseUrl}/api/`;
     this.botToken = options.botToken ?? 'xoxb-0000-fake-bot-token';
+    this.appToken = options.appToken ?? 'xapp-1-A0FAKEAPP-0000-fake-app-token';
     this.teamId = options.teamId ?? 'T0FAKETEAM';
     this.teamDomain = options.teamDomain ?? 'sesame-test';
     this.appId = options.appId ?? 'A0FAKEAPP';
@@ -257,6 +271,12 @@ export class FakeSlack {
     for (const user of options.users ?? []) this.addUser(user);
     for (const group of options.usergroups ?? []) this.addUsergroup(group);
     for (const channel of options.channels ?? []) this.addChannel(channel);
+    this.socketMode = new FakeSocketMode({
+      appId: this.appId,
+      wsBase: `ws://127.0.0.1:${port}`,
+      notify: () => this.notify(),
+      waitFor: (probe, what, timeoutMs) => this.waitFor(probe, what, timeoutMs),
+    });
   }
 
   /** Starts the fake on 127.0.0.1 on a free port. */
@@ -267,6 +287,7 @@ export class FakeSlack {
         res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`fake Slack failed: ${String(err)}`);
       });
     });
+    server.on('upgrade', (req, socket, head) => fake!.socketMode.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
@@ -275,8 +296,9 @@ export class FakeSlack {
     return fake;
   }
 
-  /** Stops the server and drops open connections (keep-alive ones included). */
+  /** Stops the server and drops open connections (keep-alive and Socket Mode ones included). */
   async stop(): Promise<void> {
+    this.socketMode.closeAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -478,7 +500,8 @@ export class FakeSlack {
       return;
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
+    const appLevel = APP_LEVEL_METHODS.has(method);
+    const token = appLevel ? bearer : (bearer ?? (typeof args.token === 'string' ? args.token : undefined));
     delete args.token;
 
     const fault = this.takeFault(method);
@@ -499,7 +522,7 @@ export class FakeSlack {
     let answer: Answer;
     if (!handler) answer = fail('unknown_method');
     else if (token === undefined) answer = fail('not_authed');
-    else if (token !== this.botToken) answer = fail('invalid_auth');
+    else if (token !== (appLevel ? this.appToken : this.botToken)) answer = fail('invalid_auth');
     else answer = handler(args);
     this.answer(res, method, args, 200, answer);
   }
@@ -751,6 +774,8 @@ export class FakeSlack {
   }
 
   private readonly methods: Record<string, (args: Args) => Answer> = {
+    'apps.connections.open': () => ({ ok: true, url: this.socketMode.issueUrl() }),
+
     'auth.test': () => ({
       ok: true,
       url: `https://${this.teamDomain}.slack.com/`,

@@ -1,8 +1,9 @@
 /**
- * The whole bot for end-to-end tests: the real `runBot` (Bolt over HTTP on a free loopback
- * port, the Slack notifier and directory, the SQLite store in a file, the PostgreSQL engine)
- * talking to a FakeSlack, driven by a SlackDriver with Slack-signed requests. Restarting builds
- * a new bot on the same SQLite file, as a process restart would.
+ * The whole bot for end-to-end tests: the real `runBot` (the Slack notifier and directory, the
+ * SQLite store in a file, the PostgreSQL engine) talking to a FakeSlack. Over HTTP (Bolt on a
+ * free loopback port) it is driven by a SlackDriver with Slack-signed requests; in Socket Mode
+ * (`SLACK_APP_TOKEN` set) by a SocketModeDriver over the WebSocket the bot opens to the fake.
+ * Restarting builds a new bot on the same SQLite file, as a process restart would.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseConfigText } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/logger.ts';
-import { runBot, type RunningBot } from '../../../src/main.ts';
+import { runBot, type BotOverrides, type RunningBot } from '../../../src/main.ts';
 import { ManualClock } from '../fakes.ts';
 import { APP, type TestCluster } from '../postgres.ts';
 import { FakeSlack } from './FakeSlack.ts';
 import { SlackDriver } from './SlackDriver.ts';
+import { SocketModeDriver } from './SocketModeDriver.ts';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
@@ -69,20 +71,48 @@ accessFlows:
 `;
 }
 
-export interface E2eWorld {
+export interface E2eWorld<D = SlackDriver> {
   fake: FakeSlack;
   clock: ManualClock;
   /** Every log line written, for proving that no secret reached them. */
   logLines: string[];
   bot: RunningBot;
-  driver: SlackDriver;
+  driver: D;
   /** Closes the running bot and starts another on the same state file. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts FakeSlack and the bot against `cluster`. */
-export async function startE2eWorld(cluster: TestCluster): Promise<E2eWorld> {
+/** How the bot hears from Slack: its environment, and the driver that speaks to it. */
+interface Transport<D> {
+  /** Set over the world's environment; an undefined value removes the variable. */
+  env(fake: FakeSlack): Record<string, string | undefined>;
+  overrides: BotOverrides;
+  driver(bot: RunningBot, fake: FakeSlack): D;
+}
+
+/** Starts FakeSlack and the bot against `cluster`, in HTTP mode on a free port. */
+export function startE2eWorld(cluster: TestCluster): Promise<E2eWorld> {
+  return startWorld(cluster, {
+    env: () => ({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_APP_TOKEN: undefined }),
+    overrides: { port: 0 },
+    driver: (bot, fake) => new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake }),
+  });
+}
+
+/**
+ * Starts FakeSlack and the bot against `cluster` in Socket Mode: `SLACK_APP_TOKEN` set (the
+ * fake's, unless `appToken` says otherwise), no signing secret, health and metrics on `PORT`.
+ */
+export function startSocketModeWorld(cluster: TestCluster, options: { port: number; appToken?: string }): Promise<E2eWorld<SocketModeDriver>> {
+  return startWorld(cluster, {
+    env: (fake) => ({ SLACK_APP_TOKEN: options.appToken ?? fake.appToken, SLACK_SIGNING_SECRET: undefined, PORT: String(options.port) }),
+    overrides: {},
+    driver: (_bot, fake) => new SocketModeDriver(fake),
+  });
+}
+
+async function startWorld<D>(cluster: TestCluster, transport: Transport<D>): Promise<E2eWorld<D>> {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-e2e-'));
   const fake = await FakeSlack.start({
     users: Object.values(PEOPLE).map((p) => ({ ...p })),
@@ -102,30 +132,41 @@ export async function startE2eWorld(cluster: TestCluster): Promise<E2eWorld> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SLACK_BOT_TOKEN: fake.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: fake.apiUrl,
     [PG_ENV]: cluster.connector.password,
   };
-  delete env.SLACK_APP_TOKEN;
+  for (const [name, value] of Object.entries(transport.env(fake))) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
   const start = async () => {
     const config = parseConfigText(e2eConfigText(cluster, dir), env);
-    const bot = await runBot(env, logger, { config, clock, port: 0, host: '127.0.0.1' });
-    const driver = new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake });
-    return { bot, driver };
+    const bot = await runBot(env, logger, { config, clock, host: '127.0.0.1', ...transport.overrides });
+    return { bot, driver: transport.driver(bot, fake) };
   };
-  const world: E2eWorld = {
+  const cleanUp = async () => {
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let started: Awaited<ReturnType<typeof start>>;
+  try {
+    started = await start();
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+  const world: E2eWorld<D> = {
     fake,
     clock,
     logLines,
-    ...(await start()),
+    ...started,
     async restart() {
       await world.bot.close();
       Object.assign(world, await start());
     },
     async stop() {
       await world.bot.close();
-      await fake.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await cleanUp();
     },
   };
   return world;
