@@ -217,7 +217,8 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
 
   it('refuses authType iam with an sslMode that could send the token in plain text', () => {
     for (const sslMode of ['disable', 'allow', 'prefer']) {
-      const integration = rdsIntegration({ name: 'iam-plain', instanceId: 'iam-db', authType: 'iam', sslMode });
+      // The config schema refuses this at load; the adapter refuses it too, for configs made in code.
+      const integration = { ...rdsIntegration({ name: 'iam-plain', instanceId: 'iam-db', authType: 'iam', sslMode: 'verify-full' }), sslMode } as RdsIntegrationConfig;
       assert.throws(
         () => createAwsConnectorCredentials(integration, { resolver, secrets }),
         (err: Error) => err instanceof InputError && /over TLS only/.test(err.message) && err.message.includes(`sslMode is ${sslMode}`),
