@@ -31,6 +31,10 @@ export interface SlackNotifierDeps {
   integration?: (name: string) => IntegrationConfig | undefined;
 }
 
+/** How long a notification waits before it starts (see `enqueue`). */
+const NOTIFY_SETTLE_MS = 50;
+const settle = () => new Promise<void>((resolve) => setTimeout(resolve, NOTIFY_SETTLE_MS));
+
 /**
  * The Notifier on Slack: approval DMs and the approval channel's post with Approve / Deny, the
  * requester's DMs, every copy updated after a decision and the status posted in its thread.
@@ -118,7 +122,10 @@ export class SlackNotifier implements Notifier {
   }
 
   private enqueue(requestId: string, what: string, work: () => Promise<void>): Promise<void> {
-    const run = this.perRequest.run(requestId, work).catch((err) => {
+    // A notification starts a moment after it is asked for: the database work that usually
+    // follows a decision (the grant) then runs without Slack calls in the same process; nobody
+    // notices 50 ms on a message, and access is ready sooner. The queue keeps each request's order.
+    const run = settle().then(() => this.perRequest.run(requestId, work)).catch((err) => {
       this.deps.logger.warn({ requestId, notification: what, err: describeError(err) }, 'Slack notification failed');
     });
     this.inFlight.add(run);
