@@ -16,7 +16,7 @@ import { parseConfigText } from '../../src/config/load.ts';
 import { configJsonSchemaText } from '../../src/config/jsonSchema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { FakeDirectory, ManualClock, RecordingNotifier } from '../support/fakes.ts';
-import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { APP, localIntegrationYaml, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, rowsOf } from '../support/postgresTarget.ts';
 import { PEOPLE } from '../support/services.ts';
 
@@ -28,17 +28,7 @@ function configText(cluster: TestCluster, dir: string): string {
 slack: { admins: [U0ADMIN] }
 state: { sqlite: ${join(dir, 'sesame.db')} }
 integrations:
-  - name: local
-    type: postgresql
-    host: 127.0.0.1
-    port: ${cluster.port}
-    database: ${APP.database}
-    sslMode: disable
-    username: ${APP.connector}
-    password: \${${PG_ENV}}
-    customAccessDetails: Connect through the office VPN.
-    owners: { integration: [U0BOB] }
-    grantableRoles: [${APP.grantableRole}]
+${localIntegrationYaml(cluster, PG_ENV, ['owners: { integration: [U0BOB] }', `grantableRoles: [${APP.grantableRole}]`])}
 accessFlows:
   - name: read-now
     requestors: ["*"]

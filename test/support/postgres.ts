@@ -350,3 +350,22 @@ async function setUpLikeRds(version: number, query: Query, connectorPassword: st
     { database: APP.otherDatabase },
   );
 }
+
+/**
+ * The YAML of an integration named `local` on a test cluster, for config files written by
+ * tests; the connector's password comes from the environment variable `passwordEnv`.
+ */
+export function localIntegrationYaml(cluster: TestCluster, passwordEnv: string, extra: string[] = []): string {
+  return [
+    '  - name: local',
+    '    type: postgresql',
+    '    host: 127.0.0.1',
+    `    port: ${cluster.port}`,
+    `    database: ${APP.database}`,
+    '    sslMode: disable',
+    `    username: ${APP.connector}`,
+    `    password: \${${passwordEnv}}`,
+    '    customAccessDetails: Connect through the office VPN.',
+    ...extra.map((line) => `    ${line}`),
+  ].join('\n');
+}

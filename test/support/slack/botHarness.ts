@@ -13,7 +13,7 @@ import { parseConfigText } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { runBot, type BotOverrides, type RunningBot } from '../../../src/main.ts';
 import { ManualClock } from '../fakes.ts';
-import { APP, type TestCluster } from '../postgres.ts';
+import { APP, localIntegrationYaml, type TestCluster } from '../postgres.ts';
 import { FakeSlack } from './FakeSlack.ts';
 import { SlackDriver } from './SlackDriver.ts';
 import { SocketModeDriver } from './SocketModeDriver.ts';
@@ -43,16 +43,7 @@ slack: { command: /access, approvalChannel: ${APPROVAL_CHANNEL}, admins: [${PEOP
 state: { sqlite: ${join(dir, 'sesame.db')} }
 schedule: { expire: "${NEVER}", remind: "${NEVER}", rotate: "${NEVER}", cleanup: "${NEVER}", discover: "${NEVER}" }
 integrations:
-  - name: local
-    type: postgresql
-    host: 127.0.0.1
-    port: ${cluster.port}
-    database: ${APP.database}
-    sslMode: disable
-    username: ${APP.connector}
-    password: \${${PG_ENV}}
-    customAccessDetails: Connect through the office VPN.
-    owners: { integration: [${PEOPLE.bob.id}] }
+${localIntegrationYaml(cluster, PG_ENV, [`owners: { integration: [${PEOPLE.bob.id}] }`])}
 accessFlows:
   - name: read-now
     requestors: ["*"]
