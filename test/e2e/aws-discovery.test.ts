@@ -159,6 +159,21 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
     assert.ok(await bot.sesame.store.getRequest(requestId), 'the ended request stays listed');
   });
 
+  it('refuses to start when the config names an RDS instance that does not exist, with its path', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl };
+    delete env.SLACK_APP_TOKEN;
+    const text = `
+state: { sqlite: ${join(dir, 'missing.db')} }
+integrations:
+  - { name: gone, type: aws-rds-postgresql, region: ${US}, instanceId: no-such-db, database: app, username: ${APP.connector},
+      secretArn: "arn:aws:secretsmanager:${US}:123456789012:secret:sesame-AbCdEf" }
+`;
+    await assert.rejects(
+      runBot(env, createLogger({ level: 'silent' }), { config: parseConfigText(text, env), clock, port: 0, host: '127.0.0.1' }),
+      (err: Error) => /integrations\[0\]\.instanceId/.test(err.message) && /no-such-db/.test(err.message),
+    );
+  });
+
   it('sesame check runs discovery and reports the AWS side of each integration', async () => {
     aws.addInstance({ region: US, id: 'Ledger-DB', endpoint: '127.0.0.1', port: cluster.port, tags: { 'sesame-secret': aws.putSecret(US, 'sesame/ledger', { username: APP.connector, password: cluster.connector.password }).arn, owner: owner.email } });
     const configPath = join(dir, 'check.yml');
