@@ -1037,27 +1037,26 @@ export function configPasswordCredentials(integration: IntegrationConfig): Crede
   };
 }
 
-/** A TargetDatabase for each integration, by name. */
+/** The PostgresTargetDatabase of one integration, with what `deps` gives beyond its config. */
+export function postgresTargetDatabase(config: IntegrationConfig, deps: PostgresTargetDatabasesDeps = {}): PostgresTargetDatabase {
+  return new PostgresTargetDatabase({
+    config,
+    credentials: (deps.credentials ?? configPasswordCredentials)(config),
+    serverKey: deps.serverKey?.(config),
+    endpoint: deps.endpoint?.(config),
+    iamResource: deps.iamResource?.(config),
+    audit: deps.audit,
+    logger: deps.logger,
+    onStatement: deps.onStatement,
+  });
+}
+
+/** A TargetDatabase for each of a fixed list of integrations, by name. */
 export function createPostgresTargetDatabases(
   integrations: readonly IntegrationConfig[],
   deps: PostgresTargetDatabasesDeps = {},
 ): TargetDatabases {
-  const byName = new Map<string, PostgresTargetDatabase>();
-  for (const config of integrations) {
-    byName.set(
-      config.name,
-      new PostgresTargetDatabase({
-        config,
-        credentials: (deps.credentials ?? configPasswordCredentials)(config),
-        serverKey: deps.serverKey?.(config),
-        endpoint: deps.endpoint?.(config),
-        iamResource: deps.iamResource?.(config),
-        audit: deps.audit,
-        logger: deps.logger,
-        onStatement: deps.onStatement,
-      }),
-    );
-  }
+  const byName = new Map(integrations.map((config) => [config.name, postgresTargetDatabase(config, deps)] as const));
   return {
     get(integration: string): PostgresTargetDatabase {
       const found = byName.get(integration);
@@ -1072,4 +1071,3 @@ export function createPostgresTargetDatabases(
     },
   };
 }
-

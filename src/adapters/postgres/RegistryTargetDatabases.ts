@@ -1,7 +1,7 @@
 import type { IntegrationRegistry } from '../../services/IntegrationRegistry.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { TargetDatabases } from '../../ports/TargetDatabase.ts';
-import { configPasswordCredentials, PostgresTargetDatabase, type PostgresTargetDatabasesDeps } from './PostgresTargetDatabase.ts';
+import { postgresTargetDatabase, type PostgresTargetDatabase, type PostgresTargetDatabasesDeps } from './PostgresTargetDatabase.ts';
 
 /**
  * A PostgresTargetDatabase for each integration the registry knows, configured or discovered,
@@ -28,16 +28,7 @@ export class RegistryTargetDatabases implements TargetDatabases {
       const known = this.registry.list().map((i) => i.name).join(', ') || 'none';
       throw new NotFoundError(`There is no integration named ${name}. Known: ${known}.`);
     }
-    const db = new PostgresTargetDatabase({
-      config,
-      credentials: (this.deps.credentials ?? configPasswordCredentials)(config),
-      serverKey: this.deps.serverKey?.(config),
-      endpoint: this.deps.endpoint?.(config),
-      iamResource: this.deps.iamResource?.(config),
-      audit: this.deps.audit,
-      logger: this.deps.logger,
-      onStatement: this.deps.onStatement,
-    });
+    const db = postgresTargetDatabase(config, this.deps);
     this.built.set(name, db);
     return db;
   }
