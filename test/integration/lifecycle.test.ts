@@ -7,18 +7,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { buildSesame, type Sesame } from '../../src/app.ts';
 import { runCli } from '../../src/cli.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { configJsonSchemaText } from '../../src/config/jsonSchema.ts';
-import { createLogger } from '../../src/logger.ts';
 import { FakeDirectory, ManualClock, RecordingNotifier } from '../support/fakes.ts';
 import { APP, localIntegrationYaml, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, rowsOf } from '../support/postgresTarget.ts';
 import { PEOPLE } from '../support/services.ts';
+import { capturingLogger } from '../support/logs.ts';
 
 const HOUR = 3_600_000;
 const PG_ENV = 'LIFECYCLE_PG_PASSWORD';
@@ -42,18 +41,6 @@ accessFlows:
     maxDuration: 2h
     approvers: [integration-owner]
 `;
-}
-
-/** Collects log lines so a test can prove no secret reached them. */
-function capturingLogger() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', destination }), lines };
 }
 
 for (const version of pgVersions()) {

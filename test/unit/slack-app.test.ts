@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { webApi } from '@slack/bolt';
 import { boltLogger, slackClientOptions, slackTransport, verifyBotToken } from '../../src/adapters/slack/SlackApp.ts';
 import { ConfigError } from '../../src/domain/errors.ts';
 import { healthRoutes, serveRoutes } from '../../src/http/health.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
-import { createLogger } from '../../src/logger.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
 import { FakeSlack } from '../support/slack/FakeSlack.ts';
+import { capturingLogger } from '../support/logs.ts';
 
 function capture() {
-  const lines: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _e, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  });
-  return { logger, lines };
+  return capturingLogger();
 }
 
 describe('the Slack transport', () => {

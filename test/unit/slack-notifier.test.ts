@@ -4,7 +4,6 @@
  * the caller, reminders for approvers.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { webApi } from '@slack/bolt';
 import { isExtended, SlackNotifier } from '../../src/adapters/slack/SlackNotifier.ts';
@@ -15,6 +14,7 @@ import { APPROVER_REMINDER_MS } from '../../src/services/MaintenanceService.ts';
 import { ManualClock, RecordingNotifier } from '../support/fakes.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
 import { serviceWorld } from '../support/services.ts';
+import { capturingLogger } from '../support/logs.ts';
 import { FakeSlack } from '../support/slack/FakeSlack.ts';
 import { at, MINUTE, newRequest, T0 } from '../support/stateFixtures.ts';
 
@@ -36,15 +36,7 @@ describe('the Slack notifier', () => {
   function setUp() {
     const store = new InMemoryStateStore();
     const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
-    const logger = createLogger({
-      level: 'debug',
-      destination: new Writable({
-        write(chunk, _e, done) {
-          logLines.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { logger } = capturingLogger('debug', logLines);
     const config = configSchema.parse({ slack: { approvalChannel: CHANNEL, admins: ['U0ADMIN'] } });
     const notifier = new SlackNotifier({ client, store, config, clock: new ManualClock(T0), logger, adminIds: async () => ['U0ADMIN'] });
     return { store, notifier };

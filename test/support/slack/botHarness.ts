@@ -8,11 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseConfigText } from '../../../src/config/load.ts';
-import { createLogger } from '../../../src/logger.ts';
 import { runBot, type BotOverrides, type RunningBot } from '../../../src/main.ts';
 import { ManualClock } from '../fakes.ts';
+import { capturingLogger } from '../logs.ts';
 import { APP, localIntegrationYaml, type TestCluster } from '../postgres.ts';
 import { FakeSlack } from './FakeSlack.ts';
 import { SlackDriver } from './SlackDriver.ts';
@@ -110,16 +109,7 @@ async function startWorld<D>(cluster: TestCluster, transport: Transport<D>): Pro
     channels: [{ id: APPROVAL_CHANNEL, name: 'db-approvals' }],
   });
   const clock = new ManualClock(new Date());
-  const logLines: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        logLines.push(String(chunk));
-        done();
-      },
-    }),
-  });
+  const { logger, lines: logLines } = capturingLogger();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SLACK_BOT_TOKEN: fake.botToken,
