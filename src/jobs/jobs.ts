@@ -20,8 +20,9 @@ export function sesameJobs(
       runAtStart: true,
       run: async () => {
         const expired = await grants.expireDue();
+        const extensions = await grants.applyPendingExtensions();
         const reconciled = await maintenance.reconcile();
-        return { expired, reconciled };
+        return { expired, extensions, reconciled };
       },
     },
     {

@@ -1,11 +1,12 @@
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
 import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest, type EndReason } from '../domain/request.ts';
 import { iamConnectDetails } from '../domain/iamConnect.ts';
+import { mintPassword } from '../domain/password.ts';
 import { databaseUserName } from '../domain/username.ts';
 import type { IntegrationConfig } from '../config/schema.ts';
-import { describeError, forgetSecret, registerSecret } from '../logger.ts';
-import { actorOf, audit, auditOf, bytes, notify, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
-import { KeyedMutex } from '../lib/KeyedMutex.ts';
+import { describeError } from '../logger.ts';
+import { actorOf, audit, auditOf, bytes, notify, requireRequest, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
+import type { KeyedMutex } from '../lib/KeyedMutex.ts';
 import type { People } from './People.ts';
 
 /** After this many failed revocation attempts in a row, admins are told (and every 10 after). */
@@ -42,11 +43,11 @@ export interface Credentials {
  * its outcome after, so {@link resume} can finish whatever a crash interrupted.
  */
 export class GrantService {
-  private readonly userLocks = new KeyedMutex();
-
   constructor(
     private readonly deps: ServiceDeps,
     private readonly people: People,
+    /** Per database user; shared with the maintenance jobs that change users too. */
+    private readonly userLocks: KeyedMutex,
   ) {}
 
   integration(name: string): IntegrationConfig {
@@ -81,7 +82,10 @@ export class GrantService {
         )) ?? (current.status === 'granting' ? current : undefined);
       if (!started) return current; // someone else is granting or it was already decided
       const req = started;
-      return await this.userLocks.run(`${serverKey}\u0000${dbUser}`, async () => {
+      const outcome = await this.userLocks.run(userKey(serverKey, dbUser), async () => {
+        // A revocation may have taken the request over while this waited for the lock.
+        const still = await store.getRequest(req.id);
+        if (still?.status !== 'granting') return still ?? req;
         const existing = await store.getManagedUser(serverKey, dbUser);
         const validUntil = await this.latestExpiry(req, serverKey, dbUser);
         const result = await db.grant({
@@ -114,10 +118,10 @@ export class GrantService {
             auditOf(this.deps, 'grant.granted', SYSTEM, { dbUser, roles: result.roles, expiresAt: r.expiresAt?.toISOString() })(r),
           ],
         );
-        if (!granted) return (await store.getRequest(req.id)) ?? req;
-        await notify(this.deps, 'granted', () => this.deps.notifier.requestUpdated(granted));
-        return granted;
+        return granted ?? (await store.getRequest(req.id)) ?? req;
       });
+      if (outcome.status === 'granted') await notify(this.deps, 'granted', () => this.deps.notifier.requestUpdated(outcome));
+      return outcome;
     } catch (err) {
       const message = describeError(err);
       this.deps.logger.warn({ requestId, err: message }, 'grant failed');
@@ -190,26 +194,40 @@ export class GrantService {
   }
 
   /**
-   * Finishes what a crash interrupted: approved requests are granted (or expire at once when
-   * their time has passed), `granting` ones granted again (idempotent), due revocations run.
+   * Finishes what a crash interrupted: approved requests are granted, `granting` ones granted
+   * again (idempotent), approved extensions applied. A grant whose time has passed meanwhile is
+   * then ended by the next expiry sweep, which runs at start. Returns how many it finished.
    */
-  async resume(): Promise<void> {
-    const { store, clock } = this.deps;
-    for (const req of await store.listRequests({ statuses: ['approved', 'granting'] })) {
+  async resume(): Promise<number> {
+    const pending = (await this.deps.store.listRequests({ statuses: ['approved', 'granting'] })).filter(
+      (r) => r.kind === 'access' || !r.grantedAt,
+    );
+    for (const req of pending) {
       try {
-        if (req.kind === 'extension') {
-          await this.applyExtension(req);
-          continue;
-        }
-        const granted = await this.grant(req.id);
-        if (granted.status === 'granted' && granted.expiresAt && granted.expiresAt <= clock.now()) {
-          await this.expireDue();
-        }
+        await this.grant(req.id);
       } catch (err) {
         this.deps.logger.error({ requestId: req.id, err: describeError(err) }, 'resume failed');
       }
     }
-    await this.expireDue();
+    return pending.length;
+  }
+
+  /**
+   * Applies approved extensions that are not applied yet: one whose database step failed is
+   * tried again on the expiry schedule, not only at the next start.
+   */
+  async applyPendingExtensions(): Promise<number> {
+    const pending = (await this.deps.store.listRequests({ statuses: ['approved'] })).filter(
+      (r) => r.kind === 'extension' && !r.grantedAt,
+    );
+    for (const ext of pending) {
+      try {
+        await this.applyExtension(ext);
+      } catch (err) {
+        this.deps.logger.warn({ requestId: ext.id, err: describeError(err) }, 'extension could not be applied; will retry');
+      }
+    }
+    return pending.length;
   }
 
   /**
@@ -266,14 +284,7 @@ export class GrantService {
       };
     }
     const password = mintPassword((n) => bytes(this.deps, n));
-    registerSecret(password);
-    try {
-      await this.userLocks.run(`${req.serverKey}\u0000${req.dbUser}`, () =>
-        db.setPassword(req.dbUser!, password),
-      );
-    } finally {
-      forgetSecret(password);
-    }
+    await this.userLocks.run(userKey(req.serverKey, req.dbUser), () => db.setPassword(req.dbUser!, password));
     await this.deps.store.updateManagedUser(req.serverKey, req.dbUser, { passwordSetAt: this.deps.clock.now() });
     await audit(this.deps, 'credentials.revealed', actorSlackId, req, { auth: 'password' });
     return { ...base, password, uri: `${uriBase}:${encodeURIComponent(password)}${hostPart}` };
@@ -307,7 +318,7 @@ export class GrantService {
         : parent;
     if (!extended) return this.mustGet(ext.id);
     const db = this.deps.databases.get(parent.target.integration);
-    await this.userLocks.run(`${parent.serverKey}\u0000${parent.dbUser}`, async () => {
+    await this.userLocks.run(userKey(parent.serverKey, parent.dbUser), async () => {
       await db.grant({
         username: parent.dbUser!,
         ownerLabel: parent.requester.email ?? parent.requester.slackId,
@@ -321,7 +332,7 @@ export class GrantService {
       (await store.update(ext.id, ['approved'], { grantedAt: clock.now() }, () =>
         auditOf(this.deps, 'grant.extended', SYSTEM, { extensionId: ext.id, expiresAt: newExpiry.toISOString() })(extended),
       )) ?? ext;
-    await notify(this.deps, 'extended', () => this.deps.notifier.requestUpdated(extended));
+    if (extended !== parent) await notify(this.deps, 'extended', () => this.deps.notifier.requestUpdated(extended));
     return done;
   }
 
@@ -339,7 +350,10 @@ export class GrantService {
       return (await store.transition(req.id, ['revoking'], finalStatus, { endedAt: clock.now() })) ?? req;
     }
     try {
-      return await this.userLocks.run(`${req.serverKey}\u0000${req.dbUser}`, async () => {
+      const ended = await this.userLocks.run(userKey(req.serverKey, req.dbUser), async () => {
+        // Another sweep or a revoke click may have finished it while this waited for the lock.
+        const still = await store.getRequest(req.id);
+        if (still?.status !== 'revoking') return undefined;
         const { others, keepRoles, validUntil } = await this.whatOthersNeed(req);
         const db = this.deps.databases.get(req.target.integration);
         const result = await db.revoke({
@@ -361,14 +375,16 @@ export class GrantService {
             attempts: req.revokeAttempts + 1,
           }),
         );
-        if (others.length === 0) {
+        if (ended && others.length === 0) {
           await store.updateManagedUser(req.serverKey!, req.dbUser!, { lastRevokedAt: now });
         }
-        if (!ended) return (await store.getRequest(req.id)) ?? req;
-        await notify(this.deps, finalStatus, () => this.deps.notifier.requestUpdated(ended));
-        await this.countSessions(ended);
         return ended;
       });
+      if (!ended) return (await store.getRequest(req.id)) ?? req;
+      // Slack and the session logs may be slow: neither holds the person's lock.
+      await notify(this.deps, finalStatus, () => this.deps.notifier.requestUpdated(ended));
+      await this.countSessions(ended);
+      return ended;
     } catch (err) {
       const message = describeError(err);
       const attempts = req.revokeAttempts + 1;
@@ -410,19 +426,17 @@ export class GrantService {
     }
   }
 
-  /** The VALID UNTIL a user needs: the latest expiry among its live grants, this one included. */
-  /** The VALID UNTIL a user needs: the latest expiry among its live grants, this one included. */
+  /** The VALID UNTIL a user needs: the latest expiry of this grant and the person's other ones. */
   private async latestExpiry(req: AccessRequest, serverKey: string, dbUser: string): Promise<Date> {
-    const live = await this.deps.store.listRequests({ serverKey, dbUser, statuses: LIVE_GRANT_STATUSES });
-    const latest = latestExpiry([req, ...live.filter((o) => o.kind === 'access')]);
-    return latest ?? this.deps.clock.now();
+    const { validUntil } = await this.whatOthersNeed({ ...req, serverKey, dbUser });
+    return latestExpiry([req, ...(validUntil ? [{ expiresAt: validUntil }] : [])]) ?? this.deps.clock.now();
   }
 
   /**
    * What the person's other grants on the same server still need from the database: their roles
    * (never removed) and their latest expiry (the user's VALID UNTIL; null when there are none).
    */
-  private async whatOthersNeed(req: AccessRequest) {
+  private async whatOthersNeed(req: Pick<AccessRequest, 'id' | 'serverKey' | 'dbUser'>) {
     const others = (
       await this.deps.store.listRequests({
         serverKey: req.serverKey!,
@@ -452,28 +466,12 @@ export class GrantService {
     }
   }
 
-  private async mustGet(id: string): Promise<AccessRequest> {
-    const req = await this.deps.store.getRequest(id);
-    if (!req) throw new NotFoundError(`There is no request ${id}. /access list shows yours.`);
-    return req;
+  private mustGet(id: string): Promise<AccessRequest> {
+    return requireRequest(this.deps, id);
   }
 }
 
-const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-const PASSWORD_LENGTH = 24;
-
-/**
- * A random password of 24 characters (about 139 bits) from an alphabet that survives URIs and
- * shells unquoted. Bytes at or above the largest multiple of the alphabet's size are skipped so
- * every character is equally likely.
- */
-export function mintPassword(randomBytes: (n: number) => Uint8Array): string {
-  const limit = 256 - (256 % PASSWORD_ALPHABET.length);
-  let out = '';
-  while (out.length < PASSWORD_LENGTH) {
-    for (const b of randomBytes(PASSWORD_LENGTH)) {
-      if (b < limit && out.length < PASSWORD_LENGTH) out += PASSWORD_ALPHABET[b % PASSWORD_ALPHABET.length];
-    }
-  }
-  return out;
+/** The key of a person's database user in the per-user locks. */
+export function userKey(serverKey: string, dbUser: string): string {
+  return `${serverKey}\u0000${dbUser}`;
 }

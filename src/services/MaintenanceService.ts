@@ -1,8 +1,10 @@
 import type { IntegrationConfig } from '../config/schema.ts';
 import { latestExpiry, LIVE_GRANT_STATUSES } from '../domain/request.ts';
-import { describeError, forgetSecret, registerSecret } from '../logger.ts';
+import { describeError } from '../logger.ts';
+import type { KeyedMutex } from '../lib/KeyedMutex.ts';
+import { mintPassword } from '../domain/password.ts';
 import type { ManagedUser } from '../ports/StateStore.ts';
-import { mintPassword } from './GrantService.ts';
+import { userKey } from './GrantService.ts';
 import { audit, auditOf, bytes, notify, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
 
 const MINUTE_MS = 60_000;
@@ -25,7 +27,11 @@ export interface ReconcileReport {
  * Every job is safe to run twice and to be stopped half way.
  */
 export class MaintenanceService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    /** The per-user locks the grant service holds too. */
+    private readonly userLocks: KeyedMutex,
+  ) {}
 
   /** Ends pending requests past their TTL and tells the requester. */
   async timeOutPending(): Promise<number> {
@@ -103,22 +109,26 @@ export class MaintenanceService {
       try {
         for (const user of await db.listManagedUsers()) {
           report.usersChecked++;
-          const live = await store.listRequests({ serverKey, dbUser: user.username, statuses: LIVE_GRANT_STATUSES });
-          const access = live.filter((r) => r.kind === 'access');
-          if (access.some((r) => r.status !== 'granted')) continue; // in flight: the grant or revocation finishes it
-          const expected = new Set(access.flatMap((r) => r.grantedRoles ?? []));
-          const excess = user.roles.filter((r) => !expected.has(r) && (r.startsWith('sesame_') || grantable.has(r)));
-          const latest = latestExpiry(access);
-          const loginLeftOn = access.length === 0 && user.canLogin;
-          if (excess.length === 0 && !loginLeftOn) continue;
-          await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latest });
-          report.usersCorrected++;
-          await audit(this.deps, 'reconcile.revoked', 'system', undefined, {
-            integration: integration.name,
-            dbUser: user.username,
-            removedRoles: excess,
-            loginDisabled: loginLeftOn,
+          // Under the person's lock, with the store read again: a grant that lands meanwhile is
+          // either finished and counted here, or waits until this is done.
+          const corrected = await this.userLocks.run(userKey(serverKey, user.username), async () => {
+            const live = await store.listRequests({ serverKey, dbUser: user.username, statuses: LIVE_GRANT_STATUSES });
+            const access = live.filter((r) => r.kind === 'access');
+            if (access.some((r) => r.status !== 'granted')) return false; // in flight: the grant or revocation finishes it
+            const expected = new Set(access.flatMap((r) => r.grantedRoles ?? []));
+            const excess = user.roles.filter((r) => !expected.has(r) && (r.startsWith('sesame_') || grantable.has(r)));
+            const loginLeftOn = access.length === 0 && user.canLogin;
+            if (excess.length === 0 && !loginLeftOn) return false;
+            await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latestExpiry(access) });
+            await audit(this.deps, 'reconcile.revoked', 'system', undefined, {
+              integration: integration.name,
+              dbUser: user.username,
+              removedRoles: excess,
+              loginDisabled: loginLeftOn,
+            });
+            return true;
           });
+          if (corrected) report.usersCorrected++;
         }
       } catch (err) {
         const message = `${integration.name}: ${describeError(err)}`;
@@ -137,17 +147,16 @@ export class MaintenanceService {
   async rotateCredentials(): Promise<number> {
     let count = 0;
     for (const { user, integration } of await this.usersDue('credentialRotationDays', 'passwordSetAt')) {
-      const password = mintPassword((n) => bytes(this.deps, n));
-      registerSecret(password);
       try {
-        await this.deps.databases.get(integration.name).setPassword(user.username, password);
-        await this.deps.store.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
+        const rotated = await this.whileNoLiveGrant(user, async () => {
+          await this.deps.databases.get(integration.name).setPassword(user.username, mintPassword((n) => bytes(this.deps, n)));
+          await this.deps.store.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
+        });
+        if (!rotated) continue;
         await audit(this.deps, 'credentials.rotated', 'system', undefined, { integration: integration.name, dbUser: user.username });
         count++;
       } catch (err) {
         this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, 'rotation failed');
-      } finally {
-        forgetSecret(password);
       }
     }
     return count;
@@ -161,8 +170,11 @@ export class MaintenanceService {
     let count = 0;
     for (const { user, integration } of await this.usersDue('userCleanupDays', 'lastRevokedAt')) {
       try {
-        await this.deps.databases.get(integration.name).dropUser(user.username);
-        await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
+        const dropped = await this.whileNoLiveGrant(user, async () => {
+          await this.deps.databases.get(integration.name).dropUser(user.username);
+          await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
+        });
+        if (!dropped) continue;
         await audit(this.deps, 'user.dropped', 'system', undefined, { integration: integration.name, dbUser: user.username });
         count++;
       } catch (err) {
@@ -172,10 +184,7 @@ export class MaintenanceService {
     return count;
   }
 
-  /**
-   * Managed users whose `since` moment lies more than their integration's `days` setting in the
-   * past and who hold no live grant on their server, through any integration.
-   */
+  /** Managed users whose `since` moment lies more than their integration's `days` setting in the past. */
   private async usersDue(
     days: 'credentialRotationDays' | 'userCleanupDays',
     since: 'passwordSetAt' | 'lastRevokedAt',
@@ -187,19 +196,28 @@ export class MaintenanceService {
       const setting = integration?.[days];
       const at = user[since];
       if (!integration || !setting || !at || now - at.getTime() < setting * DAY_MS) continue;
-      if (!(await this.hasLiveGrant(user))) due.push({ user, integration });
+      due.push({ user, integration });
     }
     return due;
   }
 
-  private async hasLiveGrant(user: ManagedUser): Promise<boolean> {
-    const live = await this.deps.store.listRequests({
-      serverKey: user.serverKey,
-      dbUser: user.username,
-      statuses: [...LIVE_GRANT_STATUSES, 'approved'],
-      limit: 1,
+  /**
+   * Runs `work` under the person's lock if they hold no live grant on their server through any
+   * integration, checked under that same lock so a grant cannot land between check and work.
+   * False when it did not run.
+   */
+  private whileNoLiveGrant(user: ManagedUser, work: () => Promise<void>): Promise<boolean> {
+    return this.userLocks.run(userKey(user.serverKey, user.username), async () => {
+      const live = await this.deps.store.listRequests({
+        serverKey: user.serverKey,
+        dbUser: user.username,
+        statuses: LIVE_GRANT_STATUSES,
+        limit: 1,
+      });
+      if (live.length > 0) return false;
+      await work();
+      return true;
     });
-    return live.length > 0;
   }
 
   private integrationOf(user: ManagedUser): IntegrationConfig | undefined {

@@ -11,7 +11,7 @@ import {
 } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
 import type { AccessFlowConfig } from '../config/schema.ts';
-import { actorOf, auditOf, bytes, notify, type ServiceDeps } from './ServiceDeps.ts';
+import { actorOf, auditOf, bytes, notify, requireRequest, type ServiceDeps } from './ServiceDeps.ts';
 import type { GrantService } from './GrantService.ts';
 import type { People } from './People.ts';
 
@@ -371,10 +371,8 @@ export class RequestService {
     throw new ConflictError(`${id} was already ${now.status}${now.decidedBy ? ` by <@${now.decidedBy}>` : ''}; nothing was changed.`);
   }
 
-  private async mustGet(id: string): Promise<AccessRequest> {
-    const req = await this.deps.store.getRequest(id);
-    if (!req) throw new NotFoundError(`There is no request ${id}. /access list shows yours.`);
-    return req;
+  private mustGet(id: string): Promise<AccessRequest> {
+    return requireRequest(this.deps, id);
   }
 }
 

@@ -11,6 +11,7 @@ import type { AuditAction, AuditEvent, AuditOf, StateStore } from '../ports/Stat
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { describeError } from '../logger.ts';
+import { NotFoundError } from '../domain/errors.ts';
 import { formatTarget } from '../domain/target.ts';
 
 /** The ports every service receives. Built once in the composition root. */
@@ -125,4 +126,11 @@ export async function notify(deps: ServiceDeps, what: string, call: () => Promis
   } catch (err) {
     deps.logger.warn({ notification: what, err: describeError(err) }, 'notification failed');
   }
+}
+
+/** The request with this ID, or a NotFoundError that tells the person where to look. */
+export async function requireRequest(deps: ServiceDeps, id: string): Promise<AccessRequest> {
+  const req = await deps.store.getRequest(id);
+  if (!req) throw new NotFoundError(`There is no request ${id}. /access list shows yours.`);
+  return req;
 }

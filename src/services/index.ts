@@ -1,3 +1,4 @@
+import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { CatalogService } from './CatalogService.ts';
 import { GrantService } from './GrantService.ts';
 import { MaintenanceService } from './MaintenanceService.ts';
@@ -18,12 +19,14 @@ export interface Services {
 
 export function createServices(deps: ServiceDeps): Services {
   const people = new People(deps);
-  const grants = new GrantService(deps, people);
+  // One lock per database user, held by every step that changes that user.
+  const userLocks = new KeyedMutex();
+  const grants = new GrantService(deps, people, userLocks);
   return {
     people,
     grants,
     requests: new RequestService(deps, people, grants),
-    maintenance: new MaintenanceService(deps),
+    maintenance: new MaintenanceService(deps, userLocks),
     catalog: new CatalogService(deps, people),
   };
 }

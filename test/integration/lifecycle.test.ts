@@ -102,7 +102,9 @@ for (const version of pgVersions()) {
       await first.close();
       clock.advance(HOUR + 1000);
       const second = start();
+      // What the bot does at start: finish interrupted work, then the start-up jobs (expiry first).
       await second.services.grants.resume();
+      await second.scheduler.start();
       const ended = await second.store.getRequest(req.id);
       assert.equal(ended?.status, 'expired');
       await assert.rejects(session.query('SELECT 1'), 'the open session was terminated');

@@ -256,6 +256,28 @@ describe('ending access', () => {
     assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
   });
 
+  it('revokes once when the expiry sweep finds a revocation another call is still working on', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    w.clock.advance(HOUR);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const revoke = w.local.revoke.bind(w.local);
+    w.local.revoke = async (input) => {
+      await gate;
+      return revoke(input);
+    };
+    const clicked = w.services.grants.revoke(req.id, 'U0ALICE');
+    while ((await w.store.getRequest(req.id))?.status !== 'revoking') await new Promise((r) => setImmediate(r));
+    // The sweep sees a `revoking` request with no retry time: due, as far as it can tell.
+    const swept = w.services.grants.expireDue();
+    release();
+    await Promise.all([clicked, swept]);
+    assert.equal(w.local.calls.filter((c) => c.startsWith('revoke')).length, 1);
+    const ends = (await w.store.listAudit(new Date(0))).filter((e) => e.action === 'grant.revoked' || e.action === 'grant.expired');
+    assert.equal(ends.length, 1);
+  });
+
   it('never lets a failing notifier block a grant or a revocation', async () => {
     const w = serviceWorld();
     w.notifier.failing = true;
@@ -275,11 +297,13 @@ describe('crash recovery', () => {
     assert.equal(w.local.users.get('alice@example.com')?.canLogin, true);
   });
 
-  it('grants and at once expires an interrupted grant whose time has passed', async () => {
+  it('grants an interrupted grant whose time has passed, and the start-up sweep ends it', async () => {
     const w = serviceWorld();
     const req = await approvedGrantIntentOnly(w);
     w.clock.advance(3 * HOUR);
-    await w.services.grants.resume();
+    assert.equal(await w.services.grants.resume(), 1);
+    assert.equal((await w.store.getRequest(req.id))?.status, 'granted');
+    assert.equal(await w.services.grants.expireDue(), 1, 'the sweep that runs at start ends it');
     assert.equal((await w.store.getRequest(req.id))?.status, 'expired');
     assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
   });
