@@ -1,5 +1,5 @@
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
-import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest, type EndReason } from '../domain/request.ts';
+import { latestExpiry, type AccessRequest, type EndReason } from '../domain/request.ts';
 import { iamConnectDetails } from '../domain/iamConnect.ts';
 import { mintPassword } from '../domain/password.ts';
 import { databaseUserName } from '../domain/username.ts';

@@ -1,5 +1,5 @@
 import { approvalsComplete, chooseFlow, flowAllowsRequester } from '../domain/flows.ts';
-import { ConflictError, InputError, NotAllowedError, NotFoundError, TargetUnavailableError } from '../domain/errors.ts';
+import { ConflictError, InputError, NotAllowedError, TargetUnavailableError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
