@@ -1,6 +1,7 @@
+import type { AccessRequest } from '../domain/request.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobRunObserver } from '../jobs/Scheduler.ts';
-import type { AuditAction, AuditEvent, StateStore } from '../ports/StateStore.ts';
+import type { AuditAction, AuditEvent, AuditOf, StateStore } from '../ports/StateStore.ts';
 
 /** How an audit event counts as a request outcome; actions not listed are not outcomes. */
 const OUTCOMES: Partial<Record<AuditAction, string>> = {
@@ -83,10 +84,14 @@ export function createMetrics(options: { activeGrants: () => Promise<number> }):
 }
 
 /**
- * The store with every appended audit event also shown to `observe` (after it is stored), so
- * metrics follow the audit trail without the services knowing about them.
+ * The store with every audit event it writes also shown to `observe`, once the write has
+ * succeeded: events appended on their own and events written with a state change (the `audit`
+ * argument of createRequest, transition and update), so metrics follow the audit trail without
+ * the services knowing about them.
  */
 export function observeAuditTrail(store: StateStore, observe: (event: AuditEvent) => void): StateStore {
+  // Where each state-changing method takes its audit argument (see the StateStore port).
+  const auditArgument = new Map<PropertyKey, number>([['createRequest', 2], ['transition', 4], ['update', 3]]);
   return new Proxy(store, {
     get(target, property) {
       if (property === 'appendAudit') {
@@ -96,7 +101,23 @@ export function observeAuditTrail(store: StateStore, observe: (event: AuditEvent
         };
       }
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const at = auditArgument.get(property);
+      if (at === undefined) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const written: AuditEvent[] = [];
+        const audit = args[at];
+        if (typeof audit === 'function') {
+          args[at] = (request: AccessRequest) => {
+            const events = [(audit as AuditOf)(request)].flat();
+            written.push(...events);
+            return events;
+          };
+        }
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        for (const event of written) observe(event);
+        return result;
+      };
     },
   });
 }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMetrics, observeAuditTrail } from '../../src/http/metrics.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
-import { T0 } from '../support/stateFixtures.ts';
+import { newRequest, T0 } from '../support/stateFixtures.ts';
+import type { AccessRequest } from '../../src/domain/request.ts';
+import type { AuditEvent } from '../../src/ports/StateStore.ts';
 
 function valueOf(body: string, line: RegExp): number | undefined {
   const found = body.split('\n').find((l) => line.test(l));
@@ -28,6 +30,24 @@ describe('metrics', () => {
     assert.equal(valueOf(body, /^sesame_active_grants/), 3);
     // The store underneath still got every event.
     assert.equal((await store.listAudit(T0)).length, 8);
+  });
+
+  it('count the events written together with state changes, and only those that were written', async () => {
+    const metrics = createMetrics({ activeGrants: async () => 0 });
+    const store = observeAuditTrail(new InMemoryStateStore(), (e) => metrics.observeAudit(e));
+    const event = (action: AuditEvent['action']) => (r: AccessRequest): AuditEvent => ({ at: T0, action, actor: 'system', requestId: r.id });
+    const created = await store.createRequest(newRequest(), 'pending', event('request.created'));
+    await store.transition(created.id, ['pending'], 'approved', {}, event('request.approved'));
+    await store.transition(created.id, ['pending'], 'denied', {}, event('request.denied')); // not pending any more: nothing written
+    await store.transition(created.id, ['approved'], 'granting', {});
+    await store.transition(created.id, ['granting'], 'granted', {}, (r) => [event('user.created')(r), event('grant.granted')(r)]);
+    await store.update(created.id, ['granted'], { lastError: 'x' }, event('grant.revoke_failed'));
+    const { body } = await metrics.render();
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="created"\}/), 1);
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
+    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="denied"\}/), undefined);
+    assert.equal(valueOf(body, /^sesame_revocation_failures_total/), 1);
+    assert.equal((await store.listAudit(T0)).length, 5);
   });
 
   it('reads active grants at each scrape and times jobs by id', async () => {
