@@ -1,4 +1,4 @@
-import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import type { App, SlashCommand, webApi } from '@slack/bolt';
 import { commandUsage, parseCommandText, type ParsedCommand } from '../commandText.ts';
 import { helpMessage, listMessage, noticeReply, submittedReply } from '../blocks/commandReplies.ts';
 import type { SlackMessage } from '../blocks/elements.ts';
@@ -17,15 +17,6 @@ export function registerCommands(app: App, edge: SlackEdge): void {
   const { services } = edge.sesame;
   app.command(edge.command, async ({ command, ack, respond, client }) => {
     await ack();
-    await edge.work.run(() => handleCommand(command, respond, client));
-  });
-
-  async function handleCommand(
-    command: SlashCommand,
-    respond: RespondFn,
-    client: webApi.WebClient,
-  ): Promise<void> {
-    const userId = command.user_id;
     const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
     let parsed: ParsedCommand;
     try {
@@ -34,6 +25,18 @@ export function registerCommands(app: App, edge: SlackEdge): void {
       await reply(noticeReply(explainWithUsage(err, usage).text));
       return;
     }
+    // The request form must open within the trigger's 3 seconds, so it never waits in the queue.
+    const work = () => handleCommand(parsed, command, reply, client);
+    await (parsed.kind === 'modal' ? work() : edge.work.run(work));
+  });
+
+  async function handleCommand(
+    parsed: ParsedCommand,
+    command: SlashCommand,
+    reply: (message: SlackMessage) => Promise<unknown>,
+    client: webApi.WebClient,
+  ): Promise<void> {
+    const userId = command.user_id;
     try {
       switch (parsed.kind) {
         case 'modal': {
