@@ -155,4 +155,17 @@ describe('createPostgresTargetDatabases', () => {
     });
     await databases.closeAll();
   });
+
+  it('asks RDS for the port of an RDS integration whose config gives only a host', async () => {
+    const rds = integrationSchema.parse({
+      name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c',
+      authType: 'iam', host: 'tunnel.internal',
+    });
+    const databases = createPostgresTargetDatabases([rds], {
+      // RDS's answer with the config's host override applied, as the resolver gives it.
+      endpoint: () => async () => ({ host: 'tunnel.internal', port: 6543 }),
+    });
+    assert.deepEqual(await databases.get('prod').connectionInfo(), { host: 'tunnel.internal', port: 6543, database: 'app', sslMode: 'verify-full' });
+    await databases.closeAll();
+  });
 });

@@ -500,7 +500,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
             continue;
           }
           findings.push({ level: 'ok', message: `The connector can connect to ${db.name}.` });
-          const rows = await this.#inDatabase(db.name, (s) =>
+          const rows = await this.#on(m, db.name, (s) =>
             s.rows<UngrantableRow>(
               sql.ungrantableObjects({ sequences: true, routines: true }, privilegePlan('admin', 'database')),
             ),
@@ -592,7 +592,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
       }
       const objectScope = objectScopeOf(permission, target);
       for (const database of reachable) {
-        await this.#inDatabase(database, async (s) => {
+        await this.#on(m, database, async (s) => {
           if (target.schema !== undefined) await this.#assertTargetExists(s, target.schema, target.table);
           const rows = await s.rows<UngrantableRow>(sql.ungrantableObjects(objectScope, plan));
           await this.#resolveOwners(m, connector, database, rows, fixes);
@@ -607,7 +607,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
       if (!existing) await this.#createRole(m, group, sql.createGroupRole(group), comment);
       await m.batch(databases.map((db) => sql.grantOnDatabase(plan.database, db.name, group)));
       for (const db of databases) {
-        await this.#inDatabase(db.name, async (s) => s.batch(await this.#objectGrants(s, plan, objectScope, target, group)));
+        await this.#on(m, db.name, async (s) => s.batch(await this.#objectGrants(s, plan, objectScope, target, group)));
       }
       return group;
     });
@@ -838,9 +838,11 @@ export class PostgresTargetDatabase implements TargetDatabase {
   }
 
   async #endpoint(): Promise<{ host: string; port: number }> {
+    // RDS's own answer, where there is one, already applies the config's host and port overrides
+    // and fills in RDS's port when the config gives only a host.
+    if (this.#options.endpoint) return this.#options.endpoint();
     const config = this.#config;
     if (config.host) return { host: config.host, port: config.port ?? 5432 };
-    if (this.#options.endpoint) return this.#options.endpoint();
     throw new TargetUnavailableError(`The endpoint of ${this.integration} is not known yet (no host in the config and none found in RDS).`);
   }
 
@@ -877,6 +879,15 @@ export class PostgresTargetDatabase implements TargetDatabase {
       }
     }
     throw lastError;
+  }
+
+  /**
+   * Runs `work` in `database` on the session already held when it is that database. Taking a
+   * second connection to it instead would deadlock: the pool holds four connections, and four
+   * grants at once each hold one while waiting for the same group role's lock.
+   */
+  #on<T>(held: Session, database: string, work: (s: Session) => Promise<T>): Promise<T> {
+    return database === held.database ? work(held) : this.#inDatabase(database, work);
   }
 
   async #inDatabase<T>(database: string, work: (s: Session) => Promise<T>, markConnectFailures = false): Promise<T> {
