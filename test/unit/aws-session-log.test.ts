@@ -64,7 +64,6 @@ describe('parseRdsPostgresLog', () => {
   it('never keeps a password literal, even one the generic redactor would miss', () => {
     const events = parseRdsPostgresLog(LOG, { managedUsers: MANAGED });
     assert.ok(!JSON.stringify(events).includes('hunter2-very-secret'));
-    assert.equal(redact("ALTER ROLE x PASSWORD 'hunter2-very-secret'"), "ALTER ROLE x PASSWORD 'hunter2-very-secret'");
   });
 
   it('names each event by its source and byte offset, the same however the file is cut', () => {

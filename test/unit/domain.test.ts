@@ -106,11 +106,24 @@ describe('request IDs', () => {
 describe('flows', () => {
   const flows = testConfig().accessFlows;
   const everyone = () => true;
-  it('chooses the flow with the fewest approvers and applies its default duration', () => {
-    const c = chooseFlow(flows, { target: { integration: 'local', database: 'appdb', schema: 'public' }, permission: 'readonly' }, everyone);
-    assert.ok(c.ok);
-    assert.equal(c.flow.name, 'auto-read');
-    assert.equal(c.durationMinutes, 60);
+  it('chooses the flow with the fewest approvers, wherever it stands, and applies its default duration', () => {
+    const input = { target: { integration: 'local', database: 'appdb', schema: 'public' }, permission: 'readonly' as const };
+    for (const order of [flows, [...flows].reverse()]) {
+      const c = chooseFlow(order, input, everyone);
+      assert.ok(c.ok);
+      assert.equal(c.flow.name, 'auto-read');
+      assert.equal(c.durationMinutes, 60);
+    }
+  });
+  it('breaks a tie in approvers by config order', () => {
+    const input = { target: { integration: 'local', database: 'appdb' }, permission: 'readonly' as const, durationMinutes: 30 };
+    const a = { ...flows[1]!, name: 'first' };
+    const b = { ...flows[1]!, name: 'second' };
+    const first = chooseFlow([a, b], input, everyone);
+    const second = chooseFlow([b, a], input, everyone);
+    assert.ok(first.ok && second.ok);
+    assert.equal(first.flow.name, 'first');
+    assert.equal(second.flow.name, 'second');
   });
   it('does not offer a whole server under a flow narrowed to databases', () => {
     const c = chooseFlow(flows, { target: { integration: 'local' }, permission: 'readonly', durationMinutes: 600 }, everyone);
