@@ -85,7 +85,7 @@ export function buildSesame(config: Config, parts: SesameParts): Sesame {
     directory: parts.directory,
     clock,
     logger,
-    ...(aws ? { owners: aws.owners, sessions: awsSessionAudit(aws, integrations) } : {}),
+    ...(aws ? { owners: aws.owners, sessions: awsSessionAudit(aws, integrations, logger) } : {}),
   });
 
   let lastDiscovered: RdsIntegrationConfig[] = [];

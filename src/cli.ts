@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { NoDirectory } from './adapters/log/NoDirectory.ts';
 import { buildSesame } from './app.ts';
-import { configJsonSchema } from './config/jsonSchema.ts';
+import { configJsonSchemaText } from './config/jsonSchema.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError } from './domain/errors.ts';
@@ -35,7 +35,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     switch (command) {
       case 'schema':
-        io.out(JSON.stringify(configJsonSchema(), null, 2));
+        io.out(configJsonSchemaText().trimEnd());
         return 0;
       case 'check':
         return await check(loadConfig(configPathFromEnv(io.env), io.env), io);

@@ -144,3 +144,13 @@ export function latestExpiry(requests: readonly Pick<AccessRequest, 'expiresAt'>
   for (const r of requests) if (r.expiresAt && (!latest || r.expiresAt > latest)) latest = r.expiresAt;
   return latest;
 }
+
+/**
+ * Everyone whose approval counts on the request: the members of its approver groups, without the
+ * requester unless the flow allows self-approval.
+ */
+export function eligibleApprovers(request: Pick<AccessRequest, 'approverGroups' | 'allowSelfApproval' | 'requester'>): string[] {
+  return [...new Set(request.approverGroups.flatMap((g) => g.slackIds))].filter(
+    (id) => request.allowSelfApproval || id !== request.requester.slackId,
+  );
+}

@@ -3,6 +3,7 @@ import { ConflictError, InputError, NotAllowedError, TargetUnavailableError } fr
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
+  eligibleApprovers,
   newRequestId,
   type AccessRequest,
   type ApproverGroup,
@@ -173,7 +174,7 @@ export class RequestService {
     });
     if (!added) throw new ConflictError(`You already approved ${req.id}.`);
     const approvers = (await this.deps.store.listApprovals(req.id))
-      .filter((a) => a.decision === 'approve' && (req.allowSelfApproval || a.approverId !== req.requester.slackId))
+      .filter((a) => a.decision === 'approve' && eligibleApprovers(req).includes(a.approverId))
       .map((a) => a.approverId);
     if (!approvalsComplete(req.approverGroups, req.approvalMode, approvers)) {
       const waiting = await this.mustGet(req.id);
@@ -221,8 +222,7 @@ export class RequestService {
     const pending = await this.deps.store.listRequests({ statuses: ['pending'] });
     const waiting: AccessRequest[] = [];
     for (const req of pending) {
-      if (!req.approverGroups.some((g) => g.slackIds.includes(slackId))) continue;
-      if (req.requester.slackId === slackId && !req.allowSelfApproval) continue;
+      if (!eligibleApprovers(req).includes(slackId)) continue;
       const decided = (await this.deps.store.listApprovals(req.id)).some((a) => a.approverId === slackId);
       if (!decided) waiting.push(req);
     }

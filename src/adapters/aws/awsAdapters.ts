@@ -6,7 +6,6 @@ import { AwsClients, type AwsClientsOptions } from './AwsClients.ts';
 import { awsCheckFindings } from './awsCheck.ts';
 import { awsTargetDatabaseDeps } from './connectorCredentials.ts';
 import { RdsDiscovery } from './RdsDiscovery.ts';
-import { RdsLogIngestor } from './RdsLogIngestor.ts';
 import { RdsResolver } from './RdsResolver.ts';
 import { RdsResourceOwners } from './RdsResourceOwners.ts';
 import { SecretsManagerSecretSource } from './SecretsManagerSecretSource.ts';
@@ -27,7 +26,6 @@ export interface AwsAdapters {
   secrets: SecretsManagerSecretSource;
   discovery: RdsDiscovery;
   owners: RdsResourceOwners;
-  logs: RdsLogIngestor;
   /** For `createPostgresTargetDatabases`: credentials, server key and endpoint per integration. */
   targetDatabaseDeps: ReturnType<typeof awsTargetDatabaseDeps>;
   /** The AWS findings of `sesame check` for one integration. */
@@ -48,7 +46,6 @@ export function createAwsAdapters(options: AwsAdaptersOptions): AwsAdapters {
     secrets,
     discovery: new RdsDiscovery({ clients, secrets, logger }),
     owners: new RdsResourceOwners({ integration: options.integration, resolver, clients, logger }),
-    logs: new RdsLogIngestor({ clients, resolver, logger }),
     targetDatabaseDeps: awsTargetDatabaseDeps({ resolver, secrets, clients }),
     check: (integration) => awsCheckFindings(integration, { resolver, secrets, clients }),
     close: () => clients.destroy(),

@@ -1,4 +1,5 @@
 import type { AccessRequest } from '../../domain/request.ts';
+import type { Logger } from '../../logger.ts';
 import type { SessionAudit, SessionCounts } from '../../ports/SessionAudit.ts';
 import type { IntegrationRegistry } from '../../services/IntegrationRegistry.ts';
 import type { AwsAdapters } from './awsAdapters.ts';
@@ -11,12 +12,12 @@ import { sessionCountsByGrant } from './sessionLog.ts';
  * afresh from the grant's start, so grants of other people on the same instance never take
  * each other's lines.
  */
-export function awsSessionAudit(aws: AwsAdapters, integrations: IntegrationRegistry): SessionAudit {
+export function awsSessionAudit(aws: AwsAdapters, integrations: IntegrationRegistry, logger?: Logger): SessionAudit {
   return {
     async countsFor(request: AccessRequest): Promise<SessionCounts | undefined> {
       const integration = integrations.get(request.target.integration);
       if (!integration?.audit || integration.type !== 'aws-rds-postgresql' || !request.dbUser || !request.grantedAt) return undefined;
-      const reader = new RdsLogIngestor({ clients: aws.clients, resolver: aws.resolver });
+      const reader = new RdsLogIngestor({ clients: aws.clients, resolver: aws.resolver, ...(logger ? { logger } : {}) });
       const { events, errors } = await reader.ingest(integration, { managedUsers: [request.dbUser], since: request.grantedAt });
       if (errors.length > 0) throw new Error(`Some session logs of ${integration.name} could not be read: ${errors.join('; ')}`);
       const window = {

@@ -1,6 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import type { Config, IntegrationConfig } from '../../config/schema.ts';
-import type { AccessRequest } from '../../domain/request.ts';
+import { eligibleApprovers, type AccessRequest } from '../../domain/request.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
@@ -77,8 +77,14 @@ export class SlackNotifier implements Notifier {
         ],
       };
       const admins = (await this.deps.adminIds?.()) ?? [];
-      for (const admin of admins) await this.send(await this.dmChannel(admin), message);
-      if (this.deps.config.slack.approvalChannel) await this.send(this.deps.config.slack.approvalChannel, message);
+      const channel = this.deps.config.slack.approvalChannel;
+      // One admin Slack cannot reach must not keep the others (or the channel) from hearing it.
+      const sent = await Promise.allSettled([
+        ...admins.map(async (admin) => this.send(await this.dmChannel(admin), message)),
+        ...(channel ? [this.send(channel, message)] : []),
+      ]);
+      const failed = sent.filter((r) => r.status === 'rejected');
+      if (failed.length > 0) throw new Error(`${failed.length} of ${sent.length} alerts could not be sent: ${describeError((failed[0] as PromiseRejectedResult).reason)}`);
     });
   }
 
@@ -92,7 +98,7 @@ export class SlackNotifier implements Notifier {
       const approvals = await this.deps.store.listApprovals(request.id);
       const decided = new Set(approvals.map((a) => a.approverId));
       const message = approvalMessage(request, approvals);
-      for (const id of this.approversOf(request)) {
+      for (const id of eligibleApprovers(request)) {
         if (!decided.has(id)) await this.dm(request, 'approver', id, message);
       }
       const reminder: SlackMessage = {
@@ -135,7 +141,7 @@ export class SlackNotifier implements Notifier {
 
   private async sendApprovalRequests(request: AccessRequest): Promise<void> {
     const message = approvalMessage(request);
-    const approvers = this.approversOf(request);
+    const approvers = eligibleApprovers(request);
     const failures: unknown[] = [];
     for (let i = 0; i < approvers.length; i += PARALLEL_DMS) {
       const batch = approvers.slice(i, i + PARALLEL_DMS);
@@ -191,13 +197,6 @@ export class SlackNotifier implements Notifier {
     else if (toldAnew) await this.dm(request, undefined, requester, requesterCopy);
     else if (extended) await this.dm(request, undefined, requester, extendedMessage(request));
     if (failures.length > 0) throw new Error(`${failures.length} copies could not be updated: ${describeError(failures[0])}`);
-  }
-
-  /** Everyone who may approve, without the requester unless self-approval is on. */
-  private approversOf(request: AccessRequest): string[] {
-    return [...new Set(request.approverGroups.flatMap((g) => g.slackIds))].filter(
-      (id) => request.allowSelfApproval || id !== request.requester.slackId,
-    );
   }
 
   private requesterContext(request: AccessRequest) {
