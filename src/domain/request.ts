@@ -27,15 +27,6 @@ export type RequestStatus =
 
 /** Statuses in which the person may hold database privileges (or is about to). */
 export const LIVE_GRANT_STATUSES: readonly RequestStatus[] = ['granting', 'granted', 'revoking'];
-/** Statuses after which nothing happens to the request any more. */
-export const FINAL_STATUSES: readonly RequestStatus[] = [
-  'revoked',
-  'expired',
-  'denied',
-  'cancelled',
-  'timedout',
-  'failed',
-];
 
 /** A person as Sesame knows them: their Slack ID and, where known, their email. */
 export interface Person {

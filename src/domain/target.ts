@@ -65,15 +65,6 @@ export function formatTarget(t: Target): string {
   return [t.integration, t.database, t.schema, t.table].filter((p) => p !== undefined).join('/');
 }
 
-/** True when `inner` lies within `outer` (equal counts). */
-export function targetWithin(inner: Target, outer: Target): boolean {
-  if (inner.integration !== outer.integration) return false;
-  if (outer.database !== undefined && inner.database !== outer.database) return false;
-  if (outer.schema !== undefined && inner.schema !== outer.schema) return false;
-  if (outer.table !== undefined && inner.table !== outer.table) return false;
-  return true;
-}
-
 function shorten(s: string): string {
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
