@@ -217,6 +217,15 @@ export class RequestService {
     return req;
   }
 
+  /**
+   * What `/access list` shows (PRODUCT.md §6): a person's own requests, and everyone's to admins.
+   * `all: false` asks for one's own even as an admin; `all: true` from anyone else is refused.
+   */
+  async listForCommand(actorSlackId: string, all?: boolean): Promise<{ all: boolean; requests: AccessRequest[] }> {
+    const everyone = all ?? (await this.people.isAdmin(actorSlackId));
+    return { all: everyone, requests: await this.list(actorSlackId, { all: everyone }) };
+  }
+
   /** Pending requests this person may still decide on (not their own unless self-approval is on). */
   async awaitingApproval(slackId: string): Promise<AccessRequest[]> {
     const pending = await this.deps.store.listRequests({ statuses: ['pending'] });

@@ -495,6 +495,10 @@ describe('listing requests', () => {
     assert.deepEqual((await w.services.requests.list('U0ALICE')).map((r) => r.id), [alice.id]);
     assert.deepEqual((await w.services.requests.list('U0ADMIN', { all: true })).map((r) => r.id).sort(), [alice.id, carol.id].sort());
     await assert.rejects(w.services.requests.list('U0ALICE', { all: true }), (e: unknown) => e instanceof NotAllowedError && /Only Sesame admins/.test(e.message));
+    // What /access list shows: everyone's to admins unless they ask for their own, one's own to others.
+    assert.equal((await w.services.requests.listForCommand('U0ADMIN')).requests.length, 2);
+    assert.deepEqual(await w.services.requests.listForCommand('U0ADMIN', false), { all: false, requests: [] });
+    assert.deepEqual((await w.services.requests.listForCommand('U0ALICE')).requests.map((r) => r.id), [alice.id]);
   });
 });
 

@@ -20,7 +20,8 @@ describe('the /access command text', () => {
   it('knows help, list, list all, revoke, cancel and extend, in any case', () => {
     assert.deepEqual(parseCommandText('help'), { kind: 'help' });
     assert.deepEqual(parseCommandText('HELP'), { kind: 'help' });
-    assert.deepEqual(parseCommandText('list'), { kind: 'list', all: false });
+    assert.deepEqual(parseCommandText('list'), { kind: 'list' });
+    assert.deepEqual(parseCommandText('list mine'), { kind: 'list', all: false });
     assert.deepEqual(parseCommandText('list all'), { kind: 'list', all: true });
     assert.deepEqual(parseCommandText('revoke r7k3qx2'), { kind: 'revoke', requestId: 'R7K3QX2' });
     assert.deepEqual(parseCommandText('cancel #R7K3QX2'), { kind: 'cancel', requestId: 'R7K3QX2' });
@@ -88,7 +89,7 @@ describe('the /access command text', () => {
     refused('revoke R7K3QX2 now', /takes nothing more/);
     refused('extend R7K3QX2', /how much longer/);
     refused('extend R7K3QX2 0m', /longer than zero/);
-    refused('list everything', /takes nothing or `all`/);
+    refused('list everything', /takes nothing, `mine` or `all`/);
     refused('help me', /takes nothing more/);
   });
 

@@ -8,7 +8,8 @@ import { TARGET_USAGE, validateTarget, type Target } from '../../domain/target.t
 export type ParsedCommand =
   | { kind: 'modal' }
   | { kind: 'help' }
-  | { kind: 'list'; all: boolean }
+  /** `all` undefined: everyone's to admins, one's own to others. */
+  | { kind: 'list'; all?: boolean }
   | { kind: 'revoke'; requestId: string }
   | { kind: 'cancel'; requestId: string }
   | { kind: 'extend'; requestId: string; durationMinutes: number }
@@ -20,7 +21,7 @@ export function commandUsage(command: string): string[] {
     `\`${command}\` opens the request form`,
     `\`${command} help\` shows this and the access you can ask for`,
     `\`${command} [request] <target> <permission> [for <duration>] [because <reason…>]\``,
-    `\`${command} list\` shows your requests and active grants (admins: \`list all\`)`,
+    `\`${command} list\` shows your requests and active grants (admins: everyone's; \`list mine\` for your own)`,
     `\`${command} revoke <request-id>\` ends access now`,
     `\`${command} extend <request-id> <duration>\` asks for more time`,
     `\`${command} cancel <request-id>\` withdraws a pending request`,
@@ -48,9 +49,10 @@ export function parseCommandText(raw: string): ParsedCommand {
       expectNothingAfter(rest, 'help');
       return { kind: 'help' };
     case 'list': {
-      if (rest.length === 0) return { kind: 'list', all: false };
+      if (rest.length === 0) return { kind: 'list' };
       if (rest.length === 1 && rest[0]!.text.toLowerCase() === 'all') return { kind: 'list', all: true };
-      throw new InputError(`\`list\` takes nothing or \`all\`, not "${shorten(rest.map((w) => w.text).join(' '))}".`);
+      if (rest.length === 1 && rest[0]!.text.toLowerCase() === 'mine') return { kind: 'list', all: false };
+      throw new InputError(`\`list\` takes nothing, \`mine\` or \`all\`, not "${shorten(rest.map((w) => w.text).join(' '))}".`);
     }
     case 'revoke':
     case 'cancel': {

@@ -23,7 +23,7 @@ export function helpMessage(command: string, options: RequestOptions): SlackMess
   };
 }
 
-/** `list`: requests with their status, newest first; for admins with `all`, everyone's. */
+/** `list`: requests with their status, newest first; everyone's for admins (unless `list mine`). */
 export function listMessage(requests: readonly AccessRequest[], options: { all: boolean; command: string }): SlackMessage {
   const title = options.all ? '*All requests* (newest first)' : '*Your requests* (newest first)';
   if (requests.length === 0) {

@@ -47,9 +47,11 @@ export function registerCommands(app: App, edge: SlackEdge): void {
         case 'help':
           await reply(helpMessage(edge.command, await services.requests.requestOptions(userId)));
           return;
-        case 'list':
-          await reply(listMessage(await services.requests.list(userId, { all: parsed.all }), { all: parsed.all, command: edge.command }));
+        case 'list': {
+          const { all, requests } = await services.requests.listForCommand(userId, parsed.all);
+          await reply(listMessage(requests, { all, command: edge.command }));
           return;
+        }
         case 'revoke': {
           const ended = await services.grants.revoke(parsed.requestId, userId);
           await reply(noticeReply(`:lock: \`${ended.id}\` is ${STATUS_WORDS[ended.status]}.`));
