@@ -234,3 +234,30 @@ for (const version of pgVersions()) {
     });
   });
 }
+
+for (const version of pgVersions().filter((v) => v <= 15)) {
+  describe(`the connector on PostgreSQL ${version} takes the memberships it needs itself`, () => {
+    it('and the audit trail records it', async () => {
+      const cluster = await startCluster(version); // no completeConnectorSetup: as the RDS docs leave it
+      const dir = mkdtempSync(join(tmpdir(), 'sesame-selfgrant-'));
+      const env = { ...process.env, [PG_ENV]: cluster.connector.password };
+      const sesame = buildSesame(parseConfigText(configText(cluster, dir), env), {
+        logger: capturingLogger('silent').logger,
+        directory: new FakeDirectory(PEOPLE),
+      });
+      try {
+        const req = await sesame.services.requests.requestAccess({
+          requesterSlackId: 'U0ALICE', target: { integration: 'local', database: APP.database, schema: 'public' },
+          permission: 'readonly', durationMinutes: 30, reason: 'first grant on a fresh server',
+        });
+        assert.equal(req.status, 'granted', req.lastError);
+        const selfGranted = (await sesame.store.listAudit(new Date(0))).filter((e) => e.action === 'connector.self_granted');
+        assert.ok(selfGranted.some((e) => JSON.stringify(e.details).includes(APP.owner)), JSON.stringify(selfGranted));
+      } finally {
+        await sesame.close();
+        await cluster.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}

@@ -2,6 +2,7 @@ import { configSchema, type Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createServices, type Services } from '../../src/services/index.ts';
 import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
+import type { ResourceOwners } from '../../src/ports/ResourceOwners.ts';
 import { FakeDirectory, FakeTargetDatabase, FakeTargetDatabases, ManualClock, RecordingNotifier } from './fakes.ts';
 import { InMemoryStateStore } from './InMemoryStateStore.ts';
 
@@ -54,7 +55,7 @@ export interface ServiceWorld {
 }
 
 /** Services on in-memory fakes of every port. `local` and `other` live on one server. */
-export function serviceWorld(config = testConfig()): ServiceWorld {
+export function serviceWorld(config = testConfig(), ports: { owners?: ResourceOwners } = {}): ServiceWorld {
   const store = new InMemoryStateStore();
   const clock = new ManualClock();
   const notifier = new RecordingNotifier();
@@ -64,7 +65,7 @@ export function serviceWorld(config = testConfig()): ServiceWorld {
   const directory = new FakeDirectory(PEOPLE, { sre: ['U0DAVE', 'U0ALICE'] });
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const services = createServices({
-    config, integrations, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }),
+    config, integrations, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }), ...ports,
   });
   return { services, store, clock, notifier, databases, local, other, config, integrations };
 }

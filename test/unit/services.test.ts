@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ConflictError, InputError, NotAllowedError } from '../../src/domain/errors.ts';
 import { REVOKE_ALERT_AFTER_ATTEMPTS, revokeBackoffMs } from '../../src/services/GrantService.ts';
 import { serviceWorld, testConfig, type ServiceWorld } from '../support/services.ts';
+import { sesameJobs } from '../../src/jobs/jobs.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -529,5 +530,101 @@ describe('IAM database login', () => {
     assert.match(creds.iamCommands![1]!, /^psql /);
     assert.ok(creds.iamPolicy!.includes('arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ/alice@example.com'));
     assert.ok(creds.iamPolicy!.includes('rds-db:connect'));
+  });
+});
+
+describe('promises of the product contract', () => {
+  it('a grant that fails ends as failed, is audited, and tells the requester what happened', async () => {
+    const w = serviceWorld();
+    // A role with the person's name that Sesame did not create.
+    w.local.users.set('alice@example.com', { managed: false, canLogin: true, validUntil: null, roles: new Set() });
+    const req = await autoGrant(w);
+    assert.equal(req.status, 'failed');
+    assert.match(req.lastError ?? '', /Sesame did not create/);
+    assert.ok((await w.store.listAudit(new Date(0))).some((e) => e.action === 'grant.failed' && e.requestId === req.id));
+    assert.ok(w.notifier.statusesOf(req.id).includes('requestUpdated:failed'));
+    assert.equal(w.local.users.get('alice@example.com')?.managed, false, 'the unmanaged role is left alone');
+  });
+
+  it('routes `owner` to the tag’s owner, and to the integration owners when the tag names nobody', async () => {
+    const owners = new Map<string, string | undefined>([['local', 'carol@example.com']]);
+    const config = testConfig({
+      accessFlows: [{ name: 'owned', requestors: ['*'], permissions: ['readonly'], maxDuration: '1h', approvers: ['owner'] }],
+    });
+    const w = serviceWorld(config, { owners: { ownerOf: async (t) => owners.get(t.integration) } });
+    const ask = () => w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30, reason: 'r',
+    });
+    const tagged = await ask();
+    assert.deepEqual(tagged.approverGroups.map((g) => g.slackIds), [['U0CAROL']]);
+    owners.set('local', 'nobody@example.com');
+    const fallback = await ask();
+    assert.deepEqual(fallback.approverGroups.map((g) => [g.slackIds, g.reason]), [[['U0BOB'], 'owner of integration local']]);
+  });
+
+  it('honours allowSelfApproval, requireJustification: false, and approvers named by email and @group', async () => {
+    const config = testConfig({
+      accessFlows: [
+        { name: 'self', requestors: ['alice@example.com'], permissions: ['readonly'], maxDuration: '1h', approvers: ['@sre', 'bob@example.com'],
+          approvalMode: 'all', allowSelfApproval: true, requireJustification: false },
+      ],
+    });
+    const w = serviceWorld(config);
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30,
+    });
+    assert.equal(req.reason, '');
+    assert.deepEqual(req.approverGroups.map((g) => g.slackIds), [['U0DAVE', 'U0ALICE'], ['U0BOB']]);
+    assert.equal((await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' })).status, 'pending');
+    assert.equal((await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
+  });
+
+  it('reminds the requester ten minutes before expiry, not earlier', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    w.clock.set(new Date(req.expiresAt!.getTime() - 10 * MIN - 1));
+    assert.equal(await w.services.maintenance.remindExpiring(), 0);
+    w.clock.advance(1);
+    assert.equal(await w.services.maintenance.remindExpiring(), 1);
+  });
+
+  it('audits denials, cancellations, time-outs and extensions with who did them', async () => {
+    const w = serviceWorld();
+    const ask = () => w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
+    });
+    const denied = await ask();
+    await w.services.requests.decide({ requestId: denied.id, actorSlackId: 'U0BOB', decision: 'deny', comment: 'no' });
+    const cancelled = await ask();
+    await w.services.requests.cancel(cancelled.id, 'U0ALICE');
+    const timedOut = await ask();
+    w.clock.advance(25 * HOUR);
+    await w.services.maintenance.timeOutPending();
+    const granted = await approvedGrant(w, 'readwrite');
+    const ext = await w.services.requests.extend(granted.id, 'U0ALICE', 30);
+    await w.services.requests.decide({ requestId: ext.id, actorSlackId: 'U0BOB', decision: 'approve' });
+    const events = await w.store.listAudit(new Date(0));
+    const find = (action: string, requestId: string) => events.find((e) => e.action === action && e.requestId === requestId);
+    assert.deepEqual([find('request.denied', denied.id)?.actor, find('request.denied', denied.id)?.details?.reason], ['U0BOB', 'no']);
+    assert.equal(find('request.cancelled', cancelled.id)?.actorEmail, 'alice@example.com');
+    assert.equal(find('request.timedout', timedOut.id)?.actor, 'system');
+    assert.equal(find('grant.extended', granted.id)?.details?.extensionId, ext.id);
+  });
+
+  it('declares the schedule of the config, and the expire job ends what is due and reconciles', async () => {
+    const w = serviceWorld();
+    const jobs = sesameJobs(w.config.schedule, w.services);
+    assert.deepEqual(jobs.map((j) => [j.id, j.cron, Boolean(j.runAtStart)]), [
+      ['expire', '*/15 * * * * *', true],
+      ['remind', '0 * * * * *', true],
+      ['rotate', '0 0 3 * * *', false],
+      ['cleanup', '0 30 3 * * *', false],
+    ]);
+    const req = await autoGrant(w);
+    w.local.users.set('ghost@example.com', { managed: true, canLogin: true, validUntil: null, roles: new Set() });
+    w.clock.advance(HOUR);
+    await jobs.find((j) => j.id === 'expire')!.run();
+    assert.equal((await w.store.getRequest(req.id))?.status, 'expired');
+    assert.equal(w.local.users.get('ghost@example.com')?.canLogin, false);
   });
 });
