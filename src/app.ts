@@ -96,7 +96,9 @@ export function buildSesame(config: Config, parts: SesameParts): Sesame {
     for (const e of result.errors) logger.warn({ region: e.region, resource: e.resource, err: e.message }, 'discovery could not read');
     const unreadable = new Set(result.errors.filter((e) => !e.resource).map((e) => e.region));
     const changes = integrations.applyDiscovery(result.integrations, (c) => c.type === 'aws-rds-postgresql' && unreadable.has(c.region));
-    lastDiscovered = integrations.list().filter((i): i is RdsIntegrationConfig => i.type === 'aws-rds-postgresql' && integrations.entry(i.name)?.source === 'discovery');
+    lastDiscovered = integrations.discovered().filter((i): i is RdsIntegrationConfig => i.type === 'aws-rds-postgresql');
+    // A changed or returning integration may have moved: ask RDS again rather than its cached answer.
+    if (changes.changed.length + changes.returned.length > 0) aws.resolver.forget();
     if (changes.added.length + changes.changed.length + changes.missing.length + changes.returned.length > 0) {
       logger.info({ ...changes }, 'discovery changed the integrations');
     }

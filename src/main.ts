@@ -7,7 +7,6 @@ import { buildSesame, type Sesame } from './app.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError } from './domain/errors.ts';
-import { parsePrincipal } from './domain/principal.ts';
 import { healthRoutes } from './http/health.ts';
 import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
 import { createLogger, describeError, registerSecret, type Logger } from './logger.ts';
@@ -78,7 +77,7 @@ export async function runBot(
     config,
     clock,
     logger,
-    adminIds: () => (sesame ? adminIds(sesame, config) : Promise.resolve([])),
+    adminIds: () => sesame?.services.people.adminIds() ?? Promise.resolve([]),
     integration: (name) => sesame?.integrations.get(name),
   });
   sesame = buildSesame(config, {
@@ -142,16 +141,6 @@ function portFromEnv(env: NodeJS.ProcessEnv): number {
     throw new ConfigError([{ path: 'PORT', message: `must be a port number from 0 to 65535, not ${JSON.stringify(raw)}` }]);
   }
   return port;
-}
-
-/** Slack IDs of the admins the config names (IDs, emails, user groups). */
-async function adminIds(sesame: Sesame, config: Config): Promise<string[]> {
-  const ids = new Set<string>();
-  for (const entry of config.slack.admins) {
-    const principal = parsePrincipal(entry);
-    if (principal) for (const id of await sesame.services.people.resolve(principal)) ids.add(id);
-  }
-  return [...ids];
 }
 
 /** Closes the bot on the first SIGTERM/SIGINT; a second one exits at once. */

@@ -1,5 +1,4 @@
 import type { AccessFlowConfig } from '../config/schema.ts';
-import { flowAllowsRequester } from '../domain/flows.ts';
 import type { ServiceDeps } from './ServiceDeps.ts';
 import type { People } from './People.ts';
 
@@ -43,7 +42,7 @@ export class CatalogService {
    */
   private async narrowing(slackId: string, integration: string) {
     if (!this.deps.integrations.isAvailable(integration)) return undefined;
-    const flows = await this.flowsOf(slackId);
+    const flows = await this.people.flowsFor(slackId);
     const entries: FlowTarget[] = flows.flatMap((f) =>
       f.targets ? f.targets.filter((t) => t.integration === integration) : [{ integration }],
     );
@@ -51,12 +50,5 @@ export class CatalogService {
     const union = (key: 'databases' | 'schemas' | 'tables') =>
       entries.some((e) => !e[key]) ? undefined : new Set(entries.flatMap((e) => e[key] ?? []));
     return { databases: union('databases'), schemas: union('schemas'), tables: union('tables') };
-  }
-
-  private async flowsOf(slackId: string): Promise<AccessFlowConfig[]> {
-    const person = await this.deps.directory.person(slackId);
-    const flows = this.deps.config.accessFlows;
-    const isPerson = await this.people.matcherFor(person, flows);
-    return flows.filter((f) => flowAllowsRequester(f, isPerson));
   }
 }

@@ -40,7 +40,7 @@ export class IntegrationRegistry {
     for (const config of configured) this.entries.set(config.name, { config, source: 'config', available: true });
   }
 
-  /** Every integration, available or not, in name order (config ones first). */
+  /** Every integration, available or not: the config's first, then discovered ones as found. */
   list(): IntegrationConfig[] {
     return [...this.entries.values()].map((e) => e.config);
   }
@@ -48,6 +48,11 @@ export class IntegrationRegistry {
   /** The integrations new requests may name. */
   available(): IntegrationConfig[] {
     return [...this.entries.values()].filter((e) => e.available).map((e) => e.config);
+  }
+
+  /** The integrations discovery found (available or not). */
+  discovered(): IntegrationConfig[] {
+    return [...this.entries.values()].filter((e) => e.source === 'discovery').map((e) => e.config);
   }
 
   get(name: string): IntegrationConfig | undefined {

@@ -1,5 +1,5 @@
 import type { AccessFlowConfig, IntegrationConfig } from '../config/schema.ts';
-import { requestorGroupHandles, type PrincipalMatcher } from '../domain/flows.ts';
+import { flowAllowsRequester, requestorGroupHandles, type PrincipalMatcher } from '../domain/flows.ts';
 import { parsePrincipal, type Principal } from '../domain/principal.ts';
 import type { ApproverGroup, Person } from '../domain/request.ts';
 import type { Target } from '../domain/target.ts';
@@ -38,12 +38,26 @@ export class People {
     return (p) => matchesPerson(p, person, groups);
   }
 
-  async isAdmin(slackId: string): Promise<boolean> {
+  /** Slack IDs of Sesame's admins (`slack.admins`: IDs, emails and @usergroups). */
+  async adminIds(): Promise<string[]> {
+    const ids = new Set<string>();
     for (const entry of this.deps.config.slack.admins) {
       const p = parsePrincipal(entry);
-      if (p && (await this.resolve(p)).includes(slackId)) return true;
+      if (p) for (const id of await this.resolve(p)) ids.add(id);
     }
-    return false;
+    return [...ids];
+  }
+
+  async isAdmin(slackId: string): Promise<boolean> {
+    return (await this.adminIds()).includes(slackId);
+  }
+
+  /** The access flows whose requestors include this person. */
+  async flowsFor(slackId: string): Promise<AccessFlowConfig[]> {
+    const person = await this.deps.directory.person(slackId);
+    const flows = this.deps.config.accessFlows;
+    const isPerson = await this.matcherFor(person, flows);
+    return flows.filter((f) => flowAllowsRequester(f, isPerson));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { approvalsComplete, chooseFlow, flowAllowsRequester } from '../domain/flows.ts';
+import { approvalsComplete, chooseFlow } from '../domain/flows.ts';
 import { ConflictError, InputError, NotAllowedError, TargetUnavailableError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
@@ -243,10 +243,7 @@ export class RequestService {
    * the default one, whether a reason is required, and the flows' narrowing of targets.
    */
   async requestOptions(slackId: string): Promise<RequestOptions> {
-    const person = await this.deps.directory.person(slackId);
-    const flows = this.deps.config.accessFlows;
-    const isPerson = await this.people.matcherFor(person, flows);
-    const mine = flows.filter((f) => flowAllowsRequester(f, isPerson));
+    const mine = await this.people.flowsFor(slackId);
     const integrations: IntegrationOptions[] = [];
     for (const integration of this.deps.integrations.available()) {
       const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
