@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PostgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { postgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/SqliteStateStore.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { createLogger } from '../src/logger.ts';
@@ -33,10 +33,7 @@ interface Recorder {
 }
 
 function engineFor(cluster: TestCluster, recorder: Recorder) {
-  const config = cluster.integrationConfig({ name: 'bench' });
-  return new PostgresTargetDatabase({
-    config,
-    credentials: async () => cluster.connector.password,
+  return postgresTargetDatabase(cluster.integrationConfig({ name: 'bench' }), {
     onStatement: (e) => recorder.current?.push({ database: e.database, text: e.text, ...(e.values ? { values: e.values } : {}) }),
   });
 }
@@ -218,22 +215,18 @@ async function withCluster<T>(work: (cluster: TestCluster) => Promise<T>): Promi
 
 async function main() {
   log(`Sesame benchmarks on PostgreSQL ${VERSION} (floor: the same SQL sent directly with pg, same run)`);
-  const cluster = await startCluster(VERSION);
-  try {
-    await cluster.completeConnectorSetup();
-    const results = {
-      postgres: VERSION,
+  const results = {
+    postgres: VERSION,
+    ...(await withCluster(async (cluster) => ({
       grantsAndRevocations: await grantsAndRevocations(cluster),
       wideSchema: await wideSchema(cluster),
       expirySweep: await expirySweep(cluster),
-      // A fresh server: the grants above leave 2,000 users and 10,000 tables, which slow every
-      // grant's catalog reads and would flatter the ratio of the Slack path to the engine alone.
-      slack: await withCluster((fresh) => slackBenchmarks(fresh, log)),
-    };
-    if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
-  } finally {
-    await cluster.stop();
-  }
+    }))),
+    // A fresh server: the grants above leave 2,000 users and 10,000 tables, which slow every
+    // grant's catalog reads and would flatter the ratio of the Slack path to the engine alone.
+    slack: await withCluster((fresh) => slackBenchmarks(fresh, log)),
+  };
+  if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 }
 
 main().catch((err) => {

@@ -9,12 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PostgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { postgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/SqliteStateStore.ts';
-import { APP, type TestCluster } from '../test/support/postgres.ts';
+import { APP, freePort, localIntegrationYaml, type TestCluster } from '../test/support/postgres.ts';
 import { FakeSlack } from '../test/support/slack/FakeSlack.ts';
 import { SlackDriver } from '../test/support/slack/SlackDriver.ts';
 import { percentile, timed } from './replay.ts';
@@ -32,8 +31,7 @@ slack: { command: /access }
 state: { sqlite: ${join(dir, 'sesame.db')} }
 schedule: { expire: "${NEVER}", remind: "${NEVER}", rotate: "${NEVER}", cleanup: "${NEVER}", discover: "${NEVER}" }
 integrations:
-  - { name: local, type: postgresql, host: 127.0.0.1, port: ${cluster.port}, database: ${APP.database}, sslMode: disable,
-      username: ${APP.connector}, password: "\${BENCH_PG_PASSWORD}", owners: { integration: [${APPROVER}] } }
+${localIntegrationYaml(cluster, 'BENCH_PG_PASSWORD', [`owners: { integration: [${APPROVER}] }`])}
 accessFlows:
   - { name: approved, requestors: ["*"], permissions: [readwrite], maxDuration: 8h, approvers: [integration-owner] }
 `;
@@ -64,16 +62,6 @@ async function commandLoad(driver: SlackDriver, senders: string[], total: number
   return latencies;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts a process the way a platform team runs Sesame, apart from the load generator and the
@@ -159,10 +147,7 @@ export async function slackBenchmarks(cluster: TestCluster, log: (line: string) 
     );
 
     // Approve one request of each sender, one click at a time, each followed by the floor.
-    const floorEngine = new PostgresTargetDatabase({
-      config: cluster.integrationConfig({ name: 'local' }),
-      credentials: async () => cluster.connector.password,
-    });
+    const floorEngine = postgresTargetDatabase(cluster.integrationConfig({ name: 'local' }));
     const pending = await store.listRequests({ statuses: ['pending'] });
     const clickMs: number[] = [];
     const floorMs: number[] = [];

@@ -6,10 +6,9 @@
  * by a new connection that keeps working.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { APP, freePort, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { PEOPLE, startSocketModeWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
 import type { SocketAck } from '../support/slack/FakeSocketMode.ts';
@@ -18,14 +17,6 @@ import type { SocketModeDriver } from '../support/slack/SocketModeDriver.ts';
 const { alice, bob } = PEOPLE;
 const version = pgVersions()[0]!;
 
-/** A port free on loopback right now, for PORT. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A bare ack, acknowledged within Slack's 3 seconds. */
 function assertAcked(ack: SocketAck, type: string): void {

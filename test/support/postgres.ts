@@ -110,7 +110,8 @@ async function loadEmbeddedPostgres(version: number): Promise<EmbeddedPostgresCl
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on the loopback interface right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type pg from 'pg';
 import type { PostgresIntegrationConfig } from '../../src/config/schema.ts';
 import {
-  PostgresTargetDatabase,
+  postgresTargetDatabase,
+  type PostgresTargetDatabase,
   type ConnectorAuditEvent,
   type StatementObserver,
 } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
@@ -20,9 +21,7 @@ export function targetFor(cluster: TestCluster, overrides: Partial<PostgresInteg
   const audit: ConnectorAuditEvent[] = [];
   const statements: Parameters<StatementObserver>[0][] = [];
   const config = cluster.integrationConfig(overrides);
-  const db = new PostgresTargetDatabase({
-    config,
-    credentials: async () => config.password ?? cluster.connector.password,
+  const db = postgresTargetDatabase(config, {
     audit: async (event) => {
       audit.push(event);
     },
