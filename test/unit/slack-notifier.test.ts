@@ -157,6 +157,13 @@ describe('the Slack notifier', () => {
     assert.equal(buttonsIn(fresh[0]!.blocks).length, 2);
     const post = fake.messages(CHANNEL).find((m) => m.text.includes(req.id))!;
     assert.ok(post.replies.some((r) => r.text.includes('still waits for approval')));
+    // A decision then updates both of Carol's copies, but tells its status in one thread only.
+    await notifier.requestUpdated({ ...req, status: 'denied', decidedBy: 'U0CAROL', denyReason: 'not now' });
+    await notifier.drain();
+    const carolCopies = fake.dmMessages('U0CAROL').filter((m) => m.text.includes(req.id));
+    assert.equal(carolCopies.length, 2);
+    assert.ok(carolCopies.every((m) => buttonsIn(m.blocks).length === 0), 'every copy loses its buttons');
+    assert.equal(carolCopies.flatMap((m) => m.replies).filter((r) => r.text.includes('denied')).length, 1);
   });
 });
 

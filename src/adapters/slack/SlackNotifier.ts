@@ -177,6 +177,10 @@ export class SlackNotifier implements Notifier {
     const firstGrant = request.status === 'granted' && !extended;
     const toldAnew = firstGrant || REQUESTER_IS_TOLD.has(request.status);
     const newestRequesterCopy = toldAnew ? undefined : refs.filter((r) => r.audience === 'requester').at(-1);
+    // Reminders leave several copies in one DM: all are updated, but the status goes only into
+    // the thread of the newest copy in each channel, so nobody reads it twice.
+    const newestPerChannel = new Map<string, NotificationRef>();
+    for (const ref of refs) if (ref.audience !== 'requester') newestPerChannel.set(ref.channel, ref);
     const failures: unknown[] = [];
     await Promise.all(
       refs.map(async (ref) => {
@@ -186,7 +190,7 @@ export class SlackNotifier implements Notifier {
             return;
           }
           await this.update(ref, approvalCopy);
-          if (postInThreads) await this.send(ref.channel, thread, ref.ts);
+          if (postInThreads && newestPerChannel.get(ref.channel) === ref) await this.send(ref.channel, thread, ref.ts);
         } catch (err) {
           failures.push(err);
         }
