@@ -14,6 +14,7 @@ export function parseDurationMinutes(text: string): number {
   if (!trimmed || !m) {
     throw new InputError(
       `"${truncate(text)}" is not a duration. Write it like 15m, 2h, 1d or 1h30m.`,
+      { field: 'duration' },
     );
   }
   const [, w, d, h, min] = m;
@@ -23,7 +24,7 @@ export function parseDurationMinutes(text: string): number {
     Number(h ?? 0) * UNIT_MINUTES.h +
     Number(min ?? 0) * UNIT_MINUTES.m;
   if (!Number.isSafeInteger(minutes) || minutes <= 0) {
-    throw new InputError(`A duration must be longer than zero; "${truncate(text)}" is not.`);
+    throw new InputError(`A duration must be longer than zero; "${truncate(text)}" is not.`, { field: 'duration' });
   }
   return minutes;
 }

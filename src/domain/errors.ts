@@ -21,9 +21,18 @@ export abstract class SesameError extends Error {
   }
 }
 
+/** A part of a request a person fills in, for showing an error beside it. */
+export type RequestField = 'integration' | 'database' | 'schema' | 'table' | 'permission' | 'duration' | 'reason';
+
 /** What a person typed or chose is malformed or out of range. Nothing was changed. */
 export class InputError extends SesameError {
   readonly code = 'input' as const;
+  /** The part of the request the error is about, where there is one. */
+  readonly field?: RequestField;
+  constructor(message: string, options?: { cause?: unknown; field?: RequestField }) {
+    super(message, options);
+    if (options?.field) this.field = options.field;
+  }
 }
 
 /** The person may not do this (not a requester of any flow, not an approver, not the owner). */

@@ -1,4 +1,4 @@
-import { InputError } from './errors.ts';
+import { InputError, type RequestField } from './errors.ts';
 
 /** PostgreSQL truncates identifiers to NAMEDATALEN - 1 bytes; Sesame refuses them instead. */
 export const MAX_IDENTIFIER_BYTES = 63;
@@ -9,14 +9,16 @@ export const MAX_IDENTIFIER_BYTES = 63;
  * what PostgreSQL cannot hold (empty, NUL, over 63 bytes) and control characters are refused.
  */
 export function validateIdentifier(name: string, what: string): string {
-  if (name.length === 0) throw new InputError(`The ${what} name is empty.`);
+  const field = (['database', 'schema', 'table'] as const).find((f) => f === what) satisfies RequestField | undefined;
+  const error = (message: string) => new InputError(message, field ? { field } : undefined);
+  if (name.length === 0) throw error(`The ${what} name is empty.`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new InputError(`The ${what} name ${JSON.stringify(name)} contains control characters.`);
+    throw error(`The ${what} name ${JSON.stringify(name)} contains control characters.`);
   }
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_IDENTIFIER_BYTES) {
-    throw new InputError(
+    throw error(
       `The ${what} name ${JSON.stringify(shorten(name))} is ${bytes} bytes long; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes.`,
     );
   }

@@ -17,7 +17,7 @@ export function parsePermission(text: string): Permission {
     validateIdentifier(role, 'role');
     return `role:${role}`;
   }
-  throw new InputError(`"${p.slice(0, 40)}" is not a permission. Use ${PERMISSION_USAGE}.`);
+  throw new InputError(`"${p.slice(0, 40)}" is not a permission. Use ${PERMISSION_USAGE}.`, { field: 'permission' });
 }
 
 export function isBuiltinPermission(p: Permission): p is BuiltinPermission {

@@ -39,16 +39,17 @@ export function validateTarget(target: Target): Target {
   if (!INTEGRATION_NAME_RE.test(target.integration)) {
     throw new InputError(
       `"${shorten(target.integration)}" is not an integration name (lowercase letters, digits and dashes). Write the target as ${TARGET_USAGE}.`,
+      { field: 'integration' },
     );
   }
   const out: Target = { integration: target.integration };
   if (target.database !== undefined) out.database = validateIdentifier(target.database, 'database');
   if (target.schema !== undefined) {
-    if (out.database === undefined) throw new InputError('A schema needs a database before it.');
+    if (out.database === undefined) throw new InputError('A schema needs a database before it.', { field: 'schema' });
     out.schema = validateIdentifier(target.schema, 'schema');
   }
   if (target.table !== undefined) {
-    if (out.schema === undefined) throw new InputError('A table needs a schema before it.');
+    if (out.schema === undefined) throw new InputError('A table needs a schema before it.', { field: 'table' });
     out.table = validateIdentifier(target.table, 'table');
   }
   return out;

@@ -71,7 +71,7 @@ export class RequestService {
     const integration = this.deps.integrations.get(target.integration);
     if (!integration) {
       const known = this.deps.integrations.available().map((i) => i.name).join(', ') || 'none';
-      throw new InputError(`There is no integration named "${target.integration}". Known integrations: ${known}.`);
+      throw new InputError(`There is no integration named "${target.integration}". Known integrations: ${known}.`, { field: 'integration' });
     }
     if (!this.deps.integrations.isAvailable(integration.name)) {
       throw new TargetUnavailableError(
@@ -82,10 +82,11 @@ export class RequestService {
     if (role !== undefined && !integration.grantableRoles.includes(role)) {
       throw new InputError(
         `${integration.name} does not offer the role "${role}". Roles it offers: ${integration.grantableRoles.join(', ') || 'none'}.`,
+        { field: 'permission' },
       );
     }
     if (!isBuiltinPermission(input.permission) && role === undefined) {
-      throw new InputError(`"${input.permission}" is not a permission.`);
+      throw new InputError(`"${input.permission}" is not a permission.`, { field: 'permission' });
     }
     const requester = await this.deps.directory.person(input.requesterSlackId);
     return this.submit({ kind: 'access', requester, target, permission: input.permission }, input.durationMinutes, input.reason);
@@ -313,7 +314,7 @@ export class RequestService {
     const flows = this.deps.config.accessFlows;
     const choice = chooseFlow(flows, { target, permission, durationMinutes }, await this.people.matcherFor(requester, flows));
     if (!choice.ok) {
-      if (choice.reason === 'too_long') throw new InputError(choice.message);
+      if (choice.reason === 'too_long') throw new InputError(choice.message, { field: 'duration' });
       throw new NotAllowedError(`${choice.message} /access help lists what you can request.`);
     }
     return choice;
@@ -322,10 +323,10 @@ export class RequestService {
   private checkReason(flow: AccessFlowConfig, reason: string | undefined): string {
     const text = (reason ?? '').trim();
     if (text.length > MAX_REASON_CHARS) {
-      throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`);
+      throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`, { field: 'reason' });
     }
     if (!text && flow.requireJustification) {
-      throw new InputError('Give a reason: add "because <why you need it>" (flow ' + flow.name + ' requires one).');
+      throw new InputError('Give a reason: add "because <why you need it>" (flow ' + flow.name + ' requires one).', { field: 'reason' });
     }
     return text;
   }

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { explainError, explainWithUsage } from '../../src/adapters/slack/errorText.ts';
 import { blockForRequestError } from '../../src/adapters/slack/listeners/views.ts';
+import { parseDurationMinutes } from '../../src/domain/duration.ts';
+import { parsePermission } from '../../src/domain/permission.ts';
+import { parseTarget } from '../../src/domain/target.ts';
+
 import {
   ConflictError,
   ConnectorSetupError,
@@ -9,8 +13,18 @@ import {
   NotAllowedError,
   NotFoundError,
   TargetUnavailableError,
+  type RequestField as RequestFieldName,
 } from '../../src/domain/errors.ts';
 import { registerSecret } from '../../src/logger.ts';
+
+function fieldOf(work: () => unknown): string | undefined {
+  try {
+    work();
+  } catch (err) {
+    return err instanceof InputError ? err.field : 'not an InputError';
+  }
+  return 'no error';
+}
 
 describe('errors in words for a person', () => {
   it("shows Sesame's own errors as they are written, each with a sign of its kind", () => {
@@ -47,12 +61,17 @@ describe('errors in words for a person', () => {
 
   it('puts a refused request on the form block it is about', () => {
     const blockOf = (f: string) => `${f}@local`;
-    assert.equal(blockForRequestError('8h is longer than allowed: you can ask for at most 4h', blockOf), 'duration@local');
-    assert.equal(blockForRequestError('A reason is at most 1000 characters', blockOf), 'reason@local');
-    assert.equal(blockForRequestError('Give a reason: add "because …"', blockOf), 'reason@local');
-    assert.equal(blockForRequestError('There is no integration named "x".', blockOf), 'integration');
-    assert.equal(blockForRequestError('A table needs a schema before it.', blockOf), 'table@local');
-    assert.equal(blockForRequestError('A schema needs a database before it.', blockOf), 'schema@local');
-    assert.equal(blockForRequestError('No access flow lets you request admin on local/appdb.', blockOf), 'permission@local');
+    const field = (f: RequestFieldName) => new InputError('whatever the words', { field: f });
+    assert.equal(blockForRequestError(field('duration'), blockOf), 'duration@local');
+    assert.equal(blockForRequestError(field('reason'), blockOf), 'reason@local');
+    assert.equal(blockForRequestError(field('integration'), blockOf), 'integration');
+    assert.equal(blockForRequestError(field('table'), blockOf), 'table@local');
+    assert.equal(blockForRequestError(field('schema'), blockOf), 'schema@local');
+    assert.equal(blockForRequestError(new NotAllowedError('No access flow lets you request admin on local/appdb.'), blockOf), 'permission@local');
+    // The services and the domain name the field of their input errors.
+    assert.equal(fieldOf(() => parseDurationMinutes('0m')), 'duration');
+    assert.equal(fieldOf(() => parseTarget(`local/${'x'.repeat(64)}`)), 'database');
+    assert.equal(fieldOf(() => parseTarget('local/app/s/' + 'x'.repeat(64))), 'table');
+    assert.equal(fieldOf(() => parsePermission('superuser')), 'permission');
   });
 });

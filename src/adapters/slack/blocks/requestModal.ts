@@ -1,3 +1,4 @@
+import type { RequestField as DomainRequestField } from '../../../domain/errors.ts';
 import type { types } from '@slack/bolt';
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { IntegrationOptions, RequestOptions } from '../../../services/RequestService.ts';
@@ -9,7 +10,8 @@ import { LIMITS } from './text.ts';
 export const MAX_REASON_CHARS = 1000;
 
 /** Fields of the request form; each block ID but the integration's names the integration too. */
-export type RequestField = 'database' | 'schema' | 'table' | 'permission' | 'duration' | 'reason';
+/** The request form's fields that live in a block per integration (the integration picker has its own). */
+export type RequestField = Exclude<DomainRequestField, 'integration'>;
 
 /**
  * Block IDs that depend on the integration carry its name: when the person picks another

@@ -50,7 +50,7 @@ export function registerViews(app: App, edge: SlackEdge): void {
       return;
     }
     // Once created, the notifier DMs the requester (waiting, or granted when no approval is needed).
-    await submitWithin(edge, client, userId, ack, (text) => blockForRequestError(text, blockOf), 'request', () =>
+    await submitWithin(edge, client, userId, ack, (err) => blockForRequestError(err, blockOf), 'request', () =>
       services.requests.requestAccess(input),
     );
   });
@@ -89,7 +89,7 @@ async function submitWithin(
   client: webApi.WebClient,
   userId: string,
   ack: AckFn<ViewResponseAction>,
-  blockFor: (errorText: string) => string,
+  blockFor: (error: unknown) => string,
   what: string,
   call: () => Promise<unknown>,
 ): Promise<void> {
@@ -97,7 +97,7 @@ async function submitWithin(
   const outcome = await settleWithin(work, SUBMISSION_DEADLINE_MS);
   if (outcome && 'error' in outcome) {
     const { text } = explainAndLog(edge, outcome.error, `${what} form`);
-    await ack({ response_action: 'errors', errors: { [blockFor(text)]: text } });
+    await ack({ response_action: 'errors', errors: { [blockFor(outcome.error)]: text } });
     return;
   }
   await ack();
@@ -112,16 +112,12 @@ async function submitWithin(
 }
 
 /**
- * The block of the request form an error is about, judged by what the service said: duration
- * errors on the duration, reason errors on the reason, and so on; the permission otherwise, as
- * the choice that most often decides which flow applies.
+ * The block of the request form an error is about: the field an InputError names (the service
+ * says which part of the request was wrong); otherwise the permission, the choice that most
+ * often decides which flow applies.
  */
-export function blockForRequestError(text: string, blockOf: (field: RequestField) => string): string {
-  if (/duration|longer than allowed|at most \d/i.test(text) && !/reason/i.test(text)) return blockOf('duration');
-  if (/reason/i.test(text)) return blockOf('reason');
-  if (/integration/i.test(text)) return INTEGRATION_BLOCK;
-  if (/\btable\b/i.test(text)) return blockOf('table');
-  if (/\bschema\b/i.test(text)) return blockOf('schema');
-  if (/\bdatabase\b/i.test(text) && !/flow/i.test(text)) return blockOf('database');
-  return blockOf('permission');
+export function blockForRequestError(err: unknown, blockOf: (field: RequestField) => string): string {
+  const field = err instanceof InputError ? err.field : undefined;
+  if (field === 'integration') return INTEGRATION_BLOCK;
+  return blockOf(field ?? 'permission');
 }
