@@ -212,11 +212,6 @@ function catalogNames(rows: readonly { name: string }[], { search, limit }: Cata
     .slice(0, max);
 }
 
-/** The SQLSTATE of an error or of the database error it wraps. */
-function stateOf(err: unknown): string | undefined {
-  return sqlState(err) ?? sqlState((err as { cause?: unknown } | undefined)?.cause);
-}
-
 function messageOf(err: unknown): string {
   const cause = (err as { cause?: unknown } | undefined)?.cause;
   return `${(err as Error | undefined)?.message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`;
@@ -224,7 +219,7 @@ function messageOf(err: unknown): string {
 
 /** Two sessions changed the same catalog row at once, or a lock wait ran out: worth a retry. */
 function isConcurrencyConflict(err: unknown): boolean {
-  const state = stateOf(err);
+  const state = sqlState(err);
   return (
     state === '40001' ||
     state === '40P01' ||
@@ -439,7 +434,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
         try {
           await m.batch([sql.dropRole(username)]);
         } catch (err) {
-          if (stateOf(err) !== '2BP01') throw err;
+          if (sqlState(err) !== '2BP01') throw err;
           throw new ConflictError(
             `The database user ${username} on ${this.integration} still owns objects or holds privileges${
               unreachable.length ? ` in ${unreachable.join(', ')}, where the connector cannot connect` : ''
@@ -777,7 +772,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
       await m.batch([create, sql.commentOnRole(role, comment)]);
       return true;
     } catch (err) {
-      if (stateOf(err) !== '42710' && stateOf(err) !== '23505') throw err;
+      if (sqlState(err) !== '42710' && sqlState(err) !== '23505') throw err;
       const [existing] = await m.rows<RoleRow>(sql.rolesByName([role]));
       const sameKind = comment.startsWith(sql.MANAGED_USER_MARK)
         ? existing?.comment?.startsWith(sql.MANAGED_USER_MARK)
@@ -875,7 +870,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
       } catch (err) {
         if (!(err instanceof NotConnected)) throw err;
         lastError = err.cause;
-        if (!['42501', '3D000'].includes(stateOf(err.cause) ?? '')) break;
+        if (!['42501', '3D000'].includes(sqlState(err.cause) ?? '')) break;
       }
     }
     throw lastError;

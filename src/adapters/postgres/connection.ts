@@ -87,7 +87,8 @@ export function isAuthFailure(err: unknown): boolean {
 
 /** Errors that mean the server is not there or not taking connections now. */
 export function isConnectionFailure(err: unknown): boolean {
-  const code = sqlState(err) ?? (err as { code?: string } | undefined)?.code ?? '';
+  const cause = (err as { cause?: { code?: string } } | undefined)?.cause;
+  const code = sqlState(err) ?? cause?.code ?? (err as { code?: string } | undefined)?.code ?? '';
   return (
     code.startsWith('08') ||
     ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN'].includes(code) ||
@@ -95,10 +96,13 @@ export function isConnectionFailure(err: unknown): boolean {
   );
 }
 
-/** The SQLSTATE of a PostgreSQL error, if it is one. */
+/** The SQLSTATE of a PostgreSQL error, or of the PostgreSQL error it wraps as its cause. */
 export function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  for (let e = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 export interface PoolsOptions {
