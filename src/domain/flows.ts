@@ -92,17 +92,3 @@ export function requestorGroupHandles(flows: readonly AccessFlowConfig[]): strin
   }
   return [...handles];
 }
-
-/**
- * Whether the approvals given satisfy the request: `any` needs one approval from any group,
- * `all` one from each group. Approvals by the requester count only with self-approval allowed.
- */
-export function approvalsComplete(
-  groups: readonly { slackIds: readonly string[] }[],
-  mode: 'any' | 'all',
-  approverIds: readonly string[],
-): boolean {
-  if (groups.length === 0) return true;
-  const satisfied = groups.map((g) => g.slackIds.some((id) => approverIds.includes(id)));
-  return mode === 'any' ? satisfied.some(Boolean) : satisfied.every(Boolean);
-}

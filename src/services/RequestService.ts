@@ -1,4 +1,5 @@
-import { approvalsComplete, chooseFlow } from '../domain/flows.ts';
+import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
+import { chooseFlow } from '../domain/flows.ts';
 import { ConflictError, InputError, NotAllowedError, TargetUnavailableError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
@@ -338,10 +339,14 @@ export class RequestService {
     const usable = groups.map((g) =>
       flow.allowSelfApproval ? g.slackIds : g.slackIds.filter((id) => id !== requester.slackId),
     );
-    const blocked = flow.approvalMode === 'all' ? usable.some((ids) => ids.length === 0) : usable.every((ids) => ids.length === 0);
-    if (blocked) {
+    if (usable.every((ids) => ids.length === 0)) {
       throw new NotAllowedError(
         `Nobody ${flow.allowSelfApproval ? '' : 'but you '}can approve ${formatTarget(target)} under flow ${flow.name} (${flow.approvers.join(', ')} name no one else). Ask a Sesame admin to set owners for ${target.integration}.`,
+      );
+    }
+    if (flow.approvalMode === 'all' && assignApprovers(usable).includes(undefined)) {
+      throw new NotAllowedError(
+        `Flow ${flow.name} needs a different person to approve for each of ${flow.approvers.join(', ')}, and they name too few people${flow.allowSelfApproval ? '' : ' besides you'} for ${formatTarget(target)}. Ask a Sesame admin to add approvers.`,
       );
     }
     return groups;

@@ -52,6 +52,8 @@ export interface ServiceWorld {
   other: FakeTargetDatabase;
   config: Config;
   integrations: IntegrationRegistry;
+  /** People and user groups; a test may change a group's members between two steps. */
+  directory: FakeDirectory;
 }
 
 /** Services on in-memory fakes of every port. `local` and `other` live on one server. */
@@ -67,5 +69,5 @@ export function serviceWorld(config = testConfig(), ports: { owners?: ResourceOw
   const services = createServices({
     config, integrations, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }), ...ports,
   });
-  return { services, store, clock, notifier, databases, local, other, config, integrations };
+  return { services, store, clock, notifier, databases, local, other, config, integrations, directory };
 }

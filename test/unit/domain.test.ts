@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatMinutes, parseDurationMinutes } from '../../src/domain/duration.ts';
 import { InputError } from '../../src/domain/errors.ts';
-import { approvalsComplete, chooseFlow } from '../../src/domain/flows.ts';
+import { approvalsComplete, assignApprovers } from '../../src/domain/approvals.ts';
+import { chooseFlow } from '../../src/domain/flows.ts';
 import { quoteIdent, validateIdentifier } from '../../src/domain/identifiers.ts';
 import { parsePermission } from '../../src/domain/permission.ts';
 import { parsePrincipal } from '../../src/domain/principal.ts';
@@ -142,5 +143,22 @@ describe('flows', () => {
     assert.equal(approvalsComplete(groups, 'all', ['B']), false);
     assert.equal(approvalsComplete(groups, 'all', ['B', 'C']), true);
     assert.equal(approvalsComplete([], 'all', []), true);
+  });
+  it('with all, counts a person in two entries once: each entry needs a different approver', () => {
+    const dbaAndSecurity = [{ slackIds: ['CAROL', 'DAN'] }, { slackIds: ['CAROL', 'SAM'] }];
+    assert.equal(approvalsComplete(dbaAndSecurity, 'all', ['CAROL']), false);
+    assert.equal(approvalsComplete(dbaAndSecurity, 'all', ['CAROL', 'DAN']), true, 'Dan for the first, Carol for the second');
+    assert.equal(approvalsComplete(dbaAndSecurity, 'all', ['CAROL', 'SAM']), true, 'Carol for the first, Sam for the second');
+    assert.equal(approvalsComplete(dbaAndSecurity, 'any', ['CAROL']), true);
+    // Taking the first fit in order would give A to the first entry and leave the second empty.
+    assert.equal(approvalsComplete([{ slackIds: ['A', 'B'] }, { slackIds: ['A'] }], 'all', ['A', 'B']), true);
+    assert.equal(approvalsComplete([{ slackIds: ['A', 'B'] }, { slackIds: ['A', 'B'] }, { slackIds: ['A', 'B', 'C'] }], 'all', ['A', 'B']), false);
+  });
+  it('assigns a different person to each entry where possible, moving people to free one up', () => {
+    assert.deepEqual(assignApprovers([['A', 'B'], ['A']]), ['B', 'A']);
+    assert.deepEqual(assignApprovers([['A'], ['A'], ['B']]), ['A', undefined, 'B']);
+    assert.deepEqual(assignApprovers([['A', 'B', 'C'], ['A', 'B'], ['A']]), ['C', 'B', 'A']);
+    assert.deepEqual(assignApprovers([[], ['A']]), [undefined, 'A']);
+    assert.deepEqual(assignApprovers([]), []);
   });
 });

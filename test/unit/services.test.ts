@@ -123,6 +123,32 @@ describe('requesting access', () => {
     assert.equal(full.status, 'granted');
   });
 
+  it('with approvalMode all, counts a person in two approver entries once', async () => {
+    const config = testConfig({
+      accessFlows: [{ name: 'guarded', requestors: ['*'], permissions: ['admin'], maxDuration: '1h', approvers: ['@dba', '@security'], approvalMode: 'all' }],
+    });
+    const w = serviceWorld(config);
+    w.directory.groups.dba = ['U0CAROL', 'U0BOB'];
+    w.directory.groups.security = ['U0CAROL', 'U0DAVE'];
+    const ask = () => w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 30, reason: 'incident 7',
+    });
+    const first = await ask();
+    const carolOnly = await w.services.requests.decide({ requestId: first.id, actorSlackId: 'U0CAROL', decision: 'approve' });
+    assert.equal(carolOnly.status, 'pending', 'Carol stands for one entry, not both');
+    assert.equal(w.local.calls.length, 0);
+    // Bob is in @dba only: Carol then stands for @security.
+    assert.equal((await w.services.requests.decide({ requestId: first.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
+    // Dave is in @security only: Carol then stands for @dba.
+    const second = await ask();
+    await w.services.requests.decide({ requestId: second.id, actorSlackId: 'U0CAROL', decision: 'approve' });
+    assert.equal((await w.services.requests.decide({ requestId: second.id, actorSlackId: 'U0DAVE', decision: 'approve' })).status, 'granted');
+    // Entries that name one person between them can never be completed: refused at once.
+    w.directory.groups.security = ['U0CAROL'];
+    w.directory.groups.dba = ['U0CAROL'];
+    await assert.rejects(ask(), (e: unknown) => e instanceof NotAllowedError && /needs a different person to approve for each of @dba, @security/.test(e.message));
+  });
+
   it('offers a flow only to its requestors (user groups resolved through the directory)', async () => {
     const w = serviceWorld();
     await assert.rejects(
