@@ -605,6 +605,57 @@ describe('promises of the product contract', () => {
     assert.equal((await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
   });
 
+  it('times out each pending request after its own flow’s pendingTtl, not before', async () => {
+    const flow = { requestors: ['*'], permissions: ['readonly'], maxDuration: '1h', approvers: ['U0BOB'] };
+    const config = testConfig({
+      accessFlows: [
+        { ...flow, name: 'quick', targets: [{ integration: 'local' }], pendingTtl: '1h' },
+        { ...flow, name: 'patient', targets: [{ integration: 'other' }], pendingTtl: '3h' },
+      ],
+    });
+    const w = serviceWorld(config);
+    const ask = (integration: string) => w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration }, permission: 'readonly', durationMinutes: 30, reason: 'r',
+    });
+    const quick = await ask('local');
+    const patient = await ask('other');
+    const status = async (id: string) => (await w.store.getRequest(id))?.status;
+    w.clock.advance(HOUR - 1);
+    assert.equal(await w.services.maintenance.timeOutPending(), 0);
+    assert.equal(await status(quick.id), 'pending');
+    w.clock.advance(1);
+    assert.equal(await w.services.maintenance.timeOutPending(), 1);
+    assert.equal(await status(quick.id), 'timedout', 'quick waits 1h');
+    w.clock.advance(HOUR);
+    assert.equal(await w.services.maintenance.timeOutPending(), 0);
+    assert.equal(await status(patient.id), 'pending', 'patient waits 3h, so not at 2h');
+    w.clock.advance(HOUR);
+    assert.equal(await w.services.maintenance.timeOutPending(), 1);
+    assert.equal(await status(patient.id), 'timedout');
+  });
+
+  it('refuses the requester who is also a named approver when self-approval is off; another approver then decides', async () => {
+    const config = testConfig({
+      accessFlows: [{ name: 'peers', requestors: ['*'], permissions: ['readwrite'], maxDuration: '1h', approvers: ['U0ALICE', 'U0BOB'] }],
+    });
+    const w = serviceWorld(config);
+    const req = await w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readwrite', durationMinutes: 30, reason: 'r',
+    });
+    assert.equal(req.allowSelfApproval, false);
+    await assert.rejects(
+      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' }),
+      (e: unknown) => e instanceof NotAllowedError && /cannot decide on your own request; another approver has to/.test(e.message),
+    );
+    assert.equal((await w.store.getRequest(req.id))?.status, 'pending');
+    assert.deepEqual(await w.store.listApprovals(req.id), []);
+    assert.equal(w.local.calls.length, 0);
+    assert.deepEqual(w.notifier.statusesOf(req.id), ['approvalRequested:pending']);
+    const granted = await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' });
+    assert.equal(granted.status, 'granted');
+    assert.equal(granted.decidedBy, 'U0BOB');
+  });
+
   it('reminds the requester ten minutes before expiry, not earlier', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
