@@ -1,8 +1,9 @@
 import type { AccessFlowConfig, IntegrationConfig } from '../config/schema.ts';
 import { flowAllowsRequester, requestorGroupHandles, type PrincipalMatcher } from '../domain/flows.ts';
 import { parsePrincipal, type Principal } from '../domain/principal.ts';
-import type { ApproverGroup, Person } from '../domain/request.ts';
+import type { AccessRequest, ApproverGroup, Person } from '../domain/request.ts';
 import type { Target } from '../domain/target.ts';
+import type { Lookup } from '../ports/Directory.ts';
 import type { ServiceDeps } from './ServiceDeps.ts';
 
 /**
@@ -13,16 +14,16 @@ export class People {
   constructor(private readonly deps: ServiceDeps) {}
 
   /** Slack IDs named by one principal; empty when nobody matches. */
-  async resolve(principal: Principal): Promise<string[]> {
+  async resolve(principal: Principal, lookup?: Lookup): Promise<string[]> {
     switch (principal.kind) {
       case 'user':
         return [principal.slackId];
       case 'email': {
-        const id = await this.deps.directory.userIdByEmail(principal.email);
+        const id = await this.deps.directory.userIdByEmail(principal.email, lookup);
         return id ? [id] : [];
       }
       case 'group':
-        return (await this.deps.directory.groupMembers(principal.handle)) ?? [];
+        return (await this.deps.directory.groupMembers(principal.handle, lookup)) ?? [];
       case 'everyone':
         return [];
     }
@@ -71,34 +72,50 @@ export class People {
     target: Target,
   ): Promise<ApproverGroup[]> {
     const groups: ApproverGroup[] = [];
-    for (const entry of flow.approvers) {
-      if (entry === 'owner') {
-        const owner = await this.deps.owners?.ownerOf(target);
-        const p = owner ? parsePrincipal(owner) : undefined;
-        const ids = p ? await this.resolve(p) : [];
-        if (owner && ids.length > 0) {
-          groups.push({ source: entry, reason: `owner of ${integration.name} (${owner})`, slackIds: ids });
-          continue;
-        }
-        groups.push(await this.integrationOwners(integration, entry));
-      } else if (entry === 'integration-owner') {
-        groups.push(await this.integrationOwners(integration, entry));
-      } else {
-        const p = parsePrincipal(entry);
-        const ids = p ? await this.resolve(p) : [];
-        groups.push({ source: entry, reason: `named approver (${entry}) of flow ${flow.name}`, slackIds: ids });
-      }
+    for (const entry of flow.approvers) groups.push(await this.approverGroup(entry, flow.name, integration, target));
+    return groups;
+  }
+
+  /**
+   * The request's approver entries as they resolve now, asking the directory afresh: who may
+   * approve is decided when the click arrives, so someone who left `@dba` since the request was
+   * made is no longer in its group, and someone who joined is. An entry of an integration that
+   * is no longer known names nobody.
+   */
+  async currentApproverGroups(request: Pick<AccessRequest, 'approverGroups' | 'flowName' | 'target'>): Promise<ApproverGroup[]> {
+    const integration = this.deps.integrations.get(request.target.integration);
+    const groups: ApproverGroup[] = [];
+    for (const g of request.approverGroups) {
+      groups.push(await this.approverGroup(g.source, request.flowName, integration, request.target, { fresh: true }));
     }
     return groups;
   }
 
-  private async integrationOwners(integration: IntegrationConfig, source: string): Promise<ApproverGroup> {
-    const ids = new Set<string>();
-    for (const entry of integration.owners.integration) {
+  private async approverGroup(
+    entry: string,
+    flowName: string,
+    integration: IntegrationConfig | undefined,
+    target: Target,
+    lookup?: Lookup,
+  ): Promise<ApproverGroup> {
+    if (entry !== 'owner' && entry !== 'integration-owner') {
       const p = parsePrincipal(entry);
-      if (p) for (const id of await this.resolve(p)) ids.add(id);
+      const ids = p ? await this.resolve(p, lookup) : [];
+      return { source: entry, reason: `named approver (${entry}) of flow ${flowName}`, slackIds: ids };
     }
-    return { source, reason: `owner of integration ${integration.name}`, slackIds: [...ids] };
+    if (!integration) return { source: entry, reason: `owner of integration ${target.integration}`, slackIds: [] };
+    if (entry === 'owner') {
+      const owner = await this.deps.owners?.ownerOf(target);
+      const p = owner ? parsePrincipal(owner) : undefined;
+      const ids = p ? await this.resolve(p, lookup) : [];
+      if (owner && ids.length > 0) return { source: entry, reason: `owner of ${integration.name} (${owner})`, slackIds: ids };
+    }
+    const ids = new Set<string>();
+    for (const owner of integration.owners.integration) {
+      const p = parsePrincipal(owner);
+      if (p) for (const id of await this.resolve(p, lookup)) ids.add(id);
+    }
+    return { source: entry, reason: `owner of integration ${integration.name}`, slackIds: [...ids] };
   }
 }
 

@@ -147,7 +147,7 @@ export class RequestService {
    * the request; approvals that complete it grant it. Two racing approvals produce one grant.
    */
   async decide(d: Decision): Promise<AccessRequest> {
-    const req = await this.mayDecide(d.requestId, d.actorSlackId);
+    const { req, groups } = await this.decider(d.requestId, d.actorSlackId);
     const who = await actorOf(this.deps, d.actorSlackId, req);
     if (d.decision === 'deny') {
       const reason = d.comment?.trim();
@@ -175,10 +175,12 @@ export class RequestService {
       at: this.deps.clock.now(),
     });
     if (!added) throw new ConflictError(`You already approved ${req.id}.`);
+    // Earlier approvals count only from people who are still approvers now.
+    const eligible = eligibleApprovers({ ...req, approverGroups: groups });
     const approvers = (await this.deps.store.listApprovals(req.id))
-      .filter((a) => a.decision === 'approve' && eligibleApprovers(req).includes(a.approverId))
+      .filter((a) => a.decision === 'approve' && eligible.includes(a.approverId))
       .map((a) => a.approverId);
-    if (!approvalsComplete(req.approverGroups, req.approvalMode, approvers)) {
+    if (!approvalsComplete(groups, req.approvalMode, approvers)) {
       const waiting = await this.mustGet(req.id);
       await this.deps.store.appendAudit(auditOf(this.deps, 'request.approved', who, { complete: false })(waiting));
       await notify(this.deps, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
@@ -202,6 +204,14 @@ export class RequestService {
    * deny reason is even collected, and again when the decision is recorded.
    */
   async mayDecide(requestId: string, actorSlackId: string): Promise<AccessRequest> {
+    return (await this.decider(requestId, actorSlackId)).req;
+  }
+
+  /**
+   * The request and its approver groups as they resolve now (PRODUCT.md §6: who may approve is
+   * decided when the click arrives), when this person may decide on it; otherwise the error.
+   */
+  private async decider(requestId: string, actorSlackId: string): Promise<{ req: AccessRequest; groups: ApproverGroup[] }> {
     const req = await this.mustGet(requestId);
     if (req.status !== 'pending') {
       throw new ConflictError(
@@ -211,12 +221,16 @@ export class RequestService {
     if (actorSlackId === req.requester.slackId && !req.allowSelfApproval) {
       throw new NotAllowedError('You cannot decide on your own request; another approver has to.');
     }
-    if (!req.approverGroups.some((g) => g.slackIds.includes(actorSlackId))) {
+    const groups = await this.people.currentApproverGroups(req);
+    if (!groups.some((g) => g.slackIds.includes(actorSlackId))) {
+      const was = req.approverGroups.filter((g) => g.slackIds.includes(actorSlackId)).map((g) => g.source);
       throw new NotAllowedError(
-        `You are not an approver of ${req.id}. It waits for ${describeApprovers(req.approverGroups)}.`,
+        was.length > 0
+          ? `You are no longer an approver of ${req.id}: you were in ${was.join(', ')} when it was made, and are not now, so nothing was changed. It waits for ${describeApprovers(groups)}.`
+          : `You are not an approver of ${req.id}. It waits for ${describeApprovers(groups)}.`,
       );
     }
-    return req;
+    return { req, groups };
   }
 
   /**

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
-import { APPROVAL_CHANNEL, PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
+import { APPROVAL_CHANNEL, DBA_GROUP, PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
 
 const HOUR = 3_600_000;
@@ -164,6 +164,29 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     assert.ok(text.includes(`sesame.approve:${id}`) && text.includes(`sesame.deny:${id}`));
     await world.driver.clickButton(home, `sesame.approve:${id}`, bob.id);
     await world.fake.waitFor(() => JSON.stringify(world.fake.homeView(bob.id)?.view).includes('You approved'), 'the Home tab redrawn with the outcome', 10_000);
+    assert.equal((await store().getRequest(id))?.status, 'granted');
+  });
+
+  it('decides who may approve when the click arrives: someone who left the group since changes nothing', async () => {
+    await world.driver.slashCommand({ userId: dave.id, text: `local/${APP.database} admin for 30m because reindex after the group change` });
+    const id = await waitForRequest('reindex after the group change');
+    await world.bot.notifier.drain();
+    const [carolCopy] = world.fake.dmMessages(carol.id).filter((m) => m.text.includes(`Access request ${id}`));
+    assert.ok(carolCopy && hasButtons(carolCopy), 'Carol was in @dba when Dave asked');
+    world.fake.addUsergroup({ ...DBA_GROUP, members: [bob.id] });
+    const carolSeen = world.fake.ephemerals(carol.id).length;
+    await world.driver.clickButton(carolCopy, `sesame.approve:${id}`, carol.id);
+    assert.match(await lastEphemeralFor(carol.id, carolSeen), /no longer an approver/);
+    const viewsBefore = world.fake.views(carol.id).length;
+    await world.driver.clickButton(carolCopy, `sesame.deny:${id}`, carol.id);
+    assert.match(await lastEphemeralFor(carol.id, carolSeen + 1), /no longer an approver/);
+    assert.equal(world.fake.views(carol.id).length, viewsBefore, 'no deny modal');
+    assert.equal((await store().getRequest(id))?.status, 'pending');
+    assert.deepEqual(await store().listApprovals(id), []);
+    const [bobCopy] = world.fake.dmMessages(bob.id).filter((m) => m.text.includes(`Access request ${id}`));
+    const bobSeen = world.fake.ephemerals(bob.id).length;
+    await world.driver.clickButton(bobCopy!, `sesame.approve:${id}`, bob.id);
+    assert.match(await lastEphemeralFor(bob.id, bobSeen), /You approved/);
     assert.equal((await store().getRequest(id))?.status, 'granted');
   });
 

@@ -64,7 +64,7 @@ export function serviceWorld(config = testConfig(), ports: { owners?: ResourceOw
   const local = new FakeTargetDatabase('local', 'local.example:5432');
   const other = new FakeTargetDatabase('other', 'local.example:5432', local.users);
   const databases = new FakeTargetDatabases([local, other]);
-  const directory = new FakeDirectory(PEOPLE, { sre: ['U0DAVE', 'U0ALICE'] });
+  const directory = new FakeDirectory({ ...PEOPLE }, { sre: ['U0DAVE', 'U0ALICE'] });
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const services = createServices({
     config, integrations, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }), ...ports,

@@ -149,6 +149,38 @@ describe('requesting access', () => {
     await assert.rejects(ask(), (e: unknown) => e instanceof NotAllowedError && /needs a different person to approve for each of @dba, @security/.test(e.message));
   });
 
+  it('decides who may approve when the click arrives, from the groups and emails as they are then', async () => {
+    const config = testConfig({
+      accessFlows: [{ name: 'dba-approved', requestors: ['*'], permissions: ['readwrite'], maxDuration: '1h', approvers: ['@dba', 'dave@example.com'] }],
+    });
+    const w = serviceWorld(config);
+    w.directory.groups.dba = ['U0BOB', 'U0CAROL'];
+    const ask = () => w.services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readwrite', durationMinutes: 30, reason: 'r',
+    });
+    const req = await ask();
+    assert.deepEqual(req.approverGroups.map((g) => g.slackIds), [['U0BOB', 'U0CAROL'], ['U0DAVE']]);
+    // Carol leaves @dba, and dave@example.com now belongs to another Slack account.
+    w.directory.groups.dba = ['U0BOB'];
+    w.directory.people.U0DAVE = 'dave@old.example.com';
+    w.directory.people.U0ADMIN = 'dave@example.com';
+    for (const actorSlackId of ['U0CAROL', 'U0DAVE']) {
+      await assert.rejects(
+        w.services.requests.decide({ requestId: req.id, actorSlackId, decision: 'approve' }),
+        (e: unknown) => e instanceof NotAllowedError && /no longer/.test(e.message),
+        actorSlackId,
+      );
+      await assert.rejects(w.services.requests.mayDecide(req.id, actorSlackId), NotAllowedError, 'nor may they deny');
+    }
+    assert.equal((await w.store.getRequest(req.id))?.status, 'pending');
+    assert.deepEqual(await w.store.listApprovals(req.id), []);
+    assert.equal(w.local.calls.length, 0);
+    // Whoever is in the entries now may decide.
+    assert.equal((await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ADMIN', decision: 'approve' })).status, 'granted');
+    const next = await ask();
+    assert.equal((await w.services.requests.decide({ requestId: next.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
+  });
+
   it('offers a flow only to its requestors (user groups resolved through the directory)', async () => {
     const w = serviceWorld();
     await assert.rejects(

@@ -43,6 +43,9 @@ export function assertIamTls(integration: IntegrationConfig): void {
   }
 }
 
+/** How long an IAM database auth token works: the signer's default and RDS's limit. */
+export const IAM_TOKEN_LIFETIME_MS = 15 * 60_000;
+
 /** The signer of `@aws-sdk/rds-signer`, with the given credentials or the SDK's default chain. */
 export function rdsSigner(clients?: AwsClients): RdsTokenSigner {
   return (request) =>
@@ -53,7 +56,8 @@ export function rdsSigner(clients?: AwsClients): RdsTokenSigner {
  * The connector's password for PostgresTargetDatabase, from wherever the integration says:
  * - `authType: iam`: a fresh IAM token for every new connection, signed for the endpoint RDS
  *   reports (not a `host` override: RDS checks the token against its own endpoint), in the
- *   integration's region, for the connector's username. TLS is required (see {@link assertIamTls}).
+ *   integration's region, for the connector's username, with its lifetime so that the log
+ *   redactor forgets it when it stops working. TLS is required (see {@link assertIamTls}).
  * - `secretArn`: the secret's password, cached, read again when the engine asks `fresh` after a
  *   refused login. A secret that names a user must name the integration's `username`
  *   ({@link secretUserMismatch}); one that names none is taken for the integration's user.
@@ -70,9 +74,8 @@ export function createAwsConnectorCredentials(integration: IntegrationConfig, de
     return async () => {
       const resource = await deps.resolver.resolve(integration);
       const signed = resource.endpoint ?? (await deps.resolver.endpoint(integration));
-      // Not registered with the redactor: a token per connection would grow its list without
-      // end, and the log redactor already removes X-Amz-Signature, without which a token is useless.
-      return sign({ hostname: signed.host, port: signed.port, username: integration.username, region: integration.region });
+      const token = await sign({ hostname: signed.host, port: signed.port, username: integration.username, region: integration.region });
+      return { password: token, lifetimeMs: IAM_TOKEN_LIFETIME_MS };
     };
   }
   const secretArn = integration.secretArn;

@@ -6,11 +6,18 @@ import { TargetUnavailableError } from '../../domain/errors.ts';
 import { describeError, registerSecret } from '../../logger.ts';
 import type { SslMode } from '../../config/schema.ts';
 
+/** A credential that stops working `lifetimeMs` after it is given (an IAM token). */
+export interface ExpiringCredential {
+  password: string;
+  lifetimeMs: number;
+}
+
 /**
- * Gives the connector's password (or IAM token). With `fresh`, it must not answer from a cache:
- * it is asked that way once after the server refused the login, so a rotated secret is picked up.
+ * Gives the connector's password, or an IAM token with its lifetime. With `fresh`, it must not
+ * answer from a cache: it is asked that way once after the server refused the login, so a
+ * rotated secret is picked up.
  */
-export type CredentialProvider = (options?: { fresh?: boolean }) => Promise<string>;
+export type CredentialProvider = (options?: { fresh?: boolean }) => Promise<string | ExpiringCredential>;
 
 /** Where and how the connector signs in. */
 export interface ConnectionTarget {
@@ -216,9 +223,15 @@ export class ConnectionPools {
       password: async () => {
         const fresh = this.#refreshCredentials;
         this.#refreshCredentials = false;
-        const password = await this.#options.credentials(fresh ? { fresh: true } : undefined);
-        registerSecret(password);
-        return password;
+        const credential = await this.#options.credentials(fresh ? { fresh: true } : undefined);
+        if (typeof credential === 'string') {
+          registerSecret(credential);
+          return credential;
+        }
+        // A token per connection: the redactor forgets each when it stops working, so its list
+        // does not grow with every connection ever opened.
+        registerSecret(credential.password, { lifetimeMs: credential.lifetimeMs });
+        return credential.password;
       },
       max: this.#options.maxConnectionsPerDatabase ?? 4,
       idleTimeoutMillis: 10_000,

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Person } from '../../domain/request.ts';
 import type { Clock } from '../../ports/Clock.ts';
-import type { Directory } from '../../ports/Directory.ts';
+import type { Directory, Lookup } from '../../ports/Directory.ts';
 
 /** How long answers about people and groups are reused before Slack is asked again. */
 const CACHE_TTL_MS = 5 * 60_000;
@@ -15,7 +15,7 @@ interface Cached<T> {
  * The Directory on Slack's Web API: users.lookupByEmail, users.info (the email needs the
  * users:read.email scope), usergroups.list and usergroups.users.list. Answers are cached for a
  * few minutes: Slack rate-limits these methods (Tier 2–4) and approvals ask the same questions
- * again and again.
+ * again and again. A `fresh` lookup asks Slack again and refreshes the cache.
  */
 export class SlackDirectory implements Directory {
   private readonly cache = new Map<string, Cached<unknown>>();
@@ -25,16 +25,16 @@ export class SlackDirectory implements Directory {
     private readonly clock: Clock,
   ) {}
 
-  private async cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+  private async cached<T>(key: string, load: () => Promise<T>, lookup: Lookup = {}): Promise<T> {
     const hit = this.cache.get(key);
     const now = this.clock.now().getTime();
-    if (hit && now - hit.at < CACHE_TTL_MS) return hit.value as T;
+    if (hit && !lookup.fresh && now - hit.at < CACHE_TTL_MS) return hit.value as T;
     const value = await load();
     this.cache.set(key, { value, at: now });
     return value;
   }
 
-  userIdByEmail(email: string): Promise<string | undefined> {
+  userIdByEmail(email: string, lookup?: Lookup): Promise<string | undefined> {
     return this.cached(`email:${email.toLowerCase()}`, async () => {
       try {
         const res = await this.client.users.lookupByEmail({ email });
@@ -43,17 +43,17 @@ export class SlackDirectory implements Directory {
         if ((err as { data?: { error?: string } }).data?.error === 'users_not_found') return undefined;
         throw err;
       }
-    });
+    }, lookup);
   }
 
-  groupMembers(handle: string): Promise<string[] | undefined> {
+  groupMembers(handle: string, lookup?: Lookup): Promise<string[] | undefined> {
     return this.cached(`group:${handle.toLowerCase()}`, async () => {
-      const groups = await this.cached('groups', async () => (await this.client.usergroups.list({})).usergroups ?? []);
+      const groups = await this.cached('groups', async () => (await this.client.usergroups.list({})).usergroups ?? [], lookup);
       const group = groups.find((g) => g.handle?.toLowerCase() === handle.toLowerCase());
       if (!group?.id) return undefined;
       const res = await this.client.usergroups.users.list({ usergroup: group.id });
       return res.users ?? [];
-    });
+    }, lookup);
   }
 
   person(slackId: string): Promise<Person> {

@@ -32,9 +32,12 @@ export const PEOPLE = {
   admin: { id: 'U0ADMIN', name: 'admin', email: 'admin@example.com' },
 } as const;
 
+/** The user group that approves Dave's admin requests: Bob and Carol at the start. */
+export const DBA_GROUP = { id: 'S0DBA', handle: 'dba', members: [PEOPLE.bob.id, PEOPLE.carol.id] };
+
 /**
- * An auto-approved readonly flow narrowed to appdb/public, and a readwrite flow on appdb that
- * Bob or Carol approve.
+ * An auto-approved readonly flow narrowed to appdb/public, a readwrite flow on appdb that
+ * Bob or Carol approve, and an admin flow for Dave on appdb that @dba approves.
  */
 export function e2eConfigText(cluster: TestCluster, dir: string): string {
   return `
@@ -58,6 +61,12 @@ accessFlows:
     maxDuration: 2h
     approvers: [${PEOPLE.bob.id}, ${PEOPLE.carol.id}]
     approvalMode: any
+  - name: admin-by-dba
+    requestors: [${PEOPLE.dave.id}]
+    targets: [{ integration: local, databases: [${APP.database}] }]
+    permissions: [admin]
+    maxDuration: 1h
+    approvers: ["@${DBA_GROUP.handle}"]
 `;
 }
 
@@ -107,6 +116,7 @@ async function startWorld<D>(cluster: TestCluster, transport: Transport<D>): Pro
   const fake = await FakeSlack.start({
     users: Object.values(PEOPLE).map((p) => ({ ...p })),
     channels: [{ id: APPROVAL_CHANNEL, name: 'db-approvals' }],
+    usergroups: [{ ...DBA_GROUP, members: [...DBA_GROUP.members] }],
   });
   const clock = new ManualClock(new Date());
   const { logger, lines: logLines } = capturingLogger();
