@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 
-const SLACK_MANIFEST_SCHEMA = '/work/shared/data/slack-manifest.schema.1.0.0.json';
+/** Slack's schema, kept in the repository with its licence (test/support/slack/vendor/). */
+const SLACK_MANIFEST_SCHEMA = new URL('../support/slack/vendor/slack-manifest.schema.1.0.0.json', import.meta.url);
 const EVENTS_URL = 'https://sesame.example.com/slack/events';
 
 function manifest(): any {
