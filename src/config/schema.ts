@@ -321,6 +321,10 @@ export const configSchema = z
           .optional()
           .describe('Every approval request is also posted in this channel (its ID, like C0123ABCD)'),
         admins: z.array(principal).default([]).describe('Slack IDs, emails or @usergroup handles of admins'),
+        maxPendingPerPerson: wholeNumber()
+          .min(1, 'must be a whole number, at least 1')
+          .default(10)
+          .describe('Pending requests one person may have at once; past it a request is refused (default 10)'),
       })
       .strict()
       .prefault({})

@@ -87,6 +87,8 @@ export interface RequestFilter {
   serverKey?: string;
   dbUser?: string;
   parentId?: string;
+  /** Only requests on which this person has recorded no decision (approval or denial). */
+  undecidedBy?: string;
   limit?: number;
 }
 

@@ -13,6 +13,7 @@ import {
 } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
 import type { AccessFlowConfig } from '../config/schema.ts';
+import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { actorOf, auditOf, bytes, notify, requireRequest, type ServiceDeps } from './ServiceDeps.ts';
 import type { GrantService } from './GrantService.ts';
 import type { People } from './People.ts';
@@ -56,6 +57,9 @@ export interface Decision {
  * approval that completes a request hands it to the {@link GrantService}.
  */
 export class RequestService {
+  /** Per requester: counting their pending requests and adding one happen as one step. */
+  private readonly requesterLocks = new KeyedMutex();
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly people: People,
@@ -242,16 +246,13 @@ export class RequestService {
     return { all: everyone, requests: await this.list(actorSlackId, { all: everyone }) };
   }
 
-  /** Pending requests this person may still decide on (not their own unless self-approval is on). */
+  /**
+   * Pending requests this person may still decide on (not their own unless self-approval is on),
+   * in one store query however many there are: the App Home draws them on every visit.
+   */
   async awaitingApproval(slackId: string): Promise<AccessRequest[]> {
-    const pending = await this.deps.store.listRequests({ statuses: ['pending'] });
-    const waiting: AccessRequest[] = [];
-    for (const req of pending) {
-      if (!eligibleApprovers(req).includes(slackId)) continue;
-      const decided = (await this.deps.store.listApprovals(req.id)).some((a) => a.approverId === slackId);
-      if (!decided) waiting.push(req);
-    }
-    return waiting;
+    const undecided = await this.deps.store.listRequests({ statuses: ['pending'], undecidedBy: slackId });
+    return undecided.filter((req) => eligibleApprovers(req).includes(slackId));
   }
 
   /**
@@ -307,22 +308,44 @@ export class RequestService {
     const checkedReason = this.checkReason(flow, reason);
     const approverGroups = await this.approversFor(flow, what.requester, what.target);
     const auto = flow.approvers.length === 0;
-    const created = await this.create(
-      {
-        ...what,
-        durationMinutes: choice.durationMinutes,
-        reason: checkedReason,
-        flowName: flow.name,
-        approvalMode: flow.approvalMode,
-        allowSelfApproval: flow.allowSelfApproval,
-        approverGroups,
-      },
-      flow,
-      auto,
-    );
+    const create = () =>
+      this.create(
+        {
+          ...what,
+          durationMinutes: choice.durationMinutes,
+          reason: checkedReason,
+          flowName: flow.name,
+          approvalMode: flow.approvalMode,
+          allowSelfApproval: flow.allowSelfApproval,
+          approverGroups,
+        },
+        flow,
+        auto,
+      );
+    // Only a request that will wait for approvers counts against the cap.
+    const created = auto
+      ? await create()
+      : await this.requesterLocks.run(what.requester.slackId, async () => {
+          await this.checkPendingCap(what.requester.slackId);
+          return create();
+        });
     if (auto) return created.kind === 'extension' ? this.grants.applyExtension(created) : this.grants.grant(created.id);
     await notify(this.deps, 'approval requested', () => this.deps.notifier.approvalRequested(created));
     return created;
+  }
+
+  /**
+   * Refuses a new pending request of a person who has `slack.maxPendingPerPerson` of them
+   * already (PRODUCT.md §6), so nobody can flood approvers; nothing is recorded or sent.
+   */
+  private async checkPendingCap(requesterSlackId: string): Promise<void> {
+    const max = this.deps.config.slack.maxPendingPerPerson;
+    const pending = await this.deps.store.listRequests({ requesterSlackId, statuses: ['pending'], limit: max });
+    if (pending.length < max) return;
+    const shown = pending.slice(0, 10).map((r) => r.id).join(', ');
+    throw new ConflictError(
+      `You already have ${pending.length} requests waiting for approval, the most one person may have at once (${shown}${pending.length > 10 ? ', …' : ''}). Cancel one you no longer need with \`${this.deps.config.slack.command} cancel <request-id>\`, or wait until one is decided, then ask again.`,
+    );
   }
 
   private async pickFlow(requester: Person, target: Target, permission: Permission, durationMinutes?: number) {

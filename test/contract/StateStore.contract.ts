@@ -383,6 +383,20 @@ export function stateStoreContract(
         assert.deepEqual(await store.listApprovals('RZZZZZZ'), []);
       });
 
+      it('lists the requests a person has not decided on yet', async () => {
+        const approved = await store.createRequest(newRequest({ createdAt: at(1) }), 'pending');
+        const denied = await store.createRequest(newRequest({ createdAt: at(2) }), 'pending');
+        const open = await store.createRequest(newRequest({ createdAt: at(3) }), 'pending');
+        const others = await store.createRequest(newRequest({ createdAt: at(4) }), 'pending');
+        await store.addApproval({ requestId: approved.id, approverId: 'U0BOB', decision: 'approve', at: at(MINUTE) });
+        await store.addApproval({ requestId: denied.id, approverId: 'U0BOB', decision: 'deny', comment: 'no', at: at(MINUTE) });
+        await store.addApproval({ requestId: others.id, approverId: 'U0CAROL', decision: 'approve', at: at(MINUTE) });
+        const ids = async (undecidedBy: string) => (await store.listRequests({ statuses: ['pending'], undecidedBy })).map((r) => r.id);
+        assert.deepEqual(await ids('U0BOB'), [others.id, open.id]);
+        assert.deepEqual(await ids('U0CAROL'), [open.id, denied.id, approved.id]);
+        assert.deepEqual(await ids('U0DAVE'), [others.id, open.id, denied.id, approved.id]);
+      });
+
       it('lets one of two racing decisions by the same person count', async () => {
         const request = await store.createRequest(newRequest(), 'pending');
         const results = await Promise.all([

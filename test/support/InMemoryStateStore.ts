@@ -69,7 +69,9 @@ export class InMemoryStateStore implements StateStore {
         (filter.integration === undefined || r.target.integration === filter.integration) &&
         (filter.serverKey === undefined || r.serverKey === filter.serverKey) &&
         (filter.dbUser === undefined || r.dbUser === filter.dbUser) &&
-        (filter.parentId === undefined || r.parentId === filter.parentId),
+        (filter.parentId === undefined || r.parentId === filter.parentId) &&
+        (filter.undecidedBy === undefined ||
+          !this.#approvals.some((a) => a.requestId === r.id && a.approverId === filter.undecidedBy)),
     );
     matches.sort(
       (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareText(b.id, a.id),

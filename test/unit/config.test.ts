@@ -15,6 +15,7 @@ slack:
   command: /access                 # the slash command this app answers (default /access)
   approvalChannel: C0123ABCD       # optional: every approval request is also posted here
   admins: [U0ADMIN1, ops@example.com, "@platform"]   # Slack IDs, emails, or @usergroup handles
+  maxPendingPerPerson: 10          # optional: pending requests one person may have at once
 
 state:
   sqlite: ./data/sesame.db         # default; the embedded store
@@ -146,6 +147,7 @@ describe('config: the keys of PRODUCT.md §3', () => {
       command: '/access',
       approvalChannel: 'C0123ABCD',
       admins: ['U0ADMIN1', 'ops@example.com', '@platform'],
+      maxPendingPerPerson: 10,
     });
     assert.equal(config.state.sqlite, './data/sesame.db');
     assert.deepEqual(config.schedule, {
@@ -224,7 +226,7 @@ discovery:
 `,
       {},
     );
-    assert.deepEqual(config.slack, { command: '/access', admins: [] });
+    assert.deepEqual(config.slack, { command: '/access', admins: [], maxPendingPerPerson: 10 });
     assert.deepEqual(config.state, { sqlite: './data/sesame.db' });
     assert.deepEqual(config.schedule, {
       expire: '*/15 * * * * *',
@@ -273,6 +275,16 @@ discovery:
   it('takes the config path from SESAME_CONFIG, else ./sesame.yml', () => {
     assert.equal(configPathFromEnv({ SESAME_CONFIG: '/etc/sesame/sesame.yml' }), '/etc/sesame/sesame.yml');
     assert.equal(configPathFromEnv({}), './sesame.yml');
+  });
+});
+
+describe('config: slack.maxPendingPerPerson', () => {
+  it('takes a positive whole number and refuses anything else at its path', () => {
+    const withCap = (value: string) => minimal().replace('accessFlows:', `slack: { maxPendingPerPerson: ${value} }\naccessFlows:`);
+    assert.equal(parseConfigText(withCap('3'), {}).slack.maxPendingPerPerson, 3);
+    for (const bad of ['0', '-1', '2.5', '"ten"']) {
+      assert.match(messageAt(issuesOf(withCap(bad)), 'slack.maxPendingPerPerson'), /number/, bad);
+    }
   });
 });
 
@@ -437,7 +449,7 @@ describe('config: unknown keys', () => {
 
   it('lists the known keys when nothing is close', () => {
     const message = messageAt(issuesOf(`${minimal()}slack:\n  colour: blue\n`), 'slack.colour');
-    assert.match(message, /is not a known key here \(known keys: command, approvalChannel, admins\)/);
+    assert.match(message, /is not a known key here \(known keys: command, approvalChannel, admins, maxPendingPerPerson\)/);
   });
 
   it('refuses keys of the other integration type', () => {

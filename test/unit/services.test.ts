@@ -181,6 +181,47 @@ describe('requesting access', () => {
     assert.equal((await w.services.requests.decide({ requestId: next.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
   });
 
+  it('refuses a request past slack.maxPendingPerPerson, extensions included, and changes nothing', async () => {
+    const w = serviceWorld(testConfig({ slack: { admins: ['U0ADMIN'], maxPendingPerPerson: 2 } }));
+    const ask = (requesterSlackId = 'U0ALICE') => w.services.requests.requestAccess({
+      requesterSlackId, target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
+    });
+    const granted = await approvedGrant(w, 'readwrite');
+    const first = await ask();
+    const second = await ask();
+    const before = { requests: (await w.store.listRequests({})).length, audit: (await w.store.listAudit(new Date(0))).length, told: w.notifier.events.length };
+    const refused = (e: unknown) =>
+      e instanceof ConflictError &&
+      /You already have 2 requests waiting for approval, the most one person may have at once/.test(e.message) &&
+      e.message.includes(first.id) && e.message.includes(second.id) &&
+      /\/access cancel <request-id>/.test(e.message);
+    await assert.rejects(ask(), refused);
+    await assert.rejects(w.services.requests.extend(granted.id, 'U0ALICE', 30), refused, 'an extension is a request too');
+    assert.deepEqual(
+      { requests: (await w.store.listRequests({})).length, audit: (await w.store.listAudit(new Date(0))).length, told: w.notifier.events.length },
+      before,
+      'no request stored, nothing audited, no approver told',
+    );
+    // Requests that wait for nobody, and other people's requests, are not held back.
+    assert.equal((await autoGrant(w)).status, 'granted');
+    assert.equal((await ask('U0CAROL')).status, 'pending');
+    await w.services.requests.cancel(first.id, 'U0ALICE');
+    assert.equal((await w.services.requests.extend(granted.id, 'U0ALICE', 30)).status, 'pending');
+    await assert.rejects(ask(), ConflictError);
+  });
+
+  it('holds each person to the cap even when their requests arrive at once', async () => {
+    const w = serviceWorld(testConfig({ slack: { admins: ['U0ADMIN'], maxPendingPerPerson: 3 } }));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => w.services.requests.requestAccess({
+        requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
+      })),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
+    assert.equal((await w.store.listRequests({ statuses: ['pending'] })).length, 3);
+    assert.equal(w.notifier.events.filter((e) => e.kind === 'approvalRequested').length, 3);
+  });
+
   it('offers a flow only to its requestors (user groups resolved through the directory)', async () => {
     const w = serviceWorld();
     await assert.rejects(
@@ -503,6 +544,36 @@ describe('what a person is offered', () => {
     await w.services.requests.decide({ requestId: dave.id, actorSlackId: 'U0BOB', decision: 'approve' });
     assert.deepEqual((await w.services.requests.awaitingApproval('U0BOB')).map((r) => r.id), [alice.id]);
     assert.deepEqual(await w.services.requests.awaitingApproval('U0ALICE'), []);
+  });
+
+  it('finds the approvals waiting for a person with a bounded number of store queries', async () => {
+    const w = serviceWorld();
+    const calls: string[] = [];
+    const store = w.store as unknown as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(w.store))) {
+      const method = store[name];
+      if (name === 'constructor' || typeof method !== 'function') continue;
+      store[name] = (...args: unknown[]) => {
+        calls.push(name);
+        return (method as (...a: unknown[]) => unknown).apply(w.store, args);
+      };
+    }
+    const queriesFor = async (slackId: string) => {
+      calls.length = 0;
+      const waiting = await w.services.requests.awaitingApproval(slackId);
+      return { waiting: waiting.length, queries: calls.length };
+    };
+    const ask = (requesterSlackId: string) => w.services.requests.requestAccess({
+      requesterSlackId, target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
+    });
+    const one = await ask('U0ALICE');
+    const few = await queriesFor('U0BOB');
+    for (const who of ['U0ALICE', 'U0CAROL', 'U0DAVE', 'U0ADMIN']) for (let i = 0; i < 5; i++) await ask(who);
+    await w.services.requests.decide({ requestId: one.id, actorSlackId: 'U0BOB', decision: 'deny', comment: 'no' });
+    const many = await queriesFor('U0BOB');
+    assert.deepEqual([few.waiting, many.waiting], [1, 20]);
+    assert.equal(many.queries, few.queries, 'as many queries for 20 waiting requests as for one');
+    assert.ok(many.queries <= 2, `${many.queries} queries`);
   });
 
   it('offers per integration only what the person’s flows allow', async () => {

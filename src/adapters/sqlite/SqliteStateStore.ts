@@ -314,6 +314,9 @@ export class SqliteStateStore implements StateStore {
     if (filter.serverKey !== undefined) where('server_key = ?', filter.serverKey);
     if (filter.dbUser !== undefined) where('db_user = ?', filter.dbUser);
     if (filter.parentId !== undefined) where('parent_id = ?', filter.parentId);
+    if (filter.undecidedBy !== undefined) {
+      where('NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = requests.id AND a.approver_id = ?)', filter.undecidedBy);
+    }
     const sql =
       'SELECT * FROM requests' +
       (conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '') +
