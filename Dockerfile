@@ -21,7 +21,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Mount the config at /etc/sesame/sesame.yml and keep the state store on the volume, e.g.
 # `state: { sqlite: /var/lib/sesame/sesame.db }`.
-RUN mkdir -p /etc/sesame /var/lib/sesame && chown node:node /var/lib/sesame
+# The state directory is the node user's alone (0700), as is the file Sesame keeps in it (0600).
+RUN mkdir -p /etc/sesame && mkdir -p -m 700 /var/lib/sesame && chown node:node /var/lib/sesame
 VOLUME ["/var/lib/sesame"]
 USER node
 EXPOSE 3000

@@ -63,7 +63,7 @@ export interface SesameParts {
 export function buildSesame(config: Config, parts: SesameParts): Sesame {
   const clock = parts.clock ?? systemClock;
   const { logger } = parts;
-  const store = parts.store ?? SqliteStateStore.open(config.state.sqlite, { clock });
+  const store = parts.store ?? SqliteStateStore.open(config.state.sqlite, { clock, logger });
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const usesAws = config.discovery.length > 0 || config.integrations.some((i) => i.type === 'aws-rds-postgresql');
   const aws = usesAws ? (parts.aws ?? createAwsAdapters({ integration: (name) => integrations.get(name), clock, logger })) : undefined;

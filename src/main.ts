@@ -65,7 +65,7 @@ export async function runBot(
   const client = new webApi.WebClient(token, clientOptions);
   const identity = await verifyBotToken(client);
 
-  const baseStore = SqliteStateStore.open(config.state.sqlite, { clock });
+  const baseStore = SqliteStateStore.open(config.state.sqlite, { clock, logger });
   let sesame: Sesame | undefined;
   const metrics = createMetrics({
     activeGrants: async () => (await baseStore.listRequests({ statuses: ['granted'] })).length,

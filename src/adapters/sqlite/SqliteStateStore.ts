@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
@@ -15,6 +15,7 @@ import type {
 } from '../../domain/request.ts';
 import type { Target } from '../../domain/target.ts';
 import { systemClock, type Clock } from '../../ports/Clock.ts';
+import { describeError, type Logger } from '../../logger.ts';
 import type {
   AuditAction,
   AuditEvent,
@@ -169,6 +170,52 @@ export const PENDING_PAST_TTL_SQL = `
 export interface SqliteStateStoreOptions {
   /** Stamps `schema_migrations.applied_at`; the system clock by default. */
   clock?: Clock;
+  /** Told when the state file's directory is open to other OS users. */
+  logger?: Logger;
+}
+
+/** The state file and SQLite's files beside it: read and written by Sesame's own OS user only. */
+const STATE_FILE_MODE = 0o600;
+const STATE_DIR_MODE = 0o700;
+const SQLITE_FILE_SUFFIXES = ['', '-wal', '-shm', '-journal'];
+
+/**
+ * Keeps the state file to Sesame's own OS user (PRODUCT.md §7), whatever the umask, before
+ * SQLite opens it:
+ * - the directories it creates for the file are 0700. A directory that already exists is left
+ *   as it is: it may be shared (a volume, /tmp, the working directory), and changing it could
+ *   break whatever else uses it. If other users may list it, a warning says so; the files' own
+ *   modes keep their contents private either way.
+ * - the database file is created 0600, and one an older Sesame left wider is narrowed; so are the
+ *   -wal and -shm files that exist. SQLite creates those with the database file's mode.
+ */
+function protectStateFile(path: string, logger: Logger | undefined): void {
+  const dir = dirname(path);
+  const firstCreated = mkdirSync(dir, { recursive: true, mode: STATE_DIR_MODE });
+  if (firstCreated !== undefined) {
+    for (let d = dir; ; d = dirname(d)) {
+      chmodSync(d, STATE_DIR_MODE);
+      if (d === firstCreated || d === dirname(d)) break;
+    }
+  } else {
+    const mode = statSync(dir).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      logger?.warn(
+        { directory: dir, mode: mode.toString(8) },
+        "the state file's directory can be listed by other OS users; run chmod 700 on it so that only Sesame's user can",
+      );
+    }
+  }
+  if (!existsSync(path)) closeSync(openSync(path, 'a', STATE_FILE_MODE));
+  for (const suffix of SQLITE_FILE_SUFFIXES) {
+    const file = `${path}${suffix}`;
+    if (!existsSync(file) || (statSync(file).mode & 0o777) === STATE_FILE_MODE) continue;
+    try {
+      chmodSync(file, STATE_FILE_MODE);
+    } catch (err) {
+      logger?.warn({ file, err: describeError(err) }, 'the state file could not be made readable by its owner only');
+    }
+  }
 }
 
 /**
@@ -190,10 +237,11 @@ export class SqliteStateStore implements StateStore {
 
   /**
    * Opens (creating if needed, with its parent directory) the store at `path`, or a private
-   * in-memory one for `:memory:`, and applies any migrations it has not seen yet.
+   * in-memory one for `:memory:`, and applies any migrations it has not seen yet. The file and
+   * the directories created for it are readable by this OS user only.
    */
   static open(path: string, options: SqliteStateStoreOptions = {}): SqliteStateStore {
-    if (path !== ':memory:' && path !== '') mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (path !== ':memory:' && path !== '') protectStateFile(resolve(path), options.logger);
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
