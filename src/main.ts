@@ -96,6 +96,7 @@ export async function runBot(
     transport,
     clientOptions,
     routes: healthRoutes({ store, metrics, configLoaded: () => true, logger }),
+    alertAdmins: (alert) => notifier.internalError(alert),
     port,
     ...(overrides.host ? { host: overrides.host } : {}),
   });

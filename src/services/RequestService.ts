@@ -1,6 +1,6 @@
 import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
 import { chooseFlow } from '../domain/flows.ts';
-import { ConflictError, InputError, NotAllowedError, TargetUnavailableError } from '../domain/errors.ts';
+import { ConflictError, InputError, NotAllowedError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
@@ -79,7 +79,8 @@ export class RequestService {
       throw new InputError(`There is no integration named "${target.integration}". Known integrations: ${known}.`, { field: 'integration' });
     }
     if (!this.deps.integrations.isAvailable(integration.name)) {
-      throw new TargetUnavailableError(
+      // The integration's state, not a failure to reach it: the person is told in these words.
+      throw new ConflictError(
         `${integration.name} is no longer found in AWS, so Sesame takes no new requests for it. Access already granted there stays listed and is taken away as planned. Ask a Sesame admin if the database moved.`,
       );
     }

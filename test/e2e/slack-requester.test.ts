@@ -255,6 +255,50 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.ok(statuses.includes(429), 'Slack answered 429 once');
   });
 
+  it('tells the requester that a grant failed and that admins know, and only the admins what went wrong', async () => {
+    const connector = cluster.connector.username;
+    const granted = (await requests()).find((r) => r.status === 'granted' && r.reason === 'rate limited')!;
+    const seen = { dms: world.fake.dmMessages(alice).length, ephemerals: world.fake.ephemerals(alice).length, admin: world.fake.dmMessages(PEOPLE.admin.id).length };
+    // The connector can no longer sign in: every grant fails with what PostgreSQL says about it.
+    await cluster.query(`ALTER ROLE ${connector} NOLOGIN`);
+    await cluster.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [connector]);
+    try {
+      const reply = await command('local/appdb/public readonly for 1h because while the connector is locked out');
+      const failed = (await requests()).find((r) => r.reason === 'while the connector is locked out')!;
+      assert.equal(failed.status, 'failed');
+      assert.match(failed.lastError ?? '', /not permitted to log in/);
+      assert.match(reply, new RegExp(`${failed.id}.*failed`));
+      assert.match(reply, /admins were told/);
+      const dm = await waitForDm(alice, new RegExp(`${failed.id} failed`), 'the failure DM');
+      assert.match(JSON.stringify(dm.blocks), /admins were told/);
+      const extendReply = await command(`extend ${granted.id} 30m`);
+      assert.match(extendReply, /admins were told/);
+      await world.bot.notifier.drain();
+
+      const toAlice = [
+        ...world.fake.dmMessages(alice).slice(seen.dms).map((m) => `${m.text}${JSON.stringify(m.blocks)}`),
+        ...world.fake.ephemerals(alice).slice(seen.ephemerals).map((e) => `${e.text}${JSON.stringify(e.blocks)}`),
+      ];
+      assert.ok(toAlice.length >= 3);
+      for (const text of toAlice) {
+        for (const internal of ['127.0.0.1', String(cluster.port), connector, 'not permitted to log in', '28000']) {
+          assert.ok(!text.includes(internal), `Alice was shown "${internal}": ${text.slice(0, 300)}`);
+        }
+        assert.doesNotMatch(text, /ssl/i);
+      }
+      const toAdmin = world.fake.dmMessages(PEOPLE.admin.id).slice(seen.admin).map((m) => `${m.text}${JSON.stringify(m.blocks)}`);
+      const aboutGrant = toAdmin.find((t) => t.includes(failed.id));
+      assert.ok(aboutGrant, 'the admin is told about the failed grant');
+      for (const detail of ['127.0.0.1', connector, 'not permitted to log in']) assert.ok(aboutGrant.includes(detail), detail);
+      assert.ok(
+        toAdmin.some((t) => t.includes('extend') && t.includes('not permitted to log in')),
+        'the admin is told what went wrong with the extension',
+      );
+    } finally {
+      await cluster.query(`ALTER ROLE ${connector} LOGIN`);
+    }
+  });
+
   it('puts no password, token or connector secret in any message but the credentials modal, nor in the logs', async () => {
     await world.bot.notifier.drain();
     const secrets = [...passwords, cluster.connector.password, world.fake.botToken, SIGNING_SECRET];

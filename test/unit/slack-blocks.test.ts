@@ -132,7 +132,9 @@ describe('the approval message', () => {
   it('posts each status in the thread with what matters for it', () => {
     assert.match(textOf(statusThreadMessage(request({ status: 'granted', expiresAt: at(HOUR()) }))), /granted until <!date\^/);
     assert.match(textOf(statusThreadMessage(request({ status: 'denied', decidedBy: 'U0BOB', denyReason: 'nope' }))), /denied by <@U0BOB>: nope/);
-    assert.match(textOf(statusThreadMessage(request({ status: 'failed', lastError: 'connection refused' }))), /failed: connection refused/);
+    const failed = textOf(statusThreadMessage(request({ status: 'failed', lastError: 'cannot connect to db.internal:5432 as sesame_connector' })));
+    assert.match(failed, /failed\. Sesame's admins were told what went wrong/);
+    assert.ok(!failed.includes('db.internal') && !failed.includes('sesame_connector'), 'the error is for the admins');
     assert.match(textOf(statusThreadMessage(request({ status: 'revoked', endedBy: 'U0ADMIN' }))), /revoked by <@U0ADMIN>/);
     assert.match(textOf(statusThreadMessage(request({ status: 'timedout' }))), /timed out/);
   });
@@ -168,9 +170,11 @@ describe("the requester's messages", () => {
     assertMessage(extendedMessage(maximal('granted')), 'extended');
   });
 
-  it('tells a denial with its reason, a failure with its error, and a timeout', () => {
+  it('tells a denial with its reason, a failure without its details (the admins get those), and a timeout', () => {
     assert.match(textOf(requesterMessage(request({ status: 'denied', decidedBy: 'U0BOB', denyReason: 'use staging' }))), /denied by <@U0BOB>: use staging/);
-    assert.match(textOf(requesterMessage(request({ status: 'failed', lastError: 'could not connect' }))), /failed: could not connect/);
+    const failed = textOf(requesterMessage(request({ status: 'failed', lastError: 'cannot connect to db.internal:5432 as sesame_connector' })));
+    assert.match(failed, /could not be granted\. Sesame's admins were told what went wrong; nothing is left granted/);
+    assert.ok(!failed.includes('db.internal') && !failed.includes('sesame_connector'));
     assert.match(textOf(requesterMessage(request({ status: 'timedout' }))), /timed out/);
     assert.match(textOf(requesterMessage(request({ status: 'expired', endedAt: at(HOUR()) }))), /expired/);
   });

@@ -32,8 +32,23 @@ describe('errors in words for a person', () => {
     assert.match(explainError(new NotAllowedError('You are not an approver of R2345678.')).text, /^:no_entry: You are not an approver/);
     assert.match(explainError(new NotFoundError('There is no request R2345678.')).text, /^:mag: /);
     assert.match(explainError(new ConflictError('R2345678 was already approved by <@U0BOB>; nothing was changed.')).text, /<@U0BOB>/);
-    assert.match(explainError(new TargetUnavailableError('prod cannot be reached.')).text, /try again in a few minutes/);
-    assert.match(explainError(new ConnectorSetupError('The connector lacks a role.', ['GRANT app_owner TO sesame_connector;'])).text, /GRANT app_owner TO sesame_connector;/);
+  });
+
+  it('tells database and set-up failures in general words, keeping their details for the admins', () => {
+    const unreachable = new TargetUnavailableError('Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): ECONNREFUSED.');
+    const setup = new ConnectorSetupError('The connector sesame_connector lacks a role.', ['GRANT app_owner TO sesame_connector;']);
+    for (const err of [unreachable, setup]) {
+      const explained = explainError(err);
+      for (const internal of ['db.internal', 'sesame_connector', 'sslMode', 'ECONNREFUSED', 'GRANT']) {
+        assert.ok(!explained.text.includes(internal), `${err.name} showed ${internal}`);
+      }
+      assert.match(explained.text, /Sesame's admins were told/);
+      assert.equal(explained.forAdmins, err.message);
+      assert.equal(explained.unexpected, false);
+    }
+    assert.match(explainError(unreachable).text, /try again in a few minutes/);
+    assert.match(explainError(setup).text, /until an admin finishes setting it up/);
+    assert.equal(explainError(new ConflictError('Already approved.')).forAdmins, undefined);
   });
 
   it('never shows the text of an unexpected error, which may hold internals', () => {

@@ -38,8 +38,9 @@ describe('the Slack notifier', () => {
     const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
     const { logger } = capturingLogger('debug', logLines);
     const config = configSchema.parse({ slack: { approvalChannel: CHANNEL, admins: ['U0ADMIN'] } });
-    const notifier = new SlackNotifier({ client, store, config, clock: new ManualClock(T0), logger, adminIds: async () => ['U0ADMIN'] });
-    return { store, notifier };
+    const clock = new ManualClock(T0);
+    const notifier = new SlackNotifier({ client, store, config, clock, logger, adminIds: async () => ['U0ADMIN'] });
+    return { store, notifier, clock };
   }
 
   async function created(store: InMemoryStateStore, overrides: Parameters<typeof newRequest>[0] = {}): Promise<AccessRequest> {
@@ -126,6 +127,46 @@ describe('the Slack notifier', () => {
     await notifier.drain();
     assert.ok(fake.dmMessages('U0ADMIN').some((m) => /failed 3 times: connection refused/.test(JSON.stringify(m.blocks))));
     assert.ok(fake.messages(CHANNEL).some((m) => m.text === `Revoking ${req.id} keeps failing`));
+  });
+
+  it('tells the requester and the approvers that a grant failed, and only the admins why', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    await notifier.approvalRequested(req);
+    const lastError = 'Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): role "sesame_connector" is not permitted to log in (28000).';
+    const failed = (await store.transition(req.id, ['pending'], 'failed', { decidedBy: 'U0BOB', decidedAt: at(MINUTE), lastError }))!;
+    await notifier.requestUpdated(failed);
+    await notifier.drain();
+    const shown = (m: { text: string; blocks: unknown[]; replies: { text: string; blocks?: unknown[] }[] }) =>
+      [m.text, JSON.stringify(m.blocks), ...m.replies.map((r) => `${r.text}${JSON.stringify(r.blocks ?? [])}`)].join('\n');
+    const toOthers = [...fake.dmMessages('U0ALICE'), ...fake.dmMessages('U0BOB'), ...fake.dmMessages('U0CAROL'), ...fake.messages(CHANNEL)]
+      .filter((m) => m.text.includes(req.id))
+      .map(shown);
+    assert.ok(toOthers.some((t) => /could not be granted\. Sesame's admins were told what went wrong/.test(t)), 'the requester is told');
+    for (const text of toOthers) {
+      for (const internal of ['db.internal', 'sesame_connector', 'sslMode', 'not permitted', '28000']) assert.ok(!text.includes(internal), `${internal} in ${text.slice(0, 200)}`);
+    }
+    const alert = fake.dmMessages('U0ADMIN').map(shown).find((t) => t.includes(req.id) && t.includes('failed'));
+    assert.ok(alert, 'the admin is told');
+    for (const detail of ['db.internal:5432', 'sesame_connector', 'not permitted to log in', '<@U0ALICE>']) assert.ok(alert.includes(detail), detail);
+  });
+
+  it('tells the admins what a person was spared, once per quiet period for the same error', async () => {
+    const { notifier, clock } = setUp();
+    const before = fake.dmMessages('U0ADMIN').length;
+    const alert = { where: 'button showCredentials', details: 'PostgreSQL refused to set a password on prod: permission denied (42501).' };
+    await notifier.internalError(alert);
+    await notifier.internalError(alert);
+    clock.advance(14 * MINUTE);
+    await notifier.internalError(alert);
+    await notifier.drain();
+    const sent = () => fake.dmMessages('U0ADMIN').slice(before).filter((m) => JSON.stringify(m.blocks).includes('permission denied (42501)'));
+    assert.equal(sent().length, 1);
+    assert.match(JSON.stringify(sent()[0]!.blocks), /button showCredentials/);
+    clock.advance(MINUTE);
+    await notifier.internalError(alert);
+    await notifier.drain();
+    assert.equal(sent().length, 2, 'told again after the quiet period');
   });
 
   it('never throws to the caller when Slack fails; the failure is logged', async () => {

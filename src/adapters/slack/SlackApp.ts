@@ -13,6 +13,7 @@ import type { SlackEdge } from './listeners/context.ts';
 import { registerEvents } from './listeners/events.ts';
 import { registerOptions } from './listeners/options.ts';
 import { registerViews } from './listeners/views.ts';
+import type { InternalErrorAlert } from './SlackNotifier.ts';
 
 /** Where Slack's requests reach Sesame in HTTP mode: commands, interactivity, options, events. */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -111,6 +112,8 @@ export interface SlackAppOptions {
   port: number;
   /** Interface to listen on; all of them when absent. */
   host?: string;
+  /** Tells the admins the details of an error a person was told about in general words. */
+  alertAdmins?: (alert: InternalErrorAlert) => Promise<void>;
 }
 
 /** The Bolt app with Sesame's listeners, on the transport the environment chose. */
@@ -178,7 +181,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     sesame.logger.error({ err: describeError(err.original ?? err) }, 'Slack listener failed');
   });
 
-  const edge: SlackEdge = { sesame, command: sesame.config.slack.command, work: new WorkQueue(SLACK_WORK_CONCURRENCY) };
+  const edge: SlackEdge = {
+    sesame,
+    command: sesame.config.slack.command,
+    work: new WorkQueue(SLACK_WORK_CONCURRENCY),
+    ...(options.alertAdmins ? { alertAdmins: options.alertAdmins } : {}),
+  };
   registerCommands(app, edge);
   registerActions(app, edge);
   registerViews(app, edge);

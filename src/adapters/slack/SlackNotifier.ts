@@ -31,6 +31,17 @@ export interface SlackNotifierDeps {
   integration?: (name: string) => IntegrationConfig | undefined;
 }
 
+/** The same internal error is told to the admins once in this long, however often people meet it. */
+const ALERT_QUIET_MS = 15 * 60_000;
+
+/** What went wrong where a person was told only that it failed (see {@link SlackNotifier.internalError}). */
+export interface InternalErrorAlert {
+  /** What the person was doing: `command extend`, `button showCredentials`, … */
+  where: string;
+  /** The error's own words, for the admins: hosts, the connector, what the database said. */
+  details: string;
+}
+
 /** How long a notification waits before it starts (see `enqueue`). */
 const NOTIFY_SETTLE_MS = 50;
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, NOTIFY_SETTLE_MS));
@@ -49,6 +60,7 @@ export class SlackNotifier implements Notifier {
   private readonly perRequest = new KeyedMutex();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly dmChannels = new Map<string, string>();
+  private readonly alertedAt = new Map<string, number>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
@@ -76,16 +88,22 @@ export class SlackNotifier implements Notifier {
           ),
         ],
       };
-      const admins = (await this.deps.adminIds?.()) ?? [];
-      const channel = this.deps.config.slack.approvalChannel;
-      // One admin Slack cannot reach must not keep the others (or the channel) from hearing it.
-      const sent = await Promise.allSettled([
-        ...admins.map(async (admin) => this.send(await this.dmChannel(admin), message)),
-        ...(channel ? [this.send(channel, message)] : []),
-      ]);
-      const failed = sent.filter((r) => r.status === 'rejected');
-      if (failed.length > 0) throw new Error(`${failed.length} of ${sent.length} alerts could not be sent: ${describeError((failed[0] as PromiseRejectedResult).reason)}`);
+      await this.tellAdmins(message, this.deps.config.slack.approvalChannel);
     });
+  }
+
+  /**
+   * Tells the admins, by DM, the details of an error a person met and was told about only in
+   * general words (PRODUCT.md §6). The same details are sent once per quiet period, so a
+   * database that is down does not page the admins at every click.
+   */
+  internalError(alert: InternalErrorAlert): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    const last = this.alertedAt.get(alert.details);
+    if (last !== undefined && now - last < ALERT_QUIET_MS) return Promise.resolve();
+    this.alertedAt.set(alert.details, now);
+    const line = `:rotating_light: Something a person asked Sesame for failed (\`${escapeWithin(alert.where, 100)}\`): ${escapeWithin(alert.details, 2500)}\nThey were told that it failed and that the admins know.`;
+    return this.enqueue('admin alerts', 'internal error', () => this.tellAdmins({ text: 'Sesame: something a person asked for failed', blocks: [section(line)] }));
   }
 
   /**
@@ -200,7 +218,27 @@ export class SlackNotifier implements Notifier {
     if (firstGrant) await this.dm(request, 'requester', requester, requesterCopy);
     else if (toldAnew) await this.dm(request, undefined, requester, requesterCopy);
     else if (extended) await this.dm(request, undefined, requester, extendedMessage(request));
+    // The requester and the approval copies say only that it failed; the admins get why.
+    if (request.status === 'failed') await this.tellAdmins(failedGrantAlert(request));
     if (failures.length > 0) throw new Error(`${failures.length} copies could not be updated: ${describeError(failures[0])}`);
+  }
+
+  /**
+   * DMs every admin (and posts in `channel`, when given). One admin Slack cannot reach must not
+   * keep the others from hearing it; with no admin configured, the log is where it is said.
+   */
+  private async tellAdmins(message: SlackMessage, channel?: string): Promise<void> {
+    const admins = (await this.deps.adminIds?.()) ?? [];
+    if (admins.length === 0 && !channel) {
+      this.deps.logger.error({ alert: message.text }, 'no Sesame admin to tell: name some under slack.admins');
+      return;
+    }
+    const sent = await Promise.allSettled([
+      ...admins.map(async (admin) => this.send(await this.dmChannel(admin), message)),
+      ...(channel ? [this.send(channel, message)] : []),
+    ]);
+    const failed = sent.filter((r) => r.status === 'rejected');
+    if (failed.length > 0) throw new Error(`${failed.length} of ${sent.length} alerts could not be sent: ${describeError((failed[0] as PromiseRejectedResult).reason)}`);
   }
 
   private requesterContext(request: AccessRequest) {
@@ -251,6 +289,17 @@ export class SlackNotifier implements Notifier {
       at: this.deps.clock.now(),
     });
   }
+}
+
+/** The admins' alert about a request that failed: who, what, and the error as recorded. */
+function failedGrantAlert(request: AccessRequest): SlackMessage {
+  const requester = mention(request.requester.slackId);
+  const subject = request.kind === 'extension' ? `Extending \`${request.parentId}\` by request \`${request.id}\`` : `Granting \`${request.id}\``;
+  const line =
+    `:rotating_light: ${subject} for ${requester} (\`${request.permission}\` on \`${targetText(request)}\`) failed: ` +
+    `${escapeWithin(request.lastError ?? 'no error was recorded', 2500)}\n` +
+    `${requester} was told that it failed and that the admins know; nothing is left granted.`;
+  return { text: `Sesame: ${request.id} failed`, blocks: [section(line)] };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { isSesameError } from '../../domain/errors.ts';
 import { redact } from '../../logger.ts';
+import { ADMINS_WERE_TOLD } from './blocks/text.ts';
 
 /** What to tell a person about an error, and whether it was a mistake of theirs. */
 export interface ErrorExplanation {
@@ -9,6 +10,12 @@ export interface ErrorExplanation {
   isInputError: boolean;
   /** True for errors nobody planned for: they are logged, and the person sees no internals. */
   unexpected: boolean;
+  /**
+   * For errors whose message is written for admins (it names hosts, the connector, what the
+   * database said): the person is told what happened in other words, and the message itself is
+   * for the admins' alert.
+   */
+  forAdmins?: string;
 }
 
 /**
@@ -35,17 +42,20 @@ export function explainError(err: unknown): ErrorExplanation {
       return { text: `:mag: ${message}`, isInputError: false, unexpected: false };
     case 'conflict':
       return { text: `:information_source: ${message}`, isInputError: false, unexpected: false };
+    // These messages name hosts, the connector and what the database said (PRODUCT.md §6).
     case 'target_unavailable':
       return {
-        text: `:electric_plug: ${message} Nothing was changed; try again in a few minutes, or ask a Sesame admin if it lasts.`,
+        text: `:electric_plug: Sesame could not do this on the database just now. ${ADMINS_WERE_TOLD}; try again in a few minutes.`,
         isInputError: false,
         unexpected: false,
+        forAdmins: message,
       };
     case 'connector_setup':
       return {
-        text: `:wrench: Sesame cannot do this on that database yet. ${message}`,
+        text: `:wrench: Sesame cannot do this on that database until an admin finishes setting it up. ${ADMINS_WERE_TOLD} and what to run; try again once they have.`,
         isInputError: false,
         unexpected: false,
+        forAdmins: message,
       };
     case 'config':
       return {

@@ -1,7 +1,7 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest, Approval, ApproverGroup } from '../../../domain/request.ts';
 import { actions, context, fields, requestButton, section, type SlackMessage } from './elements.ts';
-import { escapeMrkdwn, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText, truncate } from './text.ts';
+import { ADMINS_WERE_TOLD, escapeMrkdwn, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText, truncate } from './text.ts';
 
 /** Approvers named per group before the rest are counted ("and 40 more"). */
 const MENTIONS_PER_GROUP = 15;
@@ -66,7 +66,8 @@ export function outcomeLine(request: AccessRequest): string {
 
 /**
  * What is posted in each copy's thread when the request changes: the status, with the expiry
- * for a grant, the reason for a denial and the (already sanitised) error for a failure.
+ * for a grant and the reason for a denial. A failure's details go to the admins only: the
+ * approval channel may be read by anyone, the requester included.
  */
 export function statusThreadMessage(request: AccessRequest, approvals: readonly Approval[] = []): SlackMessage {
   const icon = STATUS_ICONS[request.status];
@@ -83,7 +84,7 @@ export function statusThreadMessage(request: AccessRequest, approvals: readonly 
   if (request.status === 'approved' && request.decidedBy) text += ` by ${mention(request.decidedBy)}`;
   if (request.status === 'revoked' && request.endedBy && request.endedBy !== 'system') text += ` by ${mention(request.endedBy)}`;
   if (request.status === 'cancelled' && request.endedBy) text += ` by ${mention(request.endedBy)}`;
-  if (request.status === 'failed' && request.lastError) text += `: ${escapeWithin(request.lastError, 2000)}`;
+  if (request.status === 'failed') text += `. ${ADMINS_WERE_TOLD}.`;
   const fallback = truncate(`${request.id} ${STATUS_WORDS[request.status]}`, LIMITS.messageText);
   return { text: fallback, blocks: [section(text)] };
 }

@@ -3,7 +3,7 @@ import type { AccessRequest } from '../../../domain/request.ts';
 import type { RequestOptions } from '../../../services/RequestService.ts';
 import { commandUsage } from '../commandText.ts';
 import { context, section, type SlackMessage } from './elements.ts';
-import { escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, truncate } from './text.ts';
+import { ADMINS_WERE_TOLD, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, truncate } from './text.ts';
 
 /** Lines per section of a list: a section holds at most 3,000 characters. */
 const SECTION_BUDGET = LIMITS.sectionText - 100;
@@ -44,7 +44,7 @@ export function submittedReply(request: AccessRequest): SlackMessage {
       ? `:unlock: \`${request.id}\` granted: ${summary(request)}. Your DM from Sesame has the credentials button.`
       : request.status === 'pending'
         ? `:hourglass_flowing_sand: \`${request.id}\` sent for approval: ${summary(request)}. You get a DM when it is decided.`
-        : `${STATUS_ICONS[request.status]} \`${request.id}\` ${STATUS_WORDS[request.status]}: ${summary(request)}.${request.lastError ? ` ${escapeWithin(request.lastError, 1500)}` : ''}`;
+        : `${STATUS_ICONS[request.status]} \`${request.id}\` ${STATUS_WORDS[request.status]}: ${summary(request)}.${request.status === 'failed' ? ` ${ADMINS_WERE_TOLD}; nothing is left granted.` : ''}`;
   return { text: truncate(`${request.id} ${STATUS_WORDS[request.status]}`, LIMITS.messageText), blocks: [section(text)] };
 }
 

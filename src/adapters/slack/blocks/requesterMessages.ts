@@ -1,7 +1,7 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest } from '../../../domain/request.ts';
 import { actions, context, fields, requestButton, section, type SlackMessage } from './elements.ts';
-import { escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText, truncate } from './text.ts';
+import { ADMINS_WERE_TOLD, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText, truncate } from './text.ts';
 
 /** What the requester's messages show besides the request itself. */
 export interface RequesterContext {
@@ -120,7 +120,7 @@ function endedSentence(request: AccessRequest, what: string): string {
     case 'denied':
       return `Your request for ${what} was denied${request.decidedBy ? ` by ${mention(request.decidedBy)}` : ''}: ${escapeWithin(request.denyReason ?? 'no reason given', 1500)}`;
     case 'failed':
-      return `Your request for ${what} failed: ${escapeWithin(request.lastError ?? 'unknown error', 2000)}\nA Sesame admin can help; nothing is left granted.`;
+      return `Your request for ${what} could not be granted. ${ADMINS_WERE_TOLD}; nothing is left granted. Ask again once they have fixed it.`;
     case 'timedout':
       return `Your request for ${what} timed out: nobody decided in time. Ask again if you still need it.`;
     case 'cancelled':

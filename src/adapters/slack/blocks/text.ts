@@ -39,6 +39,12 @@ export const LIMITS = {
   privateMetadata: 3000,
 } as const;
 
+/**
+ * What people are told when something failed inside Sesame or on the database (PRODUCT.md §6):
+ * never the details (hosts, the connector, what the database said), which go to the admins.
+ */
+export const ADMINS_WERE_TOLD = "Sesame's admins were told what went wrong";
+
 /** Cuts `text` to at most `max` characters, ending with an ellipsis when it was cut. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;

@@ -4,6 +4,7 @@ import type { WorkQueue } from '../../../lib/WorkQueue.ts';
 import { describeError } from '../../../logger.ts';
 import { homeView } from '../blocks/homeView.ts';
 import { explainError, type ErrorExplanation } from '../errorText.ts';
+import type { InternalErrorAlert } from '../SlackNotifier.ts';
 
 /** What every listener works with: the services (through Sesame) and the command's name. */
 export interface SlackEdge {
@@ -12,15 +13,24 @@ export interface SlackEdge {
   command: string;
   /** Where work goes once Slack has its ack: bounded, so acks are never starved. */
   work: WorkQueue;
+  /** Tells the admins what a person was spared (hosts, the connector, database errors). */
+  alertAdmins?: (alert: InternalErrorAlert) => Promise<void>;
 }
 
 /**
  * Explains an error to a person; an unexpected one is logged first (sanitised), since the
- * person is shown no detail of it.
+ * person is shown no detail of it. One whose details are for admins only is logged and sent to
+ * them: the person was told that the admins know.
  */
 export function explainAndLog(edge: SlackEdge, err: unknown, where: string, explain: (e: unknown) => ErrorExplanation = explainError): ErrorExplanation {
   const explained = explain(err);
   if (explained.unexpected) edge.sesame.logger.error({ where, err: describeError(err) }, 'Slack request failed');
+  if (explained.forAdmins !== undefined) {
+    edge.sesame.logger.warn({ where, err: describeError(err) }, 'Slack request failed; the admins are told');
+    edge.alertAdmins?.({ where, details: explained.forAdmins }).catch((alertErr: unknown) => {
+      edge.sesame.logger.warn({ where, err: describeError(alertErr) }, 'the admins could not be told');
+    });
+  }
   return explained;
 }
 
