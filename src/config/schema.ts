@@ -51,6 +51,12 @@ const wholeNumber = () => z.number().multipleOf(1, 'must be a whole number');
 const positiveDays = (what: string) =>
   wholeNumber().min(1, 'must be a whole number of days, at least 1').optional().describe(what);
 
+/** 0 drops the user at the first cleanup or expire pass after its last revocation. */
+const cleanupDays = wholeNumber()
+  .min(0, 'must be a whole number of days, 0 or more')
+  .optional()
+  .describe("Drop a person's database user this many days after their last revocation (0: at the next cleanup or expire pass)");
+
 const port = wholeNumber().min(1, 'must be a port number from 1 to 65535').max(65535, 'must be a port number from 1 to 65535');
 
 const principal = z
@@ -154,7 +160,7 @@ const integrationCommon = {
     .describe('Database user names: {email}, {emailLocal}, {slackId}; default {email}'),
   customAccessDetails,
   credentialRotationDays: positiveDays("Replace a person's password after this many days"),
-  userCleanupDays: positiveDays("Drop a person's database user this many days after their last revocation"),
+  userCleanupDays: cleanupDays,
   audit: z.boolean().default(false).describe('Ingest session logs for the users Sesame manages'),
   owners,
   grantableRoles,
@@ -294,7 +300,7 @@ const discoverySchema = z
         userAuth,
         customAccessDetails,
         credentialRotationDays: positiveDays("Replace a person's password after this many days"),
-        userCleanupDays: positiveDays("Drop a person's database user this many days after their last revocation"),
+        userCleanupDays: cleanupDays,
         audit: z.boolean().default(false).describe('Ingest session logs for the users Sesame manages'),
         owners,
         grantableRoles,

@@ -74,3 +74,60 @@ export function privilegePlan(permission: BuiltinPermission, scope: TargetScope)
 export function coversOwnedSequences(permission: BuiltinPermission): boolean {
   return permission !== 'readonly';
 }
+
+/**
+ * The privileges that let their holder create objects (CREATE on a database or a schema). They
+ * never go on a shared group role: whoever can act as a role that holds CREATE can make objects
+ * that role owns, and such objects outlive every grant and run with the role's rights for
+ * everyone who uses them. They go on the person's own user instead, so that whatever a person
+ * creates is their own and is found, neutralised and handed back when their access ends.
+ */
+export interface OwnPrivileges {
+  database: Extract<DatabasePrivilege, 'CREATE'>[];
+  schema: Extract<SchemaPrivilege, 'CREATE'>[];
+}
+
+/** Splits a plan into what the shared group role holds and what the person's own user holds. */
+export function splitPlan(plan: PrivilegePlan): { shared: PrivilegePlan; own: OwnPrivileges } {
+  return {
+    shared: {
+      ...plan,
+      database: plan.database.filter((p) => p !== 'CREATE'),
+      schema: plan.schema.filter((p) => p !== 'CREATE'),
+    },
+    own: {
+      database: plan.database.filter((p): p is 'CREATE' => p === 'CREATE'),
+      schema: plan.schema.filter((p): p is 'CREATE' => p === 'CREATE'),
+    },
+  };
+}
+
+/** Where a grant's own privileges reach: one database and schema, a whole database, or the whole server. */
+export interface GrantScopeKey {
+  permission: string;
+  database?: string;
+  schema?: string;
+  table?: string;
+}
+
+/**
+ * Whether a live grant explains a privilege found directly on the person's user: only CREATE
+ * can be there by Sesame's doing, and only where an admin grant's scope covers the object.
+ */
+export function explainsDirectPrivilege(
+  grant: GrantScopeKey,
+  found: { objectType: string; database: string | null; schema: string | null; objectName: string | null; privilege: string },
+): boolean {
+  if (grant.permission !== 'admin' || found.privilege !== 'CREATE' || grant.table !== undefined) return false;
+  const scope = grant.schema !== undefined ? 'schema' : grant.database !== undefined ? 'database' : 'instance';
+  const own = splitPlan(privilegePlan('admin', scope)).own;
+  if (found.objectType === 'database') {
+    return own.database.length > 0 && (grant.database === undefined || grant.database === found.objectName);
+  }
+  if (found.objectType === 'schema') {
+    if (own.schema.length === 0) return false;
+    if (grant.database !== undefined && grant.database !== found.database) return false;
+    return grant.schema === undefined || grant.schema === found.objectName;
+  }
+  return false;
+}

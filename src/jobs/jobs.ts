@@ -22,7 +22,9 @@ export function sesameJobs(
         const expired = await grants.expireDue();
         const extensions = await grants.applyPendingExtensions();
         const reconciled = await maintenance.reconcile();
-        return { expired, extensions, reconciled };
+        // userCleanupDays: 0 drops a user at the first pass after its last revocation.
+        const dropped = await maintenance.cleanUpUsers({ onlyImmediate: true });
+        return { expired, extensions, reconciled, dropped };
       },
     },
     {

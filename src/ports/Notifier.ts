@@ -1,5 +1,15 @@
 import type { AccessRequest } from '../domain/request.ts';
 import type { SessionCounts } from './SessionAudit.ts';
+import type { LeftoverRemoval } from './TargetDatabase.ts';
+
+/** What one revocation, reconciliation or clean-up removed on one integration. */
+export interface LeftoverReport {
+  integration: string;
+  /** The person's database user; absent for the shared group roles. */
+  dbUser?: string;
+  requestId?: string;
+  removals: LeftoverRemoval[];
+}
 
 /**
  * Tells people what happened. The Slack notifier DMs and posts; a failed notification never
@@ -19,6 +29,11 @@ export interface Notifier {
    * (the log) has nobody to remind.
    */
   approvalReminder?(request: AccessRequest): Promise<void>;
+  /**
+   * Sesame removed what a person (or a shared role) left behind: privileges, planted triggers,
+   * objects. Admins should know; the details are for them only.
+   */
+  leftoversRemoved?(report: LeftoverReport): Promise<void>;
   /** A grant has ended and its session logs were counted (integrations with `audit: true`). */
   sessionsCounted?(request: AccessRequest, counts: SessionCounts): Promise<void>;
 }

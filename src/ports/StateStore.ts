@@ -42,6 +42,7 @@ export type AuditAction =
   | 'user.created'
   | 'user.dropped'
   | 'reconcile.revoked'
+  | 'leftover.removed'
   | 'connector.self_granted';
 
 /** One append-only entry of the audit trail. Never holds a secret. */

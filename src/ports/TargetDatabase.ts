@@ -28,6 +28,11 @@ export interface GrantInput {
   username: string;
   /** Shown in the role's comment: who the user belongs to. */
   ownerLabel: string;
+  /**
+   * The person's Slack ID, recorded in the role's mark: a user whose mark names another person
+   * is never given to this one.
+   */
+  ownerId?: string;
   target: Target;
   permission: Permission;
   /** The user's `VALID UNTIL`: the latest expiry of all its live grants. */
@@ -54,6 +59,47 @@ export interface RevokeInput {
 export interface RevokeResult {
   removedRoles: string[];
   terminatedSessions: number;
+  /** What the person left behind that no live grant explains, found and removed. */
+  leftovers: LeftoverRemoval[];
+}
+
+/**
+ * One thing a person (or a shared group role) left behind that Sesame removed: a privilege held
+ * directly, a privilege handed out on the person's objects, a trigger planted on someone else's
+ * table, default privileges, a role made member of the person's user, or objects a group role
+ * came to own. Recorded in the audit trail and shown to admins.
+ */
+export interface LeftoverRemoval {
+  /** The database it was in; null for the server's shared catalog (roles, databases). */
+  database: string | null;
+  /** The person's user, or the group role, it belonged to. */
+  role: string;
+  what:
+    | 'direct privilege'
+    | 'privilege handed out'
+    | 'planted trigger'
+    | 'default privileges'
+    | 'member of the user'
+    | 'membership that allows SET ROLE'
+    | 'privilege of a shared role'
+    | 'owned by a shared role';
+  object: string;
+  grantee?: string;
+  privileges?: string[];
+  /** The object's definition (a routine's or a trigger's), as PostgreSQL prints it. */
+  definition?: string;
+  /** The statements that removed it. */
+  sql: string[];
+}
+
+/** What dropping a user did: what it owned was kept (handed to the heir role) or removed. */
+export interface DropUserResult {
+  dropped: boolean;
+  /** Objects the user owned, now owned by the heir role, by database. */
+  kept: { database: string; object: string }[];
+  /** Routines made SECURITY INVOKER before they were handed on. */
+  neutralised: { database: string; object: string }[];
+  leftovers: LeftoverRemoval[];
 }
 
 /** What the database says about one user Sesame manages. */
@@ -63,6 +109,11 @@ export interface ManagedUserState {
   validUntil: Date | null;
   /** Roles the user is a member of. */
   roles: string[];
+  /**
+   * The user owns something, is named in a privilege, or has members, somewhere on the server:
+   * only then can it have left anything behind for {@link TargetDatabase.removeLeftovers}.
+   */
+  mayHaveLeftovers: boolean;
 }
 
 /** One thing the connector lacks, and the SQL an admin runs to fix it. */
@@ -100,8 +151,22 @@ export interface TargetDatabase {
   setPassword(username: string, password: string): Promise<void>;
   /** Every user on the server that carries Sesame's mark. */
   listManagedUsers(): Promise<ManagedUserState[]>;
-  /** Reassigns what the user owns to the connector, drops the rest in every database, drops the user. */
-  dropUser(username: string): Promise<void>;
+  /**
+   * Drops the user in every database: removes what it left behind, makes its SECURITY DEFINER
+   * routines SECURITY INVOKER, hands what it owns to a heir role that cannot log in and holds
+   * no privilege, drops the rest, then the role.
+   */
+  dropUser(username: string): Promise<DropUserResult>;
+  /**
+   * Finds and removes what the user left behind that its live grants (`keepRoles`) do not
+   * explain; with `everything`, also the privileges it handed out on what it owns.
+   */
+  removeLeftovers(input: { username: string; keepRoles: readonly string[]; everything: boolean }): Promise<LeftoverRemoval[]>;
+  /**
+   * Puts Sesame's shared group roles back in shape: no CREATE, no objects, no default
+   * privileges, and (from PostgreSQL 16) no membership that allows SET ROLE.
+   */
+  secureSharedRoles(): Promise<LeftoverRemoval[]>;
   /**
    * The catalog, for the request modal's pickers: databases that accept connections (not
    * templates, not rdsadmin), schemas of a database (not pg_catalog, information_schema, pg_toast

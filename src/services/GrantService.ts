@@ -8,6 +8,7 @@ import { describeError } from '../logger.ts';
 import { actorOf, audit, auditOf, bytes, notify, requireRequest, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
 import type { People } from './People.ts';
+import { recordLeftovers } from './leftovers.ts';
 
 /** After this many failed revocation attempts in a row, admins are told (and every 10 after). */
 export const REVOKE_ALERT_AFTER_ATTEMPTS = 3;
@@ -71,6 +72,7 @@ export class GrantService {
     try {
       const serverKey = await db.serverKey();
       const dbUser = databaseUserName(current.requester, integration.userNameTemplate);
+      await this.assertUserIsTheirs(serverKey, dbUser, current, integration);
       const now = clock.now();
       started =
         (await store.transition(
@@ -91,6 +93,7 @@ export class GrantService {
         const result = await db.grant({
           username: dbUser,
           ownerLabel: req.requester.email ?? req.requester.slackId,
+          ownerId: req.requester.slackId,
           target: req.target,
           permission: req.permission,
           validUntil,
@@ -322,6 +325,7 @@ export class GrantService {
       await db.grant({
         username: parent.dbUser!,
         ownerLabel: parent.requester.email ?? parent.requester.slackId,
+        ownerId: parent.requester.slackId,
         target: parent.target,
         permission: parent.permission,
         validUntil: await this.latestExpiry(extended, parent.serverKey!, parent.dbUser!),
@@ -377,6 +381,9 @@ export class GrantService {
         );
         if (ended && others.length === 0) {
           await store.updateManagedUser(req.serverKey!, req.dbUser!, { lastRevokedAt: now });
+        }
+        if (ended) {
+          await recordLeftovers(this.deps, { integration: req.target.integration, dbUser: req.dbUser!, requestId: req.id, removals: result.leftovers }, ended);
         }
         return ended;
       });
@@ -464,6 +471,19 @@ export class GrantService {
       // Reconciliation removes whatever is left; the failure itself is already recorded.
       this.deps.logger.warn({ requestId: failed.id, err: describeError(err) }, 'clean-up after a failed grant failed');
     }
+  }
+
+  /**
+   * A managed user belongs to exactly one person (PRODUCT.md §5). A name template that gives a
+   * second person the same name (`{emailLocal}` for alice@corp and alice@contractor) must fail
+   * before anything is recorded or sent, never hand the first person's user to the second.
+   */
+  private async assertUserIsTheirs(serverKey: string, dbUser: string, req: AccessRequest, integration: IntegrationConfig): Promise<void> {
+    const existing = await this.deps.store.getManagedUser(serverKey, dbUser);
+    if (!existing || existing.slackId === req.requester.slackId) return;
+    throw new ConflictError(
+      `The database user name ${dbUser} on ${integration.name} already belongs to another person (${existing.email ?? existing.slackId}), and two people never share a database user. An admin must change the integration's userNameTemplate (now ${integration.userNameTemplate ?? '{email}'}; {email} or {slackId} give every person their own name).`,
+    );
   }
 
   private mustGet(id: string): Promise<AccessRequest> {

@@ -6,6 +6,11 @@ import { mintPassword } from '../domain/password.ts';
 import type { ManagedUser } from '../ports/StateStore.ts';
 import { userKey } from './GrantService.ts';
 import { audit, auditOf, bytes, notify, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
+import { recordLeftovers } from './leftovers.ts';
+import type { DropUserResult } from '../ports/TargetDatabase.ts';
+
+/** Where the audit trail says a dropped user's objects went. */
+const HEIR_ROLE_NOTE = 'the heir role sesame_orphan_owner (cannot log in, holds no privilege)';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
@@ -18,6 +23,8 @@ export interface ReconcileReport {
   integrations: number;
   usersChecked: number;
   usersCorrected: number;
+  /** Things people or shared roles left behind that were found and removed. */
+  leftoversRemoved: number;
   errors: string[];
 }
 
@@ -88,7 +95,7 @@ export class MaintenanceService {
    */
   async reconcile(): Promise<ReconcileReport> {
     const { store, databases } = this.deps;
-    const report: ReconcileReport = { integrations: 0, usersChecked: 0, usersCorrected: 0, errors: [] };
+    const report: ReconcileReport = { integrations: 0, usersChecked: 0, usersCorrected: 0, leftoversRemoved: 0, errors: [] };
     // Several integrations may point at one server: reconcile each server once, through the
     // first of them, with the grantable roles of all of them.
     const servers = new Map<string, IntegrationConfig[]>();
@@ -107,6 +114,9 @@ export class MaintenanceService {
       const grantable = new Set(integrations.flatMap((i) => i.grantableRoles));
       report.integrations++;
       try {
+        const shared = await db.secureSharedRoles();
+        await recordLeftovers(this.deps, { integration: integration.name, removals: shared });
+        report.leftoversRemoved += shared.length;
         for (const user of await db.listManagedUsers()) {
           report.usersChecked++;
           // Under the person's lock, with the store read again: a grant that lands meanwhile is
@@ -118,14 +128,24 @@ export class MaintenanceService {
             const expected = new Set(access.flatMap((r) => r.grantedRoles ?? []));
             const excess = user.roles.filter((r) => !expected.has(r) && (r.startsWith('sesame_') || grantable.has(r)));
             const loginLeftOn = access.length === 0 && user.canLogin;
-            if (excess.length === 0 && !loginLeftOn) return false;
-            await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latestExpiry(access) });
+            if (excess.length === 0 && !loginLeftOn) {
+              // Nothing to take back, but the person may still have left something behind:
+              // a trigger that fired since, a privilege handed out by hand (PRODUCT.md §5).
+              if (!user.mayHaveLeftovers) return false;
+              const removals = await db.removeLeftovers({ username: user.username, keepRoles: [...expected], everything: access.length === 0 });
+              await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals });
+              report.leftoversRemoved += removals.length;
+              return removals.length > 0;
+            }
+            const result = await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latestExpiry(access) });
             await audit(this.deps, 'reconcile.revoked', 'system', undefined, {
               integration: integration.name,
               dbUser: user.username,
               removedRoles: excess,
               loginDisabled: loginLeftOn,
             });
+            await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals: result.leftovers });
+            report.leftoversRemoved += result.leftovers.length;
             return true;
           });
           if (corrected) report.usersCorrected++;
@@ -163,19 +183,31 @@ export class MaintenanceService {
   }
 
   /**
-   * Drops users whose last grant ended more than `userCleanupDays` ago: what they own is
-   * reassigned to the connector, the rest dropped, in every database, then the user.
+   * Drops users whose last grant ended more than `userCleanupDays` ago (0: at the first pass
+   * after it). In every database, what they left behind is removed, their SECURITY DEFINER
+   * routines become SECURITY INVOKER, what they own goes to a heir role that cannot log in and
+   * holds nothing, the rest is dropped, then the user; the audit trail lists what was kept and
+   * where. With `onlyImmediate`, only integrations with `userCleanupDays: 0` (the expire pass).
    */
-  async cleanUpUsers(): Promise<number> {
+  async cleanUpUsers(options: { onlyImmediate?: boolean } = {}): Promise<number> {
     let count = 0;
     for (const { user, integration } of await this.usersDue('userCleanupDays', 'lastRevokedAt')) {
+      if (options.onlyImmediate && integration.userCleanupDays !== 0) continue;
       try {
+        let result: DropUserResult | undefined;
         const dropped = await this.whileNoLiveGrant(user, async () => {
-          await this.deps.databases.get(integration.name).dropUser(user.username);
+          result = await this.deps.databases.get(integration.name).dropUser(user.username);
           await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
         });
         if (!dropped) continue;
-        await audit(this.deps, 'user.dropped', 'system', undefined, { integration: integration.name, dbUser: user.username });
+        await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals: result?.leftovers ?? [] });
+        await audit(this.deps, 'user.dropped', 'system', undefined, {
+          integration: integration.name,
+          dbUser: user.username,
+          keptObjects: result?.kept ?? [],
+          madeSecurityInvoker: result?.neutralised ?? [],
+          ...(result && result.kept.length > 0 ? { keptBy: HEIR_ROLE_NOTE } : {}),
+        });
         count++;
       } catch (err) {
         this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, 'user clean-up failed');
@@ -195,7 +227,7 @@ export class MaintenanceService {
       const integration = this.integrationOf(user);
       const setting = integration?.[days];
       const at = user[since];
-      if (!integration || !setting || !at || now - at.getTime() < setting * DAY_MS) continue;
+      if (!integration || setting === undefined || !at || user.droppedAt || now - at.getTime() < setting * DAY_MS) continue;
       due.push({ user, integration });
     }
     return due;

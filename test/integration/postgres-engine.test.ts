@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../../src/domain/errors.ts';
 import type { Permission } from '../../src/domain/permission.ts';
 import type { Target } from '../../src/domain/target.ts';
-import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
-import { assertDenied, inMinutes, newPassword, rowsOf, targetFor, type TestTarget } from '../support/postgresTarget.ts';
+import { HEIR_ROLE } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { APP, pgVersions, type TestCluster } from '../support/postgres.ts';
+import { assertDenied, inMinutes, newPassword, rowsOf, targetFor, useEngineOn, type TestTarget } from '../support/postgresTarget.ts';
 
 for (const version of pgVersions()) {
-  describe(`PostgreSQL ${version}: granting and revoking access`, () => {
+  describe(`PostgreSQL ${version}: granting and revoking access`, { timeout: 240_000 }, () => {
+    const engine = useEngineOn(version);
+    const clients = engine.clients;
     let cluster: TestCluster;
     let t: TestTarget;
-    const clients: pg.Client[] = [];
 
     const target = (database?: string, schema?: string, table?: string): Target => ({
       integration: `pg${version}`,
@@ -35,18 +37,9 @@ for (const version of pgVersions()) {
       return { client, roles, password };
     }
 
-    before(async () => {
-      cluster = await startCluster(version);
-      // From 16 on, an admin gives the connector the owners' privileges (the connector suite
-      // covers the fresh cluster); up to 15 the connector takes them itself.
-      if (version >= 16) await cluster.completeConnectorSetup();
-      t = targetFor(cluster);
-    });
-
-    after(async () => {
-      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-      await t?.db.close();
-      await cluster?.stop();
+    before(() => {
+      cluster = engine.cluster();
+      t = engine.t();
     });
 
     it('readonly on a schema reads tables, views, materialized views and sequences, and nothing else', async () => {
@@ -278,28 +271,35 @@ for (const version of pgVersions()) {
       assert.equal(t.statements.length, sent);
     });
 
-    it('drops a user in every database, reassigning what it created to the connector', async () => {
+    it('drops a user in every database, handing what it created to the heir role, never to the connector', async () => {
       const user = 'leaving@example.com';
       const { client } = await grantAndLogin(user, target(APP.database, 'sales'), 'admin');
       await rowsOf(client, 'CREATE TABLE sales.left_behind (id int)');
       const other = await grantAndLogin(user, target(APP.otherDatabase), 'admin', APP.otherDatabase);
       await rowsOf(other.client, 'CREATE TABLE public.also_left (id int)');
 
-      await t.db.dropUser(user);
+      const result = await t.db.dropUser(user);
+      assert.equal(result.dropped, true);
       assert.equal((await cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).length, 0);
       const owners = await cluster.query<{ owner: string }>(
         "SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'sales' AND tablename = 'left_behind'",
       );
-      assert.deepEqual(owners, [{ owner: APP.connector }]);
+      assert.deepEqual(owners, [{ owner: HEIR_ROLE }]);
       const otherOwners = await cluster.query<{ owner: string }>(
         "SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'also_left'",
         [],
         { database: APP.otherDatabase },
       );
-      assert.deepEqual(otherOwners, [{ owner: APP.connector }]);
+      assert.deepEqual(otherOwners, [{ owner: HEIR_ROLE }]);
+      // The audit trail learns what was kept and where.
+      assert.deepEqual(
+        result.kept.map((k) => k.database).sort(),
+        [APP.database, APP.otherDatabase].sort(),
+      );
+      assert.ok(result.kept.some((k) => k.object.includes('left_behind')));
       await assert.rejects(client.query('SELECT 1'));
       // Idempotent: an absent user is already dropped.
-      await t.db.dropUser(user);
+      assert.equal((await t.db.dropUser(user)).dropped, false);
     });
 
     it('never puts a password in an error or in a statement it reports', async () => {

@@ -8,8 +8,10 @@ import type {
   CatalogQuery,
   CheckReport,
   ConnectionInfo,
+  DropUserResult,
   GrantInput,
   GrantResult,
+  LeftoverRemoval,
   ManagedUserState,
   RevokeInput,
   RevokeResult,
@@ -130,11 +132,26 @@ export class FakeTargetDatabase implements TargetDatabase {
   async revoke(input: RevokeInput): Promise<RevokeResult> {
     this.reachable(`revoke ${input.username}`);
     const user = this.users.get(input.username);
-    if (!user) return { removedRoles: [], terminatedSessions: 0 };
+    if (!user) return { removedRoles: [], terminatedSessions: 0, leftovers: [] };
     const removed = input.roles.filter((r) => !input.keepRoles.includes(r) && user.roles.delete(r));
     user.validUntil = input.validUntil;
     if (input.validUntil === null) user.canLogin = false;
-    return { removedRoles: removed, terminatedSessions: 0 };
+    return { removedRoles: removed, terminatedSessions: 0, leftovers: this.takeLeftovers(input.username) };
+  }
+  /** What a test says a user left behind; the next revocation, sweep or drop removes and reports it. */
+  readonly leftovers = new Map<string, LeftoverRemoval[]>();
+  private takeLeftovers(username: string): LeftoverRemoval[] {
+    const found = this.leftovers.get(username) ?? [];
+    this.leftovers.delete(username);
+    return found;
+  }
+  async removeLeftovers(input: { username: string }): Promise<LeftoverRemoval[]> {
+    this.reachable(`removeLeftovers ${input.username}`);
+    return this.takeLeftovers(input.username);
+  }
+  async secureSharedRoles(): Promise<LeftoverRemoval[]> {
+    this.reachable('secureSharedRoles');
+    return [];
   }
   async setPassword(username: string, password: string) {
     this.reachable(`setPassword ${username}`);
@@ -146,11 +163,18 @@ export class FakeTargetDatabase implements TargetDatabase {
     this.reachable('listManagedUsers');
     return [...this.users.entries()]
       .filter(([, u]) => u.managed)
-      .map(([username, u]) => ({ username, canLogin: u.canLogin, validUntil: u.validUntil, roles: [...u.roles] }));
+      .map(([username, u]) => ({
+        username,
+        canLogin: u.canLogin,
+        validUntil: u.validUntil,
+        roles: [...u.roles],
+        mayHaveLeftovers: this.leftovers.has(username),
+      }));
   }
-  async dropUser(username: string) {
+  async dropUser(username: string): Promise<DropUserResult> {
     this.reachable(`dropUser ${username}`);
-    this.users.delete(username);
+    const dropped = this.users.delete(username);
+    return { dropped, kept: [], neutralised: [], leftovers: this.takeLeftovers(username) };
   }
   /** The catalog the fake server has: database → schema → tables. */
   catalog: Record<string, Record<string, string[]>> = { appdb: { public: ['customers', 'orders'], sales: ['deals'] } };

@@ -8,7 +8,8 @@ import {
   type ConnectorAuditEvent,
   type StatementObserver,
 } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
-import type { TestCluster } from './postgres.ts';
+import { after, before } from 'node:test';
+import { startCluster, type TestCluster } from './postgres.ts';
 
 /** A PostgresTargetDatabase on a test cluster, recording audit events and statements sent. */
 export interface TestTarget {
@@ -55,4 +56,27 @@ export async function rowsOf<R = Record<string, unknown>>(client: pg.Client, sql
   } catch (err) {
     throw new Error(`${sql} failed: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Registers before/after hooks that start an RDS-like cluster of `version` with an engine on
+ * it (the connector set up as an admin would from 16 on) and close the clients a test opened.
+ */
+export function useEngineOn(version: number): { cluster: () => TestCluster; t: () => TestTarget; clients: pg.Client[] } {
+  let cluster: TestCluster | undefined;
+  let t: TestTarget | undefined;
+  const clients: pg.Client[] = [];
+  before(async () => {
+    cluster = await startCluster(version);
+    // From 16 on, an admin gives the connector the owners' privileges (the connector suite
+    // covers the fresh cluster); up to 15 the connector takes them itself.
+    if (version >= 16) await cluster.completeConnectorSetup();
+    t = targetFor(cluster);
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await t?.db.close();
+    await cluster?.stop();
+  });
+  return { cluster: () => cluster!, t: () => t!, clients };
 }

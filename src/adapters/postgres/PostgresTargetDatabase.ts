@@ -40,7 +40,7 @@ import {
 } from '../../domain/errors.ts';
 import { quoteIdent, validateIdentifier } from '../../domain/identifiers.ts';
 import { isBuiltinPermission, roleOf, type BuiltinPermission } from '../../domain/permission.ts';
-import { coversOwnedSequences, privilegePlan, type PrivilegePlan } from '../../domain/privileges.ts';
+import { coversOwnedSequences, privilegePlan, splitPlan, type GrantScopeKey, type PrivilegePlan } from '../../domain/privileges.ts';
 import { formatTarget, targetScope, validateTarget, type Target } from '../../domain/target.ts';
 import { describeError, forgetSecret, redact, registerSecret, type Logger } from '../../logger.ts';
 import type {
@@ -50,7 +50,9 @@ import type {
   ConnectionInfo,
   GrantInput,
   GrantResult,
+  DropUserResult,
   IamResource,
+  LeftoverRemoval,
   ManagedUserState,
   RevokeInput,
   RevokeResult,
@@ -61,6 +63,10 @@ import { ConnectionPools, sqlState, type ConnectionTarget, type CredentialProvid
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { scramSha256Verifier } from './scram.ts';
 import * as sql from './statements.ts';
+import { asRemoval, findLeftovers, leftoverKey, reassignStatements, type Leftover, type LeftoverSubject, type OwnedObject } from './leftovers.ts';
+import { makeSecurityInvoker } from './leftoverStatements.ts';
+import { Session, type StatementObserver } from './session.ts';
+export type { StatementObserver } from './session.ts';
 import type { ObjectScope, Statement } from './statements.ts';
 
 /** Recorded whenever the connector gives itself a role membership. */
@@ -68,18 +74,6 @@ export interface ConnectorAuditEvent {
   action: 'connector.self_granted';
   details: Record<string, unknown>;
 }
-
-/**
- * Told about every statement sent, with any secret in it replaced (parameters never hold one),
- * for tracing and for the benchmark's floor: the same statements sent directly.
- */
-export type StatementObserver = (event: {
-  integration: string;
-  database: string;
-  name: string;
-  text: string;
-  values?: unknown[];
-}) => void;
 
 export interface PostgresTargetDatabaseOptions {
   config: IntegrationConfig;
@@ -158,47 +152,6 @@ interface UngrantableRow {
   missing: string[];
 }
 
-/** A connection to one database, sending statements and naming them when they fail. */
-class Session {
-  constructor(
-    readonly database: string,
-    private readonly client: pg.PoolClient,
-    private readonly integration: string,
-    private readonly observe?: StatementObserver,
-  ) {}
-
-  async rows<R>(statement: Statement): Promise<R[]> {
-    return (await this.send(statement.name, statement.text, statement.shownText, statement.values)).rows as R[];
-  }
-
-  /** Sends value-free statements in one round trip; PostgreSQL runs them as one transaction. */
-  async batch(statements: readonly Statement[]): Promise<void> {
-    if (statements.length === 0) return;
-    if (statements.some((s) => s.values !== undefined)) throw new Error('Statements with values cannot be batched.');
-    const text = statements.map((s) => s.text).join(';\n');
-    const shown = statements.map((s) => s.shownText ?? s.text).join(';\n');
-    await this.send(statements.map((s) => s.name).join(', '), text, shown, undefined);
-  }
-
-  private async send(name: string, text: string, shownText: string | undefined, values: unknown[] | undefined) {
-    this.observe?.({
-      integration: this.integration,
-      database: this.database,
-      name,
-      text: shownText ?? text,
-      ...(values ? { values } : {}),
-    });
-    try {
-      return await this.client.query(text, values);
-    } catch (err) {
-      throw new TargetUnavailableError(
-        `PostgreSQL refused to ${name} on ${this.integration} (database ${JSON.stringify(this.database)}): ${describeError(err)}.`,
-        { cause: err },
-      );
-    }
-  }
-}
-
 /** Slack shows at most 100 options in a select. */
 const CATALOG_MAX = 100;
 
@@ -229,6 +182,29 @@ function isConcurrencyConflict(err: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The role that inherits what removed users (and group roles) owned. It cannot log in, holds no
+ * privilege and is a member of nothing, so the objects it owns run with no one's rights.
+ */
+export const HEIR_ROLE = 'sesame_orphan_owner';
+const HEIR_MARK = `${sql.SESAME_MARK} owns what removed users left; cannot log in, holds nothing`;
+
+/** Sesame's group roles: `sesame_<ro|rw|admin>_<12 hex digits>`. */
+export function isGroupRole(role: string): boolean {
+  return /^sesame_(ro|rw|admin)_[0-9a-f]{12}$/.test(role);
+}
+
+interface SweepResult {
+  removed: LeftoverRemoval[];
+  remaining: Leftover[];
+  failures: string[];
+  owned: OwnedObject[];
+  unreachable: string[];
+}
+
+/** Grants that go on the person's own user, by database, once the user exists. */
+type OwnGrants = { database: string; statements: (username: string) => Statement[] }[];
 
 /** Statements an admin must run, collected while looking at a scope. */
 class SetupFixes {
@@ -305,13 +281,16 @@ export class PostgresTargetDatabase implements TargetDatabase {
         this.#maintenance(async (m) => {
           const connector = await this.#connector(m);
           let role: string;
+          let own: OwnGrants = [];
           if (grantedRole !== undefined) {
             await this.#checkGrantableRole(m, connector, grantedRole, username);
             role = grantedRole;
           } else {
-            role = await this.#prepareGroupRole(m, connector, permission as BuiltinPermission, target, username);
+            ({ group: role, own } = await this.#prepareGroupRole(m, connector, permission as BuiltinPermission, target, username));
           }
           const userCreated = await this.#ensureUser(m, connector, username, input, role);
+          // CREATE goes on the person's own user, never on the shared group (see splitPlan).
+          for (const { database, statements } of own) await this.#on(m, database, (s) => s.batch(statements(username)));
           return { roles: [role], userCreated };
         }),
       ),
@@ -327,8 +306,9 @@ export class PostgresTargetDatabase implements TargetDatabase {
     return this.#locks.run(`user:${username}`, () =>
       this.#maintenance(async (m) => {
         const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
-        if (!user) return { removedRoles: [], terminatedSessions: 0 };
+        if (!user) return { removedRoles: [], terminatedSessions: 0, leftovers: [] };
         this.#assertManagedUser(user);
+        const connector = await this.#connector(m);
         const before = await this.#memberships(m, username);
         const failures: string[] = [];
         // Best effort: one failed statement does not stop the others; the check below decides.
@@ -345,7 +325,11 @@ export class PostgresTargetDatabase implements TargetDatabase {
         await attempt(input.validUntil ? 'set the expiry' : 'disable login', () =>
           m.batch([input.validUntil ? sql.setValidUntil(username, input.validUntil) : sql.disableLogin(username)]),
         );
-        // A session that did SET ROLE to a removed group would keep its privileges: end them all.
+        // Open sessions are ended whenever a role goes, even when other grants remain. Up to
+        // PostgreSQL 15 a session that ran SET ROLE into the removed group keeps acting as it
+        // after the REVOKE. From 16 memberships are inherit-only and every statement sees the
+        // REVOKE at once, but a cursor (WITH HOLD) or portal opened before it goes on returning
+        // rows from tables the person may no longer read. Ending the sessions closes both.
         let terminatedSessions = 0;
         if (toRemove.length > 0 || input.validUntil === null) {
           await attempt('terminate sessions', async () => {
@@ -353,11 +337,18 @@ export class PostgresTargetDatabase implements TargetDatabase {
             terminatedSessions = row?.terminated ?? 0;
           });
         }
+        let sweep: SweepResult | undefined;
+        await attempt('remove what the person left behind', async () => {
+          const kept = await this.#keptScopes(m, [...keep]);
+          sweep = await this.#sweep(m, connector, [{ username, kept, everything: input.validUntil === null }], before.roles.filter(isGroupRole), false);
+          failures.push(...sweep.failures);
+        });
         const after = await this.#memberships(m, username);
         const left = toRemove.filter((r) => after.roles.includes(r));
         const loginLeft = input.validUntil === null && after.canLogin;
-        if (left.length > 0 || loginLeft) {
-          const what = [...left.map((r) => `membership of ${r}`), ...(loginLeft ? ['login'] : [])].join(', ');
+        const leftovers = sweep ? [...sweep.remaining.map((l) => l.object), ...sweep.unreachable.map((d) => `what it holds in ${d}, where the connector cannot connect`)] : ['what it left behind (not checked)'];
+        if (left.length > 0 || loginLeft || leftovers.length > 0) {
+          const what = [...left.map((r) => `membership of ${r}`), ...(loginLeft ? ['login'] : []), ...leftovers].join(', ');
           throw new TargetUnavailableError(
             `Sesame could not take away ${what} from ${username} on ${this.integration}: ${failures.join('; ') || 'PostgreSQL kept it'}. It will try again.`,
           );
@@ -365,9 +356,37 @@ export class PostgresTargetDatabase implements TargetDatabase {
         if (failures.length > 0) {
           this.#options.logger?.warn({ integration: this.integration, failures }, 'revoke finished after failures');
         }
-        return { removedRoles: toRemove, terminatedSessions };
+        return { removedRoles: toRemove, terminatedSessions, leftovers: sweep?.removed ?? [] };
       }),
     );
+  }
+
+  async removeLeftovers(input: { username: string; keepRoles: readonly string[]; everything: boolean }): Promise<LeftoverRemoval[]> {
+    const username = validateIdentifier(input.username, 'user');
+    return this.#locks.run(`user:${username}`, () =>
+      this.#maintenance(async (m) => {
+        const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
+        if (!user) return [];
+        this.#assertManagedUser(user);
+        const connector = await this.#connector(m);
+        const kept = await this.#keptScopes(m, input.keepRoles);
+        const groups = (await this.#memberships(m, username)).roles.filter(isGroupRole);
+        const sweep = await this.#sweep(m, connector, [{ username, kept, everything: input.everything }], groups, false);
+        this.#assertSwept(sweep, username);
+        return sweep.removed;
+      }),
+    );
+  }
+
+  async secureSharedRoles(): Promise<LeftoverRemoval[]> {
+    return this.#maintenance(async (m) => {
+      const connector = await this.#connector(m);
+      const groups = (await m.rows<{ name: string }>(sql.sesameGroupRoles())).map((r) => r.name);
+      if (groups.length === 0) return [];
+      const sweep = await this.#sweep(m, connector, [], groups, true);
+      this.#assertSwept(sweep, 'the shared group roles');
+      return sweep.removed;
+    });
   }
 
   async setPassword(username: string, password: string): Promise<void> {
@@ -395,41 +414,59 @@ export class PostgresTargetDatabase implements TargetDatabase {
 
   async listManagedUsers(): Promise<ManagedUserState[]> {
     return this.#maintenance(async (m) => {
-      const rows = await m.rows<{ name: string; can_login: boolean; valid_until: Date | number | null; roles: string[] }>(
-        sql.managedUsers(),
-      );
+      const rows = await m.rows<{
+        name: string;
+        can_login: boolean;
+        valid_until: Date | number | null;
+        roles: string[];
+        may_have_leftovers: boolean;
+      }>(sql.managedUsers());
       return rows.map((r) => ({
         username: r.name,
         canLogin: r.can_login,
         validUntil: toDate(r.valid_until),
         roles: r.roles,
+        mayHaveLeftovers: r.may_have_leftovers,
       }));
     });
   }
 
-  async dropUser(username: string): Promise<void> {
+  async dropUser(username: string): Promise<DropUserResult> {
     validateIdentifier(username, 'user');
-    await this.#locks.run(`user:${username}`, () =>
+    return this.#locks.run(`user:${username}`, () =>
       this.#maintenance(async (m) => {
         const connector = await this.#connector(m);
         const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
-        if (!user) return;
+        if (!user) return { dropped: false, kept: [], neutralised: [], leftovers: [] };
         this.#assertManagedUser(user);
         await m.rows(sql.terminateSessions(username));
-        // REASSIGN OWNED and DROP OWNED need the user's privileges. The connector created the
-        // user, so it may take them: with CREATEROLE up to 15, with its ADMIN option from 16 on.
-        if (!user.connector_has_privileges) await m.batch([sql.grantRole(username, connector.connector)]);
-        const dependents = await m.rows<{ name: string; connector_can_connect: boolean }>(
-          sql.databasesDependingOn(username),
-        );
+        // First what runs with anyone else's rights or gives anyone access: privileges handed out
+        // (EXECUTE for PUBLIC included), planted triggers, default privileges, members.
+        const sweep = await this.#sweep(m, connector, [{ username, kept: [], everything: true }], [], false);
+        this.#assertSwept(sweep, username);
+        // Then what it owns goes to the heir, never to the connector or any role with rights:
+        // SECURITY DEFINER routines first become SECURITY INVOKER, so they run as whoever calls them.
+        await this.#actAs(m, connector, [username, HEIR_ROLE]);
+        const neutralised: DropUserResult['neutralised'] = [];
+        const byDatabase = new Map<string, OwnedObject[]>();
+        for (const o of sweep.owned) byDatabase.set(o.database, [...(byDatabase.get(o.database) ?? []), o]);
+        for (const [database, objects] of byDatabase) {
+          const invoker = objects.filter((o) => o.securityDefiner && o.routine);
+          await this.#on(m, database, (s) =>
+            s.batch([
+              ...invoker.map((o) => makeSecurityInvoker(o.routine!)),
+              ...reassignStatements(username, HEIR_ROLE, database, objects),
+              sql.dropOwned(username),
+            ]),
+          );
+          neutralised.push(...invoker.map((o) => ({ database, object: `${o.type} ${o.identity}` })));
+        }
+        // Privileges granted to the user elsewhere (and in the maintenance database's shared
+        // catalog) go with DROP OWNED where nothing was owned.
+        const dependents = await m.rows<{ name: string; connector_can_connect: boolean }>(sql.databasesDependingOn(username));
         const unreachable = dependents.filter((d) => !d.connector_can_connect).map((d) => d.name);
-        const cleanup = [sql.reassignOwned(username, connector.connector), sql.dropOwned(username)];
-        // The maintenance database too: REASSIGN OWNED there also covers shared objects.
-        await m.batch(cleanup);
         for (const d of dependents) {
-          if (d.connector_can_connect && d.name !== m.database) {
-            await this.#inDatabase(d.name, (s) => s.batch(cleanup));
-          }
+          if (d.connector_can_connect && !byDatabase.has(d.name)) await this.#on(m, d.name, (s) => s.batch([sql.dropOwned(username)]));
         }
         try {
           await m.batch([sql.dropRole(username)]);
@@ -442,6 +479,12 @@ export class PostgresTargetDatabase implements TargetDatabase {
             { cause: err },
           );
         }
+        return {
+          dropped: true,
+          kept: sweep.owned.map((o) => ({ database: o.database, object: `${o.type} ${o.identity}` })),
+          neutralised,
+          leftovers: sweep.removed,
+        };
       }),
     );
   }
@@ -549,7 +592,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     permission: BuiltinPermission,
     target: Target,
     username: string,
-  ): Promise<string> {
+  ): Promise<{ group: string; own: OwnGrants }> {
     const group = groupRoleName(permission, target);
     const comment = groupRoleComment(permission, target);
     const roles = await m.rows<RoleRow>(sql.rolesByName([username, group]));
@@ -600,16 +643,34 @@ export class PostgresTargetDatabase implements TargetDatabase {
         );
       }
       if (!existing) await this.#createRole(m, group, sql.createGroupRole(group), comment);
-      await m.batch(databases.map((db) => sql.grantOnDatabase(plan.database, db.name, group)));
-      for (const db of databases) {
-        await this.#on(m, db.name, async (s) => s.batch(await this.#objectGrants(s, plan, objectScope, target, group)));
+      const { shared, own } = splitPlan(plan);
+      await m.batch(databases.map((db) => sql.grantOnDatabase(shared.database, db.name, group)));
+      const ownGrants: OwnGrants = [];
+      if (own.database.length > 0) {
+        const names = databases.map((db) => db.name);
+        ownGrants.push({ database: m.database, statements: (user) => names.map((d) => sql.grantOnDatabase(own.database, d, user)) });
       }
-      return group;
+      for (const db of databases) {
+        await this.#on(m, db.name, async (s) => {
+          const { statements, schemas } = await this.#objectGrants(s, shared, objectScope, target, group);
+          await s.batch(statements);
+          if (own.schema.length > 0 && schemas.length > 0) {
+            ownGrants.push({ database: db.name, statements: (user) => [sql.grantOnSchemas(own.schema, schemas, user)] });
+          }
+        });
+      }
+      return { group, own: ownGrants };
     });
   }
 
   /** The statements that give `group` its privileges on the objects of one database. */
-  async #objectGrants(s: Session, plan: PrivilegePlan, scope: ObjectScope, target: Target, group: string): Promise<Statement[]> {
+  async #objectGrants(
+    s: Session,
+    plan: PrivilegePlan,
+    scope: ObjectScope,
+    target: Target,
+    group: string,
+  ): Promise<{ statements: Statement[]; schemas: string[] }> {
     if (target.table !== undefined && target.schema !== undefined) {
       const statements = [sql.grantOnSchemas(plan.schema, [target.schema], group)];
       statements.push(sql.grantOnTable(plan.tables, target.schema, target.table, group));
@@ -623,20 +684,20 @@ export class PostgresTargetDatabase implements TargetDatabase {
           );
         }
       }
-      return statements;
+      return { statements, schemas: [target.schema] };
     }
     const schemas =
       target.schema !== undefined
         ? [target.schema]
         : (await s.rows<{ name: string }>(sql.schemasOfDatabase())).map((r) => r.name);
-    if (schemas.length === 0) return [];
+    if (schemas.length === 0) return { statements: [], schemas };
     const statements = [
       sql.grantOnSchemas(plan.schema, schemas, group),
       sql.grantOnAllInSchemas('TABLES', plan.tables, schemas, group),
       sql.grantOnAllInSchemas('SEQUENCES', plan.sequences, schemas, group),
     ];
     if (plan.routines.length > 0) statements.push(sql.grantOnAllInSchemas('ROUTINES', plan.routines, schemas, group));
-    return statements;
+    return { statements, schemas };
   }
 
   async #assertTargetExists(s: Session, schema: string, table: string | undefined): Promise<void> {
@@ -732,7 +793,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
 
   /** Creates or re-enables the person's user and makes it a member of `role`. */
   async #ensureUser(m: Session, connector: ConnectorRow, username: string, input: GrantInput, role: string): Promise<boolean> {
-    const memberships = [sql.grantRole(role, username)];
+    const memberships = [sql.grantMembership(role, username, connector.server_version_num)];
     if (this.#config.userAuth === 'iam') {
       const [iam] = await m.rows<RoleRow>(sql.rolesByName([sql.RDS_IAM_ROLE]));
       if (!iam) {
@@ -745,11 +806,12 @@ export class PostgresTargetDatabase implements TargetDatabase {
           sql.adminGrantMembership(sql.RDS_IAM_ROLE, connector.connector, true),
         ]);
       }
-      memberships.push(sql.grantRole(sql.RDS_IAM_ROLE, username));
+      memberships.push(sql.grantMembership(sql.RDS_IAM_ROLE, username, connector.server_version_num));
     }
     const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
     if (user) {
       this.#assertManagedUser(user);
+      this.#assertOwnedBy(user, input.ownerId);
       await m.batch([sql.enableLogin(username, input.validUntil), ...memberships]);
       return false;
     }
@@ -757,8 +819,12 @@ export class PostgresTargetDatabase implements TargetDatabase {
       m,
       username,
       sql.createUser(username, input.validUntil),
-      `${sql.MANAGED_USER_MARK}${input.ownerLabel}`,
+      sql.managedUserMark(input.ownerLabel, input.ownerId),
     );
+    if (!created) {
+      const [raced] = await m.rows<RoleRow>(sql.rolesByName([username]));
+      if (raced) this.#assertOwnedBy(raced, input.ownerId);
+    }
     await m.batch([...(created ? [] : [sql.enableLogin(username, input.validUntil)]), ...memberships]);
     return created;
   }
@@ -782,10 +848,107 @@ export class PostgresTargetDatabase implements TargetDatabase {
     }
   }
 
+  // ── What people leave behind ────────────────────────────────────────────────────────────────
+
+  /**
+   * Finds the subjects' leftovers (see leftovers.ts), removes each one on its own (one failure
+   * does not stop the others), then looks again: what is still there is reported, not hidden.
+   */
+  async #sweep(
+    m: Session,
+    connector: ConnectorRow,
+    subjects: LeftoverSubject[],
+    groups: string[],
+    groupPrivileges: boolean,
+  ): Promise<SweepResult> {
+    const options = { subjects, groups, groupPrivileges, serverVersionNum: connector.server_version_num, heir: HEIR_ROLE };
+    const on = <T>(database: string, work: (s: Session) => Promise<T>) => this.#on(m, database, work);
+    const found = await findLeftovers(m, on, options);
+    if (found.leftovers.length === 0) return { removed: [], remaining: [], failures: [], owned: found.owned, unreachable: found.unreachable };
+    await this.#actAs(m, connector, [...new Set(found.leftovers.flatMap((l) => l.actsAs))]);
+    const failures: string[] = [];
+    for (const l of found.leftovers) {
+      try {
+        await on(l.database ?? m.database, (s) => s.batch(l.fix));
+      } catch (err) {
+        failures.push(`remove ${l.what} (${l.object}): ${describeError(err)}`);
+      }
+    }
+    const again = await findLeftovers(m, on, options);
+    const still = new Set(again.leftovers.map(leftoverKey));
+    const removed = found.leftovers.filter((l) => !still.has(leftoverKey(l))).map(asRemoval);
+    if (removed.length > 0) {
+      this.#options.logger?.warn(
+        { integration: this.integration, removed: removed.map((r) => `${r.what}: ${r.object}`) },
+        'removed what a person left behind',
+      );
+    }
+    return { removed, remaining: again.leftovers, failures, owned: again.owned, unreachable: again.unreachable };
+  }
+
+  #assertSwept(sweep: SweepResult, whose: string): void {
+    if (sweep.remaining.length === 0 && sweep.unreachable.length === 0) return;
+    const what = [
+      ...sweep.remaining.map((l) => `${l.what} (${l.object})`),
+      ...sweep.unreachable.map((d) => `what it holds in ${d}, where the connector cannot connect`),
+    ].join(', ');
+    throw new TargetUnavailableError(
+      `Sesame could not remove what ${whose} left on ${this.integration}: ${what}${sweep.failures.length ? ` (${sweep.failures.join('; ')})` : ''}. It will try again.`,
+    );
+  }
+
+  /**
+   * Gives the connector the privileges of the roles it must act as to remove leftovers: only
+   * roles Sesame made (people's users, group roles, the heir, which it creates here when first
+   * needed). The connector created them, so PostgreSQL lets it (CREATEROLE up to 15, its ADMIN
+   * option from 16).
+   */
+  async #actAs(m: Session, connector: ConnectorRow, roles: string[]): Promise<void> {
+    if (roles.length === 0 || connector.is_superuser) return;
+    if (roles.includes(HEIR_ROLE)) await this.#ensureHeir(m);
+    const rows = await m.rows<RoleRow>(sql.rolesByName(roles));
+    const missing = rows.filter((r) => !r.connector_has_privileges && r.comment?.startsWith(sql.SESAME_MARK));
+    if (missing.length > 0) await m.batch(missing.map((r) => sql.grantRole(r.name, connector.connector)));
+  }
+
+  /** The heir: cannot log in, holds no privilege, is a member of nothing. */
+  async #ensureHeir(m: Session): Promise<void> {
+    const [heir] = await m.rows<RoleRow>(sql.rolesByName([HEIR_ROLE]));
+    if (heir) {
+      if (heir.comment !== HEIR_MARK) throw this.#notOurs(HEIR_ROLE);
+      return;
+    }
+    await this.#createRole(m, HEIR_ROLE, sql.createGroupRole(HEIR_ROLE), HEIR_MARK);
+  }
+
+  /** The scopes of the live grants behind `roles`, read from their group roles' marks. */
+  async #keptScopes(m: Session, roles: readonly string[]): Promise<GrantScopeKey[]> {
+    const groups = roles.filter(isGroupRole);
+    if (groups.length === 0) return [];
+    const rows = await m.rows<RoleRow>(sql.rolesByName(groups));
+    return rows.flatMap((r) => {
+      if (!r.comment?.startsWith(sql.GROUP_ROLE_MARK)) return [];
+      try {
+        return [JSON.parse(r.comment.slice(sql.GROUP_ROLE_MARK.length)) as GrantScopeKey];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   // ── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
   #assertManagedUser(role: RoleRow): void {
     if (!role.comment?.startsWith(sql.MANAGED_USER_MARK)) throw this.#notOurs(role.name);
+  }
+
+  /** The user's mark names its person; another person never gets that user (PRODUCT.md §5). */
+  #assertOwnedBy(user: RoleRow, ownerId: string | undefined): void {
+    const marked = sql.ownerIdOfMark(user.comment);
+    if (ownerId === undefined || marked === undefined || marked === ownerId) return;
+    throw new ConflictError(
+      `The database user ${user.name} on ${this.integration} belongs to another person, and two people never share a database user. An admin must change the integration's userNameTemplate so that every person gets their own name.`,
+    );
   }
 
   #notOurs(role: string): ConflictError {

@@ -44,6 +44,17 @@ export const SESAME_MARK = 'sesame:';
 export const MANAGED_USER_MARK = `${SESAME_MARK} managed user for `;
 export const GROUP_ROLE_MARK = `${SESAME_MARK} group `;
 
+/** A managed user's mark: whose user it is, by label and (in brackets) Slack ID. */
+export function managedUserMark(ownerLabel: string, ownerId: string | undefined): string {
+  return `${MANAGED_USER_MARK}${ownerLabel}${ownerId ? ` [${ownerId}]` : ''}`;
+}
+
+/** The Slack ID a managed user's mark names, if it names one. */
+export function ownerIdOfMark(comment: string | null): string | undefined {
+  if (!comment?.startsWith(MANAGED_USER_MARK)) return undefined;
+  return /\[([A-Za-z0-9]+)\]$/.exec(comment)?.[1];
+}
+
 /** The role that lets a user sign in with an RDS IAM token. */
 export const RDS_IAM_ROLE = 'rds_iam';
 /** RDS's own administrative database: never touched. */
@@ -248,13 +259,26 @@ export function managedUsers(): Statement {
     text: `SELECT u.rolname AS name, u.rolcanlogin AS can_login, u.rolvaliduntil AS valid_until,
        coalesce(array_agg(DISTINCT g.rolname::text) FILTER (WHERE g.rolname IS NOT NULL
                                                              AND g.rolname <> ${quoteLiteral(RDS_IAM_ROLE)}),
-                '{}'::text[]) AS roles
+                '{}'::text[]) AS roles,
+       (EXISTS (SELECT 1 FROM pg_shdepend s WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = u.oid)
+        OR EXISTS (SELECT 1 FROM pg_auth_members am WHERE am.roleid = u.oid
+                    AND am.member <> (SELECT oid FROM pg_roles WHERE rolname = current_user))) AS may_have_leftovers
   FROM pg_roles u
   LEFT JOIN pg_auth_members m ON m.member = u.oid
   LEFT JOIN pg_roles g ON g.oid = m.roleid
  WHERE shobj_description(u.oid, 'pg_authid') LIKE ${quoteLiteral(`${likeEscape(MANAGED_USER_MARK)}%`)}
- GROUP BY u.rolname, u.rolcanlogin, u.rolvaliduntil
+ GROUP BY u.oid, u.rolname, u.rolcanlogin, u.rolvaliduntil
  ORDER BY u.rolname`,
+  };
+}
+
+/** Sesame's group roles: roles carrying the group mark. */
+export function sesameGroupRoles(): Statement {
+  return {
+    name: 'list the group roles',
+    text: `SELECT r.rolname AS name FROM pg_roles r
+ WHERE shobj_description(r.oid, 'pg_authid') LIKE ${quoteLiteral(`${likeEscape(GROUP_ROLE_MARK)}%`)}
+ ORDER BY r.rolname`,
   };
 }
 
@@ -346,6 +370,20 @@ export function setPasswordVerifier(username: string, scramVerifier: string): St
 
 export function grantRole(role: string, member: string): Statement {
   return { name: `grant membership of ${role}`, text: `GRANT ${quoteIdent(role)} TO ${quoteIdent(member)}` };
+}
+
+/**
+ * A person's membership of a role that carries privileges. From PostgreSQL 16 it is
+ * inherit-only: the person uses the role's privileges but can never act as the role (no SET
+ * ROLE, no object owned by it, no ALTER … OWNER TO it). Up to 15 every membership allows SET
+ * ROLE, so there the shared roles hold nothing that lets anyone create through them.
+ */
+export function grantMembership(role: string, member: string, serverVersionNum: number): Statement {
+  if (serverVersionNum < 160000) return grantRole(role, member);
+  return {
+    name: `grant membership of ${role}`,
+    text: `GRANT ${quoteIdent(role)} TO ${quoteIdent(member)} WITH INHERIT TRUE, SET FALSE`,
+  };
 }
 
 export function revokeRole(role: string, member: string): Statement {
