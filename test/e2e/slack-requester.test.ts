@@ -255,6 +255,41 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.ok(statuses.includes(429), 'Slack answered 429 once');
   });
 
+  it('refuses a request past slack.maxPendingPerPerson, by command and by the form, and changes nothing', async () => {
+    const max = world.bot.sesame.config.slack.maxPendingPerPerson;
+    for (let i = 0; i < max; i++) await command(`local/${APP.database} readwrite for 1h because waiting ${i}`);
+    const pending = (await requests()).filter((r) => r.status === 'pending' && r.requester.slackId === alice);
+    assert.equal(pending.length, max);
+    await world.bot.notifier.drain();
+    const before = { requests: (await requests()).length, toApprovers: world.fake.dmMessages(PEOPLE.bob.id).length + world.fake.dmMessages(PEOPLE.carol.id).length };
+    const reply = await command(`local/${APP.database} readwrite for 1h because one too many`);
+    assert.match(reply, new RegExp(`You already have ${max} requests waiting for approval`));
+    assert.match(reply, /`\/access cancel &lt;request-id&gt;`/, 'shown as /access cancel <request-id>');
+    assert.ok(reply.includes(pending[0]!.id));
+
+    await world.driver.slashCommand({ userId: alice, text: '' });
+    const modal = await world.fake.waitFor(
+      () => world.fake.views(alice).filter((v) => v.view.callback_id === 'sesame.request' && !v.closed).at(-1),
+      'the request modal',
+    );
+    const refused = await world.driver.submitView(modal, {
+      'sesame.request.integration': 'local',
+      'sesame.request.database': APP.database,
+      'sesame.request.schema': null,
+      'sesame.request.table': null,
+      permission: 'readwrite',
+      duration: '1h',
+      reason: 'one too many by the form',
+    });
+    assert.equal((refused.json as { response_action: string }).response_action, 'errors');
+    assert.match(JSON.stringify(refused.json), new RegExp(`You already have ${max} requests waiting for approval`));
+
+    await world.bot.notifier.drain();
+    assert.equal((await requests()).length, before.requests, 'no request stored');
+    assert.equal(world.fake.dmMessages(PEOPLE.bob.id).length + world.fake.dmMessages(PEOPLE.carol.id).length, before.toApprovers, 'no approver told');
+    for (const r of pending) await command(`cancel ${r.id}`);
+  });
+
   it('tells the requester that a grant failed and that admins know, and only the admins what went wrong', async () => {
     const connector = cluster.connector.username;
     const granted = (await requests()).find((r) => r.status === 'granted' && r.reason === 'rate limited')!;
