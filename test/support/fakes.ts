@@ -3,7 +3,7 @@ import { formatTarget } from '../../src/domain/target.ts';
 import type { Person, AccessRequest } from '../../src/domain/request.ts';
 import type { Clock } from '../../src/ports/Clock.ts';
 import type { Directory } from '../../src/ports/Directory.ts';
-import type { Notifier } from '../../src/ports/Notifier.ts';
+import type { LeftoverReport, Notifier } from '../../src/ports/Notifier.ts';
 import type {
   CatalogQuery,
   CheckReport,
@@ -70,6 +70,10 @@ export class RecordingNotifier implements Notifier {
   }
   async revocationFailing(r: AccessRequest) {
     this.record('revocationFailing', r);
+  }
+  readonly leftoverReports: LeftoverReport[] = [];
+  async leftoversRemoved(report: LeftoverReport) {
+    this.leftoverReports.push(report);
   }
   statusesOf(id: string): string[] {
     return this.events.filter((e) => e.id === id).map((e) => `${e.kind}:${e.status}`);

@@ -333,6 +333,41 @@ describe('ending access', () => {
     assert.equal((await w.services.grants.revoke(req.id, 'U0ALICE')).status, 'revoked');
   });
 
+  it('records each thing a revocation removed from what the person left behind, and tells the admins', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    const trigger = {
+      database: 'appdb',
+      role: 'alice@example.com',
+      what: 'planted trigger' as const,
+      object: 'trigger grab on sales.deals',
+      definition: 'CREATE TRIGGER grab BEFORE INSERT ON sales.deals FOR EACH ROW EXECUTE FUNCTION sales.grab()',
+      sql: ['DROP TRIGGER grab ON sales.deals'],
+    };
+    const handedOut = { ...trigger, what: 'privilege handed out' as const, object: 'table public.copy', grantee: 'PUBLIC', definition: undefined };
+    w.local.leftovers.set('alice@example.com', [trigger, handedOut]);
+    await w.services.grants.revoke(req.id, 'U0ALICE');
+    const events = (await w.store.listAudit(new Date(0))).filter((e) => e.action === 'leftover.removed');
+    assert.equal(events.length, 2);
+    assert.equal(events[0]?.requestId, req.id);
+    assert.equal(events[0]?.details?.definition, trigger.definition);
+    assert.equal(events[1]?.details?.grantee, 'PUBLIC');
+    assert.deepEqual(w.notifier.leftoverReports.map((r) => [r.requestId, r.removals.length]), [[req.id, 2]]);
+  });
+
+  it('reconciliation sweeps a user who may have left something behind, even with nothing else to correct', async () => {
+    const w = serviceWorld();
+    const req = await autoGrant(w);
+    await w.services.grants.revoke(req.id, 'U0ALICE');
+    w.local.leftovers.set('alice@example.com', [
+      { database: 'appdb', role: 'alice@example.com', what: 'direct privilege', object: 'table sales.leads', privileges: ['SELECT'], sql: [] },
+    ]);
+    const report = await w.services.maintenance.reconcile();
+    assert.equal(report.leftoversRemoved, 1);
+    assert.ok(w.local.calls.includes('removeLeftovers alice@example.com'));
+    assert.equal((await w.store.listAudit(new Date(0))).filter((e) => e.action === 'leftover.removed').length, 1);
+  });
+
   it('retries a revocation with backoff while the server is down and tells admins after repeated failures', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
@@ -521,6 +556,25 @@ describe('credentials', () => {
     const again = await autoGrant(w);
     assert.equal(again.status, 'granted', 'a dropped user is created again on the next grant');
     assert.equal((await w.store.getManagedUser('local.example:5432', 'alice@example.com'))?.droppedAt, undefined);
+  });
+
+  it('with userCleanupDays: 0 drops a user at the next expire pass, once, and records what was kept', async () => {
+    const config = testConfig();
+    config.integrations[0] = { ...config.integrations[0]!, userCleanupDays: 0 };
+    const w = serviceWorld(config);
+    const req = await autoGrant(w);
+    const expire = sesameJobs(config.schedule, w.services).find((j) => j.id === 'expire')!;
+    await expire.run();
+    assert.ok(w.local.users.has('alice@example.com'), 'a live grant keeps the user');
+    await w.services.grants.revoke(req.id, 'U0ALICE');
+    await expire.run();
+    assert.ok(!w.local.users.has('alice@example.com'), 'dropped at the first pass after the revocation');
+    const dropped = (await w.store.listAudit(new Date(0))).filter((e) => e.action === 'user.dropped');
+    assert.equal(dropped.length, 1);
+    assert.deepEqual(dropped[0]?.details?.keptObjects, []);
+    await expire.run();
+    assert.equal(w.local.calls.filter((c) => c.startsWith('dropUser')).length, 1, 'a dropped user is not dropped again');
+    assert.equal(await w.services.maintenance.rotateCredentials(), 0, 'nor rotated');
   });
 });
 

@@ -129,6 +129,27 @@ describe('the Slack notifier', () => {
     assert.ok(fake.messages(CHANNEL).some((m) => m.text === `Revoking ${req.id} keeps failing`));
   });
 
+  it('tells the admins, and not the requester, what Sesame removed from what a person left behind', async () => {
+    const { store, notifier } = setUp();
+    const req = await created(store);
+    const removals = Array.from({ length: 20 }, (_, i) => ({
+      database: 'appdb',
+      role: 'alice@example.com',
+      what: 'planted trigger' as const,
+      object: `trigger grab${i} on sales.deals`,
+      definition: 'CREATE TRIGGER grab BEFORE INSERT ON sales.deals …',
+      sql: ['DROP TRIGGER grab ON sales.deals'],
+    }));
+    await notifier.leftoversRemoved({ integration: 'local', dbUser: 'alice@example.com', requestId: req.id, removals });
+    await notifier.drain();
+    const alert = fake.dmMessages('U0ADMIN').find((m) => m.text.includes('left behind'));
+    assert.ok(alert, 'the admin is told');
+    const text = JSON.stringify(alert.blocks);
+    assert.match(text, /planted trigger: trigger grab0 on sales.deals/);
+    assert.match(text, /and 8 more/, 'long lists stay within Slack\'s section limit');
+    assert.ok(!fake.dmMessages('U0ALICE').some((m) => m.text.includes('left behind')), 'the requester is not told the details');
+  });
+
   it('tells the requester and the approvers that a grant failed, and only the admins why', async () => {
     const { store, notifier } = setUp();
     const req = await created(store);

@@ -4,14 +4,14 @@ import { eligibleApprovers, type AccessRequest } from '../../domain/request.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
-import type { Notifier } from '../../ports/Notifier.ts';
+import type { LeftoverReport, Notifier } from '../../ports/Notifier.ts';
 import type { SessionCounts } from '../../ports/SessionAudit.ts';
 import type { NotificationRef, StateStore } from '../../ports/StateStore.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
 import { section } from './blocks/elements.ts';
 import { expiringSoonMessage, extendedMessage, requesterMessage, supersededMessage } from './blocks/requesterMessages.ts';
-import { escapeWithin, mention, targetText } from './blocks/text.ts';
+import { escapeWithin, mention, targetText, truncate } from './blocks/text.ts';
 
 /** DMs sent side by side when a request has many approvers (Slack limits each method's rate). */
 const PARALLEL_DMS = 4;
@@ -30,6 +30,9 @@ export interface SlackNotifierDeps {
   /** An integration's config by name, configured or discovered (for its custom access details). */
   integration?: (name: string) => IntegrationConfig | undefined;
 }
+
+/** Slack rejects section text over 3,000 characters: at most this many removals are listed. */
+const LEFTOVER_LINES = 12;
 
 /** The same internal error is told to the admins once in this long, however often people meet it. */
 const ALERT_QUIET_MS = 15 * 60_000;
@@ -89,6 +92,26 @@ export class SlackNotifier implements Notifier {
         ],
       };
       await this.tellAdmins(message, this.deps.config.slack.approvalChannel);
+    });
+  }
+
+  /**
+   * Tells the admins what Sesame removed from what a person (or a shared role) left behind:
+   * planted triggers, privileges handed out, objects. The definitions stay in the audit trail;
+   * the message lists what and where, within Slack's limits.
+   */
+  leftoversRemoved(report: LeftoverReport): Promise<void> {
+    return this.enqueue(report.requestId ?? 'admin alerts', 'leftovers removed', async () => {
+      const whose = report.dbUser ? `database user \`${escapeWithin(report.dbUser, 200)}\`` : "Sesame's shared group roles";
+      const lines = report.removals.slice(0, LEFTOVER_LINES).map((r) => {
+        const where = r.database ? ` in \`${escapeWithin(r.database, 100)}\`` : '';
+        const to = r.grantee ? ` (to ${escapeWithin(r.grantee, 100)})` : '';
+        return `• ${escapeWithin(r.what, 60)}: ${escapeWithin(r.object, 300)}${to}${where}`;
+      });
+      const more = report.removals.length > LEFTOVER_LINES ? `\n…and ${report.removals.length - LEFTOVER_LINES} more.` : '';
+      const request = report.requestId ? ` when \`${report.requestId}\` ended` : '';
+      const text = `:broom: On \`${escapeWithin(report.integration, 100)}\`, Sesame removed what ${whose} left behind${request}:\n${lines.join('\n')}${more}\nThe audit trail (\`sesame audit\`, action leftover.removed) holds each definition.`;
+      await this.tellAdmins({ text: `Sesame removed what ${report.dbUser ?? 'a shared role'} left behind`, blocks: [section(truncate(text, 2900))] });
     });
   }
 
