@@ -98,9 +98,23 @@ const integrationName = z
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
 
+/**
+ * The modes that verify the server's certificate. Below them, someone on the network path can
+ * pose as the server, so the connector's password goes there only through SCRAM, which never
+ * reveals it (connection.ts), an IAM token (a clear-text password) not at all, and
+ * `sesame check` warns.
+ */
+export const VERIFYING_SSL_MODES: readonly SslMode[] = ['verify-ca', 'verify-full'];
+
+function isSslMode(value: unknown): value is SslMode {
+  return (SSL_MODES as readonly unknown[]).includes(value);
+}
+
 const sslMode = z
   .enum(SSL_MODES)
-  .describe('TLS to the database, as in libpq: disable, allow, prefer, require, verify-ca or verify-full');
+  .describe(
+    "TLS to the database, as in libpq: disable, allow, prefer, require, verify-ca or verify-full (default). Below verify-ca anyone on the network path can pose as the server: the connector's password then goes only through SCRAM, and sesame check warns",
+  );
 
 const userAuth = z
   .enum(['password', 'iam'])
@@ -135,7 +149,7 @@ const grantableRoles = z
 const integrationCommon = {
   name: integrationName.describe('Unique name; lowercase letters, digits and dashes'),
   database: identifier.describe('The database the connector connects to first'),
-  sslMode: sslMode.optional(),
+  sslMode: sslMode.default('verify-full'),
   sslRootCert: z
     .string()
     .min(1, 'must not be empty')
@@ -224,11 +238,11 @@ export const integrationSchema = z
       });
     }
     const sslMode = field(i, 'sslMode');
-    if (authType === 'iam' && (sslMode === 'disable' || sslMode === 'allow' || sslMode === 'prefer')) {
+    if (authType === 'iam' && isSslMode(sslMode) && !VERIFYING_SSL_MODES.includes(sslMode)) {
       ctx.addIssue({
         code: 'custom',
         path: ['sslMode'],
-        message: `must be require, verify-ca or verify-full with authType: iam (RDS accepts IAM tokens over TLS only), not ${sslMode}`,
+        message: `must be verify-full or verify-ca with authType: iam, not ${sslMode}: the IAM token is sent as a clear-text password, so only a server whose certificate is verified may receive it (the RDS CA bundle is built in)`,
       });
     }
     if (type === 'postgresql') {
@@ -432,7 +446,11 @@ export type RdsIntegrationConfig = Extract<IntegrationConfig, { type: 'aws-rds-p
 export type AccessFlowConfig = z.output<typeof accessFlowSchema>;
 export type DiscoveryConfig = z.output<typeof discoverySchema>;
 
-/** The sslMode an integration uses when it gives none: libpq's default, or verify-full on RDS. */
+/**
+ * The sslMode an integration uses: verify-full when it gives none (a config made in code may
+ * skip the schema's default), not libpq's prefer, which would hand the connector's password to
+ * whoever answers on the network path.
+ */
 export function effectiveSslMode(i: IntegrationConfig): SslMode {
-  return i.sslMode ?? (i.type === 'aws-rds-postgresql' ? 'verify-full' : 'prefer');
+  return i.sslMode ?? 'verify-full';
 }

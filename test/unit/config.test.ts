@@ -33,7 +33,8 @@ integrations:
     host: 127.0.0.1
     port: 5432
     database: appdb                # database the connector connects to first
-    sslMode: disable               # disable | allow | prefer | require | verify-ca | verify-full
+    sslMode: verify-full           # disable | allow | prefer | require | verify-ca | verify-full
+                                   # (default verify-full; see "the connector's password" in §5)
     sslRootCert: ./rds-ca.pem      # optional CA file for verify-ca / verify-full
     authType: password             # password | iam
     username: sesame_connector     # the connector's own database user
@@ -162,7 +163,7 @@ describe('config: the keys of PRODUCT.md §3', () => {
     assert.equal(local.host, '127.0.0.1');
     assert.equal(local.port, 5432);
     assert.equal(local.database, 'appdb');
-    assert.equal(local.sslMode, 'disable');
+    assert.equal(local.sslMode, 'verify-full');
     assert.equal(local.sslRootCert, './rds-ca.pem');
     assert.equal(local.authType, 'password');
     assert.equal(local.username, 'sesame_connector');
@@ -242,8 +243,9 @@ discovery:
     assert.equal(local.audit, false);
     assert.deepEqual(local.owners, { integration: [] });
     assert.deepEqual(local.grantableRoles, []);
-    assert.equal(local.sslMode, undefined);
-    assert.equal(effectiveSslMode(local), 'prefer');
+    assert.equal(local.sslMode, 'verify-full');
+    assert.equal(effectiveSslMode(local), 'verify-full');
+    assert.equal(effectiveSslMode({ ...local, sslMode: undefined } as unknown as typeof local), 'verify-full', 'a config made in code');
     const flow = config.accessFlows[0]!;
     assert.deepEqual(flow.approvers, ['owner']);
     assert.equal(flow.approvalMode, 'any');
@@ -721,12 +723,21 @@ describe('config: paths in messages', () => {
   });
 });
 
-describe('IAM sign-in over TLS only', () => {
-  it('refuses authType: iam with an sslMode that may send the token in plain text', () => {
-    const text = `integrations:
-  - { name: prod, type: aws-rds-postgresql, region: us-east-1, instanceId: prod-db, database: app, username: sesame_connector, authType: iam, sslMode: prefer }
+describe('IAM sign-in only to a verified server', { timeout: 10_000 }, () => {
+  it('refuses authType: iam with an sslMode that does not verify the server, saying where and why', () => {
+    const text = (sslMode: string) => `integrations:
+  - { name: prod, type: aws-rds-postgresql, region: us-east-1, instanceId: prod-db, database: app, username: sesame_connector, authType: iam, sslMode: ${sslMode} }
 `;
-    assert.throws(() => parseConfigText(text, {}), (e: unknown) => e instanceof ConfigError && /integrations\[0\]\.sslMode: must be require, verify-ca or verify-full with authType: iam/.test(e.message));
-    assert.doesNotThrow(() => parseConfigText(text.replace('prefer', 'verify-full'), {}));
+    for (const sslMode of ['disable', 'allow', 'prefer', 'require']) {
+      assert.throws(
+        () => parseConfigText(text(sslMode), {}),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.message.includes(`integrations[0].sslMode: must be verify-full or verify-ca with authType: iam, not ${sslMode}`) &&
+          /the IAM token is sent as a clear-text password/.test(e.message),
+      );
+    }
+    for (const sslMode of ['verify-ca', 'verify-full']) assert.doesNotThrow(() => parseConfigText(text(sslMode), {}));
+    assert.doesNotThrow(() => parseConfigText(text('verify-full').replace(', sslMode: verify-full', ''), {}), 'the default verifies');
   });
 });

@@ -1,5 +1,5 @@
 import { Signer } from '@aws-sdk/rds-signer';
-import { effectiveSslMode, type IntegrationConfig, type SslMode } from '../../config/schema.ts';
+import { effectiveSslMode, VERIFYING_SSL_MODES, type IntegrationConfig } from '../../config/schema.ts';
 import { InputError } from '../../domain/errors.ts';
 import type { ConnectorSecret, SecretSource } from '../../ports/SecretSource.ts';
 import type { CredentialProvider } from '../postgres/connection.ts';
@@ -26,19 +26,18 @@ export interface AwsConnectorDeps {
   signer?: RdsTokenSigner;
 }
 
-/** sslModes that may send the connection in plain text: RDS refuses an IAM token over those. */
-const PLAINTEXT_SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer'];
-
 /**
- * Refuses `authType: iam` with an sslMode that may fall back to plain text: RDS accepts IAM
- * tokens over TLS only, and a token is a bearer credential for fifteen minutes.
+ * Refuses `authType: iam` with an sslMode that does not verify the server's certificate: the
+ * token travels as a clear-text password and is a bearer credential for fifteen minutes, so
+ * whoever poses as the server on the network path (TLS without verification does not stop
+ * them) could sign in with it. The config schema refuses the same; this covers configs made in code.
  */
 export function assertIamTls(integration: IntegrationConfig): void {
   if (integration.authType !== 'iam') return;
   const sslMode = effectiveSslMode(integration);
-  if (PLAINTEXT_SSL_MODES.includes(sslMode)) {
+  if (!VERIFYING_SSL_MODES.includes(sslMode)) {
     throw new InputError(
-      `The integration ${integration.name} signs in with an IAM token (authType: iam), which RDS accepts over TLS only, but its sslMode is ${sslMode}. Set sslMode to verify-full (or verify-ca, or require).`,
+      `The integration ${integration.name} signs in with an IAM token (authType: iam), a clear-text password that RDS accepts over TLS only, but its sslMode is ${sslMode}, which does not verify the server's certificate: whoever poses as the server could take the token. Set sslMode to verify-full (or verify-ca); the RDS CA bundle is built in.`,
     );
   }
 }
