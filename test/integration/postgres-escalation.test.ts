@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { HEIR_ROLE } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { HEIR_ROLE, postgresTargetDatabase } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
 import type { Permission } from '../../src/domain/permission.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { APP, pgVersions, type TestCluster } from '../support/postgres.ts';
@@ -262,6 +262,29 @@ for (const version of pgVersions()) {
       assert.equal(await canCreate(), false);
       const [db] = await cluster.query<{ can: boolean }>(`SELECT has_database_privilege($1, $2, 'CREATE') AS can`, [user, APP.database]);
       assert.equal(db!.can, false);
+    });
+
+    it('with userAuth: iam, the end of the last grant takes rds_iam away as well as login, and check says what remains', async () => {
+      await cluster.query('CREATE ROLE rds_iam NOLOGIN');
+      await cluster.query(`GRANT rds_iam TO ${APP.connector} WITH ADMIN OPTION`);
+      // The engine's IAM path on a plain server that has RDS's rds_iam role (the config allows
+      // userAuth: iam on RDS integrations only, so the engine is built from the config directly).
+      const iam = { db: postgresTargetDatabase({ ...cluster.integrationConfig(), userAuth: 'iam' }) };
+      try {
+        const user = 'iam.person@example.com';
+        const { roles } = await iam.db.grant({ username: user, ownerLabel: user, target: where(APP.database, 'public'), permission: 'readonly', validUntil: inMinutes(30) });
+        const member = async () =>
+          (await cluster.query(`SELECT 1 FROM pg_auth_members WHERE roleid = 'rds_iam'::regrole AND member = $1::regrole`, [`"${user}"`])).length;
+        assert.equal(await member(), 1);
+        await iam.db.revoke({ username: user, roles, keepRoles: [], validUntil: null });
+        assert.equal(await member(), 0);
+        const [role] = await cluster.query<{ can_login: boolean }>('SELECT rolcanlogin AS can_login FROM pg_roles WHERE rolname = $1', [user]);
+        assert.equal(role!.can_login, false);
+        const report = await iam.db.check();
+        assert.ok(report.findings.some((f) => f.level === 'warn' && /VALID UNTIL does not stop IAM token logins/.test(f.message)));
+      } finally {
+        await iam.db.close();
+      }
     });
 
     it('reconciliation repairs shared roles left by an older grant model', async () => {
