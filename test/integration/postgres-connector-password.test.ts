@@ -228,5 +228,29 @@ for (const version of pgVersions()) {
         }
       });
     }
+
+    it('sesame check warns about an sslMode below verify-ca, naming the integration, and not about verify-full', async () => {
+      for (const sslMode of UNVERIFIED) {
+        const t = targetFor(cluster, { name: `weak-${sslMode}`, sslMode });
+        try {
+          const report = await t.db.check();
+          const warning = report.findings.find((f) => f.level === 'warn' && f.message.includes(`sslMode ${sslMode}`));
+          assert.ok(warning, `${sslMode}: ${JSON.stringify(report)}`);
+          assert.match(warning.message, new RegExp(`^weak-${sslMode} uses sslMode ${sslMode}`));
+          assert.match(warning.message, /pose as the server/);
+          assert.match(warning.message, /Set sslMode: verify-full/);
+          assert.ok(report.findings.some((f) => f.level === 'ok' && f.message.startsWith('Connected to PostgreSQL')), 'the rest of the check still runs');
+        } finally {
+          await t.db.close();
+        }
+      }
+      const verified = targetFor(cluster, { host: 'localhost', sslMode: 'verify-full', sslRootCert: cluster.tls!.caFile });
+      try {
+        const report = await verified.db.check();
+        assert.ok(!report.findings.some((f) => /sslMode/.test(f.message)), JSON.stringify(report));
+      } finally {
+        await verified.db.close();
+      }
+    });
   });
 }
