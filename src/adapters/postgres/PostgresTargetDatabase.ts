@@ -323,6 +323,11 @@ export class PostgresTargetDatabase implements TargetDatabase {
         for (const role of toRemove.filter((r) => before.roles.includes(r))) {
           await attempt(`remove ${role}`, () => m.batch([sql.revokeRole(role, username)]));
         }
+        // VALID UNTIL does not stop IAM token logins; with nothing left, rds_iam goes as well as
+        // LOGIN, so a token minted later is refused twice over.
+        if (input.validUntil === null && before.roles.includes(sql.RDS_IAM_ROLE)) {
+          await attempt(`remove ${sql.RDS_IAM_ROLE}`, () => m.batch([sql.revokeRole(sql.RDS_IAM_ROLE, username)]));
+        }
         await attempt(input.validUntil ? 'set the expiry' : 'disable login', () =>
           m.batch([input.validUntil ? sql.setValidUntil(username, input.validUntil) : sql.disableLogin(username)]),
         );
@@ -521,6 +526,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
           message: `Connected to PostgreSQL ${c.server_version} as ${c.connector} (database ${m.database}).`,
         });
         findings.push(...connectorAttributeFindings(c));
+        if (this.#config.userAuth === 'iam') findings.push(IAM_EXPIRY_FINDING);
         const owners = new Map<string, OwnerGap>();
         const databases = await m.rows<DatabaseRow>(sql.databasesInScope(undefined, []));
         for (const db of databases) {
@@ -1113,6 +1119,16 @@ function ownerFinding(c: ConnectorRow, owner: string, gap: OwnerGap): CheckFindi
     fixSql,
   };
 }
+
+/**
+ * PostgreSQL checks VALID UNTIL only against password logins; RDS IAM tokens pass through
+ * rds_iam's PAM path, which ignores it. Said plainly wherever an admin chooses IAM.
+ */
+const IAM_EXPIRY_FINDING: CheckFinding = {
+  level: 'warn',
+  message:
+    "With userAuth: iam, PostgreSQL's VALID UNTIL does not stop IAM token logins, so expiry rests on Sesame running: at revocation Sesame disables login (NOLOGIN), takes rds_iam away and ends the sessions, but between a grant's expiry and that revocation (one expire interval while Sesame runs; as long as it is down otherwise) a person whose AWS identity may still call rds-db:connect can log in with a fresh token. Keep Sesame running (several replicas), and scope the people's IAM policy to the database user names Sesame gives them.",
+};
 
 function connectorAttributeFindings(c: ConnectorRow): CheckFinding[] {
   const findings: CheckFinding[] = [];
