@@ -60,6 +60,7 @@ import type {
   TargetDatabases,
 } from '../../ports/TargetDatabase.ts';
 import { ConnectionPools, sqlState, type ConnectionTarget, type CredentialProvider } from './connection.ts';
+import { searchCatalog } from './catalogSearch.ts';
 import { tlsFindings } from './tlsFindings.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { scramSha256Verifier } from './scram.ts';
@@ -151,19 +152,6 @@ interface UngrantableRow {
   owner_is_superuser: boolean;
   connector_is_admin_of_owner: boolean;
   missing: string[];
-}
-
-/** Slack shows at most 100 options in a select. */
-const CATALOG_MAX = 100;
-
-/** Names containing `search` (case-insensitive, unicode-aware), at most `limit` of them. */
-function catalogNames(rows: readonly { name: string }[], { search, limit }: CatalogQuery): string[] {
-  const needle = search?.trim().toLocaleLowerCase();
-  const max = Math.max(1, Math.min(CATALOG_MAX, Math.floor(limit ?? CATALOG_MAX)));
-  return rows
-    .map((r) => r.name)
-    .filter((n) => !needle || n.toLocaleLowerCase().includes(needle))
-    .slice(0, max);
 }
 
 function messageOf(err: unknown): string {
@@ -496,21 +484,19 @@ export class PostgresTargetDatabase implements TargetDatabase {
   }
 
   async listDatabases(options: CatalogQuery = {}): Promise<string[]> {
-    return this.#maintenance(async (m) => catalogNames(await m.rows<{ name: string }>(sql.catalogDatabases()), options));
+    return this.#maintenance((m) => searchCatalog((page) => m.rows<{ name: string }>(sql.catalogDatabases(page)), options));
   }
 
   async listSchemas(database: string, options: CatalogQuery = {}): Promise<string[]> {
     validateIdentifier(database, 'database');
-    return this.#inDatabase(database, async (s) =>
-      catalogNames(await s.rows<{ name: string }>(sql.schemasOfDatabase()), options),
-    );
+    return this.#inDatabase(database, (s) => searchCatalog((page) => s.rows<{ name: string }>(sql.catalogSchemas(page)), options));
   }
 
   async listTables(database: string, schema: string, options: CatalogQuery = {}): Promise<string[]> {
     validateIdentifier(database, 'database');
     validateIdentifier(schema, 'schema');
-    return this.#inDatabase(database, async (s) =>
-      catalogNames(await s.rows<{ name: string }>(sql.catalogTables(schema)), options),
+    return this.#inDatabase(database, (s) =>
+      searchCatalog((page) => s.rows<{ name: string }>(sql.catalogTables(schema, page)), options),
     );
   }
 

@@ -217,39 +217,100 @@ export function ownedSequences(schema: string, table: string): Statement {
   };
 }
 
-/** The non-system schemas of the current database. */
+/** Leaves out PostgreSQL's own schemas: the catalogs and the toast and temporary ones. */
+const NOT_A_SYSTEM_SCHEMA = `nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp_)'`;
+
+/** The non-system schemas of the current database, all of them: a grant on a database covers each. */
 export function schemasOfDatabase(): Statement {
   return {
     name: 'read the schemas',
     text: `SELECT nspname AS name FROM pg_namespace
- WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname !~ '^pg_(toast|temp_)'
+ WHERE ${NOT_A_SYSTEM_SCHEMA}
  ORDER BY nspname`,
   };
 }
 
 // ── The catalog, for the request modal's pickers ────────────────────────────────────────────
-// Searching and limiting happen in Sesame: PostgreSQL's lower() folds only ASCII under the C
-// locale, and people search for names like "Überstunden" too.
+// Every statement reads one bounded page, in name order, after a given name (keyset
+// pagination), so a keystroke never reads a whole schema. The search is narrowed in SQL and
+// decided in Sesame (catalogSearch.ts): names are compared under the C collation, whose ILIKE
+// folds only ASCII, while people search for names like "Überstunden" too.
+
+/** One page of a catalog picker's names. */
+export interface CatalogPage {
+  /**
+   * Pieces every wanted name contains, in this order, ignoring ASCII case. Names holding a
+   * character whose lower case is ASCII (U+0130 İ, U+212A Kelvin) are kept as well: their ASCII
+   * form may contain the pieces where ILIKE cannot see it. None: every name.
+   */
+  fragments: readonly string[];
+  /** Only names after this one in the catalog's order. */
+  after?: string;
+  /** At most this many names. */
+  limit: number;
+}
+
+/** The largest page a picker may read in one statement. */
+export const CATALOG_PAGE_MAX = 1000;
+
+/** Characters outside ASCII whose lower case holds ASCII letters: U+0130 (İ) and U+212A (K). */
+const LOWERS_TO_ASCII = '[\\u0130\\u212a]';
+
+/**
+ * One page of `query`'s names in `column`: the query's own filter, then the page's search,
+ * keyset and limit. `values` are the query's parameters; the page's follow them.
+ */
+function catalogStatement(name: string, query: string, column: string, page: CatalogPage, values: unknown[] = []): Statement {
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > CATALOG_PAGE_MAX) {
+    throw new InputError(`A catalog page holds 1 to ${CATALOG_PAGE_MAX} names, not ${page.limit}.`);
+  }
+  const where: string[] = [];
+  if (page.fragments.length > 0) {
+    values.push(`%${page.fragments.map(likeEscape).join('%')}%`, LOWERS_TO_ASCII);
+    // COLLATE "C" states what the reasoning above relies on: ILIKE folds ASCII, nothing else.
+    where.push(`(${column} COLLATE "C" ILIKE $${values.length - 1} OR ${column} ~ $${values.length})`);
+  }
+  if (page.after !== undefined) {
+    values.push(page.after);
+    where.push(`${column} > $${values.length}`);
+  }
+  values.push(page.limit);
+  const clauses = where.map((w) => `\n   AND ${w}`).join('');
+  return { name, text: `${query}${clauses}\n ORDER BY ${column}\n LIMIT $${values.length}`, values };
+}
 
 /** Databases people can be granted (connectable, not templates, not RDS's own), by name. */
-export function catalogDatabases(): Statement {
-  return {
-    name: 'list databases',
-    text: `SELECT datname AS name FROM pg_database
- WHERE datallowconn AND NOT datistemplate AND datname <> ${quoteLiteral(RDS_ADMIN_DATABASE)}
- ORDER BY datname`,
-  };
+export function catalogDatabases(page: CatalogPage): Statement {
+  return catalogStatement(
+    'list databases',
+    `SELECT datname AS name FROM pg_database
+ WHERE datallowconn AND NOT datistemplate AND datname <> ${quoteLiteral(RDS_ADMIN_DATABASE)}`,
+    'datname',
+    page,
+  );
+}
+
+/** The non-system schemas of the current database, by name. */
+export function catalogSchemas(page: CatalogPage): Statement {
+  return catalogStatement(
+    'list schemas',
+    `SELECT nspname AS name FROM pg_namespace
+ WHERE ${NOT_A_SYSTEM_SCHEMA}`,
+    'nspname',
+    page,
+  );
 }
 
 /** Tables, views, materialized views, foreign and partitioned tables of a schema, by name. */
-export function catalogTables(schema: string): Statement {
-  return {
-    name: 'list tables',
-    text: `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
- ORDER BY c.relname`,
-    values: [schema],
-  };
+export function catalogTables(schema: string, page: CatalogPage): Statement {
+  return catalogStatement(
+    'list tables',
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition`,
+    'c.relname',
+    page,
+    [schema],
+  );
 }
 
 /** The managed users: roles carrying the managed-user mark, with their memberships. */
