@@ -171,6 +171,35 @@ for (const version of pgVersions()) {
       await endAll(eve, again.roles);
     });
 
+    it('functions planted to shadow built-ins never run as the connector', async () => {
+      const user = 'shadow@example.com';
+      const { client, roles } = await grantAndLogin(user, where(APP.database, 'public'), 'admin');
+      // An aggregate taking text is a closer match than pg_catalog's array_agg(anynonarray): a
+      // session whose search_path reaches public would run it for the connector's catalog queries.
+      await rowsOf(
+        client,
+        `CREATE FUNCTION public.grab_state(acc text[], v text) RETURNS text[] LANGUAGE plpgsql AS $$
+         BEGIN
+           BEGIN EXECUTE 'CREATE ROLE shadow_backdoor LOGIN'; EXCEPTION WHEN OTHERS THEN NULL; END;
+           BEGIN EXECUTE format('GRANT ${APP.owner} TO %I', 'shadow@example.com'); EXCEPTION WHEN OTHERS THEN NULL; END;
+           RETURN acc || v;
+         END$$;
+         CREATE AGGREGATE public.array_agg(text) (SFUNC = public.grab_state, STYPE = text[]);
+         CREATE FUNCTION public.aclexplode(aclitem[]) RETURNS TABLE (grantor oid, grantee oid, privilege_type text, is_grantable boolean)
+           LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CREATE ROLE shadow_backdoor2 LOGIN'; END $$;`,
+      );
+      // The connector's work on this person: revocation, reconciliation, clean-up.
+      await t.db.listManagedUsers();
+      await endAll(user, roles);
+      await t.db.removeLeftovers({ username: user, keepRoles: [], everything: true });
+      await t.db.dropUser(user);
+      const backdoors = await cluster.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'shadow_backdoor%'`);
+      assert.deepEqual(backdoors, []);
+      const owners = await cluster.query(`SELECT 1 FROM pg_auth_members WHERE roleid = $1::regrole AND member IN (SELECT oid FROM pg_roles WHERE rolname = $2)`, [APP.owner, user]);
+      assert.deepEqual(owners, []);
+      await cluster.query('DROP AGGREGATE public.array_agg(text); DROP FUNCTION public.grab_state(text[], text); DROP FUNCTION public.aclexplode(aclitem[])');
+    });
+
     it('reconciliation finds a privilege that reached the person after the revocation', async () => {
       const user = 'late@example.com';
       const { roles } = await grant(user, where(APP.database, 'public'), 'readonly');

@@ -307,6 +307,11 @@ export class ConnectionPools {
       application_name: 'sesame',
       // A grant waits at most this long for a lock held by someone else, then fails and is retried.
       lock_timeout: 15_000,
+      // People with CREATE on a schema may plant functions and operators there. With the default
+      // search_path ("$user", public) a planted public.array_agg(text) is a closer match than
+      // pg_catalog's and would run with the connector's rights inside Sesame's catalog queries.
+      // Only PostgreSQL's own catalog is searched; Sesame qualifies every name it sends.
+      options: '-c search_path=pg_catalog,pg_temp',
     });
     // An idle connection that the server ends (restart, terminate) must not crash the process.
     pool.on('error', () => undefined);
