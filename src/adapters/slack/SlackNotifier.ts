@@ -83,15 +83,16 @@ export class SlackNotifier implements Notifier {
 
   revocationFailing(request: AccessRequest, attempts: number, error: string): Promise<void> {
     return this.enqueue(request.id, 'revocation failing', async () => {
-      const message: SlackMessage = {
-        text: `Revoking ${request.id} keeps failing`,
-        blocks: [
-          section(
-            `:rotating_light: Revoking \`${request.id}\` (${mention(request.requester.slackId)}, \`${targetText(request)}\`, database user \`${escapeWithin(request.dbUser ?? '?', 200)}\`) has failed ${attempts} times: ${escapeWithin(error, 1500)}\nSesame keeps retrying; the user's VALID UNTIL keeps new logins out meanwhile. Check that the database is reachable.`,
-          ),
-        ],
-      };
-      await this.tellAdmins(message, this.deps.config.slack.approvalChannel);
+      const text = `Revoking ${request.id} keeps failing`;
+      const head = `:rotating_light: Revoking \`${request.id}\` (${mention(request.requester.slackId)}, \`${targetText(request)}\`) has failed ${attempts} times.`;
+      const retrying = "Sesame keeps retrying; the user's VALID UNTIL keeps new logins out meanwhile.";
+      // The approval channel may include the requester: it gets what happened, the admins why.
+      await this.tellAdmins({
+        text,
+        blocks: [section(`${head} Database user \`${escapeWithin(request.dbUser ?? '?', 200)}\`: ${escapeWithin(error, 1500)}\n${retrying} Check that the database is reachable.`)],
+      });
+      const channel = this.deps.config.slack.approvalChannel;
+      if (channel) await this.send(channel, { text, blocks: [section(`${head} ${retrying} Sesame's admins were told what went wrong.`)] });
     });
   }
 
