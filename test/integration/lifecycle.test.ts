@@ -14,7 +14,7 @@ import { runCli } from '../../src/cli.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import { configJsonSchemaText } from '../../src/config/jsonSchema.ts';
 import { FakeDirectory, ManualClock, RecordingNotifier } from '../support/fakes.ts';
-import { APP, localIntegrationYaml, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { APP, localIntegrationYaml, pgVersions, READ_NOW_FLOW_YAML, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, rowsOf } from '../support/postgresTarget.ts';
 import { PEOPLE } from '../support/services.ts';
 import { capturingLogger } from '../support/logs.ts';
@@ -29,12 +29,7 @@ state: { sqlite: ${join(dir, 'sesame.db')} }
 integrations:
 ${localIntegrationYaml(cluster, PG_ENV, ['owners: { integration: [U0BOB] }', `grantableRoles: [${APP.grantableRole}]`])}
 accessFlows:
-  - name: read-now
-    requestors: ["*"]
-    targets: [{ integration: local, databases: [${APP.database}], schemas: [public] }]
-    permissions: [readonly]
-    maxDuration: 8h
-    approvers: []
+${READ_NOW_FLOW_YAML}
   - name: write-approved
     requestors: ["*"]
     permissions: [readwrite]

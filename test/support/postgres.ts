@@ -451,3 +451,10 @@ export function localIntegrationYaml(cluster: TestCluster, passwordEnv: string, 
   ].join('\n');
 }
 
+/** The YAML of `read-now`, a flow that grants anyone readonly on appdb's public schema at once. */
+export const READ_NOW_FLOW_YAML = `  - name: read-now
+    requestors: ["*"]
+    targets: [{ integration: local, databases: [${APP.database}], schemas: [public] }]
+    permissions: [readonly]
+    maxDuration: 8h
+    approvers: []`;
