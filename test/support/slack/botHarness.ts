@@ -35,15 +35,22 @@ export const PEOPLE = {
 /** The user group that approves Dave's admin requests: Bob and Carol at the start. */
 export const DBA_GROUP = { id: 'S0DBA', handle: 'dba', members: [PEOPLE.bob.id, PEOPLE.carol.id] };
 
+/** How a test world differs from the usual one. */
+export interface E2eOptions {
+  /** Cron expressions for the jobs that should fire by themselves; the others never do. */
+  schedule?: Partial<Record<'expire' | 'remind' | 'rotate' | 'cleanup' | 'discover', string>>;
+}
+
 /**
  * An auto-approved readonly flow narrowed to appdb/public, a readwrite flow on appdb that
  * Bob or Carol approve, and an admin flow for Dave on appdb that @dba approves.
  */
-export function e2eConfigText(cluster: TestCluster, dir: string): string {
+export function e2eConfigText(cluster: TestCluster, dir: string, options: E2eOptions = {}): string {
+  const s = { expire: NEVER, remind: NEVER, rotate: NEVER, cleanup: NEVER, discover: NEVER, ...options.schedule };
   return `
 slack: { command: /access, approvalChannel: ${APPROVAL_CHANNEL}, admins: [${PEOPLE.admin.id}] }
 state: { sqlite: ${join(dir, 'sesame.db')} }
-schedule: { expire: "${NEVER}", remind: "${NEVER}", rotate: "${NEVER}", cleanup: "${NEVER}", discover: "${NEVER}" }
+schedule: { expire: "${s.expire}", remind: "${s.remind}", rotate: "${s.rotate}", cleanup: "${s.cleanup}", discover: "${s.discover}" }
 integrations:
 ${localIntegrationYaml(cluster, PG_ENV, [`owners: { integration: [${PEOPLE.bob.id}] }`])}
 accessFlows:
@@ -91,12 +98,16 @@ interface Transport<D> {
 }
 
 /** Starts FakeSlack and the bot against `cluster`, in HTTP mode on a free port. */
-export function startE2eWorld(cluster: TestCluster): Promise<E2eWorld> {
-  return startWorld(cluster, {
-    env: () => ({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_APP_TOKEN: undefined }),
-    overrides: { port: 0 },
-    driver: (bot, fake) => new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake }),
-  });
+export function startE2eWorld(cluster: TestCluster, options: E2eOptions = {}): Promise<E2eWorld> {
+  return startWorld(
+    cluster,
+    {
+      env: () => ({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_APP_TOKEN: undefined }),
+      overrides: { port: 0 },
+      driver: (bot, fake) => new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake }),
+    },
+    options,
+  );
 }
 
 /**
@@ -111,7 +122,7 @@ export function startSocketModeWorld(cluster: TestCluster, options: { port: numb
   });
 }
 
-async function startWorld<D>(cluster: TestCluster, transport: Transport<D>): Promise<E2eWorld<D>> {
+async function startWorld<D>(cluster: TestCluster, transport: Transport<D>, options: E2eOptions = {}): Promise<E2eWorld<D>> {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-e2e-'));
   const fake = await FakeSlack.start({
     users: Object.values(PEOPLE).map((p) => ({ ...p })),
@@ -131,7 +142,7 @@ async function startWorld<D>(cluster: TestCluster, transport: Transport<D>): Pro
     else env[name] = value;
   }
   const start = async () => {
-    const config = parseConfigText(e2eConfigText(cluster, dir), env);
+    const config = parseConfigText(e2eConfigText(cluster, dir, options), env);
     const bot = await runBot(env, logger, { config, clock, host: '127.0.0.1', ...transport.overrides });
     return { bot, driver: transport.driver(bot, fake) };
   };
