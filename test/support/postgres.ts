@@ -45,14 +45,14 @@ export interface StartClusterOptions {
   sslOnly?: boolean;
   /** More server flags (`-c name=value`), after the harness's own. */
   postgresFlags?: string[];
-  /** How long initdb, then the server's start, may each take: default {@link STARTUP_TIMEOUT_MS}. */
-  startupTimeoutMs?: number;
+  /** How long the server may take to report it is ready, once initdb is done: default {@link STARTUP_TIMEOUT_MS}. */
+  startTimeoutMs?: number;
 }
 
 /**
- * A start-up that takes longer than this is stopped, and the test fails with the server's log;
- * one hung in initdb under load once held a run for twenty minutes. `SESAME_PG_STARTUP_TIMEOUT_MS`
- * overrides it.
+ * An initdb, or a server's start, that takes longer than this is stopped, and the test fails with
+ * the server's log; one hung in initdb under load once held a run for twenty minutes.
+ * `SESAME_PG_STARTUP_TIMEOUT_MS` overrides it.
  */
 export const STARTUP_TIMEOUT_MS = Number(process.env.SESAME_PG_STARTUP_TIMEOUT_MS ?? 120_000);
 
@@ -273,16 +273,15 @@ export async function startCluster(version: number, options: StartClusterOptions
     onLog: (message: string) => logs.push(message),
     onError: (message: unknown) => logs.push(String(message)),
   });
-  const startupTimeoutMs = options.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
   try {
-    await within(`initdb (PostgreSQL ${version})`, startupTimeoutMs, server.initialise(), () => killChildren('initdb'));
+    await within(`initdb (PostgreSQL ${version})`, STARTUP_TIMEOUT_MS, server.initialise(), () => killChildren('initdb'));
     const hostType = options.ssl && options.sslOnly ? 'hostssl' : 'host';
     const hba = ['local all all scram-sha-256', `${hostType} all all 127.0.0.1/32 scram-sha-256`, ''].join('\n');
     const hbaFile = join(dir, 'data', 'pg_hba.conf');
     writeFileSync(hbaFile, hba);
     if (owner) chownSync(hbaFile, owner.uid, owner.gid);
     // Ready when the server logs that it accepts connections; one that never says so is killed.
-    await within(`the server's start (PostgreSQL ${version})`, startupTimeoutMs, server.start(), () => undefined);
+    await within(`the server's start (PostgreSQL ${version})`, options.startTimeoutMs ?? STARTUP_TIMEOUT_MS, server.start(), () => undefined);
   } catch (err) {
     await killServer(server);
     rmSync(dir, { recursive: true, force: true });
