@@ -179,6 +179,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const HEIR_ROLE = 'sesame_orphan_owner';
 const HEIR_MARK = `${sql.SESAME_MARK} owns what removed users left; cannot log in, holds nothing`;
 
+/** A value computed once, when first asked for. */
+function lazy<T>(compute: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= compute());
+}
+
 /** Sesame's group roles: `sesame_<ro|rw|admin>_<12 hex digits>`. */
 export function isGroupRole(role: string): boolean {
   return /^sesame_(ro|rw|admin)_[0-9a-f]{12}$/.test(role);
@@ -297,7 +303,8 @@ export class PostgresTargetDatabase implements TargetDatabase {
         const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
         if (!user) return { removedRoles: [], terminatedSessions: 0, leftovers: [] };
         this.#assertManagedUser(user);
-        const connector = await this.#connector(m);
+        // The connector is read only when something was left behind: most revocations find nothing.
+        const connector = lazy(() => this.#connector(m));
         const before = await this.#memberships(m, username);
         const failures: string[] = [];
         // Best effort: one failed statement does not stop the others; the check below decides.
@@ -362,7 +369,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
         const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
         if (!user) return [];
         this.#assertManagedUser(user);
-        const connector = await this.#connector(m);
+        const connector = lazy(() => this.#connector(m));
         const kept = await this.#keptScopes(m, input.keepRoles);
         const groups = (await this.#memberships(m, username)).roles.filter(isGroupRole);
         const sweep = await this.#sweep(m, connector, [{ username, kept, everything: input.everything }], groups, false);
@@ -374,7 +381,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
 
   async secureSharedRoles(): Promise<LeftoverRemoval[]> {
     return this.#maintenance(async (m) => {
-      const connector = await this.#connector(m);
+      const connector = lazy(() => this.#connector(m));
       const groups = (await m.rows<{ name: string }>(sql.sesameGroupRoles())).map((r) => r.name);
       if (groups.length === 0) return [];
       const sweep = await this.#sweep(m, connector, [], groups, true);
@@ -436,7 +443,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
         await m.rows(sql.terminateSessions(username));
         // First what runs with anyone else's rights or gives anyone access: privileges handed out
         // (EXECUTE for PUBLIC included), planted triggers, default privileges, members.
-        const sweep = await this.#sweep(m, connector, [{ username, kept: [], everything: true }], [], false);
+        const sweep = await this.#sweep(m, async () => connector, [{ username, kept: [], everything: true }], [], false);
         this.#assertSwept(sweep, username);
         // Then what it owns goes to the heir, never to the connector or any role with rights:
         // SECURITY DEFINER routines first become SECURITY INVOKER, so they run as whoever calls them.
@@ -849,16 +856,18 @@ export class PostgresTargetDatabase implements TargetDatabase {
    */
   async #sweep(
     m: Session,
-    connector: ConnectorRow,
+    connector: () => Promise<ConnectorRow>,
     subjects: LeftoverSubject[],
     groups: string[],
     groupPrivileges: boolean,
   ): Promise<SweepResult> {
-    const options = { subjects, groups, groupPrivileges, serverVersionNum: connector.server_version_num, heir: HEIR_ROLE };
+    // The server version matters only for the group roles' memberships (SET option, 16+).
+    const serverVersionNum = groupPrivileges ? (await connector()).server_version_num : 0;
+    const options = { subjects, groups, groupPrivileges, serverVersionNum, heir: HEIR_ROLE };
     const on = <T>(database: string, work: (s: Session) => Promise<T>) => this.#on(m, database, work);
     const found = await findLeftovers(m, on, options);
     if (found.leftovers.length === 0) return { removed: [], remaining: [], failures: [], owned: found.owned, unreachable: found.unreachable };
-    await this.#actAs(m, connector, [...new Set(found.leftovers.flatMap((l) => l.actsAs))]);
+    await this.#actAs(m, await connector(), [...new Set(found.leftovers.flatMap((l) => l.actsAs))]);
     const failures: string[] = [];
     for (const l of found.leftovers) {
       try {
