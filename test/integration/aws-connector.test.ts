@@ -5,7 +5,9 @@
  * grant is proven by logging in as the person's user.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { AwsClients } from '../../src/adapters/aws/AwsClients.ts';
 import {
   awsTargetDatabaseDeps,
@@ -21,6 +23,7 @@ import { InputError, TargetUnavailableError } from '../../src/domain/errors.ts';
 import { redact } from '../../src/logger.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig, TEST_AWS_SECRET_ACCESS_KEY } from '../support/aws/awsEnv.ts';
+import { startRdsIamGate } from '../support/aws/rdsIamGate.ts';
 import { parseRdsAuthToken, verifyRdsAuthToken } from '../support/aws/sigv4.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { inMinutes, newPassword } from '../support/postgresTarget.ts';
@@ -52,7 +55,10 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
   let secrets: SecretsManagerSecretSource;
 
   before(async () => {
-    [cluster, fake] = await Promise.all([startCluster(version, { ssl: true }), FakeAws.start()]);
+    // The RDS IAM gate of the IAM test signs in to the cluster with the connector's password,
+    // over TLS and in clear text; Sesame's own logins, without TLS here, keep SCRAM.
+    const hbaRules = [`hostssl all ${APP.connector} 127.0.0.1/32 password`];
+    [cluster, fake] = await Promise.all([startCluster(version, { ssl: true, hbaRules }), FakeAws.start()]);
     await cluster.completeConnectorSetup();
     const { endpoint, credentials } = awsClientConfig(fake);
     clients = new AwsClients({ endpoint, credentials, maxAttempts: 2 });
@@ -162,22 +168,28 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
   it('signs in with an IAM token per new connection, over verified TLS, signed for the endpoint RDS reports', async () => {
     const rdsHost = 'iam-db.c0ffee123456.us-east-1.rds.amazonaws.com';
     const instance = fake.addInstance({ region: US, id: 'iam-db', endpoint: rdsHost, port: 5432, iamAuth: true });
-    // Sesame reaches the server through another name (a tunnel, here the test server itself).
+    // RDS's check of the token, in front of the test server: any token that holds gets in.
+    const gate = await startRdsIamGate({
+      upstream: { host: cluster.host, port: cluster.port },
+      endpoint: { host: rdsHost, port: 5432 },
+      region: US,
+      secretAccessKey: TEST_AWS_SECRET_ACCESS_KEY,
+      passwords: { [APP.connector]: cluster.connector.password },
+    });
+    // Sesame reaches the server through another name (a tunnel, here the gate).
     const integration = rdsIntegration({
       name: 'iam',
       instanceId: 'iam-db',
       authType: 'iam',
       host: 'localhost',
-      port: cluster.port,
+      port: gate.port,
       sslMode: 'verify-full',
-      sslRootCert: cluster.tls!.caFile,
+      sslRootCert: gate.caFile,
     });
     const tokens: string[] = [];
-    // Stands in for RDS's check of the token: PostgreSQL accepts exactly the token just minted.
     const signer: RdsTokenSigner = async (request) => {
       const token = await rdsSigner(clients)(request);
       tokens.push(token);
-      await cluster.query(`ALTER ROLE ${APP.connector} PASSWORD ${literal(token)}`);
       return token;
     };
     const deps = awsTargetDatabaseDeps({ resolver, secrets, clients, signer });
@@ -194,18 +206,30 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
       const before = tokens.length;
       assert.ok((await db.listSchemas(APP.otherDatabase)).includes('public'));
       assert.equal(tokens.length, before + 1);
-      const sessions = await cluster.query<{ ssl: boolean }>(
-        'SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = $1',
-        [APP.connector],
-        { database: 'postgres' },
-      );
-      assert.ok(sessions.length >= 2);
-      assert.ok(sessions.every((s) => s.ssl), 'every connector session uses TLS');
+      // Every connection signed in over TLS with a token of its own, at the first attempt.
+      const logins = gate.logins();
+      assert.ok(logins.length >= 2);
+      assert.deepEqual(logins, tokens.map(() => ({ user: APP.connector, tls: true, accepted: true })));
+      // As on RDS, a token holds for its lifetime, not only until the next is minted; a forged one never.
+      const signInWith = async (password: string): Promise<string | undefined> => {
+        const ssl = { ca: readFileSync(gate.caFile, 'utf8') };
+        const client = new pg.Client({ host: 'localhost', port: gate.port, user: APP.connector, password, database: APP.database, ssl });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return 'signed in';
+        } catch (err) {
+          return (err as { code?: string }).code;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      };
+      assert.equal(await signInWith(tokens[0]!), 'signed in');
+      assert.equal(await signInWith(tokens[0]!.replace(/X-Amz-Signature=\w+/, `X-Amz-Signature=${'0'.repeat(64)}`)), '28P01');
     } finally {
       await db.close();
-      await cluster.query(`ALTER ROLE ${APP.connector} PASSWORD ${literal(cluster.connector.password)}`);
+      await gate.close();
     }
-    assert.ok(tokens.length >= 2);
     for (const token of tokens) {
       const parsed = parseRdsAuthToken(token);
       assert.deepEqual(

@@ -29,10 +29,10 @@ export interface FakePostgres {
   close(): Promise<void>;
 }
 
-const SSL_REQUEST_CODE = 80877103;
+export const SSL_REQUEST_CODE = 80877103;
 
 /** A self-signed certificate for `localhost` and its key, made with openssl in `dir`. */
-function selfSignedLocalhost(dir: string): { cert: string; key: string; certFile: string } {
+export function selfSignedLocalhost(dir: string): { cert: string; key: string; certFile: string } {
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
@@ -43,13 +43,25 @@ function selfSignedLocalhost(dir: string): { cert: string; key: string; certFile
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8'), certFile };
 }
 
-function message(type: string, body: Buffer): Buffer {
+/** A backend message: its type byte, then its length and body. */
+export function message(type: string, body: Buffer): Buffer {
   const length = Buffer.alloc(4);
   length.writeInt32BE(body.length + 4);
   return Buffer.concat([Buffer.from(type), length, body]);
 }
 
-function int32(value: number): Buffer {
+/** Starts `server` listening on a free port of the loopback interface; resolves with the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('the server has no port');
+  return address.port;
+}
+
+export function int32(value: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32BE(value);
   return b;
@@ -114,15 +126,10 @@ export async function startFakePostgres(options: { request: PasswordRequest; tls
     socket.on('close', () => sockets.delete(socket));
     serve(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (typeof address !== 'object' || !address) throw new Error('the fake server has no port');
+  const port = await listenOnLoopback(server);
 
   return {
-    port: address.port,
+    port,
     ...(certificate ? { caFile: certificate.certFile } : {}),
     md5Salt,
     requests: () => requests,

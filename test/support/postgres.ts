@@ -45,6 +45,8 @@ export interface StartClusterOptions {
   sslOnly?: boolean;
   /** More server flags (`-c name=value`), after the harness's own. */
   postgresFlags?: string[];
+  /** More pg_hba.conf rules, ahead of the harness's TCP rule, so they win for what they match. */
+  hbaRules?: string[];
   /** How long the server may take to report it is ready, once initdb is done: default {@link STARTUP_TIMEOUT_MS}. */
   startTimeoutMs?: number;
 }
@@ -276,7 +278,7 @@ export async function startCluster(version: number, options: StartClusterOptions
   try {
     await within(`initdb (PostgreSQL ${version})`, STARTUP_TIMEOUT_MS, server.initialise(), () => killChildren('initdb'));
     const hostType = options.ssl && options.sslOnly ? 'hostssl' : 'host';
-    const hba = ['local all all scram-sha-256', `${hostType} all all 127.0.0.1/32 scram-sha-256`, ''].join('\n');
+    const hba = ['local all all scram-sha-256', ...(options.hbaRules ?? []), `${hostType} all all 127.0.0.1/32 scram-sha-256`, ''].join('\n');
     const hbaFile = join(dir, 'data', 'pg_hba.conf');
     writeFileSync(hbaFile, hba);
     if (owner) chownSync(hbaFile, owner.uid, owner.gid);
