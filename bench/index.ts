@@ -34,7 +34,13 @@ interface Recorder {
 
 function engineFor(cluster: TestCluster, recorder: Recorder) {
   return postgresTargetDatabase(cluster.integrationConfig({ name: 'bench' }), {
-    onStatement: (e) => recorder.current?.push({ database: e.database, text: e.text, ...(e.values ? { values: e.values } : {}) }),
+    onStatement: (e) =>
+      recorder.current?.push({
+        database: e.database,
+        text: e.text,
+        ...(e.values ? { values: e.values } : {}),
+        ...(e.preparedAs ? { preparedAs: e.preparedAs } : {}),
+      }),
   });
 }
 

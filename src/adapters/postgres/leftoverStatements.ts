@@ -157,17 +157,23 @@ export function membershipWithoutSet(role: string, member: string): Statement {
   };
 }
 
-/** The pg_shdepend rows of the subjects: everything they own, or that names them in an ACL. */
+/**
+ * The pg_shdepend rows of the subjects: everything they own, or that names them in an ACL.
+ * Two lookups by role, each on pg_shdepend's (refclassid, refobjid) index: a single condition
+ * with OR across users and groups makes PostgreSQL read every role's rows on the server.
+ */
 function depsCte(dbFilter: string): string {
   return `users AS (SELECT oid FROM pg_roles WHERE rolname = ANY ($1::text[])),
 groups AS (SELECT oid FROM pg_roles WHERE rolname = ANY ($2::text[])),
 deps AS (
-  SELECT s.dbid, s.classid, s.objid, s.objsubid, s.deptype, s.refobjid AS role_oid,
-         s.refobjid IN (SELECT oid FROM users) AS of_user
-    FROM pg_shdepend s
-   WHERE s.refclassid = 'pg_authid'::regclass AND ${dbFilter}
-     AND (s.refobjid IN (SELECT oid FROM users)
-          OR (s.refobjid IN (SELECT oid FROM groups) AND (s.deptype = 'o' OR ($3 AND s.classid IN ('pg_namespace'::regclass, 'pg_database'::regclass)))))
+  SELECT s.dbid, s.classid, s.objid, s.objsubid, s.deptype, s.refobjid AS role_oid, true AS of_user
+    FROM users u JOIN pg_shdepend s ON s.refclassid = 'pg_authid'::regclass AND s.refobjid = u.oid
+   WHERE ${dbFilter}
+  UNION ALL
+  SELECT s.dbid, s.classid, s.objid, s.objsubid, s.deptype, s.refobjid, false
+    FROM groups g JOIN pg_shdepend s ON s.refclassid = 'pg_authid'::regclass AND s.refobjid = g.oid
+   WHERE ${dbFilter}
+     AND (s.deptype = 'o' OR ($3 AND s.classid IN ('pg_namespace'::regclass, 'pg_database'::regclass)))
 )`;
 }
 
@@ -186,6 +192,7 @@ export function sharedLeftovers(users: readonly string[], groups: readonly strin
       : `'[]'::json`;
   return {
     name: 'find what the users left on the shared catalogs',
+    preparedAs: `sesame_shared_leftovers_${serverVersionNum >= 160000 ? 16 : 0}`,
     text: `WITH ${depsCte('true')}
 SELECT
   (SELECT coalesce(json_agg(DISTINCT jsonb_build_object('name', d.datname,
@@ -221,6 +228,7 @@ SELECT
 export function databaseLeftovers(users: readonly string[], groups: readonly string[], includeGroupPrivileges: boolean): Statement {
   return {
     name: 'find what the users left in the database',
+    preparedAs: 'sesame_database_leftovers',
     text: `WITH ${depsCte(`s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)},
 objects AS (
   SELECT d.deptype, d.role_oid, d.of_user, CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS object_type,

@@ -13,6 +13,7 @@ export type StatementObserver = (event: {
   name: string;
   text: string;
   values?: unknown[];
+  preparedAs?: string;
 }) => void;
 
 /** A connection to one database, sending statements and naming them when they fail. */
@@ -25,7 +26,7 @@ export class Session {
   ) {}
 
   async rows<R>(statement: Statement): Promise<R[]> {
-    return (await this.send(statement.name, statement.text, statement.shownText, statement.values)).rows as R[];
+    return (await this.send(statement.name, statement.text, statement.shownText, statement.values, statement.preparedAs)).rows as R[];
   }
 
   /** Sends value-free statements in one round trip; PostgreSQL runs them as one transaction. */
@@ -37,16 +38,23 @@ export class Session {
     await this.send(statements.map((s) => s.name).join(', '), text, shown, undefined);
   }
 
-  private async send(name: string, text: string, shownText: string | undefined, values: unknown[] | undefined) {
+  private async send(
+    name: string,
+    text: string,
+    shownText: string | undefined,
+    values: unknown[] | undefined,
+    preparedAs?: string,
+  ) {
     this.observe?.({
       integration: this.integration,
       database: this.database,
       name,
       text: shownText ?? text,
       ...(values ? { values } : {}),
+      ...(preparedAs ? { preparedAs } : {}),
     });
     try {
-      return await this.client.query(text, values);
+      return await (preparedAs ? this.client.query({ name: preparedAs, text, values }) : this.client.query(text, values));
     } catch (err) {
       throw new TargetUnavailableError(
         `PostgreSQL refused to ${name} on ${this.integration} (database ${JSON.stringify(this.database)}): ${describeError(err)}.`,

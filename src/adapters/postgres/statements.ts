@@ -15,6 +15,11 @@ export interface Statement {
   values?: unknown[];
   /** What observers see instead of `text` when the text holds something secret. */
   shownText?: string;
+  /**
+   * Sent as a named prepared statement, planned once per connection: for long catalog queries
+   * whose text never changes under this name and whose planning costs more than running them.
+   */
+  preparedAs?: string;
 }
 
 /** Quotes a string as an SQL literal, the way libpq's PQescapeLiteral does. */
