@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../../src/domain/errors.ts';
 import type { Permission } from '../../src/domain/permission.ts';
 import type { Target } from '../../src/domain/target.ts';
-import { HEIR_ROLE } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { HEIR_ROLE } from '../../src/adapters/postgres/groupRoles.ts';
 import { APP, pgVersions, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, inMinutes, newPassword, rowsOf, targetFor, useEngineOn, type TestTarget } from '../support/postgresTarget.ts';
 

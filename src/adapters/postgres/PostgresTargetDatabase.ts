@@ -26,8 +26,6 @@
  * admin has to grant the membership, and the request fails with a ConnectorSetupError holding
  * the exact statement instead of a bare "permission denied".
  */
-import { createHash } from 'node:crypto';
-import type pg from 'pg';
 import { effectiveSslMode, type IntegrationConfig } from '../../config/schema.ts';
 import {
   ConflictError,
@@ -65,6 +63,9 @@ import { tlsFindings } from './tlsFindings.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { scramSha256Verifier } from './scram.ts';
 import * as sql from './statements.ts';
+import { HEIR_MARK, HEIR_ROLE, groupRoleComment, groupRoleName, isGroupRole } from './groupRoles.ts';
+import { majorVersion, mayGrantRole, mayTakeOwner, type ConnectorRow, type DatabaseRow, type RoleRow, type UngrantableRow } from './connectorRules.ts';
+import { adminGrantFor, connectorAttributeFindings, describeObject, IAM_EXPIRY_FINDING, ownerFindings, SetupFixes } from './setupCheck.ts';
 import { asRemoval, findLeftovers, leftoverKey, reassignStatements, type Leftover, type LeftoverSubject, type OwnedObject } from './leftovers.ts';
 import { makeSecurityInvoker } from './leftoverStatements.ts';
 import { Session, type StatementObserver } from './session.ts';
@@ -92,68 +93,6 @@ export interface PostgresTargetDatabaseOptions {
   onStatement?: StatementObserver;
 }
 
-const PERMISSION_ABBREVIATIONS: Record<BuiltinPermission, string> = { readonly: 'ro', readwrite: 'rw', admin: 'admin' };
-
-/**
- * The group role of a permission on a physical scope: `sesame_<ro|rw|admin>_<hash>`. The name
- * depends on the database, schema and table only (not the integration), so every integration
- * pointing at one server shares it.
- */
-export function groupRoleName(permission: BuiltinPermission, target: Target): string {
-  const hash = createHash('sha256').update(groupScopeKey(permission, target)).digest('hex').slice(0, 12);
-  return `sesame_${PERMISSION_ABBREVIATIONS[permission]}_${hash}`;
-}
-
-/** The comment that marks a group role as Sesame's, naming what it holds. */
-export function groupRoleComment(permission: BuiltinPermission, target: Target): string {
-  return `${sql.GROUP_ROLE_MARK}${groupScopeKey(permission, target)}`;
-}
-
-function groupScopeKey(permission: BuiltinPermission, target: Target): string {
-  const { database, schema, table } = target;
-  return JSON.stringify({ permission, database, schema, table });
-}
-
-interface ConnectorRow {
-  connector: string;
-  server_version: string;
-  server_version_num: number;
-  is_superuser: boolean;
-  can_create_roles: boolean;
-  can_signal_backends: boolean;
-  on_rds: boolean;
-}
-
-interface RoleRow {
-  name: string;
-  is_superuser: boolean;
-  can_login: boolean;
-  valid_until: Date | number | null;
-  comment: string | null;
-  connector_has_privileges: boolean;
-  connector_is_admin: boolean;
-}
-
-interface DatabaseRow {
-  name: string;
-  owner: string;
-  owner_is_superuser: boolean;
-  connector_has_owner: boolean;
-  connector_is_admin_of_owner: boolean;
-  connector_can_connect: boolean;
-  missing: string[];
-}
-
-interface UngrantableRow {
-  kind: 'schema' | 'table' | 'sequence' | 'routine';
-  schema_name: string;
-  object_name: string | null;
-  owner: string;
-  owner_is_superuser: boolean;
-  connector_is_admin_of_owner: boolean;
-  missing: string[];
-}
-
 function messageOf(err: unknown): string {
   const cause = (err as { cause?: unknown } | undefined)?.cause;
   return `${(err as Error | undefined)?.message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`;
@@ -172,22 +111,10 @@ function isConcurrencyConflict(err: unknown): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/**
- * The role that inherits what removed users (and group roles) owned. It cannot log in, holds no
- * privilege and is a member of nothing, so the objects it owns run with no one's rights.
- */
-export const HEIR_ROLE = 'sesame_orphan_owner';
-const HEIR_MARK = `${sql.SESAME_MARK} owns what removed users left; cannot log in, holds nothing`;
-
 /** A value computed once, when first asked for. */
 function lazy<T>(compute: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => (value ??= compute());
-}
-
-/** Sesame's group roles: `sesame_<ro|rw|admin>_<12 hex digits>`. */
-export function isGroupRole(role: string): boolean {
-  return /^sesame_(ro|rw|admin)_[0-9a-f]{12}$/.test(role);
 }
 
 interface SweepResult {
@@ -200,22 +127,6 @@ interface SweepResult {
 
 /** Grants that go on the person's own user, by database, once the user exists. */
 type OwnGrants = { database: string; statements: (username: string) => Statement[] }[];
-
-/** Statements an admin must run, collected while looking at a scope. */
-class SetupFixes {
-  readonly #sql: string[] = [];
-  readonly reasons: string[] = [];
-  add(reason: string, statements: readonly string[]): void {
-    this.reasons.push(reason);
-    for (const s of statements) if (!this.#sql.includes(s)) this.#sql.push(s);
-  }
-  get sql(): string[] {
-    return [...this.#sql];
-  }
-  get empty(): boolean {
-    return this.reasons.length === 0;
-  }
-}
 
 /**
  * One integration's PostgreSQL server, reached through the integration's connector. See the
@@ -520,49 +431,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
         });
         findings.push(...connectorAttributeFindings(c));
         if (this.#config.userAuth === 'iam') findings.push(IAM_EXPIRY_FINDING);
-        const owners = new Map<string, OwnerGap>();
-        const databases = await m.rows<DatabaseRow>(sql.databasesInScope(undefined, []));
-        for (const db of databases) {
-          if (!db.connector_can_connect) {
-            if (db.owner_is_superuser) {
-              findings.push({
-                level: 'error',
-                message: `The connector cannot connect to ${db.name}, which belongs to the superuser ${db.owner}.`,
-                fixSql: [sql.adminGrantWithGrantOption(['CONNECT', 'TEMPORARY'], 'DATABASE', quoteIdent(db.name), c.connector)],
-              });
-            } else {
-              ownerGap(owners, db.owner, db.connector_is_admin_of_owner).reasons.push(
-                `the connector may not connect to ${db.name}, which belongs to ${db.owner} and does not let PUBLIC connect`,
-              );
-            }
-            continue;
-          }
-          findings.push({ level: 'ok', message: `The connector can connect to ${db.name}.` });
-          const rows = await this.#on(m, db.name, (s) =>
-            s.rows<UngrantableRow>(
-              sql.ungrantableObjects({ sequences: true, routines: true }, privilegePlan('admin', 'database')),
-            ),
-          );
-          const bySuperuser = new Map<string, UngrantableRow[]>();
-          for (const row of rows) {
-            if (row.owner_is_superuser) {
-              if (row.missing.length > 0) bySuperuser.set(row.owner, [...(bySuperuser.get(row.owner) ?? []), row]);
-            } else {
-              const gap = ownerGap(owners, row.owner, row.connector_is_admin_of_owner);
-              if (!gap.databases.includes(db.name)) gap.databases.push(db.name);
-            }
-          }
-          for (const [owner, objects] of bySuperuser) {
-            findings.push({
-              level: 'warn',
-              message: `In ${db.name}, ${objects.length} object(s) belong to the superuser ${owner} (${objects
-                .slice(0, 5)
-                .map(describeObject)
-                .join(', ')}${objects.length > 5 ? ', …' : ''}). Sesame can grant on them only what PUBLIC already has; to grant more there, an admin must grant those privileges to ${c.connector} WITH GRANT OPTION.`,
-            });
-          }
-        }
-        for (const [owner, gap] of owners) findings.push(ownerFinding(c, owner, gap));
+        findings.push(...(await ownerFindings(m, c, (database, work) => this.#on(m, database, work))));
         findings.push(...(await this.#grantableRoleFindings(m, c)));
       });
     } catch (err) {
@@ -748,10 +617,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     fixes: SetupFixes,
   ): Promise<boolean> {
     if (ownerIsSuperuser) return false;
-    const mayTakeIt =
-      connector.is_superuser ||
-      connectorIsAdminOfOwner ||
-      (connector.server_version_num < 160000 && connector.can_create_roles);
+    const mayTakeIt = mayTakeOwner(connector, connectorIsAdminOfOwner);
     if (!mayTakeIt) {
       fixes.add(
         `objects in ${database} belong to ${owner}, and PostgreSQL ${majorVersion(connector)} lets only an admin give the connector that role's privileges`,
@@ -1082,86 +948,6 @@ class NotConnected extends Error {
   }
 }
 
-interface OwnerGap {
-  databases: string[];
-  reasons: string[];
-  connectorIsAdmin: boolean;
-}
-
-function ownerGap(owners: Map<string, OwnerGap>, owner: string, connectorIsAdmin: boolean): OwnerGap {
-  let gap = owners.get(owner);
-  if (!gap) owners.set(owner, (gap = { databases: [], reasons: [], connectorIsAdmin }));
-  return gap;
-}
-
-function ownerFinding(c: ConnectorRow, owner: string, gap: OwnerGap): CheckFinding {
-  const where = [
-    ...gap.reasons,
-    ...(gap.databases.length ? [`objects in ${gap.databases.join(', ')} belong to ${owner}`] : []),
-  ].join('; ');
-  const lacks = `The connector does not have the privileges of ${owner}, which it needs to grant there: ${where}.`;
-  const fixSql = [sql.adminGrantMembership(owner, c.connector)];
-  if (c.is_superuser || gap.connectorIsAdmin || (c.server_version_num < 160000 && c.can_create_roles)) {
-    return {
-      level: 'warn',
-      message: `${lacks} Sesame will take membership of ${owner} itself when first needed and record it in the audit trail; an admin may grant it now instead.`,
-      fixSql,
-    };
-  }
-  return {
-    level: 'error',
-    message: `${lacks} PostgreSQL ${majorVersion(c)} does not let a CREATEROLE role take that membership itself, so grants there fail until an admin runs the statement below.`,
-    fixSql,
-  };
-}
-
-/**
- * PostgreSQL checks VALID UNTIL only against password logins; RDS IAM tokens pass through
- * rds_iam's PAM path, which ignores it. Said plainly wherever an admin chooses IAM.
- */
-const IAM_EXPIRY_FINDING: CheckFinding = {
-  level: 'warn',
-  message:
-    "With userAuth: iam, PostgreSQL's VALID UNTIL does not stop IAM token logins, so expiry rests on Sesame running: at revocation Sesame disables login (NOLOGIN), takes rds_iam away and ends the sessions, but between a grant's expiry and that revocation (one expire interval while Sesame runs; as long as it is down otherwise) a person whose AWS identity may still call rds-db:connect can log in with a fresh token. Keep Sesame running (several replicas), and scope the people's IAM policy to the database user names Sesame gives them.",
-};
-
-function connectorAttributeFindings(c: ConnectorRow): CheckFinding[] {
-  const findings: CheckFinding[] = [];
-  if (c.is_superuser) {
-    findings.push({ level: 'warn', message: `The connector ${c.connector} is a superuser; Sesame needs only CREATEROLE and rds_superuser (or pg_signal_backend).` });
-    return findings;
-  }
-  findings.push(
-    c.can_create_roles
-      ? { level: 'ok', message: 'The connector may create roles (CREATEROLE).' }
-      : {
-          level: 'error',
-          message: 'The connector may not create roles: Sesame cannot create users.',
-          fixSql: [sql.adminAlterRole(c.connector, 'CREATEROLE')],
-        },
-  );
-  findings.push(
-    c.can_signal_backends
-      ? { level: 'ok', message: 'The connector may end sessions (pg_signal_backend).' }
-      : {
-          level: 'error',
-          message: "The connector may not end other users' sessions (pg_signal_backend): revoked users could stay connected.",
-          fixSql: [sql.adminGrantMembership(c.on_rds ? 'rds_superuser' : 'pg_signal_backend', c.connector)],
-        },
-  );
-  return findings;
-}
-
-function mayGrantRole(c: ConnectorRow, role: RoleRow): boolean {
-  if (c.is_superuser) return true;
-  if (role.is_superuser) return false;
-  return c.server_version_num < 160000 ? c.can_create_roles || role.connector_is_admin : role.connector_is_admin;
-}
-
-function majorVersion(c: ConnectorRow): number {
-  return Math.floor(c.server_version_num / 10000);
-}
-
 function objectScopeOf(permission: BuiltinPermission, target: Target): ObjectScope {
   const plan = privilegePlan(permission, targetScope(target));
   return {
@@ -1170,21 +956,6 @@ function objectScopeOf(permission: BuiltinPermission, target: Target): ObjectSco
     sequences: plan.sequences.length > 0 && (target.table === undefined || coversOwnedSequences(permission)),
     routines: plan.routines.length > 0,
   };
-}
-
-function describeObject(o: UngrantableRow): string {
-  return o.kind === 'schema' ? `schema ${o.schema_name}` : `${o.kind} ${o.schema_name}.${o.object_name}`;
-}
-
-function adminGrantFor(o: UngrantableRow, connector: string): string {
-  const qualified =
-    o.kind === 'schema'
-      ? quoteIdent(o.schema_name)
-      : o.kind === 'routine'
-        ? `${quoteIdent(o.schema_name)}.${o.object_name}`
-        : `${quoteIdent(o.schema_name)}.${quoteIdent(o.object_name ?? '')}`;
-  const kind = ({ schema: 'SCHEMA', table: 'TABLE', sequence: 'SEQUENCE', routine: 'ROUTINE' } as const)[o.kind];
-  return sql.adminGrantWithGrantOption(o.missing, kind, qualified, connector);
 }
 
 /** pg reads `infinity` as a number; a role valid forever has no expiry, one valid until `-infinity` is expired. */

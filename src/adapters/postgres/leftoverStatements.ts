@@ -1,4 +1,5 @@
 import { InputError } from '../../domain/errors.ts';
+import { hasMembershipOptions } from './connectorRules.ts';
 import { quoteIdent } from '../../domain/identifiers.ts';
 import type { Statement } from './statements.ts';
 
@@ -185,14 +186,14 @@ deps AS (
  */
 export function sharedLeftovers(users: readonly string[], groups: readonly string[], includeGroupPrivileges: boolean, serverVersionNum: number): Statement {
   const setOption =
-    serverVersionNum >= 160000
+    hasMembershipOptions(serverVersionNum)
       ? `(SELECT coalesce(json_agg(json_build_object('role', pg_get_userbyid(m.roleid), 'member', pg_get_userbyid(m.member))), '[]')
       FROM pg_auth_members m WHERE m.roleid IN (SELECT oid FROM groups) AND m.set_option AND $3
        AND m.member <> (SELECT oid FROM pg_roles WHERE rolname = current_user))`
       : `'[]'::json`;
   return {
     name: 'find what the users left on the shared catalogs',
-    preparedAs: `sesame_shared_leftovers_${serverVersionNum >= 160000 ? 16 : 0}`,
+    preparedAs: `sesame_shared_leftovers_${hasMembershipOptions(serverVersionNum) ? 16 : 0}`,
     text: `WITH ${depsCte('true')}
 SELECT
   (SELECT coalesce(json_agg(DISTINCT jsonb_build_object('name', d.datname,

@@ -1,4 +1,5 @@
 import { InputError } from '../../domain/errors.ts';
+import { hasMembershipOptions } from './connectorRules.ts';
 import { quoteIdent } from '../../domain/identifiers.ts';
 import type { PrivilegePlan } from '../../domain/privileges.ts';
 
@@ -445,7 +446,7 @@ export function grantRole(role: string, member: string): Statement {
  * ROLE, so there the shared roles hold nothing that lets anyone create through them.
  */
 export function grantMembership(role: string, member: string, serverVersionNum: number): Statement {
-  if (serverVersionNum < 160000) return grantRole(role, member);
+  if (!hasMembershipOptions(serverVersionNum)) return grantRole(role, member);
   return {
     name: `grant membership of ${role}`,
     text: `GRANT ${quoteIdent(role)} TO ${quoteIdent(member)} WITH INHERIT TRUE, SET FALSE`,
