@@ -298,6 +298,27 @@ export const accessFlowSchema = z
     }
   }, always);
 
+/**
+ * What a discovery entry may set for every integration it finds: the integration keys that are
+ * not about reaching one server, taken from the integration's own so the two cannot drift apart.
+ * Only `database` has a default of its own here: every RDS PostgreSQL server has `postgres`.
+ */
+const discoveredIntegrationSettings = z
+  .object(integrationCommon)
+  .strict()
+  .pick({
+    database: true,
+    sslMode: true,
+    userAuth: true,
+    customAccessDetails: true,
+    credentialRotationDays: true,
+    userCleanupDays: true,
+    audit: true,
+    owners: true,
+    grantableRoles: true,
+  })
+  .extend({ database: identifier.default('postgres').describe('The database the connector connects to first (default postgres)') });
+
 const discoverySchema = z
   .object({
     type: z.literal('aws-rds').describe('Find RDS and Aurora PostgreSQL by tag'),
@@ -307,19 +328,7 @@ const discoverySchema = z
       .min(1, 'must not be empty')
       .describe("The tag whose value is the connector's Secrets Manager secret ARN"),
     tagFilter: z.record(z.string(), z.string()).optional().describe('Only instances with these tags'),
-    defaults: z
-      .object({
-        database: identifier.default('postgres').describe('The database the connector connects to first (default postgres)'),
-        sslMode: sslMode.default('verify-full'),
-        userAuth,
-        customAccessDetails,
-        credentialRotationDays: positiveDays("Replace a person's password after this many days"),
-        userCleanupDays: cleanupDays,
-        audit: z.boolean().default(false).describe('Ingest session logs for the users Sesame manages'),
-        owners,
-        grantableRoles,
-      })
-      .strict()
+    defaults: discoveredIntegrationSettings
       .prefault({})
       .describe('Settings of every integration discovery finds'),
   })
