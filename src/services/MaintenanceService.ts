@@ -19,6 +19,10 @@ export const EXPIRY_REMINDER_MS = 10 * MINUTE_MS;
 /** Pending requests are brought to approvers' attention again after this long without a decision. */
 export const APPROVER_REMINDER_MS = 4 * 60 * MINUTE_MS;
 
+/** The integration setting that says after how many days a user is due, and the moment it counts from. */
+type DueSetting = 'credentialRotationDays' | 'userCleanupDays';
+type DueSince = 'passwordSetAt' | 'lastRevokedAt';
+
 export interface ReconcileReport {
   integrations: number;
   usersChecked: number;
@@ -164,22 +168,18 @@ export class MaintenanceService {
    * grant (it would cut off someone working). The new password is random and known to nobody:
    * the next reveal mints one the person sees.
    */
-  async rotateCredentials(): Promise<number> {
-    let count = 0;
-    for (const { user, integration } of await this.usersDue('credentialRotationDays', 'passwordSetAt')) {
-      try {
-        const rotated = await this.whileNoLiveGrant(user, async () => {
-          await this.deps.databases.get(integration.name).setPassword(user.username, mintPassword((n) => bytes(this.deps, n)));
-          await this.deps.store.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
-        });
-        if (!rotated) continue;
-        await audit(this.deps, 'credentials.rotated', 'system', undefined, { integration: integration.name, dbUser: user.username });
-        count++;
-      } catch (err) {
-        this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, 'rotation failed');
-      }
-    }
-    return count;
+  rotateCredentials(): Promise<number> {
+    return this.changeUsersDue({
+      days: 'credentialRotationDays',
+      since: 'passwordSetAt',
+      failure: 'rotation failed',
+      change: async (user, integration) => {
+        await this.deps.databases.get(integration.name).setPassword(user.username, mintPassword((n) => bytes(this.deps, n)));
+        await this.deps.store.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
+      },
+      record: (user, integration) =>
+        audit(this.deps, 'credentials.rotated', 'system', undefined, { integration: integration.name, dbUser: user.username }),
+    });
   }
 
   /**
@@ -189,38 +189,63 @@ export class MaintenanceService {
    * holds nothing, the rest is dropped, then the user; the audit trail lists what was kept and
    * where. With `onlyImmediate`, only integrations with `userCleanupDays: 0` (the expire pass).
    */
-  async cleanUpUsers(options: { onlyImmediate?: boolean } = {}): Promise<number> {
-    let count = 0;
-    for (const { user, integration } of await this.usersDue('userCleanupDays', 'lastRevokedAt')) {
-      if (options.onlyImmediate && integration.userCleanupDays !== 0) continue;
-      try {
-        let result: DropUserResult | undefined;
-        const dropped = await this.whileNoLiveGrant(user, async () => {
-          result = await this.deps.databases.get(integration.name).dropUser(user.username);
-          await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
-        });
-        if (!dropped) continue;
-        await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals: result?.leftovers ?? [] });
+  cleanUpUsers(options: { onlyImmediate?: boolean } = {}): Promise<number> {
+    return this.changeUsersDue({
+      days: 'userCleanupDays',
+      since: 'lastRevokedAt',
+      only: (integration) => !options.onlyImmediate || integration.userCleanupDays === 0,
+      failure: 'user clean-up failed',
+      change: async (user, integration) => {
+        const result = await this.deps.databases.get(integration.name).dropUser(user.username);
+        await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
+        return result;
+      },
+      record: async (user, integration, result: DropUserResult) => {
+        await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals: result.leftovers });
         await audit(this.deps, 'user.dropped', 'system', undefined, {
           integration: integration.name,
           dbUser: user.username,
-          keptObjects: result?.kept ?? [],
-          madeSecurityInvoker: result?.neutralised ?? [],
-          ...(result && result.kept.length > 0 ? { keptBy: HEIR_ROLE_NOTE } : {}),
+          keptObjects: result.kept,
+          madeSecurityInvoker: result.neutralised,
+          ...(result.kept.length > 0 ? { keptBy: HEIR_ROLE_NOTE } : {}),
         });
+      },
+    });
+  }
+
+  /**
+   * The loop of the jobs that change users who are due ({@link usersDue}): for each, `change`
+   * under the person's lock while they hold no live grant ({@link whileNoLiveGrant}), then
+   * `record` what it did. One person's failure is logged and the others still get their turn.
+   * Returns how many were changed.
+   */
+  private async changeUsersDue<T>(job: {
+    days: DueSetting;
+    since: DueSince;
+    /** Which integrations' users this pass takes (default all). */
+    only?: (integration: IntegrationConfig) => boolean;
+    /** The log message when changing one person fails. */
+    failure: string;
+    change: (user: ManagedUser, integration: IntegrationConfig) => Promise<T>;
+    record: (user: ManagedUser, integration: IntegrationConfig, result: T) => Promise<void>;
+  }): Promise<number> {
+    let count = 0;
+    for (const { user, integration } of await this.usersDue(job.days, job.since)) {
+      if (job.only && !job.only(integration)) continue;
+      try {
+        const changed = await this.whileNoLiveGrant(user, () => job.change(user, integration));
+        if (!changed) continue;
+        await job.record(user, integration, changed.result);
         count++;
       } catch (err) {
-        this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, 'user clean-up failed');
+        this.deps.logger.warn({ dbUser: user.username, err: describeError(err) }, job.failure);
       }
     }
     return count;
   }
 
   /** Managed users whose `since` moment lies more than their integration's `days` setting in the past. */
-  private async usersDue(
-    days: 'credentialRotationDays' | 'userCleanupDays',
-    since: 'passwordSetAt' | 'lastRevokedAt',
-  ): Promise<{ user: ManagedUser; integration: IntegrationConfig }[]> {
+  private async usersDue(days: DueSetting, since: DueSince): Promise<{ user: ManagedUser; integration: IntegrationConfig }[]> {
     const due: { user: ManagedUser; integration: IntegrationConfig }[] = [];
     const now = this.deps.clock.now().getTime();
     for (const user of await this.deps.store.listManagedUsers()) {
@@ -236,9 +261,9 @@ export class MaintenanceService {
   /**
    * Runs `work` under the person's lock if they hold no live grant on their server through any
    * integration, checked under that same lock so a grant cannot land between check and work.
-   * False when it did not run.
+   * Undefined when it did not run.
    */
-  private whileNoLiveGrant(user: ManagedUser, work: () => Promise<void>): Promise<boolean> {
+  private whileNoLiveGrant<T>(user: ManagedUser, work: () => Promise<T>): Promise<{ result: T } | undefined> {
     return this.userLocks.run(userKey(user.serverKey, user.username), async () => {
       const live = await this.deps.store.listRequests({
         serverKey: user.serverKey,
@@ -246,9 +271,8 @@ export class MaintenanceService {
         statuses: LIVE_GRANT_STATUSES,
         limit: 1,
       });
-      if (live.length > 0) return false;
-      await work();
-      return true;
+      if (live.length > 0) return undefined;
+      return { result: await work() };
     });
   }
 
