@@ -25,6 +25,9 @@ export type RequestStatus =
   | 'timedout'
   | 'failed';
 
+/** A reason is at most this long (PRODUCT.md §6); the Slack forms hold no more. */
+export const MAX_REASON_CHARS = 1000;
+
 /** Statuses in which the person may hold database privileges (or is about to). */
 export const LIVE_GRANT_STATUSES: readonly RequestStatus[] = ['granting', 'granted', 'revoking'];
 

@@ -5,6 +5,7 @@ import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
   eligibleApprovers,
+  MAX_REASON_CHARS,
   newRequestId,
   type AccessRequest,
   type ApproverGroup,
@@ -18,8 +19,6 @@ import { actorOf, auditOf, bytes, notify, requireRequest, type ServiceDeps } fro
 import type { GrantService } from './GrantService.ts';
 import type { People } from './People.ts';
 
-/** A reason is at most this long (PRODUCT.md §6). */
-export const MAX_REASON_CHARS = 1000;
 const MINUTE_MS = 60_000;
 
 export interface AccessRequestInput {
