@@ -46,6 +46,19 @@ export class NotFoundError extends SesameError {
 }
 
 /**
+ * The words for a name that matches no integration, with the names that do so the person can
+ * pick one. Every place that looks an integration up by name says it this way.
+ */
+export function noIntegrationNamed(name: string, known: readonly string[]): string {
+  return `There is no integration named "${name}". Known integrations: ${known.join(', ') || 'none'}.`;
+}
+
+/** Looking up an integration by a name that matches none. */
+export function integrationNotFound(name: string, known: readonly string[]): NotFoundError {
+  return new NotFoundError(noIntegrationNamed(name, known));
+}
+
+/**
  * The state does not allow this now: the request was already decided, a role of that name exists
  * and Sesame did not create it, and so on.
  */

@@ -1,4 +1,4 @@
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
+import { ConflictError, InputError, integrationNotFound, NotAllowedError } from '../domain/errors.ts';
 import { latestExpiry, type AccessRequest, type EndReason } from '../domain/request.ts';
 import { iamConnectDetails } from '../domain/iamConnect.ts';
 import { mintPassword } from '../domain/password.ts';
@@ -53,7 +53,7 @@ export class GrantService {
 
   integration(name: string): IntegrationConfig {
     const i = this.deps.integrations.get(name);
-    if (!i) throw new NotFoundError(`There is no integration named "${name}".`);
+    if (!i) throw integrationNotFound(name, this.deps.integrations.list().map((known) => known.name));
     return i;
   }
 

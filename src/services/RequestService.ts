@@ -1,6 +1,6 @@
 import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
 import { chooseFlow } from '../domain/flows.ts';
-import { ConflictError, InputError, NotAllowedError } from '../domain/errors.ts';
+import { ConflictError, InputError, NotAllowedError, noIntegrationNamed } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
@@ -74,8 +74,10 @@ export class RequestService {
     const target = validateTarget(input.target);
     const integration = this.deps.integrations.get(target.integration);
     if (!integration) {
-      const known = this.deps.integrations.available().map((i) => i.name).join(', ') || 'none';
-      throw new InputError(`There is no integration named "${target.integration}". Known integrations: ${known}.`, { field: 'integration' });
+      // An input error, not a NotFoundError: the name is what the person typed or chose, and the
+      // form shows the error beside the integration they picked.
+      const known = this.deps.integrations.available().map((i) => i.name);
+      throw new InputError(noIntegrationNamed(target.integration, known), { field: 'integration' });
     }
     if (!this.deps.integrations.isAvailable(integration.name)) {
       // The integration's state, not a failure to reach it: the person is told in these words.
