@@ -25,12 +25,6 @@ export function validateIdentifier(name: string, what: string): string {
   return name;
 }
 
-/** Quotes an identifier for SQL, doubling embedded quotes. The only way names reach SQL. */
-export function quoteIdent(name: string): string {
-  if (name.includes('\u0000')) throw new InputError('A name may not contain a NUL character.');
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 /** Integration names: lowercase letters, digits and dashes, starting with a letter or digit. */
 export const INTEGRATION_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 

@@ -109,6 +109,8 @@ export interface ManagedUserState {
   validUntil: Date | null;
   /** Roles the user is a member of. */
   roles: string[];
+  /** Those of `roles` that are Sesame's own group roles (the engine knows their names). */
+  groupRoles: string[];
   /**
    * The user owns something, is named in a privilege, or has members, somewhere on the server:
    * only then can it have left anything behind for {@link TargetDatabase.removeLeftovers}.

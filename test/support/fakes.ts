@@ -172,6 +172,7 @@ export class FakeTargetDatabase implements TargetDatabase {
         canLogin: u.canLogin,
         validUntil: u.validUntil,
         roles: [...u.roles],
+        groupRoles: [...u.roles].filter((r) => r.startsWith('sesame_')),
         mayHaveLeftovers: this.leftovers.has(username),
       }));
   }

@@ -4,7 +4,8 @@ import { formatMinutes, parseDurationMinutes } from '../../src/domain/duration.t
 import { InputError } from '../../src/domain/errors.ts';
 import { approvalsComplete, assignApprovers } from '../../src/domain/approvals.ts';
 import { chooseFlow } from '../../src/domain/flows.ts';
-import { quoteIdent, validateIdentifier } from '../../src/domain/identifiers.ts';
+import { validateIdentifier } from '../../src/domain/identifiers.ts';
+import { quoteIdent } from '../../src/adapters/postgres/statements.ts';
 import { parsePermission } from '../../src/domain/permission.ts';
 import { parsePrincipal } from '../../src/domain/principal.ts';
 import { newRequestId, normalizeRequestId, REQUEST_ID_RE } from '../../src/domain/request.ts';

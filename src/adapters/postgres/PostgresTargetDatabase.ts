@@ -340,6 +340,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
         canLogin: r.can_login,
         validUntil: toDate(r.valid_until),
         roles: r.roles,
+        groupRoles: r.roles.filter(isGroupRole),
         mayHaveLeftovers: r.may_have_leftovers,
       }));
     });

@@ -1,5 +1,4 @@
 import { ConflictError, ConnectorSetupError, NotAllowedError, NotFoundError } from '../../domain/errors.ts';
-import { quoteIdent } from '../../domain/identifiers.ts';
 import type { BuiltinPermission } from '../../domain/permission.ts';
 import { coversOwnedSequences, privilegePlan, splitPlan, type PrivilegePlan } from '../../domain/privileges.ts';
 import { formatTarget, targetScope, type Target } from '../../domain/target.ts';
@@ -12,6 +11,7 @@ import { sqlState } from './connection.ts';
 import type { Session } from './session.ts';
 import { adminGrantFor, describeObject, SetupFixes } from './setupCheck.ts';
 import * as sql from './statements.ts';
+import { quoteIdent } from './statements.ts';
 import type { ObjectScope, Statement } from './statements.ts';
 import type { IntegrationConfig } from '../../config/schema.ts';
 

@@ -1,7 +1,6 @@
 import { InputError } from '../../domain/errors.ts';
 import { hasMembershipOptions } from './connectorRules.ts';
-import { quoteIdent } from '../../domain/identifiers.ts';
-import type { Statement } from './statements.ts';
+import { quoteIdent, type Statement } from './statements.ts';
 
 /*
  * The statements that find and remove what a person's database user left behind: privileges

@@ -1,9 +1,9 @@
-import { quoteIdent } from '../../domain/identifiers.ts';
 import { privilegePlan } from '../../domain/privileges.ts';
 import type { CheckFinding } from '../../ports/TargetDatabase.ts';
 import { mayTakeOwner, majorVersion, type ConnectorRow, type DatabaseRow, type UngrantableRow } from './connectorRules.ts';
 import type { Session } from './session.ts';
 import * as sql from './statements.ts';
+import { quoteIdent } from './statements.ts';
 
 /*
  * The set-up check: what the connector lacks to grant what the integration offers, each gap

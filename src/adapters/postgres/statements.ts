@@ -1,6 +1,5 @@
 import { InputError } from '../../domain/errors.ts';
 import { hasMembershipOptions } from './connectorRules.ts';
-import { quoteIdent } from '../../domain/identifiers.ts';
 import type { PrivilegePlan } from '../../domain/privileges.ts';
 
 /**
@@ -21,6 +20,12 @@ export interface Statement {
    * whose text never changes under this name and whose planning costs more than running them.
    */
   preparedAs?: string;
+}
+
+/** Quotes an identifier for SQL, doubling embedded quotes. The only way names reach SQL. */
+export function quoteIdent(name: string): string {
+  if (name.includes('\u0000')) throw new InputError('A name may not contain a NUL character.');
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Quotes a string as an SQL literal, the way libpq's PQescapeLiteral does. */
