@@ -130,7 +130,7 @@ export class MaintenanceService {
             const access = live.filter((r) => r.kind === 'access');
             if (access.some((r) => r.status !== 'granted')) return false; // in flight: the grant or revocation finishes it
             const expected = new Set(access.flatMap((r) => r.grantedRoles ?? []));
-            const excess = user.roles.filter((r) => !expected.has(r) && (r.startsWith('sesame_') || grantable.has(r)));
+            const excess = user.roles.filter((r) => !expected.has(r) && (user.groupRoles.includes(r) || grantable.has(r)));
             const loginLeftOn = access.length === 0 && user.canLogin;
             if (excess.length === 0 && !loginLeftOn) {
               // Nothing to take back, but the person may still have left something behind:
