@@ -17,6 +17,7 @@ import { runBot, type RunningBot } from '../../src/main.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { useAwsEnv } from '../support/aws/awsEnv.ts';
 import { ManualClock } from '../support/fakes.ts';
+import { pollUntil } from '../support/poll.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, rowsOf } from '../support/postgresTarget.ts';
 import { FakeSlack } from '../support/slack/FakeSlack.ts';
@@ -106,13 +107,13 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
     const [req] = await waitFor(async () => {
       const pending = await bot.sesame.store.listRequests({ statuses: ['pending'] });
       return pending.length ? pending : undefined;
-    });
+    }, 'the pending request');
     requestId = req!.id;
     assert.deepEqual(req!.approverGroups.map((g) => [g.slackIds, g.reason]), [[[owner.id], `owner of ledger-db (${owner.email})`]]);
     const dm = await slack.waitFor(() => slack.dmMessages(owner.id).find((m) => m.text.includes(requestId)), 'the owner’s approval DM', 10_000);
     assert.equal(slack.dmMessages(dba.id).length, 0, 'the integration owners are only the fallback');
     await driver.clickButton(dm, `sesame.approve:${requestId}`, owner.id);
-    await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'granted' || undefined);
+    await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'granted' || undefined, 'the grant');
   });
 
   it('grants on the discovered server: the person logs in with the revealed credentials', async () => {
@@ -136,10 +137,11 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
     ].join('\n') + '\n');
     clock.advance(5 * 60_000); // Alice worked for five minutes
     await driver.slashCommand({ userId: alice.id, text: `revoke ${requestId}` });
-    await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'revoked' || undefined);
+    await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'revoked' || undefined, 'the revocation');
     await assert.rejects(session.query('SELECT 1'));
     const counted = await waitFor(async () =>
       (await bot.sesame.store.listAudit(new Date(0))).find((e) => e.action === 'grant.sessions' && e.requestId === requestId),
+      'the grant.sessions audit entry',
     );
     assert.equal(counted.details?.sessions, 1);
     assert.equal(counted.details?.statements, 2);
@@ -188,12 +190,7 @@ integrations:
   });
 });
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Waits for what the bot does on its own time, up to 15 s. */
+function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  return pollUntil(probe, what, { timeoutMs: 15_000 });
 }

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { AccessRequest } from '../../src/domain/request.ts';
+import { pollUntil } from '../support/poll.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 
@@ -31,13 +32,15 @@ describe(`the expire schedule fires by itself (PostgreSQL ${version})`, { timeou
 
   /** The request once `done` holds for it; the bot's own schedule is what changes it. */
   async function waitForRequest(reason: string, done: (r: AccessRequest) => boolean, what: string): Promise<AccessRequest> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const found = (await world.bot.sesame.store.listRequests({})).find((r) => r.reason === reason);
-      if (found && done(found)) return found;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the request is ${found?.status ?? 'missing'}`);
-      await sleep(100);
-    }
+    let found: AccessRequest | undefined;
+    return pollUntil(
+      async () => {
+        found = (await world.bot.sesame.store.listRequests({})).find((r) => r.reason === reason);
+        return found && done(found) ? found : undefined;
+      },
+      () => `${what}; the request is ${found?.status ?? 'missing'}`,
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
   }
 
   it('ends a grant at the first tick after its expiry: the login is refused and the requester is told', async () => {

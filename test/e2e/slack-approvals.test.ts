@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pollUntil } from '../support/poll.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { APPROVAL_CHANNEL, DBA_GROUP, PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
@@ -38,13 +39,8 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
   }
 
   async function waitForRequest(reason: string): Promise<string> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const found = (await store().listRequests({})).find((r) => r.reason === reason);
-      if (found) return found.id;
-      if (Date.now() > deadline) throw new Error(`no request "${reason}"`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const found = await pollUntil(async () => (await store().listRequests({})).find((r) => r.reason === reason), `a request "${reason}"`);
+    return found.id;
   }
 
   function approvalCopies(requestId: string): FakeSlackMessage[] {
@@ -204,11 +200,7 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
   it('a grant active across a restart still expires after it, and the login is disabled', async () => {
     await world.driver.slashCommand({ userId: alice.id, text: 'local/appdb/public readonly for 1h because before a restart' });
     const id = await waitForRequest('before a restart');
-    const deadline = Date.now() + 10_000;
-    while ((await store().getRequest(id))?.status !== 'granted') {
-      if (Date.now() > deadline) throw new Error('not granted');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await pollUntil(async () => (await store().getRequest(id))?.status === 'granted', 'the grant');
     await world.restart();
     world.clock.advance(3 * HOUR);
     await world.bot.sesame.scheduler.runNow('expire');

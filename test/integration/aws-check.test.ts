@@ -13,6 +13,7 @@ import { integrationSchema, type IntegrationConfig } from '../../src/config/sche
 import type { CheckFinding } from '../../src/ports/TargetDatabase.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig, TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY } from '../support/aws/awsEnv.ts';
+import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -41,16 +42,7 @@ describe('awsCheckFindings', () => {
   let masterSecret: string;
 
   const rds = (overrides: Record<string, unknown>): IntegrationConfig =>
-    integrationSchema.parse({
-      name: 'prod',
-      type: 'aws-rds-postgresql',
-      region: US,
-      instanceId: 'good-db',
-      database: 'app',
-      username: 'sesame_connector',
-      secretArn: goodSecret,
-      ...overrides,
-    });
+    rdsIntegration({ instanceId: 'good-db', secretArn: goodSecret, ...overrides });
 
   before(async () => {
     fake = await FakeAws.start({ credentials: { [TEST_AWS_ACCESS_KEY_ID]: TEST_AWS_SECRET_ACCESS_KEY } });

@@ -18,12 +18,13 @@ import {
 import { RdsResolver } from '../../src/adapters/aws/RdsResolver.ts';
 import { SecretsManagerSecretSource } from '../../src/adapters/aws/SecretsManagerSecretSource.ts';
 import { PostgresTargetDatabase } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
-import { integrationSchema, type RdsIntegrationConfig } from '../../src/config/schema.ts';
+import type { RdsIntegrationConfig } from '../../src/config/schema.ts';
 import { InputError, TargetUnavailableError } from '../../src/domain/errors.ts';
 import { redact } from '../../src/logger.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig, TEST_AWS_SECRET_ACCESS_KEY } from '../support/aws/awsEnv.ts';
 import { startRdsIamGate } from '../support/aws/rdsIamGate.ts';
+import { rdsIntegration as rdsIntegrationConfig } from '../support/aws/rdsIntegration.ts';
 import { parseRdsAuthToken, verifyRdsAuthToken } from '../support/aws/sigv4.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { inMinutes, newPassword } from '../support/postgresTarget.ts';
@@ -34,15 +35,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const US = 'us-east-1';
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-function rdsIntegration(overrides: Record<string, unknown>): RdsIntegrationConfig {
-  return integrationSchema.parse({
-    type: 'aws-rds-postgresql',
-    region: US,
-    database: APP.database,
-    username: APP.connector,
-    ...overrides,
-  }) as RdsIntegrationConfig;
-}
+/** Against the test cluster's database and connector; each test names its integration and resource. */
+const rdsIntegration = (overrides: Record<string, unknown>) =>
+  rdsIntegrationConfig({ database: APP.database, username: APP.connector, ...overrides });
 
 // One PostgreSQL version is enough here: the engine's behaviour per version is proven elsewhere.
 const version = pgVersions().at(-1)!;

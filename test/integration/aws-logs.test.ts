@@ -9,9 +9,9 @@ import { AwsClients } from '../../src/adapters/aws/AwsClients.ts';
 import { RdsLogIngestor } from '../../src/adapters/aws/RdsLogIngestor.ts';
 import { RdsResolver } from '../../src/adapters/aws/RdsResolver.ts';
 import { sessionCountsByGrant, type SessionEvent } from '../../src/adapters/aws/sessionLog.ts';
-import { integrationSchema, type RdsIntegrationConfig } from '../../src/config/schema.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig } from '../support/aws/awsEnv.ts';
+import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 import { ManualClock } from '../support/fakes.ts';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -33,18 +33,8 @@ const audit = (time: string, user: string, pid: number, id: number, statement: s
 const disconnect = (time: string, user: string, pid: number) =>
   line(time, user, pid, `disconnection: session time: 0:00:15.012 user=${user} database=appdb host=10.0.0.7 port=5${pid}`);
 
-function rdsIntegration(overrides: Record<string, unknown>): RdsIntegrationConfig {
-  return integrationSchema.parse({
-    name: 'audited',
-    type: 'aws-rds-postgresql',
-    region: US,
-    database: 'appdb',
-    username: 'sesame_connector',
-    password: 'unused-here',
-    audit: true,
-    ...overrides,
-  }) as RdsIntegrationConfig;
-}
+const audited = (overrides: Record<string, unknown>) =>
+  rdsIntegration({ name: 'audited', database: 'appdb', password: 'unused-here', audit: true, ...overrides });
 
 function brief(events: SessionEvent[]): string[] {
   return events.map((e) => `${e.at.toISOString().slice(11, 19)} ${e.kind} ${e.user}@${e.database}${e.statement ? ` ${e.statement}` : ''}`);
@@ -57,7 +47,7 @@ describe('RdsLogIngestor', () => {
   let fake: FakeAws;
   let clients: AwsClients;
   let resolver: RdsResolver;
-  const integration = rdsIntegration({ instanceId: 'audited' });
+  const integration = audited({ instanceId: 'audited' });
   const firstRun: SessionEvent[] = [];
 
   before(async () => {
@@ -173,7 +163,7 @@ describe('RdsLogIngestor', () => {
     fake.addInstance({ region: US, id: 'orders-2', clusterId: 'orders' });
     fake.addLogFile(US, 'orders-1', CURRENT, connect('09:10:00', ALICE, 200, 'orders'));
     fake.addLogFile(US, 'orders-2', CURRENT, connect('09:05:00', ALICE, 300, 'orders') + connect('09:06:00', 'bob', 301, 'orders'));
-    const { events, errors } = await new RdsLogIngestor({ clients, resolver }).ingest(rdsIntegration({ name: 'orders', clusterId: 'orders' }), {
+    const { events, errors } = await new RdsLogIngestor({ clients, resolver }).ingest(audited({ name: 'orders', clusterId: 'orders' }), {
       managedUsers: [ALICE],
     });
     assert.deepEqual(errors, []);

@@ -7,11 +7,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { AwsClients } from '../../src/adapters/aws/AwsClients.ts';
 import { RdsResolver } from '../../src/adapters/aws/RdsResolver.ts';
 import { SecretsManagerSecretSource } from '../../src/adapters/aws/SecretsManagerSecretSource.ts';
-import { integrationSchema, type RdsIntegrationConfig } from '../../src/config/schema.ts';
 import { InputError, NotFoundError, TargetUnavailableError } from '../../src/domain/errors.ts';
 import { redact } from '../../src/logger.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig, TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY } from '../support/aws/awsEnv.ts';
+import { rdsIntegration as rdsIntegrationConfig } from '../support/aws/rdsIntegration.ts';
 import { ManualClock } from '../support/fakes.ts';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -29,17 +29,8 @@ function clientsFor(fake: FakeAws, options: { maxAttempts?: number; secretAccess
   });
 }
 
-function rdsIntegration(overrides: Record<string, unknown>): RdsIntegrationConfig {
-  return integrationSchema.parse({
-    name: 'prod',
-    type: 'aws-rds-postgresql',
-    region: US,
-    database: 'app',
-    username: 'sesame_connector',
-    password: 'unused-here',
-    ...overrides,
-  }) as RdsIntegrationConfig;
-}
+/** The connector's password plays no part in finding the resource. */
+const rdsIntegration = (overrides: Record<string, unknown>) => rdsIntegrationConfig({ password: 'unused-here', ...overrides });
 
 async function rejectsWith(promise: Promise<unknown>, type: abstract new (...args: never[]) => Error, ...patterns: RegExp[]) {
   await assert.rejects(promise, (err: Error) => {

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pollUntil } from '../support/poll.ts';
 import { FakeSlack } from '../support/slack/FakeSlack.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sesame-bot-'));
@@ -41,14 +42,6 @@ function startBot(configText: string, extraEnv: Record<string, string> = {}) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('the bot process', () => {
   before(async () => {
     fake = await FakeSlack.start({ botToken: TOKEN });
@@ -60,7 +53,7 @@ describe('the bot process', () => {
 
   it('starts, serves health and metrics, logs JSON lines without the token, and stops cleanly on SIGTERM', async () => {
     const bot = startBot(`state: { sqlite: ${join(dir, 'ok.db')} }\n`);
-    await waitFor(() => bot.out().includes('sesame started'), 'the start-up log line');
+    await pollUntil(() => bot.out().includes('sesame started'), 'the start-up log line', { timeoutMs: 30_000, intervalMs: 50 });
     const started = JSON.parse(bot.out().split('\n').find((l) => l.includes('sesame started'))!) as { port: number; mode: string };
     assert.equal(started.mode, 'http');
     const base = `http://127.0.0.1:${started.port}`;

@@ -7,6 +7,7 @@ import { ConnectionPools, UnverifiedServerPasswordError, type ConnectionTarget }
 import type { SslMode } from '../../src/config/schema.ts';
 import { TargetUnavailableError } from '../../src/domain/errors.ts';
 import { startFakePostgres, type PasswordRequest } from '../support/fakePostgres.ts';
+import { pollUntil } from '../support/poll.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { targetFor } from '../support/postgresTarget.ts';
 
@@ -136,13 +137,12 @@ async function connectorAuth(cluster: TestCluster, method: 'password' | 'md5' | 
   await cluster.query('SELECT pg_reload_conf()');
   // The postmaster reloads on its own time: wait until a new login meets the new rule.
   const wanted = { password: 'authenticationCleartextPassword', md5: 'authenticationMD5Password', 'scram-sha-256': 'authenticationSASL' }[method];
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const seen = await firstPasswordRequest(cluster);
-    if (seen === wanted) return;
-    if (Date.now() > deadline) throw new Error(`the server still asks with ${seen}, not ${wanted}, after reloading pg_hba.conf`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let seen = '';
+  await pollUntil(
+    async () => (seen = await firstPasswordRequest(cluster)) === wanted,
+    () => `${wanted} after reloading pg_hba.conf; the server still asks with ${seen}`,
+    { intervalMs: 50 },
+  );
 }
 
 /** Which password request a plain pg client meets when it signs in as the connector. */
