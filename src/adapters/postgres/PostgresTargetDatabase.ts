@@ -28,7 +28,6 @@
  */
 import { effectiveSslMode, type IntegrationConfig } from '../../config/schema.ts';
 import {
-  ConflictError,
   ConnectorSetupError,
   InputError,
   isSesameError,
@@ -38,7 +37,6 @@ import {
 } from '../../domain/errors.ts';
 import { validateIdentifier } from '../../domain/identifiers.ts';
 import { isBuiltinPermission, roleOf, type BuiltinPermission } from '../../domain/permission.ts';
-import type { GrantScopeKey } from '../../domain/privileges.ts';
 import { formatTarget, validateTarget } from '../../domain/target.ts';
 import { describeError, forgetSecret, redact, registerSecret, type Logger } from '../../logger.ts';
 import type {
@@ -63,12 +61,11 @@ import { tlsFindings } from './tlsFindings.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { scramSha256Verifier } from './scram.ts';
 import * as sql from './statements.ts';
+import { LeftoverSweeper, type SweepResult } from './sweeper.ts';
 import { GrantSteps, type ConnectorAuditEvent, type OwnGrants } from './grantSteps.ts';
-import { HEIR_MARK, HEIR_ROLE, isGroupRole } from './groupRoles.ts';
+import { isGroupRole } from './groupRoles.ts';
 import { majorVersion, mayGrantRole, type ConnectorRow, type RoleRow } from './connectorRules.ts';
 import { connectorAttributeFindings, IAM_EXPIRY_FINDING, ownerFindings } from './setupCheck.ts';
-import { asRemoval, findLeftovers, leftoverKey, reassignStatements, type Leftover, type LeftoverSubject, type OwnedObject } from './leftovers.ts';
-import { makeSecurityInvoker } from './leftoverStatements.ts';
 import { Session, type StatementObserver } from './session.ts';
 export type { StatementObserver } from './session.ts';
 
@@ -113,14 +110,6 @@ function lazy<T>(compute: () => Promise<T>): () => Promise<T> {
   return () => (value ??= compute());
 }
 
-interface SweepResult {
-  removed: LeftoverRemoval[];
-  remaining: Leftover[];
-  failures: string[];
-  owned: OwnedObject[];
-  unreachable: string[];
-}
-
 /**
  * One integration's PostgreSQL server, reached through the integration's connector. See the
  * comment at the top of this file for the grant model and the connector's limits.
@@ -132,6 +121,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
   readonly #pools: ConnectionPools;
   readonly #locks = new KeyedMutex();
   readonly #steps: GrantSteps;
+  readonly #sweeper: LeftoverSweeper;
   /** The database administrative statements run in, found on first use. */
   #maintenanceDatabase: string | undefined;
 
@@ -146,6 +136,12 @@ export class PostgresTargetDatabase implements TargetDatabase {
       locks: this.#locks,
       audit: options.audit,
       logger: options.logger,
+      on: (held, database, work) => this.#on(held, database, work),
+    });
+    this.#sweeper = new LeftoverSweeper({
+      integration: this.integration,
+      logger: options.logger,
+      steps: this.#steps,
       on: (held, database, work) => this.#on(held, database, work),
     });
   }
@@ -253,8 +249,8 @@ export class PostgresTargetDatabase implements TargetDatabase {
         }
         let sweep: SweepResult | undefined;
         await attempt('remove what the person left behind', async () => {
-          const kept = await this.#keptScopes(m, [...keep]);
-          sweep = await this.#sweep(m, connector, [{ username, kept, everything: input.validUntil === null }], before.roles.filter(isGroupRole), false);
+          const kept = await this.#sweeper.keptScopes(m, [...keep]);
+          sweep = await this.#sweeper.sweep(m, connector, [{ username, kept, everything: input.validUntil === null }], before.roles.filter(isGroupRole), false);
           failures.push(...sweep.failures);
         });
         const after = await this.#memberships(m, username);
@@ -283,10 +279,10 @@ export class PostgresTargetDatabase implements TargetDatabase {
         if (!user) return [];
         this.#steps.assertManagedUser(user);
         const connector = lazy(() => this.#connector(m));
-        const kept = await this.#keptScopes(m, input.keepRoles);
+        const kept = await this.#sweeper.keptScopes(m, input.keepRoles);
         const groups = (await this.#memberships(m, username)).roles.filter(isGroupRole);
-        const sweep = await this.#sweep(m, connector, [{ username, kept, everything: input.everything }], groups, false);
-        this.#assertSwept(sweep, username);
+        const sweep = await this.#sweeper.sweep(m, connector, [{ username, kept, everything: input.everything }], groups, false);
+        this.#sweeper.assertSwept(sweep, username);
         return sweep.removed;
       }),
     );
@@ -297,8 +293,8 @@ export class PostgresTargetDatabase implements TargetDatabase {
       const connector = lazy(() => this.#connector(m));
       const groups = (await m.rows<{ name: string }>(sql.sesameGroupRoles())).map((r) => r.name);
       if (groups.length === 0) return [];
-      const sweep = await this.#sweep(m, connector, [], groups, true);
-      this.#assertSwept(sweep, 'the shared group roles');
+      const sweep = await this.#sweeper.sweep(m, connector, [], groups, true);
+      this.#sweeper.assertSwept(sweep, 'the shared group roles');
       return sweep.removed;
     });
   }
@@ -350,56 +346,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     validateIdentifier(username, 'user');
     return this.#locks.run(`user:${username}`, () =>
       this.#maintenance(async (m) => {
-        const connector = await this.#connector(m);
-        const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
-        if (!user) return { dropped: false, kept: [], neutralised: [], leftovers: [] };
-        this.#steps.assertManagedUser(user);
-        await m.rows(sql.terminateSessions(username));
-        // First what runs with anyone else's rights or gives anyone access: privileges handed out
-        // (EXECUTE for PUBLIC included), planted triggers, default privileges, members.
-        const sweep = await this.#sweep(m, async () => connector, [{ username, kept: [], everything: true }], [], false);
-        this.#assertSwept(sweep, username);
-        // Then what it owns goes to the heir, never to the connector or any role with rights:
-        // SECURITY DEFINER routines first become SECURITY INVOKER, so they run as whoever calls them.
-        await this.#actAs(m, connector, [username, HEIR_ROLE]);
-        const neutralised: DropUserResult['neutralised'] = [];
-        const byDatabase = new Map<string, OwnedObject[]>();
-        for (const o of sweep.owned) byDatabase.set(o.database, [...(byDatabase.get(o.database) ?? []), o]);
-        for (const [database, objects] of byDatabase) {
-          const invoker = objects.filter((o) => o.securityDefiner && o.routine);
-          await this.#on(m, database, (s) =>
-            s.batch([
-              ...invoker.map((o) => makeSecurityInvoker(o.routine!)),
-              ...reassignStatements(username, HEIR_ROLE, database, objects),
-              sql.dropOwned(username),
-            ]),
-          );
-          neutralised.push(...invoker.map((o) => ({ database, object: `${o.type} ${o.identity}` })));
-        }
-        // Privileges granted to the user elsewhere (and in the maintenance database's shared
-        // catalog) go with DROP OWNED where nothing was owned.
-        const dependents = await m.rows<{ name: string; connector_can_connect: boolean }>(sql.databasesDependingOn(username));
-        const unreachable = dependents.filter((d) => !d.connector_can_connect).map((d) => d.name);
-        for (const d of dependents) {
-          if (d.connector_can_connect && !byDatabase.has(d.name)) await this.#on(m, d.name, (s) => s.batch([sql.dropOwned(username)]));
-        }
-        try {
-          await m.batch([sql.dropRole(username)]);
-        } catch (err) {
-          if (sqlState(err) !== '2BP01') throw err;
-          throw new ConflictError(
-            `The database user ${username} on ${this.integration} still owns objects or holds privileges${
-              unreachable.length ? ` in ${unreachable.join(', ')}, where the connector cannot connect` : ''
-            }, so it cannot be dropped yet. Ask a database admin to reassign or drop them (REASSIGN OWNED BY / DROP OWNED BY in each database).`,
-            { cause: err },
-          );
-        }
-        return {
-          dropped: true,
-          kept: sweep.owned.map((o) => ({ database: o.database, object: `${o.type} ${o.identity}` })),
-          neutralised,
-          leftovers: sweep.removed,
-        };
+        return this.#sweeper.dropUser(m, await this.#connector(m), username);
       }),
     );
   }
@@ -452,94 +399,6 @@ export class PostgresTargetDatabase implements TargetDatabase {
   }
 
   // ── What people leave behind ────────────────────────────────────────────────────────────────
-
-  /**
-   * Finds the subjects' leftovers (see leftovers.ts), removes each one on its own (one failure
-   * does not stop the others), then looks again: what is still there is reported, not hidden.
-   */
-  async #sweep(
-    m: Session,
-    connector: () => Promise<ConnectorRow>,
-    subjects: LeftoverSubject[],
-    groups: string[],
-    groupPrivileges: boolean,
-  ): Promise<SweepResult> {
-    // The server version matters only for the group roles' memberships (SET option, 16+).
-    const serverVersionNum = groupPrivileges ? (await connector()).server_version_num : 0;
-    const options = { subjects, groups, groupPrivileges, serverVersionNum, heir: HEIR_ROLE };
-    const on = <T>(database: string, work: (s: Session) => Promise<T>) => this.#on(m, database, work);
-    const found = await findLeftovers(m, on, options);
-    if (found.leftovers.length === 0) return { removed: [], remaining: [], failures: [], owned: found.owned, unreachable: found.unreachable };
-    await this.#actAs(m, await connector(), [...new Set(found.leftovers.flatMap((l) => l.actsAs))]);
-    const failures: string[] = [];
-    for (const l of found.leftovers) {
-      try {
-        await on(l.database ?? m.database, (s) => s.batch(l.fix));
-      } catch (err) {
-        failures.push(`remove ${l.what} (${l.object}): ${describeError(err)}`);
-      }
-    }
-    const again = await findLeftovers(m, on, options);
-    const still = new Set(again.leftovers.map(leftoverKey));
-    const removed = found.leftovers.filter((l) => !still.has(leftoverKey(l))).map(asRemoval);
-    if (removed.length > 0) {
-      this.#options.logger?.warn(
-        { integration: this.integration, removed: removed.map((r) => `${r.what}: ${r.object}`) },
-        'removed what a person left behind',
-      );
-    }
-    return { removed, remaining: again.leftovers, failures, owned: again.owned, unreachable: again.unreachable };
-  }
-
-  #assertSwept(sweep: SweepResult, whose: string): void {
-    if (sweep.remaining.length === 0 && sweep.unreachable.length === 0) return;
-    const what = [
-      ...sweep.remaining.map((l) => `${l.what} (${l.object})`),
-      ...sweep.unreachable.map((d) => `what it holds in ${d}, where the connector cannot connect`),
-    ].join(', ');
-    throw new TargetUnavailableError(
-      `Sesame could not remove what ${whose} left on ${this.integration}: ${what}${sweep.failures.length ? ` (${sweep.failures.join('; ')})` : ''}. It will try again.`,
-    );
-  }
-
-  /**
-   * Gives the connector the privileges of the roles it must act as to remove leftovers: only
-   * roles Sesame made (people's users, group roles, the heir, which it creates here when first
-   * needed). The connector created them, so PostgreSQL lets it (CREATEROLE up to 15, its ADMIN
-   * option from 16).
-   */
-  async #actAs(m: Session, connector: ConnectorRow, roles: string[]): Promise<void> {
-    if (roles.length === 0 || connector.is_superuser) return;
-    if (roles.includes(HEIR_ROLE)) await this.#ensureHeir(m);
-    const rows = await m.rows<RoleRow>(sql.rolesByName(roles));
-    const missing = rows.filter((r) => !r.connector_has_privileges && r.comment?.startsWith(sql.SESAME_MARK));
-    if (missing.length > 0) await m.batch(missing.map((r) => sql.grantRole(r.name, connector.connector)));
-  }
-
-  /** The heir: cannot log in, holds no privilege, is a member of nothing. */
-  async #ensureHeir(m: Session): Promise<void> {
-    const [heir] = await m.rows<RoleRow>(sql.rolesByName([HEIR_ROLE]));
-    if (heir) {
-      if (heir.comment !== HEIR_MARK) throw this.#steps.notOurs(HEIR_ROLE);
-      return;
-    }
-    await this.#steps.createRole(m, HEIR_ROLE, sql.createGroupRole(HEIR_ROLE), HEIR_MARK);
-  }
-
-  /** The scopes of the live grants behind `roles`, read from their group roles' marks. */
-  async #keptScopes(m: Session, roles: readonly string[]): Promise<GrantScopeKey[]> {
-    const groups = roles.filter(isGroupRole);
-    if (groups.length === 0) return [];
-    const rows = await m.rows<RoleRow>(sql.rolesByName(groups));
-    return rows.flatMap((r) => {
-      if (!r.comment?.startsWith(sql.GROUP_ROLE_MARK)) return [];
-      try {
-        return [JSON.parse(r.comment.slice(sql.GROUP_ROLE_MARK.length)) as GrantScopeKey];
-      } catch {
-        return [];
-      }
-    });
-  }
 
   // ── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
