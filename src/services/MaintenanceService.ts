@@ -1,5 +1,5 @@
 import type { IntegrationConfig } from '../config/schema.ts';
-import { latestExpiry, LIVE_GRANT_STATUSES } from '../domain/request.ts';
+import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest } from '../domain/request.ts';
 import { describeError } from '../logger.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { mintPassword } from '../domain/password.ts';
@@ -47,30 +47,28 @@ export class MaintenanceService {
   /** Ends pending requests past their TTL and tells the requester. */
   async timeOutPending(): Promise<number> {
     const { store, clock } = this.deps;
-    let count = 0;
-    for (const req of await store.listPendingPastTtl(clock.now())) {
-      const timedOut = await store.transition(req.id, ['pending'], 'timedout', { endedAt: clock.now() }, auditOf(this.deps, 'request.timedout', SYSTEM));
-      if (!timedOut) continue;
-      count++;
-      await notify(this.deps, 'timed out', () => this.deps.notifier.requestUpdated(timedOut));
-    }
-    return count;
+    return this.markEach(
+      await store.listPendingPastTtl(clock.now()),
+      (req) => store.transition(req.id, ['pending'], 'timedout', { endedAt: clock.now() }, auditOf(this.deps, 'request.timedout', SYSTEM)),
+      'timed out',
+      (timedOut) => this.deps.notifier.requestUpdated(timedOut),
+    );
   }
 
   /** Tells requesters whose grant ends within ten minutes, once per expiry. */
   async remindExpiring(): Promise<number> {
     const { store, clock } = this.deps;
     const horizon = clock.now().getTime() + EXPIRY_REMINDER_MS;
-    let count = 0;
-    for (const req of await store.listRequests({ statuses: ['granted'] })) {
-      if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) continue;
-      if (req.expiresAt.getTime() > horizon) continue;
-      const marked = await store.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });
-      if (!marked) continue;
-      count++;
-      await notify(this.deps, 'expiring soon', () => this.deps.notifier.expiringSoon(marked));
-    }
-    return count;
+    return this.markEach(
+      await store.listRequests({ statuses: ['granted'] }),
+      async (req) => {
+        if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) return undefined;
+        if (req.expiresAt.getTime() > horizon) return undefined;
+        return store.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });
+      },
+      'expiring soon',
+      (marked) => this.deps.notifier.expiringSoon(marked),
+    );
   }
 
   /**
@@ -80,14 +78,36 @@ export class MaintenanceService {
   async remindApprovers(): Promise<number> {
     const { store, clock } = this.deps;
     const now = clock.now().getTime();
+    return this.markEach(
+      await store.listRequests({ statuses: ['pending'] }),
+      async (req) => {
+        const since = (req.approverReminderSentAt ?? req.createdAt).getTime();
+        if (now - since < APPROVER_REMINDER_MS) return undefined;
+        return store.update(req.id, ['pending'], { approverReminderSentAt: clock.now() });
+      },
+      'approval reminder',
+      async (marked) => this.deps.notifier.approvalReminder?.(marked),
+    );
+  }
+
+  /**
+   * The loop of the jobs that move requests on and tell someone: `mark` records the change with
+   * a conditional update (undefined when the request is not due, or another replica got there
+   * first), and only a request it marked is counted and `tell` about, so nobody hears twice. A
+   * failed notification is logged as `what` and does not stop the rest.
+   */
+  private async markEach(
+    requests: readonly AccessRequest[],
+    mark: (req: AccessRequest) => Promise<AccessRequest | undefined>,
+    what: string,
+    tell: (marked: AccessRequest) => Promise<void>,
+  ): Promise<number> {
     let count = 0;
-    for (const req of await store.listRequests({ statuses: ['pending'] })) {
-      const since = (req.approverReminderSentAt ?? req.createdAt).getTime();
-      if (now - since < APPROVER_REMINDER_MS) continue;
-      const marked = await store.update(req.id, ['pending'], { approverReminderSentAt: clock.now() });
+    for (const req of requests) {
+      const marked = await mark(req);
       if (!marked) continue;
       count++;
-      await notify(this.deps, 'approval reminder', async () => this.deps.notifier.approvalReminder?.(marked));
+      await notify(this.deps, what, () => tell(marked));
     }
     return count;
   }
