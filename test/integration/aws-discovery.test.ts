@@ -14,6 +14,7 @@ import { SecretsManagerSecretSource } from '../../src/adapters/aws/SecretsManage
 import { configSchema, integrationSchema, type DiscoveryConfig, type IntegrationConfig } from '../../src/config/schema.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { awsClientConfig } from '../support/aws/awsEnv.ts';
+import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -208,7 +209,7 @@ describe('RdsResourceOwners', () => {
   const rds = (name: string, overrides: Record<string, unknown>) =>
     integrations.set(
       name,
-      integrationSchema.parse({ name, type: 'aws-rds-postgresql', region: US, database: 'app', username: 'c', password: 'p', ...overrides }),
+      rdsIntegration({ name, username: 'c', password: 'p', ...overrides }),
     );
 
   before(async () => {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { integrationSchema, type IntegrationConfig } from '../../src/config/schema.ts';
 import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
+import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 import { ManualClock } from '../support/fakes.ts';
 
 function rds(name: string, region = 'us-east-1', extra: Record<string, unknown> = {}): IntegrationConfig {
-  return integrationSchema.parse({
-    name, type: 'aws-rds-postgresql', region, instanceId: name, database: 'postgres', username: 'sesame_connector',
+  return rdsIntegration({
+    name, region, instanceId: name, database: 'postgres',
     secretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbCdEf`, ...extra,
   });
 }

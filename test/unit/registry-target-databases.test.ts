@@ -4,12 +4,13 @@ import { RegistryTargetDatabases } from '../../src/adapters/postgres/RegistryTar
 import { integrationSchema } from '../../src/config/schema.ts';
 import { NotFoundError } from '../../src/domain/errors.ts';
 import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
+import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 import { ManualClock } from '../support/fakes.ts';
 
 const rds = (database: string) =>
-  integrationSchema.parse({
-    name: 'prod-db', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-db', database,
-    username: 'sesame_connector', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf',
+  rdsIntegration({
+    name: 'prod-db', instanceId: 'prod-db', database,
+    secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf',
   });
 
 describe('target databases over the integration registry', () => {

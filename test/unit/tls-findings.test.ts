@@ -3,12 +3,13 @@ import { describe, it } from 'node:test';
 import { assertIamTls } from '../../src/adapters/aws/connectorCredentials.ts';
 import { tlsFindings } from '../../src/adapters/postgres/tlsFindings.ts';
 import { integrationSchema, SSL_MODES, type IntegrationConfig } from '../../src/config/schema.ts';
+import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 import { InputError } from '../../src/domain/errors.ts';
 
 const local = (extra: Record<string, unknown>) =>
   integrationSchema.parse({ name: 'local', type: 'postgresql', host: 'db', database: 'app', username: 'c', password: 'pw-for-tests', ...extra });
 const rds = (extra: Record<string, unknown>) =>
-  integrationSchema.parse({ name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c', password: 'pw-for-tests', ...extra });
+  rdsIntegration({ instanceId: 'prod-1', username: 'c', password: 'pw-for-tests', ...extra });
 
 describe('sesame check on TLS', { timeout: 10_000 }, () => {
   it('warns about every sslMode below verify-ca, saying what an attacker can do and how to fix it', () => {
