@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { postgresTargetDatabase } from '../src/adapters/postgres/postgresTargetDatabases.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/SqliteStateStore.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { createLogger } from '../src/logger.ts';

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postgresTargetDatabase } from '../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { postgresTargetDatabase } from '../src/adapters/postgres/postgresTargetDatabases.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/SqliteStateStore.ts';
 import { APP, freePort, localIntegrationYaml, type TestCluster } from '../test/support/postgres.ts';
 import { FakeSlack } from '../test/support/slack/FakeSlack.ts';

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAwsAdapters, type AwsAdapters } from '../../src/adapters/aws/awsAdapters.ts';
-import { createPostgresTargetDatabases } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { RegistryTargetDatabases } from '../../src/adapters/postgres/RegistryTargetDatabases.ts';
+import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
+import { ManualClock } from '../support/fakes.ts';
 import { configSchema, type IntegrationConfig } from '../../src/config/schema.ts';
 import { FakeAws } from '../support/aws/FakeAws.ts';
 import { useAwsEnv } from '../support/aws/awsEnv.ts';
@@ -72,7 +74,7 @@ describe(`AWS adapters from the environment, with discovery only, on PostgreSQL 
       JSON.stringify(findings),
     );
 
-    const databases = createPostgresTargetDatabases(integrations, aws.targetDatabaseDeps);
+    const databases = new RegistryTargetDatabases(new IntegrationRegistry(integrations, new ManualClock()), aws.targetDatabaseDeps);
     try {
       const db = databases.get('ledger-db');
       assert.match(await db.serverKey(), /^rds:us-east-1:db-[A-Z0-9]{26}$/);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { HEIR_ROLE } from '../../src/adapters/postgres/groupRoles.ts';
-import { postgresTargetDatabase } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { postgresTargetDatabase } from '../../src/adapters/postgres/postgresTargetDatabases.ts';
 import type { Permission } from '../../src/domain/permission.ts';
 import type { Target } from '../../src/domain/target.ts';
 import { APP, pgVersions, type TestCluster } from '../support/postgres.ts';

@@ -2,12 +2,8 @@ import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import type { PostgresIntegrationConfig } from '../../src/config/schema.ts';
-import {
-  postgresTargetDatabase,
-  type PostgresTargetDatabase,
-  type ConnectorAuditEvent,
-  type StatementObserver,
-} from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import type { ConnectorAuditEvent, PostgresTargetDatabase, StatementObserver } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { postgresTargetDatabase } from '../../src/adapters/postgres/postgresTargetDatabases.ts';
 import { after, before } from 'node:test';
 import { startCluster, type TestCluster } from './postgres.ts';
 

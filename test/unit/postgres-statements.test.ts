@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { tlsAttempts } from '../../src/adapters/postgres/connection.ts';
-import { createPostgresTargetDatabases } from '../../src/adapters/postgres/PostgresTargetDatabase.ts';
+import { RegistryTargetDatabases } from '../../src/adapters/postgres/RegistryTargetDatabases.ts';
+import type { PostgresTargetDatabasesDeps } from '../../src/adapters/postgres/postgresTargetDatabases.ts';
+import type { IntegrationConfig } from '../../src/config/schema.ts';
+import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
+import { ManualClock } from '../support/fakes.ts';
+
+/** The engines of a fixed list of integrations, as the bot builds them. */
+function enginesFor(integrations: IntegrationConfig[], deps: PostgresTargetDatabasesDeps = {}): RegistryTargetDatabases {
+  return new RegistryTargetDatabases(new IntegrationRegistry(integrations, new ManualClock()), deps);
+}
 import { groupRoleComment, groupRoleName } from '../../src/adapters/postgres/groupRoles.ts';
 import { scramSha256Verifier } from '../../src/adapters/postgres/scram.ts';
 import * as sql from '../../src/adapters/postgres/statements.ts';
@@ -127,12 +136,12 @@ describe('scramSha256Verifier', () => {
   });
 });
 
-describe('createPostgresTargetDatabases', () => {
+describe('the engines of configured integrations', () => {
   const integration = (name: string, extra: Record<string, unknown> = {}) =>
     integrationSchema.parse({ name, type: 'postgresql', host: 'db.internal', port: 6432, database: 'app', username: 'c', password: 'secret-pw', ...extra });
 
   it('finds each integration by name and refuses unknown ones with the known names', async () => {
-    const databases = createPostgresTargetDatabases([integration('one'), integration('two', { sslMode: 'verify-full' })]);
+    const databases = enginesFor([integration('one'), integration('two', { sslMode: 'verify-full' })]);
     assert.deepEqual(databases.names(), ['one', 'two']);
     assert.equal(databases.get('two').integration, 'two');
     assert.deepEqual(await databases.get('two').connectionInfo(), { host: 'db.internal', port: 6432, database: 'app', sslMode: 'verify-full' });
@@ -143,7 +152,7 @@ describe('createPostgresTargetDatabases', () => {
 
   it('uses the server key and endpoint it is given, for RDS integrations without a host', async () => {
     const rds = integrationSchema.parse({ name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c', authType: 'iam' });
-    const databases = createPostgresTargetDatabases([rds], {
+    const databases = enginesFor([rds], {
       serverKey: () => 'db-ABCDEF',
       endpoint: () => async () => ({ host: 'prod-1.abc.us-east-1.rds.amazonaws.com', port: 5432 }),
     });
@@ -162,7 +171,7 @@ describe('createPostgresTargetDatabases', () => {
       name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c',
       authType: 'iam', host: 'tunnel.internal',
     });
-    const databases = createPostgresTargetDatabases([rds], {
+    const databases = enginesFor([rds], {
       // RDS's answer with the config's host override applied, as the resolver gives it.
       endpoint: () => async () => ({ host: 'tunnel.internal', port: 6543 }),
     });

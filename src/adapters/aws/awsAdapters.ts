@@ -26,7 +26,7 @@ export interface AwsAdapters {
   secrets: SecretsManagerSecretSource;
   discovery: RdsDiscovery;
   owners: RdsResourceOwners;
-  /** For `createPostgresTargetDatabases`: credentials, server key and endpoint per integration. */
+  /** For the engines (RegistryTargetDatabases): credentials, server key and endpoint per integration. */
   targetDatabaseDeps: ReturnType<typeof awsTargetDatabaseDeps>;
   /** The AWS findings of `sesame check` for one integration. */
   check(integration: IntegrationConfig): Promise<CheckFinding[]>;

@@ -3,7 +3,7 @@ import { effectiveSslMode, VERIFYING_SSL_MODES, type IntegrationConfig } from '.
 import { InputError } from '../../domain/errors.ts';
 import type { ConnectorSecret, SecretSource } from '../../ports/SecretSource.ts';
 import type { CredentialProvider } from '../postgres/connection.ts';
-import { configPasswordCredentials, type PostgresTargetDatabasesDeps } from '../postgres/PostgresTargetDatabase.ts';
+import { configPasswordCredentials, type PostgresTargetDatabasesDeps } from '../postgres/postgresTargetDatabases.ts';
 import type { AwsClients } from './AwsClients.ts';
 import type { RdsResolver } from './RdsResolver.ts';
 
@@ -101,7 +101,7 @@ export function secretUserMismatch(integration: IntegrationConfig, secretArn: st
 }
 
 /**
- * What `createPostgresTargetDatabases` needs beyond the config, for every integration: the
+ * What the engines (RegistryTargetDatabases) need beyond the config, for every integration: the
  * connector's credentials, and for RDS integrations the server key (`rds:<region>:<resourceId>`)
  * and the endpoint, both from RDS.
  */

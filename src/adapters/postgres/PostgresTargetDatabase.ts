@@ -53,7 +53,6 @@ import type {
   RevokeInput,
   RevokeResult,
   TargetDatabase,
-  TargetDatabases,
 } from '../../ports/TargetDatabase.ts';
 import { ConnectionPools, sqlState, type ConnectionTarget, type CredentialProvider } from './connection.ts';
 import { searchCatalog } from './catalogSearch.ts';
@@ -530,63 +529,4 @@ function toDate(value: Date | number | null): Date | null {
   if (value === null || value === Infinity) return null;
   if (value === -Infinity) return new Date(0);
   return value instanceof Date ? value : new Date(value);
-}
-
-/** How the factory finds what each integration needs beyond its config. */
-export interface PostgresTargetDatabasesDeps {
-  /** Default: the `password` in the integration's config. */
-  credentials?: (integration: IntegrationConfig) => CredentialProvider;
-  serverKey?: (integration: IntegrationConfig) => string | (() => Promise<string>) | undefined;
-  endpoint?: (integration: IntegrationConfig) => (() => Promise<{ host: string; port: number }>) | undefined;
-  iamResource?: (integration: IntegrationConfig) => (() => Promise<IamResource>) | undefined;
-  audit?: (event: ConnectorAuditEvent) => Promise<void>;
-  logger?: Logger;
-  onStatement?: StatementObserver;
-}
-
-/** The connector's password as the config gives it. */
-export function configPasswordCredentials(integration: IntegrationConfig): CredentialProvider {
-  return async () => {
-    if (!integration.password) {
-      throw new TargetUnavailableError(
-        `The integration ${integration.name} has no password in the config, and no other credential source was given for it.`,
-      );
-    }
-    return integration.password;
-  };
-}
-
-/** The PostgresTargetDatabase of one integration, with what `deps` gives beyond its config. */
-export function postgresTargetDatabase(config: IntegrationConfig, deps: PostgresTargetDatabasesDeps = {}): PostgresTargetDatabase {
-  return new PostgresTargetDatabase({
-    config,
-    credentials: (deps.credentials ?? configPasswordCredentials)(config),
-    serverKey: deps.serverKey?.(config),
-    endpoint: deps.endpoint?.(config),
-    iamResource: deps.iamResource?.(config),
-    audit: deps.audit,
-    logger: deps.logger,
-    onStatement: deps.onStatement,
-  });
-}
-
-/** A TargetDatabase for each of a fixed list of integrations, by name. */
-export function createPostgresTargetDatabases(
-  integrations: readonly IntegrationConfig[],
-  deps: PostgresTargetDatabasesDeps = {},
-): TargetDatabases {
-  const byName = new Map(integrations.map((config) => [config.name, postgresTargetDatabase(config, deps)] as const));
-  return {
-    get(integration: string): PostgresTargetDatabase {
-      const found = byName.get(integration);
-      if (!found) {
-        throw new NotFoundError(`There is no integration named ${integration}. Known: ${[...byName.keys()].join(', ') || 'none'}.`);
-      }
-      return found;
-    },
-    names: () => [...byName.keys()],
-    closeAll: async () => {
-      await Promise.all([...byName.values()].map((t) => t.close()));
-    },
-  };
 }

@@ -1,7 +1,8 @@
 import type { IntegrationRegistry } from '../../services/IntegrationRegistry.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { TargetDatabases } from '../../ports/TargetDatabase.ts';
-import { postgresTargetDatabase, type PostgresTargetDatabase, type PostgresTargetDatabasesDeps } from './PostgresTargetDatabase.ts';
+import type { PostgresTargetDatabase } from './PostgresTargetDatabase.ts';
+import { postgresTargetDatabase, type PostgresTargetDatabasesDeps } from './postgresTargetDatabases.ts';
 
 /**
  * A PostgresTargetDatabase for each integration the registry knows, configured or discovered,
