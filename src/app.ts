@@ -5,6 +5,7 @@ import { RegistryTargetDatabases } from './adapters/postgres/RegistryTargetDatab
 import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
 import type { Config, IntegrationConfig, RdsIntegrationConfig } from './config/schema.ts';
 import { ConfigError, InputError, NotFoundError, type ConfigIssue } from './domain/errors.ts';
+import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
 import { sesameJobs } from './jobs/jobs.ts';
 import { Scheduler, type JobRunObserver } from './jobs/Scheduler.ts';
 import { describeError, type Logger } from './logger.ts';
@@ -15,9 +16,10 @@ import type { StateStore } from './ports/StateStore.ts';
 import type { CheckFinding, TargetDatabases } from './ports/TargetDatabase.ts';
 import { IntegrationRegistry, type DiscoveryChanges } from './services/IntegrationRegistry.ts';
 import { createServices, type Services } from './services/index.ts';
+import { People } from './services/People.ts';
 
 /** Everything Sesame runs on, built from the config: the parts the edges (Slack, CLI) use. */
-export interface Sesame {
+export interface Sesame<N extends Notifier = Notifier> {
   config: Config;
   clock: Clock;
   logger: Logger;
@@ -26,7 +28,11 @@ export interface Sesame {
   integrations: IntegrationRegistry;
   databases: TargetDatabases;
   services: Services;
+  /** How people are told: the notifier given in the parts, or the log. */
+  notifier: N;
   scheduler: Scheduler;
+  /** The Prometheus metrics, when `metrics` was asked for. */
+  metrics?: SesameMetrics;
   /** Runs discovery once now (it also runs at start and on the `discover` schedule). */
   discover(): Promise<DiscoveryChanges | undefined>;
   /**
@@ -40,13 +46,21 @@ export interface Sesame {
   close(): Promise<void>;
 }
 
-export interface SesameParts {
+export interface SesameParts<N extends Notifier = Notifier> {
   logger: Logger;
   clock?: Clock;
   /** Who people are; the Slack directory in the bot. */
   directory: Directory;
-  /** How people are told; the Slack notifier in the bot, the log otherwise. */
-  notifier?: Notifier;
+  /**
+   * How people are told; the log when absent. The bot's Slack notifier is built here, from what
+   * it reads of Sesame (see {@link NotifierWiring}).
+   */
+  notifier?: N | ((wiring: NotifierWiring) => N);
+  /**
+   * Counts Prometheus metrics: request outcomes from the audit trail as it is written, job
+   * durations, and active grants read from the store at each scrape.
+   */
+  metrics?: boolean;
   /** Replaces the state store named in the config (tests). */
   store?: StateStore;
   /** Replaces the databases built from the config's integrations (tests). */
@@ -56,14 +70,27 @@ export interface SesameParts {
   aws?: AwsAdapters;
 }
 
+/** What a notifier built by the composition root reads of Sesame. */
+export interface NotifierWiring {
+  store: StateStore;
+  /** The integrations served now, configured or discovered. */
+  integrations: IntegrationRegistry;
+  /** Slack IDs of Sesame's admins (`slack.admins`), resolved at each call. */
+  adminIds(): Promise<string[]>;
+}
+
 /**
  * The composition root: config → adapters → services → schedule. Nothing else constructs
  * adapters, so each part below sees only the ports it is given.
  */
-export function buildSesame(config: Config, parts: SesameParts): Sesame {
+export function buildSesame<N extends Notifier = Notifier>(config: Config, parts: SesameParts<N>): Sesame<N> {
   const clock = parts.clock ?? systemClock;
   const { logger } = parts;
-  const store = parts.store ?? SqliteStateStore.open(config.state.sqlite, { clock, logger });
+  const openedStore = parts.store ?? SqliteStateStore.open(config.state.sqlite, { clock, logger });
+  const metrics = parts.metrics
+    ? createMetrics({ activeGrants: async () => (await openedStore.listRequests({ statuses: ['granted'] })).length })
+    : undefined;
+  const store = metrics ? observeAuditTrail(openedStore, (event) => metrics.observeAudit(event)) : openedStore;
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const usesAws = config.discovery.length > 0 || config.integrations.some((i) => i.type === 'aws-rds-postgresql');
   const aws = usesAws ? (parts.aws ?? createAwsAdapters({ integration: (name) => integrations.get(name), clock, logger })) : undefined;
@@ -76,20 +103,77 @@ export function buildSesame(config: Config, parts: SesameParts): Sesame {
         await store.appendAudit({ at: clock.now(), action: event.action, actor: 'system', details: event.details });
       },
     });
-  const services = createServices({
+  const owners = aws ? { owners: aws.owners } : {};
+  const people = new People({ config, integrations, directory: parts.directory, ...owners });
+  // Without a notifier of the caller's, N is the default (Notifier), which the log notifier is.
+  const notifier = isNotifierFactory(parts.notifier)
+    ? parts.notifier({ store, integrations, adminIds: () => people.adminIds() })
+    : (parts.notifier ?? (new LogNotifier(logger) as Notifier as N));
+  const services = createServices(
+    {
+      config,
+      integrations,
+      store,
+      databases,
+      notifier,
+      directory: parts.directory,
+      clock,
+      logger,
+      ...owners,
+      ...(aws ? { sessions: awsSessionAudit(aws, integrations, logger) } : {}),
+    },
+    people,
+  );
+
+  const discover = discoveryPass(config, aws, integrations, logger);
+
+  const jobs = sesameJobs(config.schedule, services);
+  if (config.discovery.length > 0) {
+    // The first pass runs before anything else at start (see runBot), so it is not a start-up job.
+    jobs.unshift({ id: 'discover', cron: config.schedule.discover, timeoutMs: 10 * 60_000, run: discover });
+  }
+  const scheduler = new Scheduler(jobs, logger, parts.onJobRun ?? metrics?.observeJob);
+  let closing: Promise<void> | undefined;
+  return {
     config,
-    integrations,
-    store,
-    databases,
-    notifier: parts.notifier ?? new LogNotifier(logger),
-    directory: parts.directory,
     clock,
     logger,
-    ...(aws ? { owners: aws.owners, sessions: awsSessionAudit(aws, integrations, logger) } : {}),
-  });
+    store,
+    integrations,
+    databases,
+    services,
+    notifier,
+    scheduler,
+    ...(metrics ? { metrics } : {}),
+    discover,
+    verifyIntegrations: () => verifyRdsIntegrations(config, aws, logger),
+    async checkAws(integration) {
+      return aws ? aws.check(integration) : [];
+    },
+    close() {
+      closing ??= (async () => {
+        await scheduler.stop();
+        await databases.closeAll().catch((err) => logger.warn({ err: describeError(err) }, 'closing pools failed'));
+        aws?.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
 
+function isNotifierFactory<N extends Notifier>(notifier: N | ((wiring: NotifierWiring) => N) | undefined): notifier is (wiring: NotifierWiring) => N {
+  return typeof notifier === 'function';
+}
+
+/** One discovery pass at each call: what AWS holds now, applied to the registry. */
+function discoveryPass(
+  config: Config,
+  aws: AwsAdapters | undefined,
+  integrations: IntegrationRegistry,
+  logger: Logger,
+): () => Promise<DiscoveryChanges | undefined> {
   let lastDiscovered: RdsIntegrationConfig[] = [];
-  /** One discovery pass: what AWS holds now, applied to the registry. */
   async function discover(): Promise<DiscoveryChanges | undefined> {
     if (!aws || config.discovery.length === 0) return undefined;
     const result = await aws.discovery.discover(config.discovery, lastDiscovered);
@@ -104,51 +188,26 @@ export function buildSesame(config: Config, parts: SesameParts): Sesame {
     }
     return changes;
   }
+  return discover;
+}
 
-  const jobs = sesameJobs(config.schedule, services);
-  if (config.discovery.length > 0) {
-    // The first pass runs before anything else at start (see runBot), so it is not a start-up job.
-    jobs.unshift({ id: 'discover', cron: config.schedule.discover, timeoutMs: 10 * 60_000, run: discover });
+/**
+ * Asks RDS about every configured RDS integration: a missing instance or cluster, or one that
+ * does not run PostgreSQL, is a ConfigError naming the config path.
+ */
+async function verifyRdsIntegrations(config: Config, aws: AwsAdapters | undefined, logger: Logger): Promise<void> {
+  if (!aws) return;
+  const problems: ConfigIssue[] = [];
+  for (const [index, integration] of config.integrations.entries()) {
+    if (integration.type !== 'aws-rds-postgresql') continue;
+    try {
+      await aws.resolver.resolve(integration);
+    } catch (err) {
+      // A missing or non-PostgreSQL resource is the config's fault; AWS being slow is not.
+      if (err instanceof NotFoundError || err instanceof InputError) {
+        problems.push({ path: `integrations[${index}].${integration.instanceId ? 'instanceId' : 'clusterId'}`, message: err.message });
+      } else logger.warn({ integration: integration.name, err: describeError(err) }, 'RDS could not be asked about an integration');
+    }
   }
-  const scheduler = new Scheduler(jobs, logger, parts.onJobRun);
-  let closing: Promise<void> | undefined;
-  return {
-    config,
-    clock,
-    logger,
-    store,
-    integrations,
-    databases,
-    services,
-    scheduler,
-    discover,
-    async verifyIntegrations() {
-      if (!aws) return;
-      const problems: ConfigIssue[] = [];
-      for (const [index, integration] of config.integrations.entries()) {
-        if (integration.type !== 'aws-rds-postgresql') continue;
-        try {
-          await aws.resolver.resolve(integration);
-        } catch (err) {
-          // A missing or non-PostgreSQL resource is the config's fault; AWS being slow is not.
-          if (err instanceof NotFoundError || err instanceof InputError) {
-            problems.push({ path: `integrations[${index}].${integration.instanceId ? 'instanceId' : 'clusterId'}`, message: err.message });
-          } else logger.warn({ integration: integration.name, err: describeError(err) }, 'RDS could not be asked about an integration');
-        }
-      }
-      if (problems.length > 0) throw new ConfigError(problems);
-    },
-    async checkAws(integration) {
-      return aws ? aws.check(integration) : [];
-    },
-    close() {
-      closing ??= (async () => {
-        await scheduler.stop();
-        await databases.closeAll().catch((err) => logger.warn({ err: describeError(err) }, 'closing pools failed'));
-        aws?.close();
-        await store.close();
-      })();
-      return closing;
-    },
-  };
+  if (problems.length > 0) throw new ConfigError(problems);
 }

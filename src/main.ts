@@ -2,13 +2,12 @@ import { webApi } from '@slack/bolt';
 import { createSlackApp, slackClientOptions, slackTransport, verifyBotToken, type SlackApp } from './adapters/slack/SlackApp.ts';
 import { SlackDirectory } from './adapters/slack/SlackDirectory.ts';
 import { SlackNotifier } from './adapters/slack/SlackNotifier.ts';
-import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
 import { buildSesame, type Sesame } from './app.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError } from './domain/errors.ts';
 import { healthRoutes } from './http/health.ts';
-import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
+import type { SesameMetrics } from './http/metrics.ts';
 import { createLogger, describeError, registerSecret, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/Clock.ts';
 import type { Directory } from './ports/Directory.ts';
@@ -65,55 +64,44 @@ export async function runBot(
   const client = new webApi.WebClient(token, clientOptions);
   const identity = await verifyBotToken(client);
 
-  const baseStore = SqliteStateStore.open(config.state.sqlite, { clock, logger });
-  let sesame: Sesame | undefined;
-  const metrics = createMetrics({
-    activeGrants: async () => (await baseStore.listRequests({ statuses: ['granted'] })).length,
-  });
-  const store = observeAuditTrail(baseStore, (event) => metrics.observeAudit(event));
-  const notifier = new SlackNotifier({
-    client,
-    store,
-    config,
-    clock,
-    logger,
-    adminIds: () => sesame?.services.people.adminIds() ?? Promise.resolve([]),
-    integration: (name) => sesame?.integrations.get(name),
-  });
-  sesame = buildSesame(config, {
+  const sesame = buildSesame(config, {
     logger,
     clock,
-    store,
-    notifier,
     directory: overrides.directory ?? new SlackDirectory(client, clock),
-    onJobRun: metrics.observeJob,
+    notifier: ({ store, integrations, adminIds }) =>
+      new SlackNotifier({ client, store, config, clock, logger, adminIds, integration: (name) => integrations.get(name) }),
+    metrics: true,
   });
-  const built = sesame;
+  const { notifier } = sesame;
+  // Asked for above, so present.
+  const metrics = sesame.metrics!;
   const slack = createSlackApp({
-    sesame: built,
+    services: sesame.services,
+    logger,
+    command: config.slack.command,
     botToken: token,
     identity,
     transport,
     clientOptions,
-    routes: healthRoutes({ store, metrics, configLoaded: () => true, logger }),
+    routes: healthRoutes({ store: sesame.store, metrics, configLoaded: () => true, logger }),
     alertAdmins: (alert) => notifier.internalError(alert),
     port,
     ...(overrides.host ? { host: overrides.host } : {}),
   });
   try {
-    await built.verifyIntegrations();
+    await sesame.verifyIntegrations();
     // Discovered integrations must be known before interrupted work on them is finished.
-    await built.discover().catch((err) => logger.warn({ err: describeError(err) }, 'discovery failed at start; it runs again on schedule'));
-    await built.services.grants.resume();
+    await sesame.discover().catch((err) => logger.warn({ err: describeError(err) }, 'discovery failed at start; it runs again on schedule'));
+    await sesame.services.grants.resume();
     const started = await slack.start();
-    await built.scheduler.start();
+    await sesame.scheduler.start();
     logger.info(
-      { integrations: built.integrations.list().map((i) => i.name), mode: transport.mode, port: started.port, bot: identity.botUserId },
+      { integrations: sesame.integrations.list().map((i) => i.name), mode: transport.mode, port: started.port, bot: identity.botUserId },
       'sesame started',
     );
     let closing: Promise<void> | undefined;
     return {
-      sesame: built,
+      sesame,
       slack,
       notifier,
       metrics,
@@ -121,16 +109,16 @@ export async function runBot(
       close() {
         closing ??= (async () => {
           await slack.stop();
-          await built.scheduler.stop();
+          await sesame.scheduler.stop();
           await notifier.drain();
-          await built.close();
+          await sesame.close();
         })();
         return closing;
       },
     };
   } catch (err) {
     await slack.stop().catch(() => undefined);
-    await built.close().catch(() => undefined);
+    await sesame.close().catch(() => undefined);
     throw err;
   }
 }

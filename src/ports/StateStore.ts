@@ -4,6 +4,9 @@ import type {
   NewAccessRequest,
   RequestStatus,
 } from '../domain/request.ts';
+import type { NotificationLog } from './NotificationLog.ts';
+
+export type { NotificationRef } from './NotificationLog.ts';
 
 /** A database user that Sesame created, keyed by the server it lives on. */
 export interface ManagedUser {
@@ -60,21 +63,6 @@ export interface AuditEvent {
 }
 
 /**
- * A message that was sent about a request (an approval DM, the approval channel's post, the
- * requester's DM), so every copy can be updated when the request changes.
- */
-export interface NotificationRef {
-  requestId: string;
-  /** Who the message is for: `approver`, `channel` or `requester`. */
-  audience: 'approver' | 'channel' | 'requester';
-  /** Slack user the copy was sent to, for `approver` and `requester`. */
-  recipient?: string;
-  channel: string;
-  ts: string;
-  at: Date;
-}
-
-/**
  * The audit event (or events) of a state change, made from the request as the change left it.
  * Stores write them in the same transaction as the change: a change is never recorded without its audit event,
  * nor an event without its change.
@@ -98,7 +86,7 @@ export interface RequestFilter {
  * and the audit trail. Every status change is a conditional update, so two callers racing on one
  * request produce one winner and the loser learns it (`undefined`).
  */
-export interface StateStore {
+export interface StateStore extends NotificationLog {
   /** Inserts a new request in status `pending` (or `approved` for auto-approval). */
   createRequest(request: NewAccessRequest, status: 'pending' | 'approved', audit?: AuditOf): Promise<AccessRequest>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
@@ -140,11 +128,6 @@ export interface StateStore {
     /** Absent keys stay as they are; `null` clears (a dropped user created again). */
     patch: { [K in 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt']?: Date | null },
   ): Promise<void>;
-
-  /** Remembers a message sent about a request; the same (channel, ts) twice is kept once. */
-  addNotification(ref: NotificationRef): Promise<void>;
-  /** Every message sent about a request, oldest first. */
-  listNotifications(requestId: string): Promise<NotificationRef[]>;
 
   appendAudit(event: AuditEvent): Promise<void>;
   /** Audit events at or after `since`, oldest first. */

@@ -6,12 +6,16 @@ import type { Target } from '../domain/target.ts';
 import type { Lookup } from '../ports/Directory.ts';
 import type { ServiceDeps } from './ServiceDeps.ts';
 
+/** The ports People reads: who is who (the directory), the config, the integrations and their owners. */
+export type PeopleDeps = Pick<ServiceDeps, 'config' | 'integrations' | 'directory' | 'owners'>;
+
 /**
  * Turns the people a config names (Slack IDs, emails, @usergroups) into Slack user IDs through
  * the Directory, and answers who may request, approve and administer.
  */
 export class People {
-  constructor(private readonly deps: ServiceDeps) {}
+  /** Needs no notifier, so the composition root can build it first and tell the notifier who the admins are. */
+  constructor(private readonly deps: PeopleDeps) {}
 
   /** Slack IDs named by one principal; empty when nobody matches. */
   async resolve(principal: Principal, lookup?: Lookup): Promise<string[]> {

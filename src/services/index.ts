@@ -17,8 +17,8 @@ export interface Services {
   catalog: CatalogService;
 }
 
-export function createServices(deps: ServiceDeps): Services {
-  const people = new People(deps);
+/** `people` is given when the composition root built it before the services (for the notifier). */
+export function createServices(deps: ServiceDeps, people: People = new People(deps)): Services {
   // One lock per database user, held by every step that changes that user.
   const userLocks = new KeyedMutex();
   const grants = new GrantService(deps, people, userLocks);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { explainError, explainWithUsage } from '../../src/adapters/slack/errorText.ts';
-import { blockForRequestError } from '../../src/adapters/slack/listeners/views.ts';
+import { blockForRequestError } from '../../src/adapters/slack/listeners/views/onRequestSubmitted.ts';
 import { parseDurationMinutes } from '../../src/domain/duration.ts';
 import { parsePermission } from '../../src/domain/permission.ts';
 import { parseTarget } from '../../src/domain/target.ts';

@@ -1,18 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger, webApi } from '@slack/bolt';
-import type { Sesame } from '../../app.ts';
 import { ConfigError } from '../../domain/errors.ts';
 import type { HttpRoute } from '../../http/health.ts';
 import { serveRoutes } from '../../http/health.ts';
 import { WorkQueue } from '../../lib/WorkQueue.ts';
 import { describeError, redact, type Logger } from '../../logger.ts';
-import { registerActions } from './listeners/actions.ts';
-import { registerCommands } from './listeners/commands.ts';
-import type { SlackEdge } from './listeners/context.ts';
-import { registerEvents } from './listeners/events.ts';
-import { registerOptions } from './listeners/options.ts';
-import { registerViews } from './listeners/views.ts';
+import { registerActions } from './listeners/actions/registerActions.ts';
+import { registerCommands } from './listeners/commands/registerCommands.ts';
+import type { SlackEdge, SlackServices } from './listeners/context.ts';
+import { registerEvents } from './listeners/events/registerEvents.ts';
+import { registerOptions } from './listeners/options/registerOptions.ts';
+import { registerViews } from './listeners/views/registerViews.ts';
 import type { InternalErrorAlert } from './SlackNotifier.ts';
 
 /** Where Slack's requests reach Sesame in HTTP mode: commands, interactivity, options, events. */
@@ -102,7 +101,11 @@ function appTokenRefusal(err: unknown): ConfigError | undefined {
 }
 
 export interface SlackAppOptions {
-  sesame: Sesame;
+  /** The use cases the listeners call; the edge is given no store and no database. */
+  services: SlackServices;
+  logger: Logger;
+  /** The slash command as configured (`/access`). */
+  command: string;
   botToken: string;
   identity: BotIdentity;
   transport: SlackTransport;
@@ -138,8 +141,8 @@ const SLACK_WORK_CONCURRENCY = 4;
  * a middleware that tracks work in flight for a graceful stop; errors logged sanitised.
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
-  const { sesame, transport, routes, port, host } = options;
-  const logger = boltLogger(sesame.logger);
+  const { transport, routes, port, host } = options;
+  const logger = boltLogger(options.logger);
   const common = {
     token: options.botToken,
     botId: options.identity.botId,
@@ -149,22 +152,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     clientOptions: options.clientOptions,
     logger,
   };
-  const receiver =
-    transport.mode === 'http'
-      ? new HTTPReceiver({
-          signingSecret: transport.signingSecret,
-          endpoints: SLACK_EVENTS_PATH,
-          customRoutes: routes,
-          logger,
-          // Acknowledge first, then work: Slack's 3 seconds are for the ack alone.
-          processBeforeResponse: false,
-        })
-      : new SocketModeReceiver({
-          appToken: transport.appToken,
-          logger,
-          // apps.connections.open goes where every other Web API call goes (SLACK_API_URL).
-          installerOptions: { clientOptions: { ...options.clientOptions } },
-        });
+  const receiver = createReceiver(options, logger);
   const app = new App({ ...common, receiver });
 
   const inFlight = new Set<Promise<unknown>>();
@@ -178,12 +166,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     }
   });
   app.error(async (err) => {
-    sesame.logger.error({ err: describeError(err.original ?? err) }, 'Slack listener failed');
+    options.logger.error({ err: describeError(err.original ?? err) }, 'Slack listener failed');
   });
 
   const edge: SlackEdge = {
-    sesame,
-    command: sesame.config.slack.command,
+    services: options.services,
+    logger: options.logger,
+    command: options.command,
     work: new WorkQueue(SLACK_WORK_CONCURRENCY),
     ...(options.alertAdmins ? { alertAdmins: options.alertAdmins } : {}),
   };
@@ -216,7 +205,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       return { port: served.port };
     },
     async stop() {
-      await app.stop().catch((err) => sesame.logger.warn({ err: describeError(err) }, 'stopping the Slack receiver failed'));
+      await app.stop().catch((err) => options.logger.warn({ err: describeError(err) }, 'stopping the Slack receiver failed'));
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       if (healthServer) {
         const server = healthServer;
@@ -224,6 +213,26 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       }
     },
   };
+}
+
+/** Slack's requests arrive over HTTP (signed, on {@link SLACK_EVENTS_PATH}) or over Socket Mode. */
+function createReceiver(options: SlackAppOptions, logger: BoltLogger): HTTPReceiver | SocketModeReceiver {
+  const { transport, routes } = options;
+  return transport.mode === 'http'
+    ? new HTTPReceiver({
+        signingSecret: transport.signingSecret,
+        endpoints: SLACK_EVENTS_PATH,
+        customRoutes: routes,
+        logger,
+        // Acknowledge first, then work: Slack's 3 seconds are for the ack alone.
+        processBeforeResponse: false,
+      })
+    : new SocketModeReceiver({
+        appToken: transport.appToken,
+        logger,
+        // apps.connections.open goes where every other Web API call goes (SLACK_API_URL).
+        installerOptions: { clientOptions: { ...options.clientOptions } },
+      });
 }
 
 /**

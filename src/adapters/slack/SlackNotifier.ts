@@ -6,7 +6,7 @@ import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
 import type { LeftoverReport, Notifier } from '../../ports/Notifier.ts';
 import type { SessionCounts } from '../../ports/SessionAudit.ts';
-import type { NotificationRef, StateStore } from '../../ports/StateStore.ts';
+import type { NotificationLog, NotificationRef } from '../../ports/NotificationLog.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
 import { section } from './blocks/elements.ts';
@@ -21,7 +21,8 @@ const REQUESTER_IS_TOLD: ReadonlySet<AccessRequest['status']> = new Set(['denied
 
 export interface SlackNotifierDeps {
   client: webApi.WebClient;
-  store: StateStore;
+  /** The messages sent about each request and its decisions (the state store provides them). */
+  store: NotificationLog;
   config: Config;
   clock: Clock;
   logger: Logger;

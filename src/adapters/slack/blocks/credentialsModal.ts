@@ -56,3 +56,16 @@ function code(text: string): string {
 function block(text: string): string {
   return `\`\`\`${escapeWithin(text, 2800)}\`\`\``;
 }
+
+/**
+ * The credentials modal before its content, or instead of it: what is happening (a password
+ * being made) or what went wrong.
+ */
+export function credentialsNoticeModal(text: string): types.ModalView {
+  return {
+    type: 'modal',
+    title: plain('Your credentials', LIMITS.modalTitle),
+    close: plain('Close', LIMITS.modalTitle),
+    blocks: [section(text)],
+  };
+}

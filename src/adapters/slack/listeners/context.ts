@@ -1,14 +1,21 @@
 import type { webApi } from '@slack/bolt';
-import type { Sesame } from '../../../app.ts';
 import type { WorkQueue } from '../../../lib/WorkQueue.ts';
-import { describeError } from '../../../logger.ts';
+import { describeError, type Logger } from '../../../logger.ts';
+import type { Services } from '../../../services/index.ts';
 import { homeView } from '../blocks/homeView.ts';
 import { explainError, type ErrorExplanation } from '../errorText.ts';
 import type { InternalErrorAlert } from '../SlackNotifier.ts';
 
-/** What every listener works with: the services (through Sesame) and the command's name. */
+/**
+ * The use cases the listeners call: requests (and decisions on them), grants, and the catalog
+ * behind the request modal's pickers. The edge is given nothing below them: no store, no database.
+ */
+export type SlackServices = Pick<Services, 'requests' | 'grants' | 'catalog'>;
+
+/** What every listener works with: the services, the logger and the command's name. */
 export interface SlackEdge {
-  sesame: Sesame;
+  services: SlackServices;
+  logger: Logger;
   /** The slash command as configured (`/access`). */
   command: string;
   /** Where work goes once Slack has its ack: bounded, so acks are never starved. */
@@ -24,11 +31,11 @@ export interface SlackEdge {
  */
 export function explainAndLog(edge: SlackEdge, err: unknown, where: string, explain: (e: unknown) => ErrorExplanation = explainError): ErrorExplanation {
   const explained = explain(err);
-  if (explained.unexpected) edge.sesame.logger.error({ where, err: describeError(err) }, 'Slack request failed');
+  if (explained.unexpected) edge.logger.error({ where, err: describeError(err) }, 'Slack request failed');
   if (explained.forAdmins !== undefined) {
-    edge.sesame.logger.warn({ where, err: describeError(err) }, 'Slack request failed; the admins are told');
+    edge.logger.warn({ where, err: describeError(err) }, 'Slack request failed; the admins are told');
     edge.alertAdmins?.({ where, details: explained.forAdmins }).catch((alertErr: unknown) => {
-      edge.sesame.logger.warn({ where, err: describeError(alertErr) }, 'the admins could not be told');
+      edge.logger.warn({ where, err: describeError(alertErr) }, 'the admins could not be told');
     });
   }
   return explained;
@@ -39,7 +46,7 @@ export function explainAndLog(edge: SlackEdge, err: unknown, where: string, expl
  * them, with an optional notice on top (the outcome of a click made there).
  */
 export async function publishHome(edge: SlackEdge, client: webApi.WebClient, userId: string, notice?: string): Promise<void> {
-  const { requests } = edge.sesame.services;
+  const { requests } = edge.services;
   const [mine, awaiting] = await Promise.all([requests.list(userId, { limit: 100 }), requests.awaitingApproval(userId)]);
   await client.views.publish({
     user_id: userId,

@@ -1,0 +1,8 @@
+import type { App } from '@slack/bolt';
+import type { SlackEdge } from '../context.ts';
+import { onAppHomeOpened } from './onAppHomeOpened.ts';
+
+/** The events Sesame subscribes to: the Home tab being opened. */
+export function registerEvents(app: App, edge: SlackEdge): void {
+  app.event('app_home_opened', (args) => onAppHomeOpened(edge, args));
+}

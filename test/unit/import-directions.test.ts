@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The module specifiers a source text imports or re-exports, type-only ones included. */
+function importsIn(text: string): string[] {
+  const specifiers: string[] = [];
+  for (const match of text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+['"]([^'"]+)['"]/gms)) specifiers.push(match[1]!);
+  for (const match of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) specifiers.push(match[1]!);
+  for (const match of text.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) specifiers.push(match[1]!);
+  return specifiers;
+}
+
+/**
+ * Every import under `dir` that resolves into one of `forbidden` (paths relative to the
+ * repository), as `file: specifier` lines.
+ */
+function importsInto(dir: string, forbidden: string[]): string[] {
+  const found: string[] = [];
+  for (const file of sourceFiles(join(ROOT, dir))) {
+    for (const specifier of importsIn(readFileSync(file, 'utf8'))) {
+      if (!specifier.startsWith('.')) continue;
+      const target = relative(ROOT, resolve(dirname(file), specifier));
+      if (forbidden.some((f) => target === f || target.startsWith(`${f}/`))) found.push(`${relative(ROOT, file)}: ${specifier}`);
+    }
+  }
+  return found;
+}
+
+describe('import directions', () => {
+  it('the Slack adapter imports no store or database type', () => {
+    const found = importsInto('src/adapters/slack', [
+      'src/ports/StateStore.ts',
+      'src/ports/TargetDatabase.ts',
+      'src/adapters/sqlite',
+      'src/adapters/postgres',
+      // The whole of Sesame carries the store and the databases.
+      'src/app.ts',
+    ]);
+    assert.deepEqual(found, [], `the Slack edge reaches the store or a database:\n${found.join('\n')}`);
+  });
+
+  it('sees imports written over several lines, re-exports, side-effect and dynamic imports', () => {
+    // Guards the check above against passing because it cannot see a multi-line import.
+    const text = "import {\n  a,\n  b,\n} from '../../ports/StateStore.ts';\nexport type { C } from './c.ts';\nconst d = await import('./d.ts');\nimport './e.ts';";
+    assert.deepEqual(importsIn(text), ['../../ports/StateStore.ts', './c.ts', './e.ts', './d.ts']);
+  });
+});
