@@ -41,7 +41,6 @@ import { formatTarget, validateTarget } from '../../domain/target.ts';
 import { describeError, forgetSecret, redact, registerSecret, type Logger } from '../../logger.ts';
 import type {
   CatalogQuery,
-  CheckFinding,
   CheckReport,
   ConnectionInfo,
   GrantInput,
@@ -54,17 +53,18 @@ import type {
   RevokeResult,
   TargetDatabase,
 } from '../../ports/TargetDatabase.ts';
-import { ConnectionPools, sqlState, type ConnectionTarget, type CredentialProvider } from './connection.ts';
+import { ConnectionPools, type ConnectionTarget, type CredentialProvider } from './connection.ts';
 import { searchCatalog } from './catalogSearch.ts';
 import { tlsFindings } from './tlsFindings.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { scramSha256Verifier } from './scram.ts';
 import * as sql from './statements.ts';
+import { retryingConflicts, ServerSessions } from './serverSessions.ts';
 import { LeftoverSweeper, type SweepResult } from './sweeper.ts';
 import { GrantSteps, type ConnectorAuditEvent, type OwnGrants } from './grantSteps.ts';
 import { isGroupRole } from './groupRoles.ts';
-import { majorVersion, mayGrantRole, type ConnectorRow, type RoleRow } from './connectorRules.ts';
-import { connectorAttributeFindings, IAM_EXPIRY_FINDING, ownerFindings } from './setupCheck.ts';
+import type { ConnectorRow, RoleRow } from './connectorRules.ts';
+import { connectorAttributeFindings, grantableRoleFindings, IAM_EXPIRY_FINDING, ownerFindings } from './setupCheck.ts';
 import { Session, type StatementObserver } from './session.ts';
 export type { StatementObserver } from './session.ts';
 
@@ -85,24 +85,6 @@ export interface PostgresTargetDatabaseOptions {
   onStatement?: StatementObserver;
 }
 
-function messageOf(err: unknown): string {
-  const cause = (err as { cause?: unknown } | undefined)?.cause;
-  return `${(err as Error | undefined)?.message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`;
-}
-
-/** Two sessions changed the same catalog row at once, or a lock wait ran out: worth a retry. */
-function isConcurrencyConflict(err: unknown): boolean {
-  const state = sqlState(err);
-  return (
-    state === '40001' ||
-    state === '40P01' ||
-    state === '55P03' ||
-    (state === 'XX000' && /concurrently (updated|deleted)/.test(messageOf(err)))
-  );
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A value computed once, when first asked for. */
 function lazy<T>(compute: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
@@ -117,31 +99,34 @@ export class PostgresTargetDatabase implements TargetDatabase {
   readonly integration: string;
   readonly #options: PostgresTargetDatabaseOptions;
   readonly #config: IntegrationConfig;
-  readonly #pools: ConnectionPools;
+  readonly #sessions: ServerSessions;
   readonly #locks = new KeyedMutex();
   readonly #steps: GrantSteps;
   readonly #sweeper: LeftoverSweeper;
-  /** The database administrative statements run in, found on first use. */
-  #maintenanceDatabase: string | undefined;
 
   constructor(options: PostgresTargetDatabaseOptions) {
     this.#options = options;
     this.#config = options.config;
     this.integration = options.config.name;
-    this.#pools = new ConnectionPools({ target: () => this.#target(), credentials: options.credentials });
+    this.#sessions = new ServerSessions({
+      integration: this.integration,
+      defaultDatabase: this.#config.database,
+      pools: new ConnectionPools({ target: () => this.#target(), credentials: options.credentials }),
+      onStatement: options.onStatement,
+    });
     this.#steps = new GrantSteps({
       integration: this.integration,
       config: this.#config,
       locks: this.#locks,
       audit: options.audit,
       logger: options.logger,
-      on: (held, database, work) => this.#on(held, database, work),
+      on: (held, database, work) => this.#sessions.on(held, database, work),
     });
     this.#sweeper = new LeftoverSweeper({
       integration: this.integration,
       logger: options.logger,
       steps: this.#steps,
-      on: (held, database, work) => this.#on(held, database, work),
+      on: (held, database, work) => this.#sessions.on(held, database, work),
     });
   }
 
@@ -179,9 +164,9 @@ export class PostgresTargetDatabase implements TargetDatabase {
       throw new InputError(`${String(input.permission)} is not a permission.`);
     }
     const permission = input.permission;
-    return this.#retryingConflicts(() =>
+    return retryingConflicts(() =>
       this.#locks.run(`user:${username}`, () =>
-        this.#maintenance(async (m) => {
+        this.#sessions.maintenance(async (m) => {
           const connector = await this.#connector(m);
           let role: string;
           let own: OwnGrants = [];
@@ -193,7 +178,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
           }
           const userCreated = await this.#steps.ensureUser(m, connector, username, input, role);
           // CREATE goes on the person's own user, never on the shared group (see splitPlan).
-          for (const { database, statements } of own) await this.#on(m, database, (s) => s.batch(statements(username)));
+          for (const { database, statements } of own) await this.#sessions.on(m, database, (s) => s.batch(statements(username)));
           return { roles: [role], userCreated };
         }),
       ),
@@ -207,7 +192,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     toRemove.forEach((r) => validateIdentifier(r, 'role'));
     if (input.validUntil) sql.timestampLiteral(input.validUntil);
     return this.#locks.run(`user:${username}`, () =>
-      this.#maintenance(async (m) => {
+      this.#sessions.maintenance(async (m) => {
         const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
         if (!user) return { removedRoles: [], terminatedSessions: 0, leftovers: [] };
         this.#steps.assertManagedUser(user);
@@ -273,7 +258,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
   async removeLeftovers(input: { username: string; keepRoles: readonly string[]; everything: boolean }): Promise<LeftoverRemoval[]> {
     const username = validateIdentifier(input.username, 'user');
     return this.#locks.run(`user:${username}`, () =>
-      this.#maintenance(async (m) => {
+      this.#sessions.maintenance(async (m) => {
         const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
         if (!user) return [];
         this.#steps.assertManagedUser(user);
@@ -288,7 +273,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
   }
 
   async secureSharedRoles(): Promise<LeftoverRemoval[]> {
-    return this.#maintenance(async (m) => {
+    return this.#sessions.maintenance(async (m) => {
       const connector = lazy(() => this.#connector(m));
       const groups = (await m.rows<{ name: string }>(sql.sesameGroupRoles())).map((r) => r.name);
       if (groups.length === 0) return [];
@@ -308,7 +293,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
       registerSecret(verifier);
       const statement = sql.setPasswordVerifier(username, verifier);
       await this.#locks.run(`user:${username}`, () =>
-        this.#maintenance(async (m) => {
+        this.#sessions.maintenance(async (m) => {
           const [user] = await m.rows<RoleRow>(sql.rolesByName([username]));
           if (!user) throw new NotFoundError(`There is no database user ${username} on ${this.integration}.`);
           this.#steps.assertManagedUser(user);
@@ -322,7 +307,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
   }
 
   async listManagedUsers(): Promise<ManagedUserState[]> {
-    return this.#maintenance(async (m) => {
+    return this.#sessions.maintenance(async (m) => {
       const rows = await m.rows<{
         name: string;
         can_login: boolean;
@@ -344,25 +329,25 @@ export class PostgresTargetDatabase implements TargetDatabase {
   async dropUser(username: string): Promise<DropUserResult> {
     validateIdentifier(username, 'user');
     return this.#locks.run(`user:${username}`, () =>
-      this.#maintenance(async (m) => {
+      this.#sessions.maintenance(async (m) => {
         return this.#sweeper.dropUser(m, await this.#connector(m), username);
       }),
     );
   }
 
   async listDatabases(options: CatalogQuery = {}): Promise<string[]> {
-    return this.#maintenance((m) => searchCatalog((page) => m.rows<{ name: string }>(sql.catalogDatabases(page)), options));
+    return this.#sessions.maintenance((m) => searchCatalog((page) => m.rows<{ name: string }>(sql.catalogDatabases(page)), options));
   }
 
   async listSchemas(database: string, options: CatalogQuery = {}): Promise<string[]> {
     validateIdentifier(database, 'database');
-    return this.#inDatabase(database, (s) => searchCatalog((page) => s.rows<{ name: string }>(sql.catalogSchemas(page)), options));
+    return this.#sessions.inDatabase(database, (s) => searchCatalog((page) => s.rows<{ name: string }>(sql.catalogSchemas(page)), options));
   }
 
   async listTables(database: string, schema: string, options: CatalogQuery = {}): Promise<string[]> {
     validateIdentifier(database, 'database');
     validateIdentifier(schema, 'schema');
-    return this.#inDatabase(database, (s) =>
+    return this.#sessions.inDatabase(database, (s) =>
       searchCatalog((page) => s.rows<{ name: string }>(sql.catalogTables(schema, page)), options),
     );
   }
@@ -371,7 +356,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     const report: CheckReport = { integration: this.integration, findings: [...tlsFindings(this.#config)] };
     const findings = report.findings;
     try {
-      await this.#maintenance(async (m) => {
+      await this.#sessions.maintenance(async (m) => {
         const c = await this.#connector(m);
         report.serverVersion = c.server_version;
         findings.push({
@@ -380,8 +365,8 @@ export class PostgresTargetDatabase implements TargetDatabase {
         });
         findings.push(...connectorAttributeFindings(c));
         if (this.#config.userAuth === 'iam') findings.push(IAM_EXPIRY_FINDING);
-        findings.push(...(await ownerFindings(m, c, (database, work) => this.#on(m, database, work))));
-        findings.push(...(await this.#grantableRoleFindings(m, c)));
+        findings.push(...(await ownerFindings(m, c, (database, work) => this.#sessions.on(m, database, work))));
+        findings.push(...(await grantableRoleFindings(m, c, this.#config)));
       });
     } catch (err) {
       findings.push({
@@ -394,7 +379,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
   }
 
   async close(): Promise<void> {
-    await this.#pools.closeAll();
+    await this.#sessions.close();
   }
 
   // ── What people leave behind ────────────────────────────────────────────────────────────────
@@ -412,32 +397,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     return row;
   }
 
-  async #grantableRoleFindings(m: Session, c: ConnectorRow): Promise<CheckFinding[]> {
-    const wanted = [...this.#config.grantableRoles];
-    if (this.#config.userAuth === 'iam') wanted.push(sql.RDS_IAM_ROLE);
-    if (wanted.length === 0) return [];
-    const roles = await m.rows<RoleRow>(sql.rolesByName(wanted));
-    return wanted.map((name): CheckFinding => {
-      const role = roles.find((r) => r.name === name);
-      const what = name === sql.RDS_IAM_ROLE && !this.#config.grantableRoles.includes(name) ? 'IAM login role' : 'grantable role';
-      if (!role) {
-        return {
-          level: 'error',
-          message:
-            name === sql.RDS_IAM_ROLE
-              ? `The role ${name} does not exist: userAuth: iam works on RDS and Aurora only.`
-              : `The grantable role ${name} does not exist. Create it, or remove it from grantableRoles.`,
-        };
-      }
-      if (role.is_superuser) return { level: 'error', message: `The grantable role ${name} is a superuser; Sesame never grants it.` };
-      if (mayGrantRole(c, role)) return { level: 'ok', message: `The connector may grant the ${what} ${name}.` };
-      return {
-        level: 'error',
-        message: `The connector may not grant the ${what} ${name}: on PostgreSQL ${majorVersion(c)} it needs ADMIN OPTION on it.`,
-        fixSql: [sql.adminGrantMembership(name, c.connector, true)],
-      };
-    });
-  }
+
 
   async #endpoint(): Promise<{ host: string; port: number }> {
     // RDS's own answer, where there is one, already applies the config's host and port overrides
@@ -462,66 +422,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     };
   }
 
-  /**
-   * Runs administrative work in the integration's database, or, when that database refuses the
-   * connector (CONNECT revoked from PUBLIC) or does not exist, in `postgres` or `template1`.
-   */
-  async #maintenance<T>(work: (m: Session) => Promise<T>): Promise<T> {
-    const candidates = [...new Set([this.#maintenanceDatabase ?? this.#config.database, this.#config.database, 'postgres', 'template1'])];
-    let lastError: unknown;
-    for (const database of candidates) {
-      try {
-        const result = await this.#inDatabase(database, work, true);
-        this.#maintenanceDatabase = database;
-        return result;
-      } catch (err) {
-        if (!(err instanceof NotConnected)) throw err;
-        lastError = err.cause;
-        if (!['42501', '3D000'].includes(sqlState(err.cause) ?? '')) break;
-      }
-    }
-    throw lastError;
-  }
 
-  /**
-   * Runs `work` in `database` on the session already held when it is that database. Taking a
-   * second connection to it instead would deadlock: the pool holds four connections, and four
-   * grants at once each hold one while waiting for the same group role's lock.
-   */
-  #on<T>(held: Session, database: string, work: (s: Session) => Promise<T>): Promise<T> {
-    return database === held.database ? work(held) : this.#inDatabase(database, work);
-  }
-
-  async #inDatabase<T>(database: string, work: (s: Session) => Promise<T>, markConnectFailures = false): Promise<T> {
-    let connected = false;
-    try {
-      return await this.#pools.withClient(database, async (client) => {
-        connected = true;
-        return work(new Session(database, client, this.integration, this.#options.onStatement));
-      });
-    } catch (err) {
-      if (markConnectFailures && !connected) throw new NotConnected(err);
-      throw err;
-    }
-  }
-
-  async #retryingConflicts<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (err) {
-        if (attempt >= 5 || !isConcurrencyConflict(err)) throw err;
-        await sleep(25 * attempt + Math.floor(Math.random() * 25));
-      }
-    }
-  }
-}
-
-/** Could not open a connection at all (as opposed to a statement that failed). */
-class NotConnected extends Error {
-  constructor(override readonly cause: unknown) {
-    super('not connected');
-  }
 }
 
 /** pg reads `infinity` as a number; a role valid forever has no expiry, one valid until `-infinity` is expired. */

@@ -1,9 +1,10 @@
 import { privilegePlan } from '../../domain/privileges.ts';
 import type { CheckFinding } from '../../ports/TargetDatabase.ts';
-import { mayTakeOwner, majorVersion, type ConnectorRow, type DatabaseRow, type UngrantableRow } from './connectorRules.ts';
+import { mayGrantRole, mayTakeOwner, majorVersion, type ConnectorRow, type DatabaseRow, type RoleRow, type UngrantableRow } from './connectorRules.ts';
 import type { Session } from './session.ts';
 import * as sql from './statements.ts';
 import { quoteIdent } from './statements.ts';
+import type { IntegrationConfig } from '../../config/schema.ts';
 
 /*
  * The set-up check: what the connector lacks to grant what the integration offers, each gap
@@ -166,4 +167,32 @@ export async function ownerFindings(
     }
     for (const [owner, gap] of owners) findings.push(ownerFinding(c, owner, gap));
   return findings;
+}
+
+/** Whether the connector may grant each role the integration lists as grantable (and rds_iam). */
+export async function grantableRoleFindings(m: Session, c: ConnectorRow, config: IntegrationConfig): Promise<CheckFinding[]> {
+  const wanted = [...config.grantableRoles];
+  if (config.userAuth === 'iam') wanted.push(sql.RDS_IAM_ROLE);
+  if (wanted.length === 0) return [];
+  const roles = await m.rows<RoleRow>(sql.rolesByName(wanted));
+  return wanted.map((name): CheckFinding => {
+    const role = roles.find((r) => r.name === name);
+    const what = name === sql.RDS_IAM_ROLE && !config.grantableRoles.includes(name) ? 'IAM login role' : 'grantable role';
+    if (!role) {
+      return {
+        level: 'error',
+        message:
+          name === sql.RDS_IAM_ROLE
+            ? `The role ${name} does not exist: userAuth: iam works on RDS and Aurora only.`
+            : `The grantable role ${name} does not exist. Create it, or remove it from grantableRoles.`,
+      };
+    }
+    if (role.is_superuser) return { level: 'error', message: `The grantable role ${name} is a superuser; Sesame never grants it.` };
+    if (mayGrantRole(c, role)) return { level: 'ok', message: `The connector may grant the ${what} ${name}.` };
+    return {
+      level: 'error',
+      message: `The connector may not grant the ${what} ${name}: on PostgreSQL ${majorVersion(c)} it needs ADMIN OPTION on it.`,
+      fixSql: [sql.adminGrantMembership(name, c.connector, true)],
+    };
+  });
 }
