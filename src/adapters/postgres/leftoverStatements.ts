@@ -221,17 +221,11 @@ SELECT
 }
 
 /**
- * In the current database: privileges the users hold directly, privileges handed out on what
- * the users and groups own, what they own, triggers on other roles' tables that run their
- * functions, default privileges, and (with `$3`) CREATE on schemas held by the groups.
+ * The objects of the current database that `deps` names, one row each with its kind, name,
+ * owner and ACL (PostgreSQL's default ACL where none is stored): relations, columns, schemas,
+ * routines, types, large objects, languages, foreign servers and data wrappers.
  */
-export function databaseLeftovers(users: readonly string[], groups: readonly string[], includeGroupPrivileges: boolean): Statement {
-  return {
-    name: 'find what the users left in the database',
-    preparedAs: 'sesame_database_leftovers',
-    text: `WITH ${depsCte(`s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)},
-objects AS (
-  SELECT d.deptype, d.role_oid, d.of_user, CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS object_type,
+const OWNED_OR_NAMED_OBJECTS = `  SELECT d.deptype, d.role_oid, d.of_user, CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END AS object_type,
          n.nspname::text AS schema_name, c.relname::text AS object_name, NULL::text AS detail, c.relowner AS owner,
          coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner)) AS acl,
          NULL::oid AS routine
@@ -265,7 +259,20 @@ objects AS (
     FROM deps d JOIN pg_foreign_server s ON s.oid = d.objid WHERE d.classid = 'pg_foreign_server'::regclass
   UNION ALL
   SELECT d.deptype, d.role_oid, d.of_user, 'foreign data wrapper', NULL, w.fdwname, NULL, w.fdwowner, w.fdwacl, NULL
-    FROM deps d JOIN pg_foreign_data_wrapper w ON w.oid = d.objid WHERE d.classid = 'pg_foreign_data_wrapper'::regclass
+    FROM deps d JOIN pg_foreign_data_wrapper w ON w.oid = d.objid WHERE d.classid = 'pg_foreign_data_wrapper'::regclass`;
+
+/**
+ * In the current database: privileges the users hold directly, privileges handed out on what
+ * the users and groups own, what they own, triggers on other roles' tables that run their
+ * functions, default privileges, and (with `$3`) CREATE on schemas held by the groups.
+ */
+export function databaseLeftovers(users: readonly string[], groups: readonly string[], includeGroupPrivileges: boolean): Statement {
+  return {
+    name: 'find what the users left in the database',
+    preparedAs: 'sesame_database_leftovers',
+    text: `WITH ${depsCte(`s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)},
+objects AS (
+${OWNED_OR_NAMED_OBJECTS}
 )
 SELECT
   (SELECT coalesce(json_agg(x), '[]') FROM (

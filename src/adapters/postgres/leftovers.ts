@@ -212,8 +212,16 @@ function collectDatabase(
       sql: [],
     });
   }
+  collectOwned(database, row.owned, heir, leftovers, owned);
+}
+
+/**
+ * What the subjects own: a user's objects are listed (clean-up keeps them and says where); a
+ * group role's are a leftover, neutralised and handed to the heir.
+ */
+function collectOwned(database: string, rows: DatabaseRow['owned'], heir: string, leftovers: Leftover[], owned: OwnedObject[]): void {
   const groupObjects = new Map<string, OwnedObject[]>();
-  for (const o of row.owned) {
+  for (const o of rows) {
     const object: OwnedObject = {
       database,
       role: o.role,
