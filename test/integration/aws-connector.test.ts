@@ -101,7 +101,7 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
     const open = () =>
       new PostgresTargetDatabase({
         config: integration,
-        credentials: deps.credentials(integration),
+        credentials: deps.credentials(integration)!,
         serverKey: deps.serverKey(integration),
         endpoint: deps.endpoint(integration),
       });
@@ -150,7 +150,7 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
     fake.addInstance({ region: US, id: 'other-user-db', endpoint: '127.0.0.1', port: cluster.port });
     const secret = fake.putSecret(US, 'master-secret', { username: 'postgres', password: 'master-password-1' });
     const integration = rdsIntegration({ name: 'mismatch', instanceId: 'other-user-db', sslMode: 'disable', secretArn: secret.arn });
-    const credentials = createAwsConnectorCredentials(integration, { resolver, secrets });
+    const credentials = createAwsConnectorCredentials(integration, { resolver, secrets })!;
     await assert.rejects(credentials(), (err: Error) => {
       assert.ok(err instanceof InputError);
       assert.match(err.message, /holds the password of the database user postgres/);
@@ -190,7 +190,7 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
     const deps = awsTargetDatabaseDeps({ resolver, secrets, clients, signer });
     const db = new PostgresTargetDatabase({
       config: integration,
-      credentials: deps.credentials(integration),
+      credentials: deps.credentials(integration)!,
       serverKey: deps.serverKey(integration),
       endpoint: deps.endpoint(integration),
     });

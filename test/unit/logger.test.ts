@@ -82,7 +82,7 @@ describe('the secret redactor', { timeout: 60_000 }, () => {
         minted.push(token(minted.length + 7_000_000));
         return minted.at(-1)!;
       },
-    });
+    })!;
     assert.deepEqual(await credentials(), { password: token(7_000_000), lifetimeMs: IAM_TOKEN_LIFETIME_MS });
 
     registerSecret('a-permanent-slack-token');

@@ -3,6 +3,9 @@ import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { tlsAttempts } from '../../src/adapters/postgres/connection.ts';
 import { RegistryTargetDatabases } from '../../src/adapters/postgres/RegistryTargetDatabases.ts';
+import { awsTargetDatabaseDeps } from '../../src/adapters/aws/connectorCredentials.ts';
+import type { RdsResolver } from '../../src/adapters/aws/RdsResolver.ts';
+import type { SecretSource } from '../../src/ports/SecretSource.ts';
 import type { PostgresTargetDatabasesDeps } from '../../src/adapters/postgres/postgresTargetDatabases.ts';
 import type { IntegrationConfig } from '../../src/config/schema.ts';
 import { IntegrationRegistry } from '../../src/services/IntegrationRegistry.ts';
@@ -147,6 +150,16 @@ describe('the engines of configured integrations', () => {
     assert.deepEqual(await databases.get('two').connectionInfo(), { host: 'db.internal', port: 6432, database: 'app', sslMode: 'verify-full' });
     assert.equal(await databases.get('one').serverKey(), 'db.internal:6432');
     assert.throws(() => databases.get('three'), (err: Error) => err instanceof NotFoundError && /one, two/.test(err.message));
+    await databases.closeAll();
+  });
+
+  it('takes the connector password from the config where AWS holds no credential for the integration', async () => {
+    const aws = awsTargetDatabaseDeps({ resolver: {} as RdsResolver, secrets: {} as SecretSource });
+    const local = integration('local');
+    assert.equal(aws.credentials(local), undefined, 'AWS answers only for secrets and IAM');
+    assert.equal(typeof aws.credentials(integration('secret', { password: undefined, secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' })), 'function');
+    const databases = enginesFor([local], aws);
+    assert.equal(await databases.get('local').serverKey(), 'db.internal:6432');
     await databases.closeAll();
   });
 

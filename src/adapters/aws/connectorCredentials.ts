@@ -2,8 +2,7 @@ import { Signer } from '@aws-sdk/rds-signer';
 import { effectiveSslMode, VERIFYING_SSL_MODES, type IntegrationConfig } from '../../config/schema.ts';
 import { InputError } from '../../domain/errors.ts';
 import type { ConnectorSecret, SecretSource } from '../../ports/SecretSource.ts';
-import type { CredentialProvider } from '../postgres/connection.ts';
-import { configPasswordCredentials, type PostgresTargetDatabasesDeps } from '../postgres/postgresTargetDatabases.ts';
+import type { CredentialProvider, ServerLocator } from '../../ports/ConnectorCredentials.ts';
 import type { AwsClients } from './AwsClients.ts';
 import type { RdsResolver } from './RdsResolver.ts';
 
@@ -60,10 +59,10 @@ export function rdsSigner(clients?: AwsClients): RdsTokenSigner {
  * - `secretArn`: the secret's password, cached, read again when the engine asks `fresh` after a
  *   refused login. A secret that names a user must name the integration's `username`
  *   ({@link secretUserMismatch}); one that names none is taken for the integration's user.
- * - otherwise: the config's `password`.
+ * - otherwise: nothing (undefined): the config's `password` is used.
  * Throws at once (InputError) when the combination cannot work.
  */
-export function createAwsConnectorCredentials(integration: IntegrationConfig, deps: AwsConnectorDeps): CredentialProvider {
+export function createAwsConnectorCredentials(integration: IntegrationConfig, deps: AwsConnectorDeps): CredentialProvider | undefined {
   if (integration.authType === 'iam') {
     if (integration.type !== 'aws-rds-postgresql') {
       throw new InputError(`The integration ${integration.name} uses authType: iam, which needs type: aws-rds-postgresql.`);
@@ -86,7 +85,7 @@ export function createAwsConnectorCredentials(integration: IntegrationConfig, de
       return secret.password;
     };
   }
-  return configPasswordCredentials(integration);
+  return undefined;
 }
 
 /**
@@ -107,7 +106,7 @@ export function secretUserMismatch(integration: IntegrationConfig, secretArn: st
  */
 export function awsTargetDatabaseDeps(
   deps: AwsConnectorDeps,
-): Required<Pick<PostgresTargetDatabasesDeps, 'credentials' | 'serverKey' | 'endpoint' | 'iamResource'>> {
+): Required<ServerLocator<IntegrationConfig>> {
   return {
     iamResource: (integration) =>
       integration.type === 'aws-rds-postgresql'

@@ -6,18 +6,9 @@ import { TargetUnavailableError } from '../../domain/errors.ts';
 import { describeError, registerSecret } from '../../logger.ts';
 import type { SslMode } from '../../config/schema.ts';
 
-/** A credential that stops working `lifetimeMs` after it is given (an IAM token). */
-export interface ExpiringCredential {
-  password: string;
-  lifetimeMs: number;
-}
+import type { CredentialProvider } from '../../ports/ConnectorCredentials.ts';
 
-/**
- * Gives the connector's password, or an IAM token with its lifetime. With `fresh`, it must not
- * answer from a cache: it is asked that way once after the server refused the login, so a
- * rotated secret is picked up.
- */
-export type CredentialProvider = (options?: { fresh?: boolean }) => Promise<string | ExpiringCredential>;
+export type { CredentialProvider, ExpiringCredential } from '../../ports/ConnectorCredentials.ts';
 
 /** Where and how the connector signs in. */
 export interface ConnectionTarget {

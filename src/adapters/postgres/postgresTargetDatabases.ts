@@ -1,7 +1,7 @@
 import type { IntegrationConfig } from '../../config/schema.ts';
 import { TargetUnavailableError } from '../../domain/errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { IamResource } from '../../ports/TargetDatabase.ts';
+import type { ServerLocator } from '../../ports/ConnectorCredentials.ts';
 import type { CredentialProvider } from './connection.ts';
 import type { ConnectorAuditEvent } from './grantSteps.ts';
 import { PostgresTargetDatabase } from './PostgresTargetDatabase.ts';
@@ -9,13 +9,11 @@ import type { StatementObserver } from './session.ts';
 
 /** Builds the engine of one integration from its config and what the rest of Sesame gives. */
 
-/** How the factory finds what each integration needs beyond its config. */
-export interface PostgresTargetDatabasesDeps {
-  /** Default: the `password` in the integration's config. */
-  credentials?: (integration: IntegrationConfig) => CredentialProvider;
-  serverKey?: (integration: IntegrationConfig) => string | (() => Promise<string>) | undefined;
-  endpoint?: (integration: IntegrationConfig) => (() => Promise<{ host: string; port: number }>) | undefined;
-  iamResource?: (integration: IntegrationConfig) => (() => Promise<IamResource>) | undefined;
+/**
+ * How the factory finds what each integration needs beyond its config: a ServerLocator (AWS),
+ * whose `credentials` default to the `password` in the integration's config.
+ */
+export interface PostgresTargetDatabasesDeps extends ServerLocator<IntegrationConfig> {
   audit?: (event: ConnectorAuditEvent) => Promise<void>;
   logger?: Logger;
   onStatement?: StatementObserver;
@@ -37,7 +35,7 @@ export function configPasswordCredentials(integration: IntegrationConfig): Crede
 export function postgresTargetDatabase(config: IntegrationConfig, deps: PostgresTargetDatabasesDeps = {}): PostgresTargetDatabase {
   return new PostgresTargetDatabase({
     config,
-    credentials: (deps.credentials ?? configPasswordCredentials)(config),
+    credentials: deps.credentials?.(config) ?? configPasswordCredentials(config),
     serverKey: deps.serverKey?.(config),
     endpoint: deps.endpoint?.(config),
     iamResource: deps.iamResource?.(config),
