@@ -1,4 +1,5 @@
 import type { IntegrationConfig } from '../config/schema.ts';
+import type { IntegrationChanges, IntegrationsInView } from '../ports/IntegrationsInView.ts';
 import type { Clock } from '../ports/Clock.ts';
 
 /** Where an integration comes from. */
@@ -14,14 +15,7 @@ export interface IntegrationEntry {
 }
 
 /** What one discovery pass changed. */
-export interface DiscoveryChanges {
-  added: string[];
-  changed: string[];
-  /** Marked unavailable: no longer found. */
-  missing: string[];
-  /** Found again after being missing. */
-  returned: string[];
-}
+export type DiscoveryChanges = IntegrationChanges;
 
 /**
  * The integrations Sesame serves right now: those of the config file, which never change while
@@ -29,7 +23,7 @@ export interface DiscoveryChanges {
  * kept, marked unavailable, so its live grants stay listed and are revoked once it is reachable
  * again; it is never forgotten while anything may still need it.
  */
-export class IntegrationRegistry {
+export class IntegrationRegistry implements IntegrationsInView<IntegrationConfig> {
   private readonly entries = new Map<string, IntegrationEntry>();
   private readonly listeners: ((changes: DiscoveryChanges) => void)[] = [];
 

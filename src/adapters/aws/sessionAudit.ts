@@ -1,7 +1,8 @@
 import type { AccessRequest } from '../../domain/request.ts';
 import type { Logger } from '../../logger.ts';
 import type { SessionAudit, SessionCounts } from '../../ports/SessionAudit.ts';
-import type { IntegrationRegistry } from '../../services/IntegrationRegistry.ts';
+import type { IntegrationConfig } from '../../config/schema.ts';
+import type { IntegrationsInView } from '../../ports/IntegrationsInView.ts';
 import type { AwsAdapters } from './awsAdapters.ts';
 import { RdsLogIngestor } from './RdsLogIngestor.ts';
 import { sessionCountsByGrant } from './sessionLog.ts';
@@ -12,7 +13,7 @@ import { sessionCountsByGrant } from './sessionLog.ts';
  * afresh from the grant's start, so grants of other people on the same instance never take
  * each other's lines.
  */
-export function awsSessionAudit(aws: AwsAdapters, integrations: IntegrationRegistry, logger?: Logger): SessionAudit {
+export function awsSessionAudit(aws: AwsAdapters, integrations: IntegrationsInView<IntegrationConfig>, logger?: Logger): SessionAudit {
   return {
     async countsFor(request: AccessRequest): Promise<SessionCounts | undefined> {
       const integration = integrations.get(request.target.integration);

@@ -1,4 +1,5 @@
-import type { IntegrationRegistry } from '../../services/IntegrationRegistry.ts';
+import type { IntegrationConfig } from '../../config/schema.ts';
+import type { IntegrationsInView } from '../../ports/IntegrationsInView.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { TargetDatabases } from '../../ports/TargetDatabase.ts';
 import type { PostgresTargetDatabase } from './PostgresTargetDatabase.ts';
@@ -13,7 +14,7 @@ export class RegistryTargetDatabases implements TargetDatabases {
   private readonly built = new Map<string, PostgresTargetDatabase>();
 
   constructor(
-    private readonly registry: IntegrationRegistry,
+    private readonly registry: IntegrationsInView<IntegrationConfig>,
     private readonly deps: PostgresTargetDatabasesDeps = {},
   ) {
     registry.onChange((changes) => {
