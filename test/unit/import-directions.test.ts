@@ -39,6 +39,20 @@ function importsInto(dir: string, forbidden: string[]): string[] {
   return found;
 }
 
+/** Database drivers and cloud SDKs: only adapters may use them. */
+const DRIVERS = ['pg', 'better-sqlite3', '@slack/', '@aws-sdk/'];
+
+/** Every package import under `dir` that names one of `packages` (a prefix), as `file: specifier`. */
+function packagesIn(dir: string, packages: string[]): string[] {
+  const found: string[] = [];
+  for (const file of sourceFiles(join(ROOT, dir))) {
+    for (const specifier of importsIn(readFileSync(file, 'utf8'))) {
+      if (packages.some((p) => specifier === p || specifier.startsWith(p.endsWith('/') ? p : `${p}/`))) found.push(`${relative(ROOT, file)}: ${specifier}`);
+    }
+  }
+  return found;
+}
+
 describe('import directions', () => {
   it('the Slack adapter imports no store or database type', () => {
     const found = importsInto('src/adapters/slack', [
@@ -50,6 +64,31 @@ describe('import directions', () => {
       'src/app.ts',
     ]);
     assert.deepEqual(found, [], `the Slack edge reaches the store or a database:\n${found.join('\n')}`);
+  });
+
+  it('the domain, the services and the ports import no adapter, no driver and no SDK', () => {
+    for (const layer of ['src/domain', 'src/services', 'src/ports']) {
+      const found = [...importsInto(layer, ['src/adapters', 'src/app.ts', 'src/main.ts', 'src/cli.ts']), ...packagesIn(layer, DRIVERS)];
+      assert.deepEqual(found, [], `${layer} reaches an adapter or a driver:\n${found.join('\n')}`);
+    }
+  });
+
+  it('the domain and the ports import no service', () => {
+    for (const layer of ['src/domain', 'src/ports']) {
+      const found = importsInto(layer, ['src/services']);
+      assert.deepEqual(found, [], `${layer} reaches a service:\n${found.join('\n')}`);
+    }
+  });
+
+  it('adapters other than the Slack edge import no service, and no adapter imports another technology', () => {
+    const adapters = ['aws', 'postgres', 'sqlite', 'slack', 'log'];
+    for (const adapter of adapters) {
+      const others = adapters.filter((a) => a !== adapter).map((a) => `src/adapters/${a}`);
+      // The Slack edge turns clicks into use cases: it calls the services, by design.
+      const forbidden = adapter === 'slack' ? others : [...others, 'src/services'];
+      const found = importsInto(`src/adapters/${adapter}`, forbidden);
+      assert.deepEqual(found, [], `src/adapters/${adapter} reaches across:\n${found.join('\n')}`);
+    }
   });
 
   it('sees imports written over several lines, re-exports, side-effect and dynamic imports', () => {

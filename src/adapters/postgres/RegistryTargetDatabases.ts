@@ -1,6 +1,6 @@
 import type { IntegrationConfig } from '../../config/schema.ts';
 import type { IntegrationsInView } from '../../ports/IntegrationsInView.ts';
-import { NotFoundError } from '../../domain/errors.ts';
+import { integrationNotFound } from '../../domain/errors.ts';
 import type { TargetDatabases } from '../../ports/TargetDatabase.ts';
 import type { PostgresTargetDatabase } from './PostgresTargetDatabase.ts';
 import { postgresTargetDatabase, type PostgresTargetDatabasesDeps } from './postgresTargetDatabases.ts';
@@ -27,8 +27,7 @@ export class RegistryTargetDatabases implements TargetDatabases {
     if (existing) return existing;
     const config = this.registry.get(name);
     if (!config) {
-      const known = this.registry.list().map((i) => i.name).join(', ') || 'none';
-      throw new NotFoundError(`There is no integration named ${name}. Known: ${known}.`);
+      throw integrationNotFound(name, this.registry.list().map((i) => i.name));
     }
     const db = postgresTargetDatabase(config, this.deps);
     this.built.set(name, db);

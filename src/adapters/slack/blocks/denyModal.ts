@@ -2,7 +2,7 @@ import type { types } from '@slack/bolt';
 import type { AccessRequest } from '../../../domain/request.ts';
 import { VIEW } from '../ids.ts';
 import { plain, section } from './elements.ts';
-import { MAX_REASON_CHARS } from './requestModal.ts';
+import { MAX_REASON_CHARS } from '../../../domain/request.ts';
 import { LIMITS, mention, summary } from './text.ts';
 
 /** Block ID of the reason input in the deny and extend modals. */

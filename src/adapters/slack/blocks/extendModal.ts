@@ -4,7 +4,7 @@ import type { AccessRequest } from '../../../domain/request.ts';
 import { VIEW } from '../ids.ts';
 import { plain, section } from './elements.ts';
 import { REASON_BLOCK } from './denyModal.ts';
-import { MAX_REASON_CHARS } from './requestModal.ts';
+import { MAX_REASON_CHARS } from '../../../domain/request.ts';
 import { LIMITS, summary } from './text.ts';
 
 export const DURATION_BLOCK = 'duration';

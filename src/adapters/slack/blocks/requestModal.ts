@@ -1,15 +1,12 @@
 import type { RequestField as DomainRequestField } from '../../../domain/errors.ts';
 import type { types } from '@slack/bolt';
 import { formatMinutes } from '../../../domain/duration.ts';
+import { MAX_REASON_CHARS } from '../../../domain/request.ts';
 import type { IntegrationOptions, RequestOptions } from '../../../services/RequestService.ts';
 import { ACTION, VIEW } from '../ids.ts';
 import { option, plain, section } from './elements.ts';
 import { LIMITS } from './text.ts';
 
-/** The reason box holds at most this much (PRODUCT.md §6). */
-export const MAX_REASON_CHARS = 1000;
-
-/** Fields of the request form; each block ID but the integration's names the integration too. */
 /** The request form's fields that live in a block per integration (the integration picker has its own). */
 export type RequestField = Exclude<DomainRequestField, 'integration'>;
 
