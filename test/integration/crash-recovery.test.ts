@@ -102,10 +102,11 @@ for (const version of pgVersions()) {
     }
 
     /**
-     * Runs a command of test/support/sesameProcess.ts, waits until one of its statements waits
-     * for the held lock, and kills the process there. Returns the statement it was killed in.
+     * Runs a command of test/support/sesameProcess.ts, waits until a statement of it matching
+     * `statement` waits for the held lock (other statements may wait on locks for a moment),
+     * and kills the process there. Returns the statement it was killed in.
      */
-    async function killWhileWaiting(args: string[]): Promise<string> {
+    async function killWhileWaiting(args: string[], statement: RegExp): Promise<string> {
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD, configPath, ...args], {
         env: { ...env, LOG_LEVEL: 'silent' },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,15 +117,20 @@ for (const version of pgVersions()) {
       let exited = false;
       const exit = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       void exit.then(() => (exited = true));
+      const deadline = Date.now() + 60_000;
       try {
         for (;;) {
           if (exited) throw new Error(`Sesame's process ended before it waited for the lock:\n${output}`);
-          const [waiting] = await cluster.query<{ query: string }>(
+          const waiting = await cluster.query<{ query: string }>(
             "SELECT query FROM pg_stat_activity WHERE application_name = 'sesame' AND wait_event_type = 'Lock'",
             [],
             { database: 'postgres' },
           );
-          if (waiting) return waiting.query;
+          const match = waiting.find((w) => statement.test(w.query));
+          if (match) return match.query;
+          if (Date.now() > deadline) {
+            throw new Error(`No statement matching ${statement} waited for the lock within 60 s; waiting: ${JSON.stringify(waiting)}\n${output}`);
+          }
           await sleep(50);
         }
       } finally {
@@ -157,7 +163,7 @@ for (const version of pgVersions()) {
     it('a grant killed half way is granted at the next start, and ends at its expiry', async () => {
       const lock = await holdMembershipLock();
       try {
-        const statement = await killWhileWaiting(['request', 'U0ALICE', APP.database, 'public', '60']);
+        const statement = await killWhileWaiting(['request', 'U0ALICE', APP.database, 'public', '60'], /\b(GRANT|CREATE ROLE)\b/i);
         assert.match(statement, /\b(GRANT|CREATE ROLE)\b/i);
       } finally {
         await lock.release();
@@ -209,7 +215,7 @@ for (const version of pgVersions()) {
 
       const lock = await holdMembershipLock();
       try {
-        const statement = await killWhileWaiting(['revoke', granted.id, 'U0CAROL']);
+        const statement = await killWhileWaiting(['revoke', granted.id, 'U0CAROL'], /\bREVOKE\b/i);
         assert.match(statement, /\bREVOKE\b/i);
       } finally {
         await lock.release();
