@@ -28,8 +28,68 @@ export type RequestStatus =
 /** A reason is at most this long (PRODUCT.md §6); the Slack forms hold no more. */
 export const MAX_REASON_CHARS = 1000;
 
-/** Statuses in which the person may hold database privileges (or is about to). */
-export const LIVE_GRANT_STATUSES: readonly RequestStatus[] = ['granting', 'granted', 'revoking'];
+/**
+ * The request state machine as data: for each status, the statuses it may move to. A status that
+ * leads nowhere is terminal. Services name the moves they make from this table, and the groups
+ * below are read from it, so a new status or move is added here once.
+ */
+export const TRANSITIONS = {
+  pending: ['approved', 'denied', 'cancelled', 'timedout'],
+  // An applied extension stays `approved`: it holds no grant of its own.
+  approved: ['granting', 'failed'],
+  // A revocation may take over a grant that a crash left half done.
+  granting: ['granted', 'failed', 'revoking'],
+  granted: ['revoking'],
+  revoking: ['revoked', 'expired'],
+  revoked: [],
+  expired: [],
+  denied: [],
+  cancelled: [],
+  timedout: [],
+  failed: [],
+} as const satisfies Record<RequestStatus, readonly RequestStatus[]>;
+
+const ALL_STATUSES = Object.keys(TRANSITIONS) as RequestStatus[];
+
+/** Whether the table lets a request move from `from` to `to` in one step. */
+export function canMove(from: RequestStatus, to: RequestStatus): boolean {
+  return (TRANSITIONS[from] as readonly RequestStatus[]).includes(to);
+}
+
+/** Every status from which a request may move to `to` in one step. */
+export function fromStatesOf(to: RequestStatus): readonly RequestStatus[] {
+  return ALL_STATUSES.filter((from) => canMove(from, to));
+}
+
+/** Statuses that lead nowhere: the request's story is over. */
+export function isTerminal(status: RequestStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+/** `from` and every status reachable from it. */
+export function reachableFrom(from: RequestStatus): readonly RequestStatus[] {
+  const seen = new Set<RequestStatus>([from]);
+  for (const status of seen) for (const next of TRANSITIONS[status]) seen.add(next);
+  return [...seen];
+}
+
+/**
+ * Statuses in which the person may hold database privileges (or is about to): from `granting`
+ * until the grant reaches an end.
+ */
+export const LIVE_GRANT_STATUSES: readonly RequestStatus[] = reachableFrom('granting').filter((s) => !isTerminal(s));
+
+/** A grant being ended or already ended: `revoking` and what follows it. */
+export const ENDING_GRANT_STATUSES: readonly RequestStatus[] = reachableFrom('revoking');
+
+/**
+ * A grant that may still be revoked: it holds (or is about to hold) privileges that no revocation
+ * has started to take away. The person's other grants in these statuses keep their roles.
+ */
+export const REVOCABLE_STATUSES: readonly RequestStatus[] = fromStatesOf('revoking');
+
+/** A grant under way that a crash may have interrupted: it has not yet succeeded or failed. */
+export const UNFINISHED_GRANT_STATUSES: readonly RequestStatus[] = fromStatesOf('failed');
 
 /** A person as Sesame knows them: their Slack ID and, where known, their email. */
 export interface Person {

@@ -1,5 +1,14 @@
 import { ConflictError, InputError, integrationNotFound, NotAllowedError } from '../domain/errors.ts';
-import { latestExpiry, type AccessRequest, type EndReason } from '../domain/request.ts';
+import {
+  canMove,
+  ENDING_GRANT_STATUSES,
+  fromStatesOf,
+  latestExpiry,
+  REVOCABLE_STATUSES,
+  UNFINISHED_GRANT_STATUSES,
+  type AccessRequest,
+  type EndReason,
+} from '../domain/request.ts';
 import { iamConnectDetails } from '../domain/iamConnect.ts';
 import { mintPassword } from '../domain/password.ts';
 import { databaseUserName } from '../domain/username.ts';
@@ -77,7 +86,7 @@ export class GrantService {
       started =
         (await store.transition(
           requestId,
-          ['approved'],
+          fromStatesOf('granting'),
           'granting',
           { serverKey, dbUser, expiresAt: new Date(now.getTime() + current.durationMinutes * MINUTE_MS) },
           auditOf(this.deps, 'grant.started', SYSTEM, { dbUser }),
@@ -113,7 +122,7 @@ export class GrantService {
         }
         const granted = await store.transition(
           req.id,
-          ['granting'],
+          fromStatesOf('granted'),
           'granted',
           { grantedRoles: result.roles, grantedAt: clock.now() },
           (r) => [
@@ -130,7 +139,7 @@ export class GrantService {
       this.deps.logger.warn({ requestId, err: message }, 'grant failed');
       const failed = await store.transition(
         requestId,
-        ['approved', 'granting'],
+        fromStatesOf('failed'),
         'failed',
         { lastError: message, endedAt: clock.now() },
         auditOf(this.deps, 'grant.failed', SYSTEM, { error: message }),
@@ -157,15 +166,15 @@ export class GrantService {
     if (req.kind === 'extension') {
       throw new InputError(`${req.id} is an extension; revoke the request it extends (${req.parentId}).`);
     }
-    if (req.status === 'revoking' || req.status === 'revoked' || req.status === 'expired') return req;
-    if (req.status !== 'granted' && req.status !== 'granting') {
+    if (ENDING_GRANT_STATUSES.includes(req.status)) return req;
+    if (!canMove(req.status, 'revoking')) {
       throw new ConflictError(
         `${req.id} is ${req.status}, not granted, so there is nothing to revoke.${req.status === 'pending' ? ` Use cancel ${req.id} to withdraw it.` : ''}`,
       );
     }
     const revoking = await this.deps.store.transition(
       req.id,
-      ['granted', 'granting'],
+      fromStatesOf('revoking'),
       'revoking',
       { endReason: 'revoked', endedBy: actorSlackId },
       auditOf(this.deps, 'grant.revoking', await actorOf(this.deps, actorSlackId, req)),
@@ -202,7 +211,7 @@ export class GrantService {
    * then ended by the next expiry sweep, which runs at start. Returns how many it finished.
    */
   async resume(): Promise<number> {
-    const pending = (await this.deps.store.listRequests({ statuses: ['approved', 'granting'] })).filter(
+    const pending = (await this.deps.store.listRequests({ statuses: UNFINISHED_GRANT_STATUSES })).filter(
       (r) => r.kind === 'access' || !r.grantedAt,
     );
     for (const req of pending) {
@@ -351,7 +360,7 @@ export class GrantService {
     const finalStatus = endReason === 'expired' ? 'expired' : 'revoked';
     if (!req.dbUser || !req.serverKey) {
       // Nothing reached the database (the crash came before `granting` was recorded fully).
-      return (await store.transition(req.id, ['revoking'], finalStatus, { endedAt: clock.now() })) ?? req;
+      return (await store.transition(req.id, fromStatesOf(finalStatus), finalStatus, { endedAt: clock.now() })) ?? req;
     }
     try {
       const ended = await this.userLocks.run(userKey(req.serverKey, req.dbUser), async () => {
@@ -369,7 +378,7 @@ export class GrantService {
         const now = clock.now();
         const ended = await store.transition(
           req.id,
-          ['revoking'],
+          fromStatesOf(finalStatus),
           finalStatus,
           { endedAt: now, lastError: null },
           auditOf(this.deps, endReason === 'expired' ? 'grant.expired' : 'grant.revoked', await actorOf(this.deps, req.endedBy ?? 'system', req), {
@@ -448,7 +457,7 @@ export class GrantService {
       await this.deps.store.listRequests({
         serverKey: req.serverKey!,
         dbUser: req.dbUser!,
-        statuses: ['granting', 'granted'],
+        statuses: REVOCABLE_STATUSES,
       })
     ).filter((o) => o.id !== req.id && o.kind === 'access');
     return {

@@ -1,5 +1,5 @@
 import type { IntegrationConfig } from '../config/schema.ts';
-import { latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest } from '../domain/request.ts';
+import { fromStatesOf, latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest } from '../domain/request.ts';
 import { describeError } from '../logger.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { mintPassword } from '../domain/password.ts';
@@ -49,7 +49,7 @@ export class MaintenanceService {
     const { store, clock } = this.deps;
     return this.markEach(
       await store.listPendingPastTtl(clock.now()),
-      (req) => store.transition(req.id, ['pending'], 'timedout', { endedAt: clock.now() }, auditOf(this.deps, 'request.timedout', SYSTEM)),
+      (req) => store.transition(req.id, fromStatesOf('timedout'), 'timedout', { endedAt: clock.now() }, auditOf(this.deps, 'request.timedout', SYSTEM)),
       'timed out',
       (timedOut) => this.deps.notifier.requestUpdated(timedOut),
     );

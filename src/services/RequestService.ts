@@ -5,6 +5,7 @@ import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
   eligibleApprovers,
+  fromStatesOf,
   MAX_REASON_CHARS,
   newRequestId,
   type AccessRequest,
@@ -132,7 +133,7 @@ export class RequestService {
     if (req.status === 'cancelled') return req;
     const cancelled = await this.deps.store.transition(
       req.id,
-      ['pending'],
+      fromStatesOf('cancelled'),
       'cancelled',
       { endedAt: this.deps.clock.now(), endedBy: actorSlackId },
       auditOf(this.deps, 'request.cancelled', await actorOf(this.deps, actorSlackId, req)),
@@ -164,7 +165,7 @@ export class RequestService {
       await this.deps.store.addApproval({ requestId: req.id, approverId: d.actorSlackId, decision: 'deny', comment: reason, at: this.deps.clock.now() });
       const denied = await this.deps.store.transition(
         req.id,
-        ['pending'],
+        fromStatesOf('denied'),
         'denied',
         { decidedAt: this.deps.clock.now(), decidedBy: d.actorSlackId, denyReason: reason, endedAt: this.deps.clock.now() },
         auditOf(this.deps, 'request.denied', who, { reason }),
@@ -194,7 +195,7 @@ export class RequestService {
     }
     const approved = await this.deps.store.transition(
       req.id,
-      ['pending'],
+      fromStatesOf('approved'),
       'approved',
       { decidedAt: this.deps.clock.now(), decidedBy: d.actorSlackId },
       auditOf(this.deps, 'request.approved', who, { complete: true }),
