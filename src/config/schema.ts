@@ -2,6 +2,8 @@ import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDurationMinutes } from '../domain/duration.ts';
 import { INTEGRATION_NAME_RE } from '../domain/identifiers.ts';
+import type { AccessFlow } from '../domain/flows.ts';
+import { SSL_MODES, VERIFYING_SSL_MODES, type Integration, type SslMode } from '../domain/integration.ts';
 import { parsePermission, PERMISSION_USAGE } from '../domain/permission.ts';
 import { parsePrincipal, PRINCIPAL_USAGE } from '../domain/principal.ts';
 
@@ -94,17 +96,6 @@ const identifier = z
 const integrationName = z
   .string()
   .regex(INTEGRATION_NAME_RE, 'must be lowercase letters, digits and dashes, starting with a letter or digit (at most 63)');
-
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-
-/**
- * The modes that verify the server's certificate. Below them, someone on the network path can
- * pose as the server, so the connector's password goes there only through SCRAM, which never
- * reveals it (connection.ts), an IAM token (a clear-text password) not at all, and
- * `sesame check` warns.
- */
-export const VERIFYING_SSL_MODES: readonly SslMode[] = ['verify-ca', 'verify-full'];
 
 function isSslMode(value: unknown): value is SslMode {
   return (SSL_MODES as readonly unknown[]).includes(value);
@@ -455,11 +446,21 @@ export type RdsIntegrationConfig = Extract<IntegrationConfig, { type: 'aws-rds-p
 export type AccessFlowConfig = z.output<typeof accessFlowSchema>;
 export type DiscoveryConfig = z.output<typeof discoverySchema>;
 
+// The core reads these under its own names (src/domain); they stay importable from here for
+// the edges that describe the config file.
+export { effectiveSslMode, SSL_MODES, VERIFYING_SSL_MODES, type SslMode } from '../domain/integration.ts';
+
 /**
- * The sslMode an integration uses: verify-full when it gives none (a config made in code may
- * skip the schema's default), not libpq's prefer, which would hand the connector's password to
- * whoever answers on the network path.
+ * True when A and B are the same type, optional keys and nesting included (plain assignability
+ * both ways would let either side gain an optional key the other lacks).
  */
-export function effectiveSslMode(i: IntegrationConfig): SslMode {
-  return i.sslMode ?? 'verify-full';
-}
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Compiles only when its argument is `true`. */
+type Holds<T extends true> = T;
+
+/** What the schema parses is exactly what the core works with: the two cannot drift apart. */
+type SchemaMatchesDomain = [
+  Holds<Same<IntegrationConfig, Integration>>,
+  Holds<Same<AccessFlowConfig, AccessFlow>>,
+];
+

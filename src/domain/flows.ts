@@ -1,14 +1,45 @@
-import type { AccessFlowConfig } from '../config/schema.ts';
 import { formatMinutes } from './duration.ts';
 import type { Permission } from './permission.ts';
 import { parsePrincipal, type Principal } from './principal.ts';
 import { formatTarget, type Target } from './target.ts';
 
+/** Where a flow lets people ask for access: an integration, narrowed or not. Omitted lists: all. */
+export interface FlowTarget {
+  integration: string;
+  databases?: string[] | undefined;
+  schemas?: string[] | undefined;
+  tables?: string[] | undefined;
+}
+
+/**
+ * Who may request what, and who approves (an entry of `accessFlows`). The config schema parses
+ * into exactly this shape, durations already in minutes, and is checked against it at compile
+ * time.
+ */
+export interface AccessFlow {
+  name: string;
+  /** Slack IDs, emails, @usergroup handles, or "*". */
+  requestors: string[];
+  /** Omitted: every integration, discovered ones included. */
+  targets?: FlowTarget[] | undefined;
+  permissions: string[];
+  maxDuration: number;
+  defaultDuration?: number | undefined;
+  /** owner | integration-owner | Slack ID | email | @usergroup; empty: approved automatically. */
+  approvers: string[];
+  /** any: one approval; all: one from each approver entry. */
+  approvalMode: 'any' | 'all';
+  allowSelfApproval: boolean;
+  requireJustification: boolean;
+  /** Minutes an unanswered request waits before it expires. */
+  pendingTtl: number;
+}
+
 /** Answers whether the person making a request is named by a config principal. */
 export type PrincipalMatcher = (principal: Principal) => boolean;
 
 /** True when the flow's `requestors` include the person. */
-export function flowAllowsRequester(flow: AccessFlowConfig, isPerson: PrincipalMatcher): boolean {
+export function flowAllowsRequester(flow: AccessFlow, isPerson: PrincipalMatcher): boolean {
   return flow.requestors.some((r) => {
     const p = parsePrincipal(r);
     return p !== undefined && isPerson(p);
@@ -20,7 +51,7 @@ export function flowAllowsRequester(flow: AccessFlowConfig, isPerson: PrincipalM
  * admits only targets at least that specific: a flow limited to `databases: [app]` does not
  * offer the whole server.
  */
-export function flowAllowsTarget(flow: AccessFlowConfig, target: Target): boolean {
+export function flowAllowsTarget(flow: AccessFlow, target: Target): boolean {
   if (!flow.targets) return true;
   return flow.targets.some(
     (t) =>
@@ -31,12 +62,12 @@ export function flowAllowsTarget(flow: AccessFlowConfig, target: Target): boolea
   );
 }
 
-export function flowAllowsPermission(flow: AccessFlowConfig, permission: Permission): boolean {
+export function flowAllowsPermission(flow: AccessFlow, permission: Permission): boolean {
   return flow.permissions.includes(permission);
 }
 
 export type FlowChoice =
-  | { ok: true; flow: AccessFlowConfig; durationMinutes: number }
+  | { ok: true; flow: AccessFlow; durationMinutes: number }
   | { ok: false; reason: 'no_flow' | 'too_long'; message: string };
 
 /**
@@ -46,7 +77,7 @@ export type FlowChoice =
  * `defaultDuration` applies, else one hour capped at `maxDuration`.
  */
 export function chooseFlow(
-  flows: readonly AccessFlowConfig[],
+  flows: readonly AccessFlow[],
   input: { target: Target; permission: Permission; durationMinutes?: number },
   isPerson: PrincipalMatcher,
 ): FlowChoice {
@@ -82,7 +113,7 @@ export function chooseFlow(
 }
 
 /** The principals named in flows' requestors that are user groups, to resolve once per request. */
-export function requestorGroupHandles(flows: readonly AccessFlowConfig[]): string[] {
+export function requestorGroupHandles(flows: readonly AccessFlow[]): string[] {
   const handles = new Set<string>();
   for (const f of flows) {
     for (const r of f.requestors) {

@@ -1,8 +1,6 @@
-import type { AccessFlowConfig } from '../config/schema.ts';
+import type { FlowTarget } from '../domain/flows.ts';
 import type { ServiceDeps } from './ServiceDeps.ts';
 import type { People } from './People.ts';
-
-type FlowTarget = NonNullable<AccessFlowConfig['targets']>[number];
 
 /**
  * What the request modal offers: the databases, schemas and tables of an integration that at

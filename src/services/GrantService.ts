@@ -12,7 +12,7 @@ import {
 import { iamConnectDetails } from '../domain/iamConnect.ts';
 import { mintPassword } from '../domain/password.ts';
 import { databaseUserName } from '../domain/username.ts';
-import type { IntegrationConfig } from '../config/schema.ts';
+import type { Integration } from '../domain/integration.ts';
 import { describeError } from '../logger.ts';
 import { actorOf, audit, auditOf, bytes, notify, requireRequest, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
@@ -60,7 +60,7 @@ export class GrantService {
     private readonly userLocks: KeyedMutex,
   ) {}
 
-  integration(name: string): IntegrationConfig {
+  integration(name: string): Integration {
     const i = this.deps.integrations.get(name);
     if (!i) throw integrationNotFound(name, this.deps.integrations.list().map((known) => known.name));
     return i;
@@ -487,7 +487,7 @@ export class GrantService {
    * second person the same name (`{emailLocal}` for alice@corp and alice@contractor) must fail
    * before anything is recorded or sent, never hand the first person's user to the second.
    */
-  private async assertUserIsTheirs(serverKey: string, dbUser: string, req: AccessRequest, integration: IntegrationConfig): Promise<void> {
+  private async assertUserIsTheirs(serverKey: string, dbUser: string, req: AccessRequest, integration: Integration): Promise<void> {
     const existing = await this.deps.store.getManagedUser(serverKey, dbUser);
     if (!existing || existing.slackId === req.requester.slackId) return;
     throw new ConflictError(

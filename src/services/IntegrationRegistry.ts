@@ -1,4 +1,4 @@
-import type { IntegrationConfig } from '../config/schema.ts';
+import type { Integration } from '../domain/integration.ts';
 import type { IntegrationChanges, IntegrationsInView } from '../ports/IntegrationsInView.ts';
 import type { Clock } from '../ports/Clock.ts';
 
@@ -6,7 +6,7 @@ import type { Clock } from '../ports/Clock.ts';
 export type IntegrationSource = 'config' | 'discovery';
 
 export interface IntegrationEntry {
-  config: IntegrationConfig;
+  config: Integration;
   source: IntegrationSource;
   /** False once discovery no longer finds it: new requests are refused, live grants stay. */
   available: boolean;
@@ -23,33 +23,33 @@ export type DiscoveryChanges = IntegrationChanges;
  * kept, marked unavailable, so its live grants stay listed and are revoked once it is reachable
  * again; it is never forgotten while anything may still need it.
  */
-export class IntegrationRegistry implements IntegrationsInView<IntegrationConfig> {
+export class IntegrationRegistry implements IntegrationsInView<Integration> {
   private readonly entries = new Map<string, IntegrationEntry>();
   private readonly listeners: ((changes: DiscoveryChanges) => void)[] = [];
 
   constructor(
-    configured: readonly IntegrationConfig[],
+    configured: readonly Integration[],
     private readonly clock: Clock,
   ) {
     for (const config of configured) this.entries.set(config.name, { config, source: 'config', available: true });
   }
 
   /** Every integration, available or not: the config's first, then discovered ones as found. */
-  list(): IntegrationConfig[] {
+  list(): Integration[] {
     return [...this.entries.values()].map((e) => e.config);
   }
 
   /** The integrations new requests may name. */
-  available(): IntegrationConfig[] {
+  available(): Integration[] {
     return [...this.entries.values()].filter((e) => e.available).map((e) => e.config);
   }
 
   /** The integrations discovery found (available or not). */
-  discovered(): IntegrationConfig[] {
+  discovered(): Integration[] {
     return [...this.entries.values()].filter((e) => e.source === 'discovery').map((e) => e.config);
   }
 
-  get(name: string): IntegrationConfig | undefined {
+  get(name: string): Integration | undefined {
     return this.entries.get(name)?.config;
   }
 
@@ -73,7 +73,7 @@ export class IntegrationRegistry implements IntegrationsInView<IntegrationConfig
    * were, so a throttled region does not make its databases disappear. A discovered name never
    * replaces one from the config file.
    */
-  applyDiscovery(found: readonly IntegrationConfig[], unreadable: (config: IntegrationConfig) => boolean = () => false): DiscoveryChanges {
+  applyDiscovery(found: readonly Integration[], unreadable: (config: Integration) => boolean = () => false): DiscoveryChanges {
     const changes: DiscoveryChanges = { added: [], changed: [], missing: [], returned: [] };
     const seen = new Set<string>();
     for (const config of found) {

@@ -1,4 +1,4 @@
-import type { IntegrationConfig } from '../config/schema.ts';
+import type { Integration } from '../domain/integration.ts';
 import { fromStatesOf, latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest } from '../domain/request.ts';
 import { describeError } from '../logger.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
@@ -122,7 +122,7 @@ export class MaintenanceService {
     const report: ReconcileReport = { integrations: 0, usersChecked: 0, usersCorrected: 0, leftoversRemoved: 0, errors: [] };
     // Several integrations may point at one server: reconcile each server once, through the
     // first of them, with the grantable roles of all of them.
-    const servers = new Map<string, IntegrationConfig[]>();
+    const servers = new Map<string, Integration[]>();
     // An unavailable integration cannot be reached; its grants wait in `revoking` until it is back.
     for (const integration of this.deps.integrations.available()) {
       try {
@@ -243,11 +243,11 @@ export class MaintenanceService {
     days: DueSetting;
     since: DueSince;
     /** Which integrations' users this pass takes (default all). */
-    only?: (integration: IntegrationConfig) => boolean;
+    only?: (integration: Integration) => boolean;
     /** The log message when changing one person fails. */
     failure: string;
-    change: (user: ManagedUser, integration: IntegrationConfig) => Promise<T>;
-    record: (user: ManagedUser, integration: IntegrationConfig, result: T) => Promise<void>;
+    change: (user: ManagedUser, integration: Integration) => Promise<T>;
+    record: (user: ManagedUser, integration: Integration, result: T) => Promise<void>;
   }): Promise<number> {
     let count = 0;
     for (const { user, integration } of await this.usersDue(job.days, job.since)) {
@@ -265,8 +265,8 @@ export class MaintenanceService {
   }
 
   /** Managed users whose `since` moment lies more than their integration's `days` setting in the past. */
-  private async usersDue(days: DueSetting, since: DueSince): Promise<{ user: ManagedUser; integration: IntegrationConfig }[]> {
-    const due: { user: ManagedUser; integration: IntegrationConfig }[] = [];
+  private async usersDue(days: DueSetting, since: DueSince): Promise<{ user: ManagedUser; integration: Integration }[]> {
+    const due: { user: ManagedUser; integration: Integration }[] = [];
     const now = this.deps.clock.now().getTime();
     for (const user of await this.deps.store.listManagedUsers()) {
       const integration = this.integrationOf(user);
@@ -296,7 +296,7 @@ export class MaintenanceService {
     });
   }
 
-  private integrationOf(user: ManagedUser): IntegrationConfig | undefined {
+  private integrationOf(user: ManagedUser): Integration | undefined {
     return this.deps.integrations.get(user.integration);
   }
 }

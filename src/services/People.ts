@@ -1,5 +1,5 @@
-import type { AccessFlowConfig, IntegrationConfig } from '../config/schema.ts';
-import { flowAllowsRequester, requestorGroupHandles, type PrincipalMatcher } from '../domain/flows.ts';
+import type { Integration } from '../domain/integration.ts';
+import { flowAllowsRequester, requestorGroupHandles, type AccessFlow, type PrincipalMatcher } from '../domain/flows.ts';
 import { parsePrincipal, type Principal } from '../domain/principal.ts';
 import type { AccessRequest, ApproverGroup, Person } from '../domain/request.ts';
 import type { Target } from '../domain/target.ts';
@@ -34,7 +34,7 @@ export class People {
   }
 
   /** A matcher for the person against the principals that `flows` use. */
-  async matcherFor(person: Person, flows: readonly AccessFlowConfig[]): Promise<PrincipalMatcher> {
+  async matcherFor(person: Person, flows: readonly AccessFlow[]): Promise<PrincipalMatcher> {
     const groups = new Set<string>();
     for (const handle of requestorGroupHandles(flows)) {
       const members = await this.deps.directory.groupMembers(handle);
@@ -58,7 +58,7 @@ export class People {
   }
 
   /** The access flows whose requestors include this person. */
-  async flowsFor(slackId: string): Promise<AccessFlowConfig[]> {
+  async flowsFor(slackId: string): Promise<AccessFlow[]> {
     const person = await this.deps.directory.person(slackId);
     const flows = this.deps.config.accessFlows;
     const isPerson = await this.matcherFor(person, flows);
@@ -71,8 +71,8 @@ export class People {
    * integration's owners stand in.
    */
   async approverGroups(
-    flow: AccessFlowConfig,
-    integration: IntegrationConfig,
+    flow: AccessFlow,
+    integration: Integration,
     target: Target,
   ): Promise<ApproverGroup[]> {
     const groups: ApproverGroup[] = [];
@@ -98,7 +98,7 @@ export class People {
   private async approverGroup(
     entry: string,
     flowName: string,
-    integration: IntegrationConfig | undefined,
+    integration: Integration | undefined,
     target: Target,
     lookup?: Lookup,
   ): Promise<ApproverGroup> {

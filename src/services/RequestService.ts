@@ -14,7 +14,7 @@ import {
   type Person,
 } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
-import type { AccessFlowConfig } from '../config/schema.ts';
+import type { AccessFlow } from '../domain/flows.ts';
 import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { actorOf, auditOf, bytes, notify, requireRequest, type ServiceDeps } from './ServiceDeps.ts';
 import type { GrantService } from './GrantService.ts';
@@ -361,7 +361,7 @@ export class RequestService {
     return choice;
   }
 
-  private checkReason(flow: AccessFlowConfig, reason: string | undefined): string {
+  private checkReason(flow: AccessFlow, reason: string | undefined): string {
     const text = (reason ?? '').trim();
     if (text.length > MAX_REASON_CHARS) {
       throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`, { field: 'reason' });
@@ -372,7 +372,7 @@ export class RequestService {
     return text;
   }
 
-  private async approversFor(flow: AccessFlowConfig, requester: Person, target: Target): Promise<ApproverGroup[]> {
+  private async approversFor(flow: AccessFlow, requester: Person, target: Target): Promise<ApproverGroup[]> {
     if (flow.approvers.length === 0) return [];
     const integration = this.grants.integration(target.integration);
     const groups = await this.people.approverGroups(flow, integration, target);
@@ -392,7 +392,7 @@ export class RequestService {
     return groups;
   }
 
-  private async create(request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>, flow: AccessFlowConfig, auto: boolean) {
+  private async create(request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>, flow: AccessFlow, auto: boolean) {
     const now = this.deps.clock.now();
     const who = await actorOf(this.deps, request.requester.slackId, request);
     const created = auditOf(this.deps, 'request.created', who, (r) => ({

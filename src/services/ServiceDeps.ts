@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config/schema.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/Clock.ts';
@@ -10,13 +9,27 @@ import type { SessionAudit } from '../ports/SessionAudit.ts';
 import type { AuditAction, AuditEvent, AuditOf, StateStore } from '../ports/StateStore.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import type { AccessRequest } from '../domain/request.ts';
+import type { AccessFlow } from '../domain/flows.ts';
 import { describeError } from '../logger.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { formatTarget } from '../domain/target.ts';
 
+/** What the services read of the settings; the parsed config file is one. */
+export interface ServiceSettings {
+  slack: {
+    /** The slash command, named in replies that tell a person what to type. */
+    command: string;
+    /** Slack IDs, emails or @usergroup handles of admins. */
+    admins: string[];
+    /** Pending requests one person may have at once. */
+    maxPendingPerPerson: number;
+  };
+  accessFlows: AccessFlow[];
+}
+
 /** The ports every service receives. Built once in the composition root. */
 export interface ServiceDeps {
-  config: Config;
+  config: ServiceSettings;
   /** The integrations served now: the config's and discovery's, with their availability. */
   integrations: IntegrationRegistry;
   store: StateStore;

@@ -73,6 +73,13 @@ describe('import directions', () => {
     }
   });
 
+  it("the domain, the services and the ports import no config schema: the core's types are its own", () => {
+    for (const layer of ['src/domain', 'src/services', 'src/ports']) {
+      const found = importsInto(layer, ['src/config/schema.ts']);
+      assert.deepEqual(found, [], `${layer} reaches the config schema:\n${found.join('\n')}`);
+    }
+  });
+
   it('the domain and the ports import no service', () => {
     for (const layer of ['src/domain', 'src/ports']) {
       const found = importsInto(layer, ['src/services']);
