@@ -61,6 +61,19 @@ export function fromStatesOf(to: RequestStatus): readonly RequestStatus[] {
   return ALL_STATUSES.filter((from) => canMove(from, to));
 }
 
+/**
+ * Throws when the table has no move from one of `from` to `to`. Stores call it before every
+ * status change, so no update can take a path the lifecycle does not list. It is a plain Error,
+ * not an InputError: services name their moves from the table, so a refusal is a bug in Sesame
+ * to be logged and fixed, never something a person typed and could correct.
+ */
+export function assertCanMove(from: readonly RequestStatus[], to: RequestStatus): void {
+  const refused = from.filter((status) => !canMove(status, to));
+  if (refused.length > 0) {
+    throw new Error(`The request lifecycle has no move from ${refused.join(', ')} to ${to} (see TRANSITIONS).`);
+  }
+}
+
 /** Statuses that lead nowhere: the request's story is over. */
 export function isTerminal(status: RequestStatus): boolean {
   return TRANSITIONS[status].length === 0;

@@ -93,7 +93,8 @@ export interface StateStore extends NotificationLog {
   listRequests(filter: RequestFilter): Promise<AccessRequest[]>;
   /**
    * Moves a request from one of `from` to `to`, applying `patch`, in one conditional update.
-   * Returns the updated request, or `undefined` when its status was not in `from`.
+   * Returns the updated request, or `undefined` when its status was not in `from`. Throws, and
+   * changes nothing, when a status in `from` may not move to `to` by the domain's TRANSITIONS.
    */
   transition(
     id: string,

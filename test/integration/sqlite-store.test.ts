@@ -12,7 +12,7 @@ import {
 } from '../../src/adapters/sqlite/SqliteStateStore.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/adapters/sqlite/migrations/index.ts';
 import { ConflictError } from '../../src/domain/errors.ts';
-import { MINUTE, T0, at, newRequest } from '../support/stateFixtures.ts';
+import { MINUTE, T0, at, moveThrough, newRequest } from '../support/stateFixtures.ts';
 
 const CHILD = join(import.meta.dirname, '..', 'support', 'sqliteStoreProcess.ts');
 
@@ -246,9 +246,9 @@ describe('SqliteStateStore with many requests', () => {
     for (let i = 0; i < total; i++) {
       const expiresAt = at(i * MINUTE);
       const created = await store.createRequest(newRequest({ createdAt: at(i), expiresAt }), 'approved');
-      if (i % 7 === 3) await store.transition(created.id, ['approved'], 'granted');
+      if (i % 7 === 3) await moveThrough(store, created.id, 'approved', 'granted');
       if (i % 7 === 6) {
-        await store.transition(created.id, ['approved'], 'revoking', { nextAttemptAt: at(i * MINUTE + 30_000) });
+        await moveThrough(store, created.id, 'approved', 'revoking', { nextAttemptAt: at(i * MINUTE + 30_000) });
       }
     }
   });

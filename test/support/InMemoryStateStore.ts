@@ -1,9 +1,10 @@
 import { ConflictError, NotFoundError } from '../../src/domain/errors.ts';
-import type {
-  AccessRequest,
-  Approval,
-  NewAccessRequest,
-  RequestStatus,
+import {
+  assertCanMove,
+  type AccessRequest,
+  type Approval,
+  type NewAccessRequest,
+  type RequestStatus,
 } from '../../src/domain/request.ts';
 import type {
   AuditEvent,
@@ -87,6 +88,7 @@ export class InMemoryStateStore implements StateStore {
     audit?: AuditOf,
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
+    assertCanMove(from, to);
     return this.#audited(this.#applyWhileIn(id, from, { ...patch, status: to }), audit);
   }
 

@@ -1,6 +1,6 @@
 // Fixtures of the state store's records (requests, managed users), anchored at a fixed moment.
-import type { NewAccessRequest } from '../../src/domain/request.ts';
-import type { ManagedUser } from '../../src/ports/StateStore.ts';
+import { TRANSITIONS, type AccessRequest, type NewAccessRequest, type RequestStatus } from '../../src/domain/request.ts';
+import type { ManagedUser, RequestPatch, StateStore } from '../../src/ports/StateStore.ts';
 
 /** The moment every fixture is anchored at. */
 export const T0 = new Date('2026-03-01T12:00:00.000Z');
@@ -97,4 +97,45 @@ export function managedUser(overrides: Partial<ManagedUser> = {}): ManagedUser {
     createdAt: T0,
     ...overrides,
   };
+}
+
+/** The shortest way through the lifecycle from `from` to `to`, without `from`. */
+export function pathOfMoves(from: RequestStatus, to: RequestStatus): RequestStatus[] {
+  const cameFrom = new Map<RequestStatus, RequestStatus>();
+  const queue: RequestStatus[] = [from];
+  for (const status of queue) {
+    for (const next of TRANSITIONS[status]) {
+      if (next === from || cameFrom.has(next)) continue;
+      cameFrom.set(next, status);
+      queue.push(next);
+    }
+  }
+  const path: RequestStatus[] = [];
+  for (let status = to; status !== from; status = cameFrom.get(status)!) {
+    if (!cameFrom.has(status)) throw new Error(`The lifecycle has no way from ${from} to ${to}.`);
+    path.unshift(status);
+  }
+  return path;
+}
+
+/**
+ * Moves a stored request from `from` to `to` the way the lifecycle allows, one move at a time,
+ * applying `patch` with the last move. Returns the request as the last move left it.
+ */
+export async function moveThrough(
+  store: Pick<StateStore, 'transition'>,
+  id: string,
+  from: RequestStatus,
+  to: RequestStatus,
+  patch: RequestPatch = {},
+): Promise<AccessRequest | undefined> {
+  const path = pathOfMoves(from, to);
+  let status = from;
+  let moved: AccessRequest | undefined;
+  for (const [i, next] of path.entries()) {
+    moved = await store.transition(id, [status], next, i === path.length - 1 ? patch : {});
+    if (!moved) return undefined;
+    status = next;
+  }
+  return moved;
 }

@@ -16,7 +16,7 @@ import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
 import { serviceWorld } from '../support/services.ts';
 import { capturingLogger } from '../support/logs.ts';
 import { FakeSlack } from '../support/slack/FakeSlack.ts';
-import { at, MINUTE, newRequest, T0 } from '../support/stateFixtures.ts';
+import { at, MINUTE, moveThrough, newRequest, T0 } from '../support/stateFixtures.ts';
 
 const CHANNEL = 'C0APPROVALS';
 const people = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ADMIN'];
@@ -77,7 +77,7 @@ describe('the Slack notifier', () => {
     const { store, notifier } = setUp();
     const req = await created(store);
     await notifier.approvalRequested(req);
-    const granted = (await store.transition(req.id, ['pending'], 'granted', { decidedBy: 'U0CAROL', decidedAt: at(MINUTE), grantedAt: at(MINUTE), expiresAt: at(61 * MINUTE), dbUser: 'alice' }))!;
+    const granted = (await moveThrough(store, req.id, 'pending', 'granted', { decidedBy: 'U0CAROL', decidedAt: at(MINUTE), grantedAt: at(MINUTE), expiresAt: at(61 * MINUTE), dbUser: 'alice' }))!;
     await notifier.requestUpdated(granted);
     await notifier.drain();
     for (const ref of await store.listNotifications(req.id)) {
@@ -97,7 +97,7 @@ describe('the Slack notifier', () => {
   it('tells an extension apart from the first grant', async () => {
     const { store, notifier } = setUp();
     const req = await created(store);
-    const granted = (await store.transition(req.id, ['pending'], 'granted', { grantedAt: at(MINUTE), expiresAt: at(60 * MINUTE) }))!;
+    const granted = (await moveThrough(store, req.id, 'pending', 'granted', { grantedAt: at(MINUTE), expiresAt: at(60 * MINUTE) }))!;
     assert.equal(isExtended(granted), false);
     const extended = (await store.update(req.id, ['granted'], { expiresAt: at(90 * MINUTE) }))!;
     assert.equal(isExtended(extended), true);
@@ -109,12 +109,12 @@ describe('the Slack notifier', () => {
   it('reminds before expiry with Extend, and that button goes when the access ends', async () => {
     const { store, notifier } = setUp();
     const req = await created(store);
-    const granted = (await store.transition(req.id, ['pending'], 'granted', { grantedAt: T0, expiresAt: at(60 * MINUTE) }))!;
+    const granted = (await moveThrough(store, req.id, 'pending', 'granted', { grantedAt: T0, expiresAt: at(60 * MINUTE) }))!;
     await notifier.expiringSoon(granted);
     await notifier.drain();
     const reminder = fake.dmMessages('U0ALICE').find((m) => m.text === `Your access ${req.id} ends soon`)!;
     assert.deepEqual(buttonsIn(reminder.blocks), ['"action_id":"sesame.extend:']);
-    const expired = (await store.transition(req.id, ['granted'], 'expired', { endedAt: at(60 * MINUTE) }))!;
+    const expired = (await moveThrough(store, req.id, 'granted', 'expired', { endedAt: at(60 * MINUTE) }))!;
     await notifier.requestUpdated(expired);
     await notifier.drain();
     assert.deepEqual(buttonsIn(fake.message(reminder.channel, reminder.ts)!.blocks), []);
@@ -157,7 +157,7 @@ describe('the Slack notifier', () => {
     const req = await created(store);
     await notifier.approvalRequested(req);
     const lastError = 'Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): role "sesame_connector" is not permitted to log in (28000).';
-    const failed = (await store.transition(req.id, ['pending'], 'failed', { decidedBy: 'U0BOB', decidedAt: at(MINUTE), lastError }))!;
+    const failed = (await moveThrough(store, req.id, 'pending', 'failed', { decidedBy: 'U0BOB', decidedAt: at(MINUTE), lastError }))!;
     await notifier.requestUpdated(failed);
     await notifier.drain();
     const shown = (m: { text: string; blocks: unknown[]; replies: { text: string; blocks?: unknown[] }[] }) =>

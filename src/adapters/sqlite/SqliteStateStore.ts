@@ -13,6 +13,7 @@ import type {
   RequestKind,
   RequestStatus,
 } from '../../domain/request.ts';
+import { assertCanMove } from '../../domain/request.ts';
 import type { Target } from '../../domain/target.ts';
 import { systemClock, type Clock } from '../../ports/Clock.ts';
 import { describeError, type Logger } from '../../logger.ts';
@@ -380,6 +381,7 @@ export class SqliteStateStore implements StateStore {
     patch: RequestPatch = {},
     audit?: AuditOf,
   ): Promise<AccessRequest | undefined> {
+    assertCanMove(from, to);
     return this.#withAudit(() => this.#updateWhileIn(id, from, patch, to), audit);
   }
 
