@@ -171,6 +171,25 @@ export interface AccessRequest {
   version: number;
 }
 
+/**
+ * A request whose grant reached the database, or is about to: `granting` records the database
+ * user and the server it lives on, so every later status of an access grant has them.
+ */
+export type RequestOnServer = AccessRequest & Required<Pick<AccessRequest, 'dbUser' | 'serverKey'>>;
+
+/** A granted request: its user, server and expiry are known. */
+export type GrantedRequest = RequestOnServer & Required<Pick<AccessRequest, 'expiresAt'>> & { status: 'granted' };
+
+/** Whether the request names its database user and the server it lives on. */
+export function isOnServer(request: AccessRequest): request is RequestOnServer {
+  return request.dbUser !== undefined && request.dbUser !== '' && request.serverKey !== undefined && request.serverKey !== '';
+}
+
+/** Whether the request is granted, with its user, server and expiry. */
+export function isGranted(request: AccessRequest): request is GrantedRequest {
+  return request.status === 'granted' && isOnServer(request) && request.expiresAt !== undefined;
+}
+
 export type NewAccessRequest = Omit<
   AccessRequest,
   'status' | 'version' | 'revokeAttempts'

@@ -3,11 +3,14 @@ import {
   canMove,
   ENDING_GRANT_STATUSES,
   fromStatesOf,
+  isGranted,
+  isOnServer,
   latestExpiry,
   REVOCABLE_STATUSES,
   UNFINISHED_GRANT_STATUSES,
   type AccessRequest,
   type EndReason,
+  type RequestOnServer,
 } from '../domain/request.ts';
 import { iamConnectDetails } from '../domain/iamConnect.ts';
 import { mintPassword } from '../domain/password.ts';
@@ -147,7 +150,7 @@ export class GrantService {
       if (failed) {
         await notify(this.deps, 'failed', () => this.deps.notifier.requestUpdated(failed));
         // Whatever part of the grant reached the database must not outlive the failure.
-        if (started?.dbUser) await this.cleanUpFailedGrant(failed);
+        if (started?.dbUser && isOnServer(failed)) await this.cleanUpFailedGrant(failed);
         return failed;
       }
       throw err;
@@ -251,7 +254,7 @@ export class GrantService {
     if (req.requester.slackId !== actorSlackId) {
       throw new NotAllowedError(`Only the person who asked for ${req.id} can see its credentials.`);
     }
-    if (req.status !== 'granted' || !req.dbUser || !req.serverKey || !req.expiresAt) {
+    if (!isGranted(req)) {
       throw new ConflictError(`${req.id} is ${req.status}; credentials exist only while access is granted.`);
     }
     const integration = this.integration(req.target.integration);
@@ -296,7 +299,7 @@ export class GrantService {
       };
     }
     const password = mintPassword((n) => bytes(this.deps, n));
-    await this.userLocks.run(userKey(req.serverKey, req.dbUser), () => db.setPassword(req.dbUser!, password));
+    await this.userLocks.run(userKey(req.serverKey, req.dbUser), () => db.setPassword(req.dbUser, password));
     await this.deps.store.updateManagedUser(req.serverKey, req.dbUser, { passwordSetAt: this.deps.clock.now() });
     await audit(this.deps, 'credentials.revealed', actorSlackId, req, { auth: 'password' });
     return { ...base, password, uri: `${uriBase}:${encodeURIComponent(password)}${hostPart}` };
@@ -310,7 +313,7 @@ export class GrantService {
     const { store, clock } = this.deps;
     if (ext.status !== 'approved' || !ext.parentId || ext.grantedAt) return ext;
     const parent = await this.mustGet(ext.parentId);
-    if (parent.status !== 'granted' || !parent.expiresAt || !parent.dbUser || !parent.serverKey) {
+    if (!isGranted(parent)) {
       const failed = await store.transition(ext.id, ['approved'], 'failed', {
         lastError: `${parent.id} is ${parent.status}; only granted access can be extended.`,
         endedAt: clock.now(),
@@ -332,12 +335,12 @@ export class GrantService {
     const db = this.deps.databases.get(parent.target.integration);
     await this.userLocks.run(userKey(parent.serverKey, parent.dbUser), async () => {
       await db.grant({
-        username: parent.dbUser!,
+        username: parent.dbUser,
         ownerLabel: parent.requester.email ?? parent.requester.slackId,
         ownerId: parent.requester.slackId,
         target: parent.target,
         permission: parent.permission,
-        validUntil: await this.latestExpiry(extended, parent.serverKey!, parent.dbUser!),
+        validUntil: await this.latestExpiry(extended, parent.serverKey, parent.dbUser),
       });
     });
     // An applied extension stays `approved` (it holds no grant of its own); grantedAt marks it applied.
@@ -358,7 +361,7 @@ export class GrantService {
     const { store, clock } = this.deps;
     const endReason: EndReason = req.endReason ?? 'revoked';
     const finalStatus = endReason === 'expired' ? 'expired' : 'revoked';
-    if (!req.dbUser || !req.serverKey) {
+    if (!isOnServer(req)) {
       // Nothing reached the database (the crash came before `granting` was recorded fully).
       return (await store.transition(req.id, fromStatesOf(finalStatus), finalStatus, { endedAt: clock.now() })) ?? req;
     }
@@ -370,7 +373,7 @@ export class GrantService {
         const { others, keepRoles, validUntil } = await this.whatOthersNeed(req);
         const db = this.deps.databases.get(req.target.integration);
         const result = await db.revoke({
-          username: req.dbUser!,
+          username: req.dbUser,
           roles: req.grantedRoles ?? [],
           keepRoles,
           validUntil,
@@ -389,10 +392,10 @@ export class GrantService {
           }),
         );
         if (ended && others.length === 0) {
-          await store.updateManagedUser(req.serverKey!, req.dbUser!, { lastRevokedAt: now });
+          await store.updateManagedUser(req.serverKey, req.dbUser, { lastRevokedAt: now });
         }
         if (ended) {
-          await recordLeftovers(this.deps, { integration: req.target.integration, dbUser: req.dbUser!, requestId: req.id, removals: result.leftovers }, ended);
+          await recordLeftovers(this.deps, { integration: req.target.integration, dbUser: req.dbUser, requestId: req.id, removals: result.leftovers }, ended);
         }
         return ended;
       });
@@ -452,11 +455,11 @@ export class GrantService {
    * What the person's other grants on the same server still need from the database: their roles
    * (never removed) and their latest expiry (the user's VALID UNTIL; null when there are none).
    */
-  private async whatOthersNeed(req: Pick<AccessRequest, 'id' | 'serverKey' | 'dbUser'>) {
+  private async whatOthersNeed(req: Pick<RequestOnServer, 'id' | 'serverKey' | 'dbUser'>) {
     const others = (
       await this.deps.store.listRequests({
-        serverKey: req.serverKey!,
-        dbUser: req.dbUser!,
+        serverKey: req.serverKey,
+        dbUser: req.dbUser,
         statuses: REVOCABLE_STATUSES,
       })
     ).filter((o) => o.id !== req.id && o.kind === 'access');
@@ -467,11 +470,11 @@ export class GrantService {
     };
   }
 
-  private async cleanUpFailedGrant(failed: AccessRequest): Promise<void> {
+  private async cleanUpFailedGrant(failed: RequestOnServer): Promise<void> {
     try {
       const { keepRoles, validUntil } = await this.whatOthersNeed(failed);
       await this.deps.databases.get(failed.target.integration).revoke({
-        username: failed.dbUser!,
+        username: failed.dbUser,
         roles: failed.grantedRoles ?? [],
         keepRoles,
         validUntil,

@@ -6,14 +6,18 @@ import {
   canMove,
   ENDING_GRANT_STATUSES,
   fromStatesOf,
+  isGranted,
+  isOnServer,
   isTerminal,
   LIVE_GRANT_STATUSES,
   reachableFrom,
   REVOCABLE_STATUSES,
   TRANSITIONS,
   UNFINISHED_GRANT_STATUSES,
+  type AccessRequest,
   type RequestStatus,
 } from '../../src/domain/request.ts';
+import { newRequest } from '../support/stateFixtures.ts';
 
 const STATUSES = Object.keys(TRANSITIONS) as RequestStatus[];
 
@@ -75,5 +79,24 @@ describe('request transitions table', () => {
     assert.deepEqual(REVOCABLE_STATUSES, ['granting', 'granted']);
     assert.deepEqual(UNFINISHED_GRANT_STATUSES, ['approved', 'granting']);
     assert.deepEqual(fromStatesOf('revoked'), ['revoking']);
+  });
+});
+
+describe('status-narrowed requests', () => {
+  const base: AccessRequest = { ...newRequest(), status: 'granted', version: 1, revokeAttempts: 0 };
+  const onServer = { ...base, dbUser: 'sesame_alice', serverKey: 'srv-1' };
+
+  it('is on a server only with both its database user and the server', () => {
+    assert.equal(isOnServer(onServer), true);
+    assert.equal(isOnServer({ ...onServer, dbUser: undefined }), false);
+    assert.equal(isOnServer({ ...onServer, serverKey: '' }), false);
+  });
+
+  it('is granted only in status granted, on a server, with an expiry', () => {
+    const expiresAt = new Date('2026-03-01T13:00:00.000Z');
+    assert.equal(isGranted({ ...onServer, expiresAt }), true);
+    assert.equal(isGranted(onServer), false);
+    assert.equal(isGranted({ ...base, expiresAt }), false);
+    assert.equal(isGranted({ ...onServer, expiresAt, status: 'revoking' }), false);
   });
 });
