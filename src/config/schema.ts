@@ -1,11 +1,26 @@
-import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
-import { parseDurationMinutes } from '../domain/duration.ts';
-import { INTEGRATION_NAME_RE } from '../domain/identifiers.ts';
 import type { AccessFlow } from '../domain/flows.ts';
-import { SSL_MODES, VERIFYING_SSL_MODES, type Integration, type SslMode } from '../domain/integration.ts';
-import { parsePermission, PERMISSION_USAGE } from '../domain/permission.ts';
-import { parsePrincipal, PRINCIPAL_USAGE } from '../domain/principal.ts';
+import { VERIFYING_SSL_MODES, type Integration } from '../domain/integration.ts';
+import {
+  DURATION_RULE,
+  duration,
+  cron,
+  wholeNumber,
+  positiveDays,
+  cleanupDays,
+  port,
+  principal,
+  approver,
+  permission,
+  identifier,
+  integrationName,
+  isSslMode,
+  sslMode,
+  userAuth,
+  customAccessDetails,
+  owners,
+  grantableRoles,
+} from './fields.ts';
 
 /**
  * The schema of `sesame.yml` (PRODUCT.md §3). Parsing turns durations into minutes and fills in
@@ -18,123 +33,6 @@ import { parsePrincipal, PRINCIPAL_USAGE } from '../domain/principal.ts';
  */
 
 const always = { when: () => true };
-
-/**
- * Mirrors what `parseDurationMinutes` accepts, for editors: the JSON Schema cannot call it. The
- * parser stays the authority (it also refuses zero).
- */
-const DURATION_PATTERN = '^(?=\\d)(\\d+[wW])?(\\d+[dD])?(\\d+[hH])?(\\d+[mM])?$';
-const DURATION_RULE = 'a duration longer than zero, written like 15m, 2h, 1d or 1h30m';
-
-const duration = z
-  .string()
-  .meta({ pattern: DURATION_PATTERN, description: `A duration: ${DURATION_RULE}`, examples: ['15m', '8h', '1h30m'] })
-  .transform((text, ctx) => {
-    try {
-      return parseDurationMinutes(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `must be ${DURATION_RULE} (not ${JSON.stringify(text.slice(0, 40))})` });
-      return z.NEVER;
-    }
-  });
-
-const cron = (fallback: string, what: string) =>
-  z
-    .string()
-    .refine((c) => validateCron(c), {
-      message: 'must be a cron expression: five fields, or six with seconds first (e.g. "*/15 * * * * *")',
-    })
-    .default(fallback)
-    .describe(`Cron expression for ${what} (five fields, or six with seconds first). Default "${fallback}".`);
-
-/** Whole numbers without `.int()`, whose failure would stop the cross-field checks from running. */
-const wholeNumber = () => z.number().multipleOf(1, 'must be a whole number');
-
-const positiveDays = (what: string) =>
-  wholeNumber().min(1, 'must be a whole number of days, at least 1').optional().describe(what);
-
-/** 0 drops the user at the first cleanup or expire pass after its last revocation. */
-const cleanupDays = wholeNumber()
-  .min(0, 'must be a whole number of days, 0 or more')
-  .optional()
-  .describe("Drop a person's database user this many days after their last revocation (0: at the next cleanup or expire pass)");
-
-const port = wholeNumber().min(1, 'must be a port number from 1 to 65535').max(65535, 'must be a port number from 1 to 65535');
-
-const principal = z
-  .string()
-  .refine((p) => parsePrincipal(p) !== undefined, { message: `must be ${PRINCIPAL_USAGE}` })
-  .describe('A Slack user ID (U0123ABCD), an email, a @usergroup handle, or "*" for everyone');
-
-const approver = z
-  .string()
-  .refine((p) => p === 'owner' || p === 'integration-owner' || (p !== '*' && parsePrincipal(p)), {
-    message: 'must be owner, integration-owner, a Slack user ID, an email or a @usergroup handle',
-  })
-  .describe('owner, integration-owner, a Slack user ID, an email or a @usergroup handle');
-
-const permission = z
-  .string()
-  .refine(
-    (p) => {
-      try {
-        parsePermission(p);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be ${PERMISSION_USAGE}` },
-  )
-  .meta({ description: PERMISSION_USAGE, examples: ['readonly', 'readwrite', 'admin', 'role:reporting'] });
-
-const identifier = z
-  .string()
-  .min(1, 'must not be empty')
-  .refine((s) => Buffer.byteLength(s) <= 63, { message: 'is longer than 63 bytes (PostgreSQL names are at most 63)' });
-
-const integrationName = z
-  .string()
-  .regex(INTEGRATION_NAME_RE, 'must be lowercase letters, digits and dashes, starting with a letter or digit (at most 63)');
-
-function isSslMode(value: unknown): value is SslMode {
-  return (SSL_MODES as readonly unknown[]).includes(value);
-}
-
-const sslMode = z
-  .enum(SSL_MODES)
-  .describe(
-    "TLS to the database, as in libpq: disable, allow, prefer, require, verify-ca or verify-full (default). Below verify-ca anyone on the network path can pose as the server: the connector's password then goes only through SCRAM, and sesame check warns",
-  );
-
-const userAuth = z
-  .enum(['password', 'iam'])
-  .default('password')
-  .describe('How people log in: password (default) or iam (rds_iam, AWS only)');
-
-const customAccessDetails = z
-  .string()
-  .max(400)
-  .optional()
-  .describe('Shown to people with their access, e.g. how to reach the network (at most 400 characters)');
-
-const owners = z
-  .object({
-    integration: z.array(principal).default([]).describe('Fallback approvers: Slack IDs, emails or @usergroups'),
-    resourceTagKey: z
-      .string()
-      .min(1, 'must not be empty')
-      .optional()
-      .describe('AWS only (ignored for type postgresql): the RDS tag whose value names the resource owner'),
-  })
-  .strict()
-  .prefault({})
-  .describe('Who approves requests for this integration');
-
-const grantableRoles = z
-  .array(identifier)
-  .default([])
-  .describe('Existing database roles people may request as role:<name>');
 
 /** Keys every integration has, whatever its type. */
 const integrationCommon = {
@@ -459,7 +357,7 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 
 type Holds<T extends true> = T;
 
 /** What the schema parses is exactly what the core works with: the two cannot drift apart. */
-type SchemaMatchesDomain = [
+export type SchemaMatchesDomain = [
   Holds<Same<IntegrationConfig, Integration>>,
   Holds<Same<AccessFlowConfig, AccessFlow>>,
 ];
