@@ -66,44 +66,76 @@ function arnParts(arn: string): { partition: string; accountId: string } {
   return { partition: parsed?.partition ?? 'aws', accountId: parsed?.accountId ?? '' };
 }
 
-/** A DescribeDBInstances entry as an {@link RdsResource}. */
-export function instanceResource(region: string, i: DBInstance): RdsResource {
-  const arn = i.DBInstanceArn ?? '';
+/** The fields an instance and a cluster share, read from either description. */
+function resourceOf(
+  kind: RdsResource['kind'],
+  region: string,
+  d: {
+    arn?: string;
+    identifier?: string;
+    resourceId?: string;
+    engine?: string;
+    engineVersion?: string;
+    status?: string;
+    host?: string;
+    port?: number;
+    iam?: boolean;
+    tags?: Tag[];
+  },
+): RdsResource {
+  const arn = d.arn ?? '';
   return {
-    kind: 'instance',
-    identifier: i.DBInstanceIdentifier ?? '',
+    kind,
+    identifier: d.identifier ?? '',
     region,
     arn,
     ...arnParts(arn),
-    resourceId: i.DbiResourceId ?? '',
-    engine: i.Engine ?? '',
-    engineVersion: i.EngineVersion ?? '',
-    status: i.DBInstanceStatus ?? '',
-    ...(i.Endpoint?.Address ? { endpoint: { host: i.Endpoint.Address, port: i.Endpoint.Port ?? 5432 } } : {}),
-    iamAuthEnabled: i.IAMDatabaseAuthenticationEnabled === true,
-    tags: tagsOf(i.TagList),
+    resourceId: d.resourceId ?? '',
+    engine: d.engine ?? '',
+    engineVersion: d.engineVersion ?? '',
+    status: d.status ?? '',
+    ...(d.host ? { endpoint: { host: d.host, port: d.port ?? 5432 } } : {}),
+    iamAuthEnabled: d.iam === true,
+    tags: tagsOf(d.tags),
     members: [],
+  };
+}
+
+/** A DescribeDBInstances entry as an {@link RdsResource}. */
+export function instanceResource(region: string, i: DBInstance): RdsResource {
+  return {
+    ...resourceOf('instance', region, {
+      arn: i.DBInstanceArn,
+      identifier: i.DBInstanceIdentifier,
+      resourceId: i.DbiResourceId,
+      engine: i.Engine,
+      engineVersion: i.EngineVersion,
+      status: i.DBInstanceStatus,
+      host: i.Endpoint?.Address,
+      port: i.Endpoint?.Port,
+      iam: i.IAMDatabaseAuthenticationEnabled,
+      tags: i.TagList,
+    }),
     ...(i.DBClusterIdentifier ? { clusterId: i.DBClusterIdentifier } : {}),
   };
 }
 
-/** A DescribeDBClusters entry as an {@link RdsResource}. */
+/** A DescribeDBClusters entry as an {@link RdsResource}; the writer first among its members. */
 export function clusterResource(region: string, c: DBCluster): RdsResource {
-  const arn = c.DBClusterArn ?? '';
   const members = [...(c.DBClusterMembers ?? [])].sort((a, b) => Number(b.IsClusterWriter === true) - Number(a.IsClusterWriter === true));
   return {
-    kind: 'cluster',
-    identifier: c.DBClusterIdentifier ?? '',
-    region,
-    arn,
-    ...arnParts(arn),
-    resourceId: c.DbClusterResourceId ?? '',
-    engine: c.Engine ?? '',
-    engineVersion: c.EngineVersion ?? '',
-    status: c.Status ?? '',
-    ...(c.Endpoint ? { endpoint: { host: c.Endpoint, port: c.Port ?? 5432 } } : {}),
-    iamAuthEnabled: c.IAMDatabaseAuthenticationEnabled === true,
-    tags: tagsOf(c.TagList),
+    ...resourceOf('cluster', region, {
+      arn: c.DBClusterArn,
+      identifier: c.DBClusterIdentifier,
+      resourceId: c.DbClusterResourceId,
+      engine: c.Engine,
+      engineVersion: c.EngineVersion,
+      status: c.Status,
+      host: c.Endpoint,
+      port: c.Port,
+      iam: c.IAMDatabaseAuthenticationEnabled,
+      tags: c.TagList,
+    }),
     members: members.map((m) => m.DBInstanceIdentifier ?? '').filter((id) => id !== ''),
   };
 }
