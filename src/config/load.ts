@@ -185,7 +185,7 @@ function secretVariableValues(text: string, env: NodeJS.ProcessEnv): string[] {
  */
 function collectPasswords(value: unknown, into: Set<string>, unresolved: ReadonlySet<string>, path: PropertyKey[] = []): void {
   if (Array.isArray(value)) {
-    value.forEach((v, i) => collectPasswords(v, into, unresolved, [...path, i]));
+    for (const [i, v] of value.entries()) collectPasswords(v, into, unresolved, [...path, i]);
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       const here = [...path, k];

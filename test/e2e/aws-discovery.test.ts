@@ -129,12 +129,12 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
   it('on revocation ends the session, and counts its sessions and statements from the RDS log', async () => {
     const grantedAt = (await bot.sesame.store.getRequest(requestId))!.grantedAt!;
     const user = alice.email;
-    aws.addLogFile(US, 'Ledger-DB', 'error/postgresql.log.2026-06-01-09', [
+    aws.addLogFile(US, 'Ledger-DB', 'error/postgresql.log.2026-06-01-09', `${[
       logLine(new Date(grantedAt.getTime() + 60_000), user, `connection authorized: user=${user} database=${APP.database}`),
       logLine(new Date(grantedAt.getTime() + 61_000), user, 'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,select count(*) from orders;,<not logged>'),
       logLine(new Date(grantedAt.getTime() + 62_000), user, 'AUDIT: SESSION,2,1,READ,SELECT,TABLE,public.orders,select * from orders;,<not logged>'),
       logLine(new Date(grantedAt.getTime() + 63_000), 'someone_else', 'connection authorized: user=someone_else database=appdb'),
-    ].join('\n') + '\n');
+    ].join('\n')}\n`);
     clock.advance(5 * 60_000); // Alice worked for five minutes
     await driver.slashCommand({ userId: alice.id, text: `revoke ${requestId}` });
     await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'revoked' || undefined, 'the revocation');

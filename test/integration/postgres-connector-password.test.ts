@@ -139,7 +139,10 @@ async function connectorAuth(cluster: TestCluster, method: 'password' | 'md5' | 
   const wanted = { password: 'authenticationCleartextPassword', md5: 'authenticationMD5Password', 'scram-sha-256': 'authenticationSASL' }[method];
   let seen = '';
   await pollUntil(
-    async () => (seen = await firstPasswordRequest(cluster)) === wanted,
+    async () => {
+      seen = await firstPasswordRequest(cluster);
+      return seen === wanted;
+    },
     () => `${wanted} after reloading pg_hba.conf; the server still asks with ${seen}`,
     { intervalMs: 50 },
   );

@@ -8,7 +8,6 @@ import {
   sessionCountsByGrant,
   type SessionEvent,
 } from '../../src/adapters/aws/sessionLog.ts';
-import { redact } from '../../src/logger.ts';
 
 /** A log as RDS for PostgreSQL writes it with its default log_line_prefix `%t:%r:%u@%d:[%p]:`. */
 const LOG = [
@@ -122,7 +121,7 @@ describe('attributing session events to grants', () => {
   const at = (time: string) => new Date(`2026-06-01T${time}Z`);
   let n = 0;
   const event = (time: string, kind: SessionEvent['kind'], user = 'alice'): SessionEvent => ({
-    id: `log@${(n += 1)}`,
+    id: `log@${++n}`,
     at: at(time),
     user,
     database: 'appdb',

@@ -22,7 +22,7 @@ import { at, MINUTE, newRequest, nextId, T0 } from '../support/stateFixtures.ts'
 
 const NAME_63 = 'n'.repeat(63);
 /** 63 bytes of two-byte characters. */
-const NAME_63_BYTES = 'é'.repeat(31) + 'x';
+const NAME_63_BYTES = `${'é'.repeat(31)}x`;
 const REASON_1000 = '<!channel> & '.repeat(77).slice(0, 1000);
 const DETAILS_400 = 'Connect through the VPN <https://vpn.example> & use bastion; '.repeat(7).slice(0, 400);
 const ALL_STATUSES: RequestStatus[] = ['pending', 'approved', 'granting', 'granted', 'revoking', 'revoked', 'expired', 'denied', 'cancelled', 'timedout', 'failed'];

@@ -86,7 +86,7 @@ describe('errors in words for a person', () => {
     // The services and the domain name the field of their input errors.
     assert.equal(fieldOf(() => parseDurationMinutes('0m')), 'duration');
     assert.equal(fieldOf(() => parseTarget(`local/${'x'.repeat(64)}`)), 'database');
-    assert.equal(fieldOf(() => parseTarget('local/app/s/' + 'x'.repeat(64))), 'table');
+    assert.equal(fieldOf(() => parseTarget(`local/app/s/${'x'.repeat(64)}`)), 'table');
     assert.equal(fieldOf(() => parsePermission('superuser')), 'permission');
   });
 });

@@ -6,7 +6,7 @@ import { newRequest, T0 } from '../support/stateFixtures.ts';
 import type { AccessRequest } from '../../src/domain/request.ts';
 import type { AuditEvent } from '../../src/ports/StateStore.ts';
 
-function valueOf(body: string, line: RegExp): number | undefined {
+function metricValue(body: string, line: RegExp): number | undefined {
   const found = body.split('\n').find((l) => line.test(l));
   return found ? Number(found.split(' ').at(-1)) : undefined;
 }
@@ -22,12 +22,12 @@ describe('metrics', () => {
     await store.appendAudit({ at: T0, action: 'request.approved', actor: 'U0CAROL', details: { complete: true } });
     const { body, contentType } = await metrics.render();
     assert.match(contentType, /text\/plain/);
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="created"\}/), 2);
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="expired"\}/), 1);
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="approved"\}/), 1, 'a partial approval is not an outcome');
-    assert.equal(valueOf(body, /^sesame_revocation_failures_total/), 2);
-    assert.equal(valueOf(body, /^sesame_active_grants/), 3);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="created"\}/), 2);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="expired"\}/), 1);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="approved"\}/), 1, 'a partial approval is not an outcome');
+    assert.equal(metricValue(body, /^sesame_revocation_failures_total/), 2);
+    assert.equal(metricValue(body, /^sesame_active_grants/), 3);
     // The store underneath still got every event.
     assert.equal((await store.listAudit(T0)).length, 8);
   });
@@ -43,10 +43,10 @@ describe('metrics', () => {
     await store.transition(created.id, ['granting'], 'granted', {}, (r) => [event('user.created')(r), event('grant.granted')(r)]);
     await store.update(created.id, ['granted'], { lastError: 'x' }, event('grant.revoke_failed'));
     const { body } = await metrics.render();
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="created"\}/), 1);
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
-    assert.equal(valueOf(body, /^sesame_requests_total\{outcome="denied"\}/), undefined);
-    assert.equal(valueOf(body, /^sesame_revocation_failures_total/), 1);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="created"\}/), 1);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="denied"\}/), undefined);
+    assert.equal(metricValue(body, /^sesame_revocation_failures_total/), 1);
     assert.equal((await store.listAudit(T0)).length, 5);
   });
 
@@ -57,9 +57,9 @@ describe('metrics', () => {
     metrics.observeJob('expire', 'skipped', 0);
     active = 5;
     const { body } = await metrics.render();
-    assert.equal(valueOf(body, /^sesame_active_grants/), 5);
-    assert.equal(valueOf(body, /^sesame_job_duration_seconds_count\{job="expire",outcome="ok"\}/), 1);
-    assert.equal(valueOf(body, /^sesame_job_duration_seconds_sum\{job="expire",outcome="ok"\}/), 0.25);
-    assert.equal(valueOf(body, /^sesame_job_duration_seconds_count\{job="expire",outcome="skipped"\}/), undefined);
+    assert.equal(metricValue(body, /^sesame_active_grants/), 5);
+    assert.equal(metricValue(body, /^sesame_job_duration_seconds_count\{job="expire",outcome="ok"\}/), 1);
+    assert.equal(metricValue(body, /^sesame_job_duration_seconds_sum\{job="expire",outcome="ok"\}/), 0.25);
+    assert.equal(metricValue(body, /^sesame_job_duration_seconds_count\{job="expire",outcome="skipped"\}/), undefined);
   });
 });

@@ -2,6 +2,7 @@ import {
   DownloadDBLogFilePortionCommand,
   paginateDescribeDBLogFiles,
   type DescribeDBLogFilesDetails,
+  type DownloadDBLogFilePortionCommandOutput,
 } from '@aws-sdk/client-rds';
 import type { RdsIntegrationConfig } from '../../config/schema.ts';
 import { isSesameError } from '../../domain/errors.ts';
@@ -156,7 +157,7 @@ export class RdsLogIngestor {
     const chunks: string[] = [];
     let marker = from;
     for (let portion = 0; portion < MAX_PORTIONS_PER_FILE; portion += 1) {
-      let out;
+      let out: DownloadDBLogFilePortionCommandOutput;
       try {
         out = await client.send(
           new DownloadDBLogFilePortionCommand({

@@ -65,7 +65,7 @@ import { GrantSteps, type ConnectorAuditEvent, type OwnGrants } from './grantSte
 import { isGroupRole } from './groupRoles.ts';
 import type { ConnectorRow, RoleRow } from './connectorRules.ts';
 import { connectorAttributeFindings, grantableRoleFindings, IAM_EXPIRY_FINDING, ownerFindings } from './setupCheck.ts';
-import { Session, type StatementObserver } from './session.ts';
+import type { Session, StatementObserver } from './session.ts';
 export type { StatementObserver } from './session.ts';
 
 export type { ConnectorAuditEvent } from './grantSteps.ts';
@@ -189,7 +189,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
     const username = validateIdentifier(input.username, 'user');
     const keep = new Set(input.keepRoles);
     const toRemove = [...new Set(input.roles)].filter((r) => !keep.has(r));
-    toRemove.forEach((r) => validateIdentifier(r, 'role'));
+    for (const r of toRemove) validateIdentifier(r, 'role');
     if (input.validUntil) sql.timestampLiteral(input.validUntil);
     return this.#locks.run(`user:${username}`, () =>
       this.#sessions.maintenance(async (m) => {

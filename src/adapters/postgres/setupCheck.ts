@@ -34,8 +34,10 @@ interface OwnerGap {
 }
 
 function ownerGap(owners: Map<string, OwnerGap>, owner: string, connectorIsAdmin: boolean): OwnerGap {
-  let gap = owners.get(owner);
-  if (!gap) owners.set(owner, (gap = { databases: [], reasons: [], connectorIsAdmin }));
+  const known = owners.get(owner);
+  if (known) return known;
+  const gap: OwnerGap = { databases: [], reasons: [], connectorIsAdmin };
+  owners.set(owner, gap);
   return gap;
 }
 

@@ -236,7 +236,7 @@ export class FakeSocketMode {
   private liveConnection(connectionId: number | undefined): Live {
     const id = connectionId ?? this.openConnection()?.id;
     const live = id === undefined ? undefined : this.live.get(id);
-    if (!live || !live.socket.isOpen) {
+    if (!live?.socket.isOpen) {
       throw new Error(id === undefined ? 'the app has no open Socket Mode connection' : `Socket Mode connection #${id} is not open`);
     }
     return live;

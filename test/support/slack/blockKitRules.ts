@@ -249,7 +249,7 @@ class BlockKitChecker {
   }
 
   private options(path: string, value: unknown, max: number, min: number, options: { mrkdwnAllowed?: boolean; urlAllowed?: boolean } = {}): void {
-    this.list(path, value, 'options', max, min).forEach((o, i) => this.option(`${path}[${i}]`, o, options));
+    for (const [i, o] of this.list(path, value, 'options', max, min).entries()) this.option(`${path}[${i}]`, o, options);
   }
 
   /** Options or option groups of a static select or an options response (exactly one of the two). */
@@ -377,9 +377,9 @@ class BlockKitChecker {
         if (block.text === undefined && block.fields === undefined) this.problem(path, 'a section needs text or fields');
         if (block.text !== undefined) this.text(`${path}.text`, block.text, 'section text', L.sectionTextChars);
         if (block.fields !== undefined) {
-          this.list(`${path}.fields`, block.fields, 'section fields', L.sectionFields, 1).forEach((field, i) =>
-            this.text(`${path}.fields[${i}]`, field, 'section field', L.sectionFieldChars),
-          );
+          for (const [i, field] of this.list(`${path}.fields`, block.fields, 'section fields', L.sectionFields, 1).entries()) {
+            this.text(`${path}.fields[${i}]`, field, 'section field', L.sectionFieldChars);
+          }
         }
         if (block.accessory !== undefined) this.element(`${path}.accessory`, block.accessory, SECTION_ACCESSORIES, 'a section accessory');
         break;
@@ -396,9 +396,9 @@ class BlockKitChecker {
         });
         break;
       case 'actions':
-        this.list(`${path}.elements`, block.elements, 'actions elements', L.actionsElements, 1).forEach((element, i) =>
-          this.element(`${path}.elements[${i}]`, element, ACTIONS_ELEMENTS, 'an actions block'),
-        );
+        for (const [i, element] of this.list(`${path}.elements`, block.elements, 'actions elements', L.actionsElements, 1).entries()) {
+          this.element(`${path}.elements[${i}]`, element, ACTIONS_ELEMENTS, 'an actions block');
+        }
         break;
       case 'input':
         this.text(`${path}.label`, block.label, 'input label', L.inputLabelChars, { plainOnly: true });
@@ -431,7 +431,7 @@ class BlockKitChecker {
   }
 
   blocks(path: string, blocks: unknown, max: number): void {
-    this.list(path, blocks, 'blocks', max).forEach((block, i) => this.block(`${path}[${i}]`, block));
+    for (const [i, block] of this.list(path, blocks, 'blocks', max).entries()) this.block(`${path}[${i}]`, block);
   }
 }
 

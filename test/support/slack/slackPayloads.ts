@@ -357,7 +357,7 @@ export abstract class InteractionDriver<A> {
    */
   clickButton(surface: Surface, actionId: string, userId: string): Promise<A> {
     const found = [...elementsOf(blocksOf(surface))].find((e) => e.element.action_id === actionId);
-    if (!found || found.element.type !== 'button') {
+    if (found?.element.type !== 'button') {
       const shown = [...elementsOf(blocksOf(surface))].map((e) => e.element.action_id).join(', ');
       throw new Error(`no button ${actionId} to click; the surface shows ${shown || 'no actions'}`);
     }

@@ -27,7 +27,7 @@ export function homeView(content: HomeContent): types.HomeView {
   const blocks: types.KnownBlock[] = [];
   if (content.notice) blocks.push(section(content.notice));
   blocks.push(header('Your access'));
-  list(blocks, grants, 'No active access. Use `' + content.command + '` to ask for some.', (r) => [
+  list(blocks, grants, `No active access. Use \`${content.command}\` to ask for some.`, (r) => [
     section(`${STATUS_ICONS.granted} ${summary(r)}\nUntil ${r.expiresAt ? slackDate(r.expiresAt) : 'unknown'} · \`${r.id}\``),
     actions(`home-grant:${r.id}`, [
       requestButton('Show credentials', 'showCredentials', r.id, { style: 'primary' }),

@@ -18,7 +18,7 @@ export async function onRequestSubmitted(
   const form = readRequestForm(view.state.values);
   const integration = form.integration ?? view.private_metadata;
   const blockOf = (field: RequestField) => requestBlockId(field, integration);
-  let input;
+  let input: Parameters<SlackEdge['services']['requests']['requestAccess']>[0];
   try {
     if (!form.permission) throw new InputError('Choose a permission.');
     input = {
