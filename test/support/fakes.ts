@@ -1,4 +1,4 @@
-import { ConflictError, TargetUnavailableError } from '../../src/domain/errors.ts';
+import { ConflictError, NotFoundError, TargetUnavailableError } from '../../src/domain/errors.ts';
 import { formatTarget } from '../../src/domain/target.ts';
 import type { Person, AccessRequest } from '../../src/domain/request.ts';
 import type { Clock } from '../../src/ports/Clock.ts';
@@ -86,6 +86,8 @@ interface FakeUser {
   validUntil: Date | null;
   roles: Set<string>;
   password?: string;
+  /** The person the user was created for (the real engine keeps it in the role's mark). */
+  ownerId?: string;
 }
 
 /**
@@ -122,9 +124,12 @@ export class FakeTargetDatabase implements TargetDatabase {
     this.reachable(`grant ${input.username}`);
     let user = this.users.get(input.username);
     const userCreated = !user;
-    if (user && !user.managed) throw new ConflictError(`A role named ${input.username} exists and Sesame did not create it.`);
+    if (user) this.assertManaged(input.username, user);
+    if (user?.ownerId !== undefined && input.ownerId !== undefined && user.ownerId !== input.ownerId) {
+      throw new ConflictError(`The database user ${input.username} belongs to another person.`);
+    }
     if (!user) {
-      user = { managed: true, canLogin: true, validUntil: null, roles: new Set() };
+      user = { managed: true, canLogin: true, validUntil: null, roles: new Set(), ...(input.ownerId ? { ownerId: input.ownerId } : {}) };
       this.users.set(input.username, user);
     }
     const role = FakeTargetDatabase.roleFor(input);
@@ -137,10 +142,25 @@ export class FakeTargetDatabase implements TargetDatabase {
     this.reachable(`revoke ${input.username}`);
     const user = this.users.get(input.username);
     if (!user) return { removedRoles: [], terminatedSessions: 0, leftovers: [] };
-    const removed = input.roles.filter((r) => !input.keepRoles.includes(r) && user.roles.delete(r));
+    this.assertManaged(input.username, user);
+    const toRemove = [...new Set(input.roles)].filter((r) => !input.keepRoles.includes(r));
+    const removed = toRemove.filter((r) => user.roles.delete(r));
     user.validUntil = input.validUntil;
     if (input.validUntil === null) user.canLogin = false;
-    return { removedRoles: removed, terminatedSessions: 0, leftovers: this.takeLeftovers(input.username) };
+    // As the engine does: sessions end whenever a role goes, even when other grants remain.
+    const terminatedSessions = toRemove.length > 0 || input.validUntil === null ? this.endSessions(input.username) : 0;
+    return { removedRoles: removed, terminatedSessions, leftovers: this.takeLeftovers(input.username) };
+  }
+  /** A role with a managed user's name that Sesame did not create is never touched. */
+  private assertManaged(username: string, user: FakeUser): void {
+    if (!user.managed) throw new ConflictError(`A role named ${username} exists and Sesame did not create it.`);
+  }
+  /** Sessions a test opened as each user (tokens it holds); revoking or dropping the user ends them. */
+  readonly sessions = new Map<string, Set<object>>();
+  private endSessions(username: string): number {
+    const open = this.sessions.get(username)?.size ?? 0;
+    this.sessions.delete(username);
+    return open;
   }
   /** What a test says a user left behind; the next revocation, sweep or drop removes and reports it. */
   readonly leftovers = new Map<string, LeftoverRemoval[]>();
@@ -151,16 +171,21 @@ export class FakeTargetDatabase implements TargetDatabase {
   }
   async removeLeftovers(input: { username: string }): Promise<LeftoverRemoval[]> {
     this.reachable(`removeLeftovers ${input.username}`);
+    const user = this.users.get(input.username);
+    if (!user) return [];
+    this.assertManaged(input.username, user);
     return this.takeLeftovers(input.username);
   }
+  /** Removes what a test said Sesame's group roles (`sesame_…`, keys of `leftovers`) left behind. */
   async secureSharedRoles(): Promise<LeftoverRemoval[]> {
     this.reachable('secureSharedRoles');
-    return [];
+    return [...this.leftovers.keys()].filter((role) => role.startsWith('sesame_')).flatMap((role) => this.takeLeftovers(role));
   }
   async setPassword(username: string, password: string) {
     this.reachable(`setPassword ${username}`);
     const user = this.users.get(username);
-    if (!user?.managed) throw new ConflictError(`No managed user ${username}.`);
+    if (!user) throw new NotFoundError(`There is no database user ${username} on ${this.integration}.`);
+    this.assertManaged(username, user);
     user.password = password;
   }
   async listManagedUsers(): Promise<ManagedUserState[]> {
@@ -178,6 +203,9 @@ export class FakeTargetDatabase implements TargetDatabase {
   }
   async dropUser(username: string): Promise<DropUserResult> {
     this.reachable(`dropUser ${username}`);
+    const user = this.users.get(username);
+    if (user) this.assertManaged(username, user);
+    this.endSessions(username);
     const dropped = this.users.delete(username);
     return { dropped, kept: [], neutralised: [], leftovers: this.takeLeftovers(username) };
   }
