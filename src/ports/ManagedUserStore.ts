@@ -15,16 +15,20 @@ export interface ManagedUser {
   droppedAt?: Date;
 }
 
+/** Which managed users to list: those on one server, and dropped ones too when asked. */
+export interface ManagedUserFilter {
+  serverKey?: string;
+  includeDropped?: boolean;
+}
+
+/** Dates to change on a managed user: absent keys stay as they are; `null` clears (a dropped user created again). */
+export type ManagedUserPatch = { [K in 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt']?: Date | null };
+
 /** The database users Sesame manages, one row per (server, username). */
 export interface ManagedUserStore {
   /** Inserts the user or, if known, leaves it as it is. Returns what is stored. */
   upsertManagedUser(user: ManagedUser): Promise<ManagedUser>;
   getManagedUser(serverKey: string, username: string): Promise<ManagedUser | undefined>;
-  listManagedUsers(filter?: { serverKey?: string; includeDropped?: boolean }): Promise<ManagedUser[]>;
-  updateManagedUser(
-    serverKey: string,
-    username: string,
-    /** Absent keys stay as they are; `null` clears (a dropped user created again). */
-    patch: { [K in 'passwordSetAt' | 'lastRevokedAt' | 'droppedAt']?: Date | null },
-  ): Promise<void>;
+  listManagedUsers(filter?: ManagedUserFilter): Promise<ManagedUser[]>;
+  updateManagedUser(serverKey: string, username: string, patch: ManagedUserPatch): Promise<void>;
 }

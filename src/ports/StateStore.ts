@@ -4,7 +4,7 @@ import type { NotificationLog } from './NotificationLog.ts';
 import type { RequestStore } from './RequestStore.ts';
 
 export type { AuditAction, AuditEvent, AuditLog, AuditOf } from './AuditLog.ts';
-export type { ManagedUser, ManagedUserStore } from './ManagedUserStore.ts';
+export type { ManagedUser, ManagedUserFilter, ManagedUserPatch, ManagedUserStore } from './ManagedUserStore.ts';
 export type { NotificationLog, NotificationRef } from './NotificationLog.ts';
 export type { RequestFilter, RequestPatch, RequestStore } from './RequestStore.ts';
 
