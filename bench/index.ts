@@ -192,7 +192,7 @@ async function expirySweep(cluster: TestCluster) {
   clock.advance(61 * 60_000);
   const revokesSent: SentStatement[] = [];
   recorder.current = revokesSent;
-  const [expired, engineMs] = await timed(() => services.grants.expireDue(COUNT * 2));
+  const [expired, engineMs] = await timed(() => services.revocations.expireDue(COUNT * 2));
   recorder.current = undefined;
   const [, floorMs] = await timed(() => direct.send(revokesSent, 'sweep-a-', 'sweep-b-'));
   const left = await store.listRequests({ statuses: ['granted', 'revoking'] });

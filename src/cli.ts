@@ -154,7 +154,7 @@ async function sweep(config: Config, io: Io): Promise<number> {
   try {
     await sesame.discover();
     await sesame.services.grants.resume();
-    const expired = await sesame.services.grants.expireDue();
+    const expired = await sesame.services.revocations.expireDue();
     const reconciled = await sesame.services.maintenance.reconcile();
     const timedOut = await sesame.services.maintenance.timeOutPending();
     io.out(JSON.stringify({ expired, timedOut, reconciled }));

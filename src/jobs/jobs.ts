@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import type { GrantService } from '../services/GrantService.ts';
+import type { RevocationService } from '../services/RevocationService.ts';
 import type { MaintenanceService } from '../services/MaintenanceService.ts';
 import type { Job } from './Scheduler.ts';
 
@@ -9,9 +10,9 @@ import type { Job } from './Scheduler.ts';
  */
 export function sesameJobs(
   schedule: Config['schedule'],
-  services: { grants: GrantService; maintenance: MaintenanceService },
+  services: { grants: GrantService; revocations: RevocationService; maintenance: MaintenanceService },
 ): Job[] {
-  const { grants, maintenance } = services;
+  const { grants, revocations, maintenance } = services;
   return [
     {
       id: 'expire',
@@ -19,7 +20,7 @@ export function sesameJobs(
       timeoutMs: 5 * 60_000,
       runAtStart: true,
       run: async () => {
-        const expired = await grants.expireDue();
+        const expired = await revocations.expireDue();
         const extensions = await grants.applyPendingExtensions();
         const reconciled = await maintenance.reconcile();
         // userCleanupDays: 0 drops a user at the first pass after its last revocation.

@@ -1,16 +1,21 @@
 import type { FlowTarget } from '../domain/flows.ts';
-import type { ServiceDeps } from './ServiceDeps.ts';
+import type { TargetDatabases } from '../ports/TargetDatabase.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
+
+/** What the catalog reads: which integrations are served, their databases, and the person's flows. */
+export interface CatalogDeps {
+  integrations: Pick<IntegrationRegistry, 'isAvailable'>;
+  databases: TargetDatabases;
+  people: Pick<People, 'flowsFor'>;
+}
 
 /**
  * What the request modal offers: the databases, schemas and tables of an integration that at
  * least one of the person's flows covers, read from the server's catalog.
  */
 export class CatalogService {
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly people: People,
-  ) {}
+  constructor(private readonly deps: CatalogDeps) {}
 
   async databases(slackId: string, integration: string, search?: string): Promise<string[]> {
     const narrowing = await this.narrowing(slackId, integration);
@@ -40,7 +45,7 @@ export class CatalogService {
    */
   private async narrowing(slackId: string, integration: string) {
     if (!this.deps.integrations.isAvailable(integration)) return undefined;
-    const flows = await this.people.flowsFor(slackId);
+    const flows = await this.deps.people.flowsFor(slackId);
     const entries: FlowTarget[] = flows.flatMap((f) =>
       f.targets ? f.targets.filter((t) => t.integration === integration) : [{ integration }],
     );

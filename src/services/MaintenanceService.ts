@@ -3,11 +3,17 @@ import { fromStatesOf, latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest } f
 import { describeError } from '../logger.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { mintPassword } from '../domain/password.ts';
-import type { ManagedUser } from '../ports/StateStore.ts';
-import { userKey } from './GrantService.ts';
-import { audit, auditOf, bytes, notify, SYSTEM, type ServiceDeps } from './ServiceDeps.ts';
+import type { Logger } from '../logger.ts';
+import type { Clock } from '../ports/Clock.ts';
+import type { ManagedUser, ManagedUserStore } from '../ports/ManagedUserStore.ts';
+import type { Notifier } from '../ports/Notifier.ts';
+import type { RequestStore } from '../ports/RequestStore.ts';
+import type { DropUserResult, TargetDatabases } from '../ports/TargetDatabase.ts';
+import { SYSTEM, type AuditTrail } from './AuditTrail.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import { recordLeftovers } from './leftovers.ts';
-import type { DropUserResult } from '../ports/TargetDatabase.ts';
+import { notify, type RandomBytes } from './shared.ts';
+import { userKey } from './userGrants.ts';
 
 /** Where the audit trail says a dropped user's objects went. */
 const HEIR_ROLE_NOTE = 'the heir role sesame_orphan_owner (cannot log in, holds no privilege)';
@@ -22,6 +28,21 @@ export const APPROVER_REMINDER_MS = 4 * 60 * MINUTE_MS;
 /** The integration setting that says after how many days a user is due, and the moment it counts from. */
 type DueSetting = 'credentialRotationDays' | 'userCleanupDays';
 type DueSince = 'passwordSetAt' | 'lastRevokedAt';
+
+/** The ports the scheduled upkeep uses. */
+export interface MaintenanceDeps {
+  integrations: Pick<IntegrationRegistry, 'get' | 'available'>;
+  requests: RequestStore;
+  users: ManagedUserStore;
+  databases: TargetDatabases;
+  notifier: Notifier;
+  audit: AuditTrail;
+  clock: Clock;
+  logger: Logger;
+  /** Per database user; shared with granting and revocation. */
+  userLocks: KeyedMutex;
+  randomBytes: RandomBytes;
+}
 
 export interface ReconcileReport {
   integrations: number;
@@ -38,18 +59,14 @@ export interface ReconcileReport {
  * Every job is safe to run twice and to be stopped half way.
  */
 export class MaintenanceService {
-  constructor(
-    private readonly deps: ServiceDeps,
-    /** The per-user locks the grant service holds too. */
-    private readonly userLocks: KeyedMutex,
-  ) {}
+  constructor(private readonly deps: MaintenanceDeps) {}
 
   /** Ends pending requests past their TTL and tells the requester. */
   async timeOutPending(): Promise<number> {
-    const { store, clock } = this.deps;
+    const { requests, clock } = this.deps;
     return this.markEach(
-      await store.listPendingPastTtl(clock.now()),
-      (req) => store.transition(req.id, fromStatesOf('timedout'), 'timedout', { endedAt: clock.now() }, auditOf(this.deps, 'request.timedout', SYSTEM)),
+      await requests.listPendingPastTtl(clock.now()),
+      (req) => requests.transition(req.id, fromStatesOf('timedout'), 'timedout', { endedAt: clock.now() }, this.deps.audit.of('request.timedout', SYSTEM)),
       'timed out',
       (timedOut) => this.deps.notifier.requestUpdated(timedOut),
     );
@@ -57,14 +74,14 @@ export class MaintenanceService {
 
   /** Tells requesters whose grant ends within ten minutes, once per expiry. */
   async remindExpiring(): Promise<number> {
-    const { store, clock } = this.deps;
+    const { requests, clock } = this.deps;
     const horizon = clock.now().getTime() + EXPIRY_REMINDER_MS;
     return this.markEach(
-      await store.listRequests({ statuses: ['granted'] }),
+      await requests.listRequests({ statuses: ['granted'] }),
       async (req) => {
         if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) return undefined;
         if (req.expiresAt.getTime() > horizon) return undefined;
-        return store.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });
+        return requests.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });
       },
       'expiring soon',
       (marked) => this.deps.notifier.expiringSoon(marked),
@@ -76,14 +93,14 @@ export class MaintenanceService {
    * made or since the last reminder, once per interval.
    */
   async remindApprovers(): Promise<number> {
-    const { store, clock } = this.deps;
+    const { requests, clock } = this.deps;
     const now = clock.now().getTime();
     return this.markEach(
-      await store.listRequests({ statuses: ['pending'] }),
+      await requests.listRequests({ statuses: ['pending'] }),
       async (req) => {
         const since = (req.approverReminderSentAt ?? req.createdAt).getTime();
         if (now - since < APPROVER_REMINDER_MS) return undefined;
-        return store.update(req.id, ['pending'], { approverReminderSentAt: clock.now() });
+        return requests.update(req.id, ['pending'], { approverReminderSentAt: clock.now() });
       },
       'approval reminder',
       async (marked) => this.deps.notifier.approvalReminder?.(marked),
@@ -107,7 +124,7 @@ export class MaintenanceService {
       const marked = await mark(req);
       if (!marked) continue;
       count++;
-      await notify(this.deps, what, () => tell(marked));
+      await notify(this.deps.logger, what, () => tell(marked));
     }
     return count;
   }
@@ -118,7 +135,7 @@ export class MaintenanceService {
    * Users with a grant under way are left alone until it settles.
    */
   async reconcile(): Promise<ReconcileReport> {
-    const { store, databases } = this.deps;
+    const { requests, databases } = this.deps;
     const report: ReconcileReport = { integrations: 0, usersChecked: 0, usersCorrected: 0, leftoversRemoved: 0, errors: [] };
     // Several integrations may point at one server: reconcile each server once, through the
     // first of them, with the grantable roles of all of them.
@@ -145,8 +162,8 @@ export class MaintenanceService {
           report.usersChecked++;
           // Under the person's lock, with the store read again: a grant that lands meanwhile is
           // either finished and counted here, or waits until this is done.
-          const corrected = await this.userLocks.run(userKey(serverKey, user.username), async () => {
-            const live = await store.listRequests({ serverKey, dbUser: user.username, statuses: LIVE_GRANT_STATUSES });
+          const corrected = await this.deps.userLocks.run(userKey(serverKey, user.username), async () => {
+            const live = await requests.listRequests({ serverKey, dbUser: user.username, statuses: LIVE_GRANT_STATUSES });
             const access = live.filter((r) => r.kind === 'access');
             if (access.some((r) => r.status !== 'granted')) return false; // in flight: the grant or revocation finishes it
             const expected = new Set(access.flatMap((r) => r.grantedRoles ?? []));
@@ -162,7 +179,7 @@ export class MaintenanceService {
               return removals.length > 0;
             }
             const result = await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latestExpiry(access) });
-            await audit(this.deps, 'reconcile.revoked', 'system', undefined, {
+            await this.deps.audit.record('reconcile.revoked', 'system', undefined, {
               integration: integration.name,
               dbUser: user.username,
               removedRoles: excess,
@@ -194,11 +211,11 @@ export class MaintenanceService {
       since: 'passwordSetAt',
       failure: 'rotation failed',
       change: async (user, integration) => {
-        await this.deps.databases.get(integration.name).setPassword(user.username, mintPassword((n) => bytes(this.deps, n)));
-        await this.deps.store.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
+        await this.deps.databases.get(integration.name).setPassword(user.username, mintPassword((n) => this.deps.randomBytes(n)));
+        await this.deps.users.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
       },
       record: (user, integration) =>
-        audit(this.deps, 'credentials.rotated', 'system', undefined, { integration: integration.name, dbUser: user.username }),
+        this.deps.audit.record('credentials.rotated', 'system', undefined, { integration: integration.name, dbUser: user.username }),
     });
   }
 
@@ -217,12 +234,12 @@ export class MaintenanceService {
       failure: 'user clean-up failed',
       change: async (user, integration) => {
         const result = await this.deps.databases.get(integration.name).dropUser(user.username);
-        await this.deps.store.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
+        await this.deps.users.updateManagedUser(user.serverKey, user.username, { droppedAt: this.deps.clock.now() });
         return result;
       },
       record: async (user, integration, result: DropUserResult) => {
         await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals: result.leftovers });
-        await audit(this.deps, 'user.dropped', 'system', undefined, {
+        await this.deps.audit.record('user.dropped', 'system', undefined, {
           integration: integration.name,
           dbUser: user.username,
           keptObjects: result.kept,
@@ -268,7 +285,7 @@ export class MaintenanceService {
   private async usersDue(days: DueSetting, since: DueSince): Promise<{ user: ManagedUser; integration: Integration }[]> {
     const due: { user: ManagedUser; integration: Integration }[] = [];
     const now = this.deps.clock.now().getTime();
-    for (const user of await this.deps.store.listManagedUsers()) {
+    for (const user of await this.deps.users.listManagedUsers()) {
       const integration = this.integrationOf(user);
       const setting = integration?.[days];
       const at = user[since];
@@ -284,8 +301,8 @@ export class MaintenanceService {
    * Undefined when it did not run.
    */
   private whileNoLiveGrant<T>(user: ManagedUser, work: () => Promise<T>): Promise<{ result: T } | undefined> {
-    return this.userLocks.run(userKey(user.serverKey, user.username), async () => {
-      const live = await this.deps.store.listRequests({
+    return this.deps.userLocks.run(userKey(user.serverKey, user.username), async () => {
+      const live = await this.deps.requests.listRequests({
         serverKey: user.serverKey,
         dbUser: user.username,
         statuses: LIVE_GRANT_STATUSES,

@@ -3,11 +3,18 @@ import { flowAllowsRequester, requestorGroupHandles, type AccessFlow, type Princ
 import { parsePrincipal, type Principal } from '../domain/principal.ts';
 import type { AccessRequest, ApproverGroup, Person } from '../domain/request.ts';
 import type { Target } from '../domain/target.ts';
-import type { Lookup } from '../ports/Directory.ts';
-import type { ServiceDeps } from './ServiceDeps.ts';
+import type { Directory, Lookup } from '../ports/Directory.ts';
+import type { ResourceOwners } from '../ports/ResourceOwners.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
+import type { ServiceSettings } from './ServiceSettings.ts';
 
 /** The ports People reads: who is who (the directory), the config, the integrations and their owners. */
-export type PeopleDeps = Pick<ServiceDeps, 'config' | 'integrations' | 'directory' | 'owners'>;
+export interface PeopleDeps {
+  config: ServiceSettings;
+  integrations: Pick<IntegrationRegistry, 'get'>;
+  directory: Directory;
+  owners?: ResourceOwners;
+}
 
 /**
  * Turns the people a config names (Slack IDs, emails, @usergroups) into Slack user IDs through

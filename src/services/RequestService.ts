@@ -1,5 +1,5 @@
 import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
-import { chooseFlow } from '../domain/flows.ts';
+import { chooseFlow, type AccessFlow } from '../domain/flows.ts';
 import { ConflictError, InputError, NotAllowedError, noIntegrationNamed } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
@@ -14,13 +14,35 @@ import {
   type Person,
 } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
-import type { AccessFlow } from '../domain/flows.ts';
 import { KeyedMutex } from '../lib/KeyedMutex.ts';
-import { actorOf, auditOf, bytes, notify, requireRequest, type ServiceDeps } from './ServiceDeps.ts';
+import type { Clock } from '../ports/Clock.ts';
+import type { Directory } from '../ports/Directory.ts';
+import type { Notifier } from '../ports/Notifier.ts';
+import type { RequestStore } from '../ports/RequestStore.ts';
+import type { Logger } from '../logger.ts';
+import type { AuditTrail } from './AuditTrail.ts';
 import type { GrantService } from './GrantService.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
+import type { ServiceSettings } from './ServiceSettings.ts';
+import { notify, requireIntegration, requireRequest, type RandomBytes } from './shared.ts';
 
 const MINUTE_MS = 60_000;
+
+/** The ports requests and decisions use, and the grant service that approved requests go to. */
+export interface RequestDeps {
+  config: ServiceSettings;
+  integrations: IntegrationRegistry;
+  requests: RequestStore;
+  directory: Pick<Directory, 'person'>;
+  notifier: Notifier;
+  audit: AuditTrail;
+  clock: Clock;
+  logger: Logger;
+  people: People;
+  grants: Pick<GrantService, 'grant' | 'applyExtension'>;
+  randomBytes: RandomBytes;
+}
 
 export interface AccessRequestInput {
   requesterSlackId: string;
@@ -60,11 +82,7 @@ export class RequestService {
   /** Per requester: counting their pending requests and adding one happen as one step. */
   private readonly requesterLocks = new KeyedMutex();
 
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly people: People,
-    private readonly grants: GrantService,
-  ) {}
+  constructor(private readonly deps: RequestDeps) {}
 
   /**
    * Asks for access. Bad input (unknown integration, permission the integration cannot give, a
@@ -105,14 +123,14 @@ export class RequestService {
    * the same target and permission.
    */
   async extend(requestId: string, actorSlackId: string, durationMinutes: number, reason?: string): Promise<AccessRequest> {
-    const parent = await this.mustGet(requestId);
+    const parent = await requireRequest(this.deps.requests, requestId);
     if (parent.requester.slackId !== actorSlackId) {
       throw new NotAllowedError(`Only the person who asked for ${parent.id} can extend it.`);
     }
     if (parent.kind !== 'access' || parent.status !== 'granted') {
       throw new ConflictError(`${parent.id} is ${parent.status}; only granted access can be extended.`);
     }
-    const open = await this.deps.store.listRequests({ parentId: parent.id, statuses: ['pending'] });
+    const open = await this.deps.requests.listRequests({ parentId: parent.id, statuses: ['pending'] });
     if (open.length > 0) {
       throw new ConflictError(`An extension of ${parent.id} (${open[0]!.id}) is already waiting for approval.`);
     }
@@ -126,25 +144,25 @@ export class RequestService {
 
   /** Withdraws a pending request. Only its requester (or an admin) may. */
   async cancel(requestId: string, actorSlackId: string): Promise<AccessRequest> {
-    const req = await this.mustGet(requestId);
-    if (req.requester.slackId !== actorSlackId && !(await this.people.isAdmin(actorSlackId))) {
+    const req = await requireRequest(this.deps.requests, requestId);
+    if (req.requester.slackId !== actorSlackId && !(await this.deps.people.isAdmin(actorSlackId))) {
       throw new NotAllowedError(`Only the person who asked for ${req.id} can cancel it.`);
     }
     if (req.status === 'cancelled') return req;
-    const cancelled = await this.deps.store.transition(
+    const cancelled = await this.deps.requests.transition(
       req.id,
       fromStatesOf('cancelled'),
       'cancelled',
       { endedAt: this.deps.clock.now(), endedBy: actorSlackId },
-      auditOf(this.deps, 'request.cancelled', await actorOf(this.deps, actorSlackId, req)),
+      this.deps.audit.of('request.cancelled', await this.deps.audit.actorOf(actorSlackId, req)),
     );
     if (!cancelled) {
-      const now = await this.mustGet(req.id);
+      const now = await requireRequest(this.deps.requests, req.id);
       throw new ConflictError(
         `${req.id} is ${now.status}, so it cannot be cancelled.${now.status === 'granted' ? ` Use revoke ${req.id} to end the access.` : ''}`,
       );
     }
-    await notify(this.deps, 'cancelled', () => this.deps.notifier.requestUpdated(cancelled));
+    await notify(this.deps.logger, 'cancelled', () => this.deps.notifier.requestUpdated(cancelled));
     return cancelled;
   }
 
@@ -155,26 +173,26 @@ export class RequestService {
    */
   async decide(d: Decision): Promise<AccessRequest> {
     const { req, groups } = await this.decider(d.requestId, d.actorSlackId);
-    const who = await actorOf(this.deps, d.actorSlackId, req);
+    const who = await this.deps.audit.actorOf(d.actorSlackId, req);
     if (d.decision === 'deny') {
       const reason = d.comment?.trim();
       if (!reason) throw new InputError('Say why you deny the request; the requester sees it.');
       if (reason.length > MAX_REASON_CHARS) {
         throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${reason.length}.`);
       }
-      await this.deps.store.addApproval({ requestId: req.id, approverId: d.actorSlackId, decision: 'deny', comment: reason, at: this.deps.clock.now() });
-      const denied = await this.deps.store.transition(
+      await this.deps.requests.addApproval({ requestId: req.id, approverId: d.actorSlackId, decision: 'deny', comment: reason, at: this.deps.clock.now() });
+      const denied = await this.deps.requests.transition(
         req.id,
         fromStatesOf('denied'),
         'denied',
         { decidedAt: this.deps.clock.now(), decidedBy: d.actorSlackId, denyReason: reason, endedAt: this.deps.clock.now() },
-        auditOf(this.deps, 'request.denied', who, { reason }),
+        this.deps.audit.of('request.denied', who, { reason }),
       );
       if (!denied) return this.raced(req.id);
-      await notify(this.deps, 'denied', () => this.deps.notifier.requestUpdated(denied));
+      await notify(this.deps.logger, 'denied', () => this.deps.notifier.requestUpdated(denied));
       return denied;
     }
-    const added = await this.deps.store.addApproval({
+    const added = await this.deps.requests.addApproval({
       requestId: req.id,
       approverId: d.actorSlackId,
       decision: 'approve',
@@ -184,25 +202,25 @@ export class RequestService {
     if (!added) throw new ConflictError(`You already approved ${req.id}.`);
     // Earlier approvals count only from people who are still approvers now.
     const eligible = eligibleApprovers({ ...req, approverGroups: groups });
-    const approvers = (await this.deps.store.listApprovals(req.id))
+    const approvers = (await this.deps.requests.listApprovals(req.id))
       .filter((a) => a.decision === 'approve' && eligible.includes(a.approverId))
       .map((a) => a.approverId);
     if (!approvalsComplete(groups, req.approvalMode, approvers)) {
-      const waiting = await this.mustGet(req.id);
-      await this.deps.store.appendAudit(auditOf(this.deps, 'request.approved', who, { complete: false })(waiting));
-      await notify(this.deps, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
+      const waiting = await requireRequest(this.deps.requests, req.id);
+      await this.deps.audit.append('request.approved', who, waiting, { complete: false });
+      await notify(this.deps.logger, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
       return waiting;
     }
-    const approved = await this.deps.store.transition(
+    const approved = await this.deps.requests.transition(
       req.id,
       fromStatesOf('approved'),
       'approved',
       { decidedAt: this.deps.clock.now(), decidedBy: d.actorSlackId },
-      auditOf(this.deps, 'request.approved', who, { complete: true }),
+      this.deps.audit.of('request.approved', who, { complete: true }),
     );
     if (!approved) return this.raced(req.id);
-    await notify(this.deps, 'approved', () => this.deps.notifier.requestUpdated(approved));
-    return req.kind === 'extension' ? this.grants.applyExtension(approved) : this.grants.grant(approved.id);
+    await notify(this.deps.logger, 'approved', () => this.deps.notifier.requestUpdated(approved));
+    return req.kind === 'extension' ? this.deps.grants.applyExtension(approved) : this.deps.grants.grant(approved.id);
   }
 
   /**
@@ -219,7 +237,7 @@ export class RequestService {
    * decided when the click arrives), when this person may decide on it; otherwise the error.
    */
   private async decider(requestId: string, actorSlackId: string): Promise<{ req: AccessRequest; groups: ApproverGroup[] }> {
-    const req = await this.mustGet(requestId);
+    const req = await requireRequest(this.deps.requests, requestId);
     if (req.status !== 'pending') {
       throw new ConflictError(
         `${req.id} was already ${req.status}${req.decidedBy ? ` by <@${req.decidedBy}>` : ''}; nothing was changed.`,
@@ -228,7 +246,7 @@ export class RequestService {
     if (actorSlackId === req.requester.slackId && !req.allowSelfApproval) {
       throw new NotAllowedError('You cannot decide on your own request; another approver has to.');
     }
-    const groups = await this.people.currentApproverGroups(req);
+    const groups = await this.deps.people.currentApproverGroups(req);
     if (!groups.some((g) => g.slackIds.includes(actorSlackId))) {
       const was = req.approverGroups.filter((g) => g.slackIds.includes(actorSlackId)).map((g) => g.source);
       throw new NotAllowedError(
@@ -245,7 +263,7 @@ export class RequestService {
    * `all: false` asks for one's own even as an admin; `all: true` from anyone else is refused.
    */
   async listForCommand(actorSlackId: string, all?: boolean): Promise<{ all: boolean; requests: AccessRequest[] }> {
-    const everyone = all ?? (await this.people.isAdmin(actorSlackId));
+    const everyone = all ?? (await this.deps.people.isAdmin(actorSlackId));
     return { all: everyone, requests: await this.list(actorSlackId, { all: everyone }) };
   }
 
@@ -254,7 +272,7 @@ export class RequestService {
    * in one store query however many there are: the App Home draws them on every visit.
    */
   async awaitingApproval(slackId: string): Promise<AccessRequest[]> {
-    const undecided = await this.deps.store.listRequests({ statuses: ['pending'], undecidedBy: slackId });
+    const undecided = await this.deps.requests.listRequests({ statuses: ['pending'], undecidedBy: slackId });
     return undecided.filter((req) => eligibleApprovers(req).includes(slackId));
   }
 
@@ -263,7 +281,7 @@ export class RequestService {
    * the default one, whether a reason is required, and the flows' narrowing of targets.
    */
   async requestOptions(slackId: string): Promise<RequestOptions> {
-    const mine = await this.people.flowsFor(slackId);
+    const mine = await this.deps.people.flowsFor(slackId);
     const integrations: IntegrationOptions[] = [];
     for (const integration of this.deps.integrations.available()) {
       const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
@@ -288,10 +306,10 @@ export class RequestService {
   /** The person's own requests, or everyone's for admins, newest first. */
   async list(actorSlackId: string, options: { all?: boolean; limit?: number } = {}): Promise<AccessRequest[]> {
     const all = options.all === true;
-    if (all && !(await this.people.isAdmin(actorSlackId))) {
+    if (all && !(await this.deps.people.isAdmin(actorSlackId))) {
       throw new NotAllowedError("Only Sesame admins can list everyone's requests; `list` shows yours.");
     }
-    return this.deps.store.listRequests({
+    return this.deps.requests.listRequests({
       ...(all ? {} : { requesterSlackId: actorSlackId }),
       limit: options.limit ?? 50,
     });
@@ -332,8 +350,8 @@ export class RequestService {
           await this.checkPendingCap(what.requester.slackId);
           return create();
         });
-    if (auto) return created.kind === 'extension' ? this.grants.applyExtension(created) : this.grants.grant(created.id);
-    await notify(this.deps, 'approval requested', () => this.deps.notifier.approvalRequested(created));
+    if (auto) return created.kind === 'extension' ? this.deps.grants.applyExtension(created) : this.deps.grants.grant(created.id);
+    await notify(this.deps.logger, 'approval requested', () => this.deps.notifier.approvalRequested(created));
     return created;
   }
 
@@ -343,7 +361,7 @@ export class RequestService {
    */
   private async checkPendingCap(requesterSlackId: string): Promise<void> {
     const max = this.deps.config.slack.maxPendingPerPerson;
-    const pending = await this.deps.store.listRequests({ requesterSlackId, statuses: ['pending'], limit: max });
+    const pending = await this.deps.requests.listRequests({ requesterSlackId, statuses: ['pending'], limit: max });
     if (pending.length < max) return;
     const shown = pending.slice(0, 10).map((r) => r.id).join(', ');
     throw new ConflictError(
@@ -353,7 +371,7 @@ export class RequestService {
 
   private async pickFlow(requester: Person, target: Target, permission: Permission, durationMinutes?: number) {
     const flows = this.deps.config.accessFlows;
-    const choice = chooseFlow(flows, { target, permission, durationMinutes }, await this.people.matcherFor(requester, flows));
+    const choice = chooseFlow(flows, { target, permission, durationMinutes }, await this.deps.people.matcherFor(requester, flows));
     if (!choice.ok) {
       if (choice.reason === 'too_long') throw new InputError(choice.message, { field: 'duration' });
       throw new NotAllowedError(`${choice.message} /access help lists what you can request.`);
@@ -374,8 +392,8 @@ export class RequestService {
 
   private async approversFor(flow: AccessFlow, requester: Person, target: Target): Promise<ApproverGroup[]> {
     if (flow.approvers.length === 0) return [];
-    const integration = this.grants.integration(target.integration);
-    const groups = await this.people.approverGroups(flow, integration, target);
+    const integration = requireIntegration(this.deps.integrations, target.integration);
+    const groups = await this.deps.people.approverGroups(flow, integration, target);
     const usable = groups.map((g) =>
       flow.allowSelfApproval ? g.slackIds : g.slackIds.filter((id) => id !== requester.slackId),
     );
@@ -394,8 +412,8 @@ export class RequestService {
 
   private async create(request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>, flow: AccessFlow, auto: boolean) {
     const now = this.deps.clock.now();
-    const who = await actorOf(this.deps, request.requester.slackId, request);
-    const created = auditOf(this.deps, 'request.created', who, (r) => ({
+    const who = await this.deps.audit.actorOf(request.requester.slackId, request);
+    const created = this.deps.audit.of('request.created', who, (r) => ({
       flow: flow.name,
       durationMinutes: r.durationMinutes,
       duration: formatMinutes(r.durationMinutes),
@@ -404,9 +422,9 @@ export class RequestService {
       ...(auto ? { autoApproved: true } : {}),
     }));
     for (let attempt = 0; ; attempt++) {
-      const id = newRequestId((n) => bytes(this.deps, n));
+      const id = newRequestId((n) => this.deps.randomBytes(n));
       try {
-        return await this.deps.store.createRequest(
+        return await this.deps.requests.createRequest(
           { ...request, id, createdAt: now, pendingExpiresAt: new Date(now.getTime() + flow.pendingTtl * MINUTE_MS) },
           auto ? 'approved' : 'pending',
           created,
@@ -419,12 +437,8 @@ export class RequestService {
   }
 
   private async raced(id: string): Promise<AccessRequest> {
-    const now = await this.mustGet(id);
+    const now = await requireRequest(this.deps.requests, id);
     throw new ConflictError(`${id} was already ${now.status}${now.decidedBy ? ` by <@${now.decidedBy}>` : ''}; nothing was changed.`);
-  }
-
-  private mustGet(id: string): Promise<AccessRequest> {
-    return requireRequest(this.deps, id);
   }
 }
 

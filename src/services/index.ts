@@ -1,32 +1,87 @@
+import { randomBytes } from 'node:crypto';
 import { KeyedMutex } from '../lib/KeyedMutex.ts';
+import type { Logger } from '../logger.ts';
+import type { AuditLog } from '../ports/AuditLog.ts';
+import type { Clock } from '../ports/Clock.ts';
+import type { Directory } from '../ports/Directory.ts';
+import type { ManagedUserStore } from '../ports/ManagedUserStore.ts';
+import type { Notifier } from '../ports/Notifier.ts';
+import type { RequestStore } from '../ports/RequestStore.ts';
+import type { ResourceOwners } from '../ports/ResourceOwners.ts';
+import type { SessionAudit } from '../ports/SessionAudit.ts';
+import type { TargetDatabases } from '../ports/TargetDatabase.ts';
+import { AuditTrail } from './AuditTrail.ts';
 import { CatalogService } from './CatalogService.ts';
+import { CredentialService } from './CredentialService.ts';
 import { GrantService } from './GrantService.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import { MaintenanceService } from './MaintenanceService.ts';
 import { People } from './People.ts';
 import { RequestService } from './RequestService.ts';
-import type { ServiceDeps } from './ServiceDeps.ts';
+import { RevocationService } from './RevocationService.ts';
+import type { ServiceSettings } from './ServiceSettings.ts';
+import type { RandomBytes } from './shared.ts';
 
-export type { ServiceDeps } from './ServiceDeps.ts';
+export type { ServiceSettings } from './ServiceSettings.ts';
+
+/**
+ * The ports the composition root hands over; {@link createServices} gives each service only the
+ * ones it uses.
+ */
+export interface ServicePorts {
+  config: ServiceSettings;
+  /** The integrations served now: the config's and discovery's, with their availability. */
+  integrations: IntegrationRegistry;
+  store: RequestStore & ManagedUserStore & AuditLog;
+  databases: TargetDatabases;
+  notifier: Notifier;
+  directory: Directory;
+  clock: Clock;
+  logger: Logger;
+  owners?: ResourceOwners;
+  /** Session logs per grant, for integrations with `audit: true`. */
+  sessions?: SessionAudit;
+  randomBytes?: RandomBytes;
+}
 
 /** Every use case of Sesame, built on one set of ports. */
 export interface Services {
   people: People;
   grants: GrantService;
+  revocations: RevocationService;
+  credentials: CredentialService;
   requests: RequestService;
   maintenance: MaintenanceService;
   catalog: CatalogService;
 }
 
-/** `people` is given when the composition root built it before the services (for the notifier). */
-export function createServices(deps: ServiceDeps, people: People = new People(deps)): Services {
-  // One lock per database user, held by every step that changes that user.
-  const userLocks = new KeyedMutex();
-  const grants = new GrantService(deps, people, userLocks);
+/**
+ * `people` is given when the composition root built it before the services (for the notifier).
+ * Each service is handed the ports below and reads only those its own deps interface names.
+ */
+export function createServices(ports: ServicePorts, people: People = new People(ports)): Services {
+  const { config, integrations, store, databases, directory, clock, logger } = ports;
+  const common = {
+    integrations,
+    requests: store,
+    users: store,
+    databases,
+    notifier: ports.notifier,
+    audit: new AuditTrail({ log: store, directory, clock, logger }),
+    clock,
+    logger,
+    // One lock per database user, held by every step that changes that user.
+    userLocks: new KeyedMutex(),
+    randomBytes: ports.randomBytes ?? randomBytes,
+  };
+  const grants = new GrantService(common);
   return {
     people,
     grants,
-    requests: new RequestService(deps, people, grants),
-    maintenance: new MaintenanceService(deps, userLocks),
-    catalog: new CatalogService(deps, people),
+    revocations: new RevocationService({ ...common, people, ...(ports.sessions ? { sessions: ports.sessions } : {}) }),
+    credentials: new CredentialService(common),
+    requests: new RequestService({ ...common, config, directory, people, grants }),
+    maintenance: new MaintenanceService(common),
+    catalog: new CatalogService({ integrations, databases, people }),
   };
 }

@@ -117,7 +117,7 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
   });
 
   it('grants on the discovered server: the person logs in with the revealed credentials', async () => {
-    const creds = await bot.sesame.services.grants.revealCredentials(requestId, alice.id);
+    const creds = await bot.sesame.services.credentials.revealCredentials(requestId, alice.id);
     assert.match((await bot.sesame.store.getRequest(requestId))!.serverKey!, /^rds:us-east-1:db-/);
     session = new pg.Client({ connectionString: creds.uri });
     session.on('error', () => undefined);

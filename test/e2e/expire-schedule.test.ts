@@ -48,7 +48,7 @@ describe(`the expire schedule fires by itself (PostgreSQL ${version})`, { timeou
     assert.equal(ack.status, 200);
     const grant = await waitForRequest('the schedule ends it', (r) => r.status === 'granted', 'the grant');
     await world.fake.waitFor(() => world.fake.dmMessages(alice).find((m) => m.text.includes(grant.id)), 'the granted DM', 10_000);
-    const { uri } = await world.bot.sesame.services.grants.revealCredentials(grant.id, alice);
+    const { uri } = await world.bot.sesame.services.credentials.revealCredentials(grant.id, alice);
     const session = new pg.Client({ connectionString: uri });
     session.on('error', () => undefined);
     await session.connect();

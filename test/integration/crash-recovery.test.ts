@@ -177,7 +177,7 @@ for (const version of pgVersions()) {
       const sesame = await restart(clock);
       const req = await onlyRequestOf(sesame, 'U0ALICE');
       assert.equal(req.status, 'granted', req.lastError);
-      const creds = await sesame.services.grants.revealCredentials(req.id, 'U0ALICE');
+      const creds = await sesame.services.credentials.revealCredentials(req.id, 'U0ALICE');
       const session = new pg.Client({ connectionString: creds.uri });
       session.on('error', () => undefined);
       await session.connect();
@@ -206,7 +206,7 @@ for (const version of pgVersions()) {
         reason: 'to be revoked',
       });
       assert.equal(granted.status, 'granted', granted.lastError);
-      const creds = await first.services.grants.revealCredentials(granted.id, 'U0CAROL');
+      const creds = await first.services.credentials.revealCredentials(granted.id, 'U0CAROL');
       await first.close();
       const session = new pg.Client({ connectionString: creds.uri });
       session.on('error', () => undefined);

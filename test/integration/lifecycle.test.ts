@@ -82,7 +82,7 @@ for (const version of pgVersions()) {
         reason: 'look at last night’s orders',
       });
       assert.equal(req.status, 'granted');
-      const creds = await first.services.grants.revealCredentials(req.id, 'U0ALICE');
+      const creds = await first.services.credentials.revealCredentials(req.id, 'U0ALICE');
       assert.equal(creds.customAccessDetails, 'Connect through the office VPN.');
       const session = new pg.Client({ connectionString: creds.uri });
       await session.connect();
@@ -135,7 +135,7 @@ for (const version of pgVersions()) {
       });
       assert.equal(write.status, 'pending');
       assert.equal((await sesame.services.requests.decide({ requestId: write.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
-      const creds = await sesame.services.grants.revealCredentials(write.id, 'U0CAROL');
+      const creds = await sesame.services.credentials.revealCredentials(write.id, 'U0CAROL');
       const login = async () => {
         const c = new pg.Client({ connectionString: creds.uri });
         await c.connect();
@@ -147,7 +147,7 @@ for (const version of pgVersions()) {
       await c.end();
 
       clock.advance(31 * 60_000);
-      await sesame.services.grants.expireDue();
+      await sesame.services.revocations.expireDue();
       assert.equal((await sesame.store.getRequest(read.id))?.status, 'expired');
       c = await login();
       await assertDenied(c, 'SELECT * FROM public.customers');

@@ -77,7 +77,7 @@ accessFlows:
         reason: 'fix orders',
       });
       assert.equal(first.status, 'granted');
-      const firstCreds = await sesame.services.grants.revealCredentials(first.id, 'U0CORP');
+      const firstCreds = await sesame.services.credentials.revealCredentials(first.id, 'U0CORP');
       assert.equal(firstCreds.username, 'alice');
 
       const second = await sesame.services.requests.requestAccess({
@@ -90,7 +90,7 @@ accessFlows:
       assert.equal(second.status, 'failed');
       assert.match(second.lastError ?? '', /already belongs to another person/);
       assert.match(second.lastError ?? '', /userNameTemplate/);
-      await assert.rejects(sesame.services.grants.revealCredentials(second.id, 'U0CONTRACTOR'));
+      await assert.rejects(sesame.services.credentials.revealCredentials(second.id, 'U0CONTRACTOR'));
 
       // The first person's user works as before, with nothing the second asked for.
       const c = await login(firstCreds.uri);

@@ -68,7 +68,7 @@ for (const version of pgVersions()) {
     }
 
     async function login(requestId: string): Promise<pg.Client> {
-      const { uri } = await sesame.services.grants.revealCredentials(requestId, 'U0DAVE');
+      const { uri } = await sesame.services.credentials.revealCredentials(requestId, 'U0DAVE');
       const client = new pg.Client({ connectionString: uri });
       client.on('error', () => undefined);
       await client.connect();
@@ -102,7 +102,7 @@ for (const version of pgVersions()) {
       await session.end();
 
       clock.advance(31 * MINUTE);
-      await sesame.services.grants.expireDue();
+      await sesame.services.revocations.expireDue();
       assert.equal((await sesame.store.getRequest(short.id))?.status, 'expired');
       assert.equal((await sesame.store.getRequest(long.id))?.status, 'granted');
       assert.equal(await validUntil(long.dbUser!), long.expiresAt!.getTime());

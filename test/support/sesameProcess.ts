@@ -38,7 +38,7 @@ try {
     console.log(JSON.stringify(request));
   } else if (command === 'revoke') {
     const [requestId = '', slackId = ''] = args;
-    console.log(JSON.stringify(await sesame.services.grants.revoke(requestId, slackId)));
+    console.log(JSON.stringify(await sesame.services.revocations.revoke(requestId, slackId)));
   } else {
     throw new Error(`unknown command ${command}`);
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConflictError, InputError, NotAllowedError } from '../../src/domain/errors.ts';
-import { REVOKE_ALERT_AFTER_ATTEMPTS, revokeBackoffMs } from '../../src/services/GrantService.ts';
+import { REVOKE_ALERT_AFTER_ATTEMPTS, revokeBackoffMs } from '../../src/services/RevocationService.ts';
 import { serviceWorld, testConfig, type ServiceWorld } from '../support/services.ts';
 import { sesameJobs } from '../../src/jobs/jobs.ts';
 
@@ -293,9 +293,9 @@ describe('ending access', () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
     w.clock.advance(HOUR - 1);
-    assert.equal(await w.services.grants.expireDue(), 0);
+    assert.equal(await w.services.revocations.expireDue(), 0);
     w.clock.advance(1);
-    assert.equal(await w.services.grants.expireDue(), 1);
+    assert.equal(await w.services.revocations.expireDue(), 1);
     const ended = await w.store.getRequest(req.id);
     assert.equal(ended?.status, 'expired');
     const user = w.local.users.get('alice@example.com')!;
@@ -314,7 +314,7 @@ describe('ending access', () => {
     assert.equal(user.roles.size, 2);
     assert.deepEqual(user.validUntil, long.expiresAt);
     w.clock.advance(31 * MIN);
-    await w.services.grants.expireDue();
+    await w.services.revocations.expireDue();
     assert.equal((await w.store.getRequest(short.id))?.status, 'expired');
     assert.deepEqual([...user.roles], long.grantedRoles);
     assert.equal(user.canLogin, true);
@@ -324,13 +324,13 @@ describe('ending access', () => {
   it('lets the requester or an admin revoke early, nobody else', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
-    await assert.rejects(w.services.grants.revoke(req.id, 'U0BOB'), NotAllowedError);
-    const revoked = await w.services.grants.revoke(req.id, 'U0ADMIN');
+    await assert.rejects(w.services.revocations.revoke(req.id, 'U0BOB'), NotAllowedError);
+    const revoked = await w.services.revocations.revoke(req.id, 'U0ADMIN');
     assert.equal(revoked.status, 'revoked');
     assert.equal(revoked.endedBy, 'U0ADMIN');
     assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
     // Revoking again is not an error: it is already done.
-    assert.equal((await w.services.grants.revoke(req.id, 'U0ALICE')).status, 'revoked');
+    assert.equal((await w.services.revocations.revoke(req.id, 'U0ALICE')).status, 'revoked');
   });
 
   it('records each thing a revocation removed from what the person left behind, and tells the admins', async () => {
@@ -346,7 +346,7 @@ describe('ending access', () => {
     };
     const handedOut = { ...trigger, what: 'privilege handed out' as const, object: 'table public.copy', grantee: 'PUBLIC', definition: undefined };
     w.local.leftovers.set('alice@example.com', [trigger, handedOut]);
-    await w.services.grants.revoke(req.id, 'U0ALICE');
+    await w.services.revocations.revoke(req.id, 'U0ALICE');
     const events = (await w.store.listAudit(new Date(0))).filter((e) => e.action === 'leftover.removed');
     assert.equal(events.length, 2);
     assert.equal(events[0]?.requestId, req.id);
@@ -358,7 +358,7 @@ describe('ending access', () => {
   it('reconciliation sweeps a user who may have left something behind, even with nothing else to correct', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
-    await w.services.grants.revoke(req.id, 'U0ALICE');
+    await w.services.revocations.revoke(req.id, 'U0ALICE');
     w.local.leftovers.set('alice@example.com', [
       { database: 'appdb', role: 'alice@example.com', what: 'direct privilege', object: 'table sales.leads', privileges: ['SELECT'], sql: [] },
     ]);
@@ -374,19 +374,19 @@ describe('ending access', () => {
     w.local.down = true;
     w.clock.advance(HOUR);
     for (let attempt = 1; attempt <= REVOKE_ALERT_AFTER_ATTEMPTS; attempt++) {
-      await w.services.grants.expireDue();
+      await w.services.revocations.expireDue();
       const r = await w.store.getRequest(req.id);
       assert.equal(r?.status, 'revoking');
       assert.equal(r?.revokeAttempts, attempt);
       assert.match(r?.lastError ?? '', /cannot be reached/);
       assert.equal(r?.nextAttemptAt?.getTime(), w.clock.now().getTime() + revokeBackoffMs(attempt));
       // Not due again before the backoff has passed.
-      assert.equal(await w.services.grants.expireDue(), 0);
+      assert.equal(await w.services.revocations.expireDue(), 0);
       w.clock.advance(revokeBackoffMs(attempt));
     }
     assert.equal(w.notifier.events.filter((e) => e.kind === 'revocationFailing').length, 1);
     w.local.down = false;
-    await w.services.grants.expireDue();
+    await w.services.revocations.expireDue();
     assert.equal((await w.store.getRequest(req.id))?.status, 'expired');
     assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
   });
@@ -402,10 +402,10 @@ describe('ending access', () => {
       await gate;
       return revoke(input);
     };
-    const clicked = w.services.grants.revoke(req.id, 'U0ALICE');
+    const clicked = w.services.revocations.revoke(req.id, 'U0ALICE');
     while ((await w.store.getRequest(req.id))?.status !== 'revoking') await new Promise((r) => setImmediate(r));
     // The sweep sees a `revoking` request with no retry time: due, as far as it can tell.
-    const swept = w.services.grants.expireDue();
+    const swept = w.services.revocations.expireDue();
     release();
     await Promise.all([clicked, swept]);
     assert.equal(w.local.calls.filter((c) => c.startsWith('revoke')).length, 1);
@@ -418,7 +418,7 @@ describe('ending access', () => {
     w.notifier.failing = true;
     const req = await autoGrant(w);
     assert.equal(req.status, 'granted');
-    assert.equal((await w.services.grants.revoke(req.id, 'U0ALICE')).status, 'revoked');
+    assert.equal((await w.services.revocations.revoke(req.id, 'U0ALICE')).status, 'revoked');
   });
 });
 
@@ -438,7 +438,7 @@ describe('crash recovery', () => {
     w.clock.advance(3 * HOUR);
     assert.equal(await w.services.grants.resume(), 1);
     assert.equal((await w.store.getRequest(req.id))?.status, 'granted');
-    assert.equal(await w.services.grants.expireDue(), 1, 'the sweep that runs at start ends it');
+    assert.equal(await w.services.revocations.expireDue(), 1, 'the sweep that runs at start ends it');
     assert.equal((await w.store.getRequest(req.id))?.status, 'expired');
     assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
   });
@@ -491,7 +491,7 @@ describe('extending, reminding, timing out', () => {
     assert.deepEqual(w.local.users.get('alice@example.com')?.validUntil, parent?.expiresAt);
     assert.equal(parent?.expiryReminderSentAt, undefined);
     w.clock.advance(10 * MIN);
-    assert.equal(await w.services.grants.expireDue(), 0, 'not expired at the old expiry');
+    assert.equal(await w.services.revocations.expireDue(), 0, 'not expired at the old expiry');
   });
 
   it('times out pending requests after the flow’s pendingTtl', async () => {
@@ -512,12 +512,12 @@ describe('credentials', () => {
   it('reveals a fresh password to the requester only, and never stores or audits it', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
-    await assert.rejects(w.services.grants.revealCredentials(req.id, 'U0BOB'), NotAllowedError);
-    const creds = await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    await assert.rejects(w.services.credentials.revealCredentials(req.id, 'U0BOB'), NotAllowedError);
+    const creds = await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
     assert.ok(creds.password && creds.password.length === 24);
     assert.equal(w.local.users.get('alice@example.com')?.password, creds.password);
     assert.equal(creds.uri, `postgresql://alice%40example.com:${creds.password}@local.example:5432/appdb?sslmode=require`);
-    const again = await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    const again = await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
     assert.notEqual(again.password, creds.password);
     const stored = JSON.stringify([await w.store.listRequests({}), await w.store.listManagedUsers(), await w.store.listAudit(new Date(0))]);
     assert.ok(!stored.includes(creds.password!) && !stored.includes(again.password!));
@@ -526,12 +526,12 @@ describe('credentials', () => {
   it('rotates old passwords, but never during a live grant', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
-    await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
     const before = w.local.users.get('alice@example.com')!.password;
     w.clock.advance(31 * 24 * HOUR);
     // The grant expired long ago but the sweep has not run: it still counts as live.
     assert.equal(await w.services.maintenance.rotateCredentials(), 0);
-    await w.services.grants.expireDue();
+    await w.services.revocations.expireDue();
     assert.equal(await w.services.maintenance.rotateCredentials(), 1);
     assert.notEqual(w.local.users.get('alice@example.com')!.password, before);
     assert.equal(await w.services.maintenance.rotateCredentials(), 0, 'just rotated');
@@ -540,7 +540,7 @@ describe('credentials', () => {
   it('drops users long after their last grant, unless another integration on the server still grants them', async () => {
     const w = serviceWorld();
     const first = await autoGrant(w);
-    await w.services.grants.revoke(first.id, 'U0ALICE');
+    await w.services.revocations.revoke(first.id, 'U0ALICE');
     const viaOther = await w.services.requests.requestAccess({
       requesterSlackId: 'U0ALICE', target: { integration: 'other', database: 'otherdb' }, permission: 'readonly',
       durationMinutes: 60, reason: 'r',
@@ -549,7 +549,7 @@ describe('credentials', () => {
     w.clock.advance(8 * 24 * HOUR);
     assert.equal(await w.services.maintenance.cleanUpUsers(), 0, 'still granted through other');
     assert.ok(w.local.users.has('alice@example.com'));
-    await w.services.grants.expireDue();
+    await w.services.revocations.expireDue();
     w.clock.advance(8 * 24 * HOUR);
     assert.equal(await w.services.maintenance.cleanUpUsers(), 1);
     assert.ok(!w.local.users.has('alice@example.com'));
@@ -566,7 +566,7 @@ describe('credentials', () => {
     const expire = sesameJobs(config.schedule, w.services).find((j) => j.id === 'expire')!;
     await expire.run();
     assert.ok(w.local.users.has('alice@example.com'), 'a live grant keeps the user');
-    await w.services.grants.revoke(req.id, 'U0ALICE');
+    await w.services.revocations.revoke(req.id, 'U0ALICE');
     await expire.run();
     assert.ok(!w.local.users.has('alice@example.com'), 'dropped at the first pass after the revocation');
     const dropped = (await w.store.listAudit(new Date(0))).filter((e) => e.action === 'user.dropped');
@@ -658,8 +658,8 @@ describe('the audit trail', () => {
   it('names who acted by Slack ID and email, for requesters and approvers alike', async () => {
     const w = serviceWorld();
     const req = await approvedGrant(w, 'readwrite');
-    await w.services.grants.revealCredentials(req.id, 'U0ALICE');
-    await w.services.grants.revoke(req.id, 'U0ADMIN');
+    await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
+    await w.services.revocations.revoke(req.id, 'U0ADMIN');
     const events = await w.store.listAudit(new Date(0));
     const by = (action: string) => events.find((e) => e.action === action);
     assert.deepEqual([by('request.created')?.actor, by('request.created')?.actorEmail], ['U0ALICE', 'alice@example.com']);
@@ -706,7 +706,7 @@ describe('IAM database login', () => {
     const req = await w.services.requests.requestAccess({
       requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30, reason: 'r',
     });
-    const creds = await w.services.grants.revealCredentials(req.id, 'U0ALICE');
+    const creds = await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
     assert.equal(creds.password, undefined);
     assert.equal(w.local.users.get('alice@example.com')?.password, undefined);
     assert.match(creds.iamCommands![0]!, /^aws rds generate-db-auth-token --hostname ledger\.abc\.eu-west-1\.rds\.amazonaws\.com --port 5432 --region eu-west-1 --username alice@example\.com/);

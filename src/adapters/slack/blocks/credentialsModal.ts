@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { Credentials } from '../../../services/GrantService.ts';
+import type { Credentials } from '../../../services/CredentialService.ts';
 import { VIEW } from '../ids.ts';
 import { context, fields, plain, section } from './elements.ts';
 import { escapeWithin, LIMITS, slackDate } from './text.ts';

@@ -10,7 +10,7 @@ import type { InternalErrorAlert } from '../SlackNotifier.ts';
  * The use cases the listeners call: requests (and decisions on them), grants, and the catalog
  * behind the request modal's pickers. The edge is given nothing below them: no store, no database.
  */
-export type SlackServices = Pick<Services, 'requests' | 'grants' | 'catalog'>;
+export type SlackServices = Pick<Services, 'requests' | 'revocations' | 'credentials' | 'catalog'>;
 
 /** What every listener works with: the services, the logger and the command's name. */
 export interface SlackEdge {

@@ -10,7 +10,7 @@ export async function onShowCredentialsClicked(edge: SlackEdge, { body, client, 
   const opened = await client.views.open({ trigger_id: body.trigger_id, view: credentialsNoticeModal('Making a new password…') });
   const viewId = opened.view?.id;
   try {
-    const creds = await edge.services.grants.revealCredentials(requestId, userId);
+    const creds = await edge.services.credentials.revealCredentials(requestId, userId);
     // Known as a secret while it is on its way, so no log line can carry it.
     registerSecret(creds.password);
     try {

@@ -43,7 +43,7 @@ async function replyList(edge: SlackEdge, { parsed, userId, reply }: CommandUse<
 }
 
 async function revokeByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'revoke'>): Promise<void> {
-  const ended = await edge.services.grants.revoke(parsed.requestId, userId);
+  const ended = await edge.services.revocations.revoke(parsed.requestId, userId);
   await reply(noticeReply(`:lock: \`${ended.id}\` is ${STATUS_WORDS[ended.status]}.`));
 }
 
