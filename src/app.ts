@@ -11,6 +11,7 @@ import { Scheduler, type JobRunObserver } from './jobs/Scheduler.ts';
 import { describeError, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/Clock.ts';
 import type { Directory } from './ports/Directory.ts';
+import type { NotificationLog } from './ports/NotificationLog.ts';
 import type { Notifier } from './ports/Notifier.ts';
 import type { StateStore } from './ports/StateStore.ts';
 import type { CheckFinding, TargetDatabases } from './ports/TargetDatabase.ts';
@@ -72,7 +73,8 @@ export interface SesameParts<N extends Notifier = Notifier> {
 
 /** What a notifier built by the composition root reads of Sesame. */
 export interface NotifierWiring {
-  store: StateStore;
+  /** The messages sent about each request and its decisions. */
+  store: NotificationLog;
   /** The integrations served now, configured or discovered. */
   integrations: IntegrationRegistry;
   /** Slack IDs of Sesame's admins (`slack.admins`), resolved at each call. */

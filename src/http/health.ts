@@ -12,8 +12,9 @@ export interface HttpRoute {
 }
 
 export interface HealthDeps {
-  store: StateStore;
-  metrics: SesameMetrics;
+  /** Answers when the state store can be used. */
+  store: Pick<StateStore, 'ping'>;
+  metrics: Pick<SesameMetrics, 'render'>;
   /** True once the config is loaded and validated (it always is once Sesame is built). */
   configLoaded: () => boolean;
   logger: Logger;

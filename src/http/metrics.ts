@@ -1,7 +1,7 @@
 import type { AccessRequest } from '../domain/request.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobRunObserver } from '../jobs/Scheduler.ts';
-import type { AuditAction, AuditEvent, AuditOf, StateStore } from '../ports/StateStore.ts';
+import type { AuditAction, AuditEvent, AuditLog, AuditOf } from '../ports/AuditLog.ts';
 
 /** How an audit event counts as a request outcome; actions not listed are not outcomes. */
 const OUTCOMES: Partial<Record<AuditAction, string>> = {
@@ -89,8 +89,8 @@ export function createMetrics(options: { activeGrants: () => Promise<number> }):
  * argument of createRequest, transition and update), so metrics follow the audit trail without
  * the services knowing about them.
  */
-export function observeAuditTrail(store: StateStore, observe: (event: AuditEvent) => void): StateStore {
-  // Where each state-changing method takes its audit argument (see the StateStore port).
+export function observeAuditTrail<S extends AuditLog>(store: S, observe: (event: AuditEvent) => void): S {
+  // Where each state-changing method takes its audit argument (see the RequestStore port).
   const auditArgument = new Map<PropertyKey, number>([['createRequest', 2], ['transition', 4], ['update', 3]]);
   return new Proxy(store, {
     get(target, property) {
