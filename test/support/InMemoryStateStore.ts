@@ -1,23 +1,9 @@
-import { ConflictError, NotFoundError } from '../../src/domain/errors.ts';
-import {
-  assertCanMove,
-  type AccessRequest,
-  type Approval,
-  type NewAccessRequest,
-  type RequestStatus,
-} from '../../src/domain/request.ts';
-import type {
-  AuditEvent,
-  AuditOf,
-  ManagedUser,
-  NotificationRef,
-  RequestFilter,
-  RequestPatch,
-  StateStore,
-} from '../../src/ports/StateStore.ts';
+import { assertCanMove, type AccessRequest, type Approval, type NewAccessRequest, type RequestStatus } from '../../src/domain/request.ts';
+import type * as Port from '../../src/ports/StateStore.ts';
+import { auditEventsOf, patchChanges, REQUIRED_PATCH_FIELDS, storeErrors } from '../../src/ports/stateStoreRules.ts';
 
 /**
- * The {@link StateStore} port kept in memory, with the semantics of the SQLite store: conditional
+ * The {@link Port.StateStore} port kept in memory, with the semantics of the SQLite store: conditional
  * transitions, version bumps, duplicate IDs refused, and copies in and out so a caller can never
  * change what is stored by mutating an object it holds. Each method completes without yielding, so
  * calls racing through `Promise.all` behave like racing SQL updates: one winner.
@@ -25,31 +11,19 @@ import type {
  * Values stored as JSON by the SQLite store (approver groups, granted roles, audit details) go
  * through a JSON round trip here as well, so a test sees exactly what it would see there.
  */
-export class InMemoryStateStore implements StateStore {
+export class InMemoryStateStore implements Port.StateStore {
   readonly #requests = new Map<string, AccessRequest>();
   readonly #approvals: Approval[] = [];
-  readonly #users = new Map<string, ManagedUser>();
-  readonly #audit: AuditEvent[] = [];
-  readonly #notifications: NotificationRef[] = [];
+  readonly #users = new Map<string, Port.ManagedUser>();
+  readonly #audit: Port.AuditEvent[] = [];
+  readonly #notifications: Port.NotificationRef[] = [];
   #nextAuditId = 1;
   #closed = false;
 
-  async createRequest(
-    request: NewAccessRequest,
-    status: 'pending' | 'approved',
-    audit?: AuditOf,
-  ): Promise<AccessRequest> {
+  async createRequest(request: NewAccessRequest, status: 'pending' | 'approved', audit?: Port.AuditOf): Promise<AccessRequest> {
     this.#assertOpen();
-    if (this.#requests.has(request.id)) {
-      throw new ConflictError(
-        `A request with ID ${request.id} already exists; create the request again with a new ID.`,
-      );
-    }
-    if (request.parentId !== undefined && !this.#requests.has(request.parentId)) {
-      throw new NotFoundError(
-        `Request ${request.parentId} does not exist, so it cannot be extended; check the request ID.`,
-      );
-    }
+    if (this.#requests.has(request.id)) throw storeErrors.duplicateRequest(request.id);
+    if (request.parentId !== undefined && !this.#requests.has(request.parentId)) throw storeErrors.missingParent(request.parentId);
     const stored = copyRequest({ ...request, status, revokeAttempts: 0, version: 1 });
     this.#requests.set(stored.id, stored);
     return this.#audited(copyRequest(stored), audit);
@@ -61,7 +35,7 @@ export class InMemoryStateStore implements StateStore {
     return stored && copyRequest(stored);
   }
 
-  async listRequests(filter: RequestFilter): Promise<AccessRequest[]> {
+  async listRequests(filter: Port.RequestFilter): Promise<AccessRequest[]> {
     this.#assertOpen();
     const matches = [...this.#requests.values()].filter(
       (r) =>
@@ -71,12 +45,9 @@ export class InMemoryStateStore implements StateStore {
         (filter.serverKey === undefined || r.serverKey === filter.serverKey) &&
         (filter.dbUser === undefined || r.dbUser === filter.dbUser) &&
         (filter.parentId === undefined || r.parentId === filter.parentId) &&
-        (filter.undecidedBy === undefined ||
-          !this.#approvals.some((a) => a.requestId === r.id && a.approverId === filter.undecidedBy)),
+        (filter.undecidedBy === undefined || !this.#approvals.some((a) => a.requestId === r.id && a.approverId === filter.undecidedBy)),
     );
-    matches.sort(
-      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareText(b.id, a.id),
-    );
+    matches.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareText(b.id, a.id));
     return limited(matches, filter.limit).map(copyRequest);
   }
 
@@ -84,8 +55,8 @@ export class InMemoryStateStore implements StateStore {
     id: string,
     from: readonly RequestStatus[],
     to: RequestStatus,
-    patch: RequestPatch = {},
-    audit?: AuditOf,
+    patch: Port.RequestPatch = {},
+    audit?: Port.AuditOf,
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
     assertCanMove(from, to);
@@ -95,16 +66,16 @@ export class InMemoryStateStore implements StateStore {
   async update(
     id: string,
     whileIn: readonly RequestStatus[],
-    patch: RequestPatch,
-    audit?: AuditOf,
+    patch: Port.RequestPatch,
+    audit?: Port.AuditOf,
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
     return this.#audited(this.#applyWhileIn(id, whileIn, patch), audit);
   }
 
   /** Appends the audit event of a change that happened, in the same step (as one transaction). */
-  #audited<T extends AccessRequest | undefined>(changed: T, audit: AuditOf | undefined): T {
-    if (changed && audit) for (const event of [audit(changed)].flat()) this.#appendAuditNow(event);
+  #audited<T extends AccessRequest | undefined>(changed: T, audit: Port.AuditOf | undefined): T {
+    for (const event of auditEventsOf(changed, audit)) this.#appendAuditNow(event);
     return changed;
   }
 
@@ -114,15 +85,10 @@ export class InMemoryStateStore implements StateStore {
     const due = [...this.#requests.values()].filter(
       (r) =>
         (r.status === 'granted' && r.expiresAt !== undefined && r.expiresAt.getTime() <= nowMs) ||
-        (r.status === 'revoking' &&
-          (r.nextAttemptAt === undefined || r.nextAttemptAt.getTime() <= nowMs)),
+        (r.status === 'revoking' && (r.nextAttemptAt === undefined || r.nextAttemptAt.getTime() <= nowMs)),
     );
     // A request without an expiry sorts first, as NULL does in SQLite's ascending order.
-    due.sort(
-      (a, b) =>
-        (a.expiresAt?.getTime() ?? -Infinity) - (b.expiresAt?.getTime() ?? -Infinity) ||
-        compareText(a.id, b.id),
-    );
+    due.sort((a, b) => (a.expiresAt?.getTime() ?? -Infinity) - (b.expiresAt?.getTime() ?? -Infinity) || compareText(a.id, b.id));
     return limited(due, limit).map(copyRequest);
   }
 
@@ -131,23 +97,14 @@ export class InMemoryStateStore implements StateStore {
     const nowMs = now.getTime();
     return [...this.#requests.values()]
       .filter((r) => r.status === 'pending' && r.pendingExpiresAt.getTime() <= nowMs)
-      .sort(
-        (a, b) =>
-          a.pendingExpiresAt.getTime() - b.pendingExpiresAt.getTime() || compareText(a.id, b.id),
-      )
+      .sort((a, b) => a.pendingExpiresAt.getTime() - b.pendingExpiresAt.getTime() || compareText(a.id, b.id))
       .map(copyRequest);
   }
 
   async addApproval(approval: Approval): Promise<boolean> {
     this.#assertOpen();
-    if (!this.#requests.has(approval.requestId)) {
-      throw new NotFoundError(
-        `Request ${approval.requestId} does not exist, so no decision can be recorded on it; check the request ID.`,
-      );
-    }
-    const already = this.#approvals.some(
-      (a) => a.requestId === approval.requestId && a.approverId === approval.approverId,
-    );
+    if (!this.#requests.has(approval.requestId)) throw storeErrors.noRequestToDecide(approval.requestId);
+    const already = this.#approvals.some((a) => a.requestId === approval.requestId && a.approverId === approval.approverId);
     if (already) return false;
     this.#approvals.push(copyPlain(approval));
     return true;
@@ -155,29 +112,23 @@ export class InMemoryStateStore implements StateStore {
 
   async listApprovals(requestId: string): Promise<Approval[]> {
     this.#assertOpen();
-    // A stable sort keeps insertion order among decisions made at the same moment.
-    return this.#approvals
-      .filter((a) => a.requestId === requestId)
-      .sort((a, b) => a.at.getTime() - b.at.getTime())
-      .map(copyPlain);
+    return oldestFirstAbout(this.#approvals, requestId);
   }
 
-  async upsertManagedUser(user: ManagedUser): Promise<ManagedUser> {
+  async upsertManagedUser(user: Port.ManagedUser): Promise<Port.ManagedUser> {
     this.#assertOpen();
     const key = userKey(user.serverKey, user.username);
     if (!this.#users.has(key)) this.#users.set(key, copyPlain(user));
-    return copyPlain(this.#users.get(key) as ManagedUser);
+    return copyPlain(this.#users.get(key) as Port.ManagedUser);
   }
 
-  async getManagedUser(serverKey: string, username: string): Promise<ManagedUser | undefined> {
+  async getManagedUser(serverKey: string, username: string): Promise<Port.ManagedUser | undefined> {
     this.#assertOpen();
     const stored = this.#users.get(userKey(serverKey, username));
     return stored && copyPlain(stored);
   }
 
-  async listManagedUsers(
-    filter: { serverKey?: string; includeDropped?: boolean } = {},
-  ): Promise<ManagedUser[]> {
+  async listManagedUsers(filter: Port.ManagedUserFilter = {}): Promise<Port.ManagedUser[]> {
     this.#assertOpen();
     return [...this.#users.values()]
       .filter(
@@ -189,57 +140,38 @@ export class InMemoryStateStore implements StateStore {
       .map(copyPlain);
   }
 
-  async updateManagedUser(
-    serverKey: string,
-    username: string,
-    patch: Parameters<StateStore['updateManagedUser']>[2],
-  ): Promise<void> {
+  async updateManagedUser(serverKey: string, username: string, patch: Port.ManagedUserPatch): Promise<void> {
     this.#assertOpen();
     const key = userKey(serverKey, username);
     const stored = this.#users.get(key);
-    if (!stored) {
-      throw new NotFoundError(
-        `Sesame does not manage a user ${username} on ${serverKey}; record the user before updating it.`,
-      );
-    }
-    const next: ManagedUser = { ...stored };
-    for (const field of ['passwordSetAt', 'lastRevokedAt', 'droppedAt'] as const) {
-      const value = patch[field];
-      if (value === null) delete next[field];
-      else if (value !== undefined) next[field] = value;
-    }
-    this.#users.set(key, copyPlain(next));
+    if (!stored) throw storeErrors.unknownManagedUser(serverKey, username);
+    this.#users.set(key, copyPlain(patched(stored, patch)));
   }
 
-  async addNotification(ref: NotificationRef): Promise<void> {
+  async addNotification(ref: Port.NotificationRef): Promise<void> {
     this.#assertOpen();
-    if (!this.#requests.has(ref.requestId)) {
-      throw new NotFoundError(`There is no request ${ref.requestId} to attach a message to.`);
-    }
+    if (!this.#requests.has(ref.requestId)) throw storeErrors.noRequestForMessage(ref.requestId);
     if (this.#notifications.some((n) => n.channel === ref.channel && n.ts === ref.ts)) return;
     this.#notifications.push(copyPlain(ref));
   }
 
-  async listNotifications(requestId: string): Promise<NotificationRef[]> {
+  async listNotifications(requestId: string): Promise<Port.NotificationRef[]> {
     this.#assertOpen();
-    return this.#notifications
-      .filter((n) => n.requestId === requestId)
-      .sort((a, b) => a.at.getTime() - b.at.getTime())
-      .map(copyPlain);
+    return oldestFirstAbout(this.#notifications, requestId);
   }
 
-  async appendAudit(event: AuditEvent): Promise<void> {
+  async appendAudit(event: Port.AuditEvent): Promise<void> {
     this.#assertOpen();
     this.#appendAuditNow(event);
   }
 
-  #appendAuditNow(event: AuditEvent): void {
+  #appendAuditNow(event: Port.AuditEvent): void {
     const stored = copyPlain({ ...event, id: this.#nextAuditId++ });
     if (event.details !== undefined) stored.details = jsonRoundTrip(event.details);
     this.#audit.push(stored);
   }
 
-  async listAudit(since: Date, limit?: number): Promise<AuditEvent[]> {
+  async listAudit(since: Date, limit?: number): Promise<Port.AuditEvent[]> {
     this.#assertOpen();
     const sinceMs = since.getTime();
     const events = this.#audit
@@ -259,30 +191,37 @@ export class InMemoryStateStore implements StateStore {
   #applyWhileIn(
     id: string,
     whileIn: readonly RequestStatus[],
-    changes: RequestPatch & { status?: RequestStatus },
+    changes: Port.RequestPatch & { status?: RequestStatus },
   ): AccessRequest | undefined {
     const stored = this.#requests.get(id);
     if (!stored || !whileIn.includes(stored.status)) return undefined;
-    const next: Record<string, unknown> = { ...stored };
-    // An absent or undefined field stays as it is; null clears it, except the required ones.
-    for (const [field, value] of Object.entries(changes)) {
-      if (value === null && !REQUIRED_PATCH_FIELDS.has(field)) delete next[field];
-      else if (value !== undefined && value !== null) next[field] = value;
-    }
-    next.version = stored.version + 1;
-    const updated = copyRequest(next as unknown as AccessRequest);
+    const updated = copyRequest({ ...patched(stored, changes, REQUIRED_PATCH_FIELDS), version: stored.version + 1 });
     this.#requests.set(id, updated);
     return copyRequest(updated);
   }
 
   #assertOpen(): void {
-    if (this.#closed) {
-      throw new ConflictError('The state store is closed; open it again before using it.');
-    }
+    if (this.#closed) throw storeErrors.closed();
   }
 }
 
-const REQUIRED_PATCH_FIELDS: ReadonlySet<string> = new Set(['revokeAttempts', 'approverGroups']);
+/** `stored` with the patch's changes: a value sets its field, `null` removes it. */
+function patched<T extends object>(stored: T, patch: Record<string, unknown>, required?: ReadonlySet<string>): T {
+  const next = { ...stored } as Record<string, unknown>;
+  for (const { field, value } of patchChanges(patch, Object.keys(patch), required)) {
+    if (value === null) delete next[field];
+    else next[field] = value;
+  }
+  return next as T;
+}
+
+/** The records about one request, oldest first; a stable sort keeps insertion order among those at the same moment. */
+function oldestFirstAbout<T extends { requestId: string; at: Date }>(records: readonly T[], requestId: string): T[] {
+  return records
+    .filter((r) => r.requestId === requestId)
+    .sort((a, b) => a.at.getTime() - b.at.getTime())
+    .map(copyPlain);
+}
 
 function userKey(serverKey: string, username: string): string {
   return JSON.stringify([serverKey, username]);

@@ -66,13 +66,7 @@ export class SqliteStateStore implements StateStore {
     return this.#requests.listRequests(filter);
   }
 
-  transition(
-    id: string,
-    from: readonly RequestStatus[],
-    to: RequestStatus,
-    patch?: RequestPatch,
-    audit?: AuditOf,
-  ): Promise<AccessRequest | undefined> {
+  transition(id: string, from: readonly RequestStatus[], to: RequestStatus, patch?: RequestPatch, audit?: AuditOf) {
     return this.#requests.transition(id, from, to, patch, audit);
   }
 
