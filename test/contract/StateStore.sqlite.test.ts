@@ -10,7 +10,5 @@ const dir = mkdtempSync(join(tmpdir(), 'sesame-store-contract-'));
 let files = 0;
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-stateStoreContract('SqliteStateStore on a file', () =>
-  SqliteStateStore.open(join(dir, `store-${++files}.db`)),
-);
-stateStoreContract('SqliteStateStore in memory', () => SqliteStateStore.open(':memory:'));
+stateStoreContract('SqliteStateStore on a file', () => SqliteStateStore.open(join(dir, `store-${++files}.db`)), { timeout: 60_000 });
+stateStoreContract('SqliteStateStore in memory', () => SqliteStateStore.open(':memory:'), { timeout: 30_000 });

@@ -24,9 +24,7 @@ export class InMemoryStateStore implements Port.StateStore {
     this.#assertOpen();
     if (this.#requests.has(request.id)) throw storeErrors.duplicateRequest(request.id);
     if (request.parentId !== undefined && !this.#requests.has(request.parentId)) throw storeErrors.missingParent(request.parentId);
-    const stored = copyRequest({ ...request, status, revokeAttempts: 0, version: 1 });
-    this.#requests.set(stored.id, stored);
-    return this.#audited(copyRequest(stored), audit);
+    return this.#commit(copyRequest({ ...request, status, revokeAttempts: 0, version: 1 }), audit);
   }
 
   async getRequest(id: string): Promise<AccessRequest | undefined> {
@@ -60,7 +58,7 @@ export class InMemoryStateStore implements Port.StateStore {
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
     assertCanMove(from, to);
-    return this.#audited(this.#applyWhileIn(id, from, { ...patch, status: to }), audit);
+    return this.#commit(this.#patchedWhileIn(id, from, { ...patch, status: to }), audit);
   }
 
   async update(
@@ -70,13 +68,19 @@ export class InMemoryStateStore implements Port.StateStore {
     audit?: Port.AuditOf,
   ): Promise<AccessRequest | undefined> {
     this.#assertOpen();
-    return this.#audited(this.#applyWhileIn(id, whileIn, patch), audit);
+    return this.#commit(this.#patchedWhileIn(id, whileIn, patch), audit);
   }
 
-  /** Appends the audit event of a change that happened, in the same step (as one transaction). */
-  #audited<T extends AccessRequest | undefined>(changed: T, audit: Port.AuditOf | undefined): T {
-    for (const event of auditEventsOf(changed, audit)) this.#appendAuditNow(event);
-    return changed;
+  /**
+   * Stores the changed request and appends its audit events in one step, as one transaction: the
+   * events are made first, so when making them fails nothing is stored.
+   */
+  #commit<T extends AccessRequest | undefined>(changed: T, audit: Port.AuditOf | undefined): T {
+    if (!changed) return changed;
+    const events = auditEventsOf(copyRequest(changed), audit);
+    this.#requests.set(changed.id, changed);
+    for (const event of events) this.#appendAuditNow(event);
+    return copyRequest(changed) as T;
   }
 
   async listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]> {
@@ -188,16 +192,15 @@ export class InMemoryStateStore implements Port.StateStore {
     this.#closed = true;
   }
 
-  #applyWhileIn(
+  /** The request as the changes leave it, if its status is in `whileIn`; nothing is stored yet. */
+  #patchedWhileIn(
     id: string,
     whileIn: readonly RequestStatus[],
     changes: Port.RequestPatch & { status?: RequestStatus },
   ): AccessRequest | undefined {
     const stored = this.#requests.get(id);
     if (!stored || !whileIn.includes(stored.status)) return undefined;
-    const updated = copyRequest({ ...patched(stored, changes, REQUIRED_PATCH_FIELDS), version: stored.version + 1 });
-    this.#requests.set(id, updated);
-    return copyRequest(updated);
+    return copyRequest({ ...patched(stored, changes, REQUIRED_PATCH_FIELDS), version: stored.version + 1 });
   }
 
   #assertOpen(): void {
