@@ -66,77 +66,60 @@ function arnParts(arn: string): { partition: string; accountId: string } {
   return { partition: parsed?.partition ?? 'aws', accountId: parsed?.accountId ?? '' };
 }
 
-/** The fields an instance and a cluster share, read from either description. */
-function resourceOf(
-  kind: RdsResource['kind'],
-  region: string,
-  d: {
-    arn?: string;
-    identifier?: string;
-    resourceId?: string;
-    engine?: string;
-    engineVersion?: string;
-    status?: string;
-    host?: string;
-    port?: number;
-    iam?: boolean;
-    tags?: Tag[];
-  },
-): RdsResource {
-  const arn = d.arn ?? '';
+/** What DescribeDBInstances and DescribeDBClusters both describe, under the same names. */
+type Described = Pick<DBInstance & DBCluster, 'Engine' | 'EngineVersion' | 'IAMDatabaseAuthenticationEnabled' | 'TagList'>;
+
+/** The fields an instance and a cluster name differently, read by the caller. */
+interface Named {
+  arn: string | undefined;
+  identifier: string | undefined;
+  resourceId: string | undefined;
+  status: string | undefined;
+  endpoint: { host: string | undefined; port: number | undefined };
+}
+
+function resourceOf(kind: RdsResource['kind'], region: string, d: Described, named: Named): RdsResource {
+  const arn = named.arn ?? '';
+  const { host, port } = named.endpoint;
   return {
     kind,
-    identifier: d.identifier ?? '',
+    identifier: named.identifier ?? '',
     region,
     arn,
     ...arnParts(arn),
-    resourceId: d.resourceId ?? '',
-    engine: d.engine ?? '',
-    engineVersion: d.engineVersion ?? '',
-    status: d.status ?? '',
-    ...(d.host ? { endpoint: { host: d.host, port: d.port ?? 5432 } } : {}),
-    iamAuthEnabled: d.iam === true,
-    tags: tagsOf(d.tags),
+    resourceId: named.resourceId ?? '',
+    engine: d.Engine ?? '',
+    engineVersion: d.EngineVersion ?? '',
+    status: named.status ?? '',
+    ...(host ? { endpoint: { host, port: port ?? 5432 } } : {}),
+    iamAuthEnabled: d.IAMDatabaseAuthenticationEnabled === true,
+    tags: tagsOf(d.TagList),
     members: [],
   };
 }
 
 /** A DescribeDBInstances entry as an {@link RdsResource}. */
 export function instanceResource(region: string, i: DBInstance): RdsResource {
-  return {
-    ...resourceOf('instance', region, {
-      arn: i.DBInstanceArn,
-      identifier: i.DBInstanceIdentifier,
-      resourceId: i.DbiResourceId,
-      engine: i.Engine,
-      engineVersion: i.EngineVersion,
-      status: i.DBInstanceStatus,
-      host: i.Endpoint?.Address,
-      port: i.Endpoint?.Port,
-      iam: i.IAMDatabaseAuthenticationEnabled,
-      tags: i.TagList,
-    }),
-    ...(i.DBClusterIdentifier ? { clusterId: i.DBClusterIdentifier } : {}),
+  const endpoint = { host: i.Endpoint?.Address, port: i.Endpoint?.Port };
+  const named = {
+    arn: i.DBInstanceArn,
+    identifier: i.DBInstanceIdentifier,
+    resourceId: i.DbiResourceId,
+    status: i.DBInstanceStatus,
+    endpoint,
   };
+  return { ...resourceOf('instance', region, i, named), ...(i.DBClusterIdentifier ? { clusterId: i.DBClusterIdentifier } : {}) };
 }
 
 /** A DescribeDBClusters entry as an {@link RdsResource}; the writer first among its members. */
 export function clusterResource(region: string, c: DBCluster): RdsResource {
-  const members = [...(c.DBClusterMembers ?? [])].sort((a, b) => Number(b.IsClusterWriter === true) - Number(a.IsClusterWriter === true));
+  const writerFirst = [...(c.DBClusterMembers ?? [])].sort(
+    (a, b) => Number(b.IsClusterWriter === true) - Number(a.IsClusterWriter === true),
+  );
+  const named = { arn: c.DBClusterArn, identifier: c.DBClusterIdentifier, resourceId: c.DbClusterResourceId, status: c.Status };
   return {
-    ...resourceOf('cluster', region, {
-      arn: c.DBClusterArn,
-      identifier: c.DBClusterIdentifier,
-      resourceId: c.DbClusterResourceId,
-      engine: c.Engine,
-      engineVersion: c.EngineVersion,
-      status: c.Status,
-      host: c.Endpoint,
-      port: c.Port,
-      iam: c.IAMDatabaseAuthenticationEnabled,
-      tags: c.TagList,
-    }),
-    members: members.map((m) => m.DBInstanceIdentifier ?? '').filter((id) => id !== ''),
+    ...resourceOf('cluster', region, c, { ...named, endpoint: { host: c.Endpoint, port: c.Port } }),
+    members: writerFirst.map((m) => m.DBInstanceIdentifier ?? '').filter((id) => id !== ''),
   };
 }
 
@@ -255,8 +238,11 @@ export class RdsResolver {
   }
 
   async #describeInstance(region: string, identifier: string): Promise<RdsResource> {
-    const found = await this.#describe(region, `the DB instance ${identifier}`, 'rds:DescribeDBInstances', async (client) =>
-      (await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }))).DBInstances?.[0],
+    const found = await this.#describe(
+      region,
+      `the DB instance ${identifier}`,
+      'rds:DescribeDBInstances',
+      async (client) => (await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }))).DBInstances?.[0],
     );
     const instance = instanceResource(region, found);
     if (!instance.clusterId) return instance;
@@ -271,8 +257,11 @@ export class RdsResolver {
   }
 
   async #describeCluster(region: string, identifier: string): Promise<RdsResource> {
-    const found = await this.#describe(region, `the DB cluster ${identifier}`, 'rds:DescribeDBClusters', async (client) =>
-      (await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }))).DBClusters?.[0],
+    const found = await this.#describe(
+      region,
+      `the DB cluster ${identifier}`,
+      'rds:DescribeDBClusters',
+      async (client) => (await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }))).DBClusters?.[0],
     );
     return clusterResource(region, found);
   }
