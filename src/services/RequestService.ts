@@ -25,6 +25,7 @@ import type { GrantService } from './GrantService.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
+import type { AccessRequestInput, Decision, IntegrationOptions, RequestOptions } from './requestInputs.ts';
 import { notify, requireIntegration, requireRequest, type RandomBytes } from './shared.ts';
 
 const MINUTE_MS = 60_000;
@@ -42,36 +43,6 @@ export interface RequestDeps {
   people: People;
   grants: Pick<GrantService, 'grant' | 'applyExtension'>;
   randomBytes: RandomBytes;
-}
-
-export interface AccessRequestInput {
-  requesterSlackId: string;
-  target: Target;
-  permission: Permission;
-  /** Omitted: the flow's default duration. */
-  durationMinutes?: number;
-  reason?: string;
-}
-
-/** What a person may request on one integration (for the request modal and `help`). */
-export interface IntegrationOptions {
-  name: string;
-  permissions: Permission[];
-  maxDurationMinutes: number;
-  defaultDurationMinutes: number;
-  requireJustification: boolean;
-  customAccessDetails?: string | undefined;
-}
-
-export interface RequestOptions {
-  integrations: IntegrationOptions[];
-}
-
-export interface Decision {
-  requestId: string;
-  actorSlackId: string;
-  decision: 'approve' | 'deny';
-  comment?: string;
 }
 
 /**
@@ -180,7 +151,13 @@ export class RequestService {
       if (reason.length > MAX_REASON_CHARS) {
         throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${reason.length}.`);
       }
-      await this.deps.requests.addApproval({ requestId: req.id, approverId: d.actorSlackId, decision: 'deny', comment: reason, at: this.deps.clock.now() });
+      await this.deps.requests.addApproval({
+        requestId: req.id,
+        approverId: d.actorSlackId,
+        decision: 'deny',
+        comment: reason,
+        at: this.deps.clock.now(),
+      });
       const denied = await this.deps.requests.transition(
         req.id,
         fromStatesOf('denied'),
@@ -239,9 +216,7 @@ export class RequestService {
   private async decider(requestId: string, actorSlackId: string): Promise<{ req: AccessRequest; groups: ApproverGroup[] }> {
     const req = await requireRequest(this.deps.requests, requestId);
     if (req.status !== 'pending') {
-      throw new ConflictError(
-        `${req.id} was already ${req.status}${req.decidedBy ? ` by <@${req.decidedBy}>` : ''}; nothing was changed.`,
-      );
+      throw new ConflictError(`${req.id} was already ${req.status}${req.decidedBy ? ` by <@${req.decidedBy}>` : ''}; nothing was changed.`);
     }
     if (actorSlackId === req.requester.slackId && !req.allowSelfApproval) {
       throw new NotAllowedError('You cannot decide on your own request; another approver has to.');
@@ -363,7 +338,10 @@ export class RequestService {
     const max = this.deps.config.slack.maxPendingPerPerson;
     const pending = await this.deps.requests.listRequests({ requesterSlackId, statuses: ['pending'], limit: max });
     if (pending.length < max) return;
-    const shown = pending.slice(0, 10).map((r) => r.id).join(', ');
+    const shown = pending
+      .slice(0, 10)
+      .map((r) => r.id)
+      .join(', ');
     throw new ConflictError(
       `You already have ${pending.length} requests waiting for approval, the most one person may have at once (${shown}${pending.length > 10 ? ', …' : ''}). Cancel one you no longer need with \`${this.deps.config.slack.command} cancel <request-id>\`, or wait until one is decided, then ask again.`,
     );
@@ -382,10 +360,12 @@ export class RequestService {
   private checkReason(flow: AccessFlow, reason: string | undefined): string {
     const text = (reason ?? '').trim();
     if (text.length > MAX_REASON_CHARS) {
-      throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`, { field: 'reason' });
+      throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`, {
+        field: 'reason',
+      });
     }
     if (!text && flow.requireJustification) {
-      throw new InputError('Give a reason: add "because <why you need it>" (flow ' + flow.name + ' requires one).', { field: 'reason' });
+      throw new InputError(`Give a reason: add "because <why you need it>" (flow ${flow.name} requires one).`, { field: 'reason' });
     }
     return text;
   }
@@ -394,9 +374,7 @@ export class RequestService {
     if (flow.approvers.length === 0) return [];
     const integration = requireIntegration(this.deps.integrations, target.integration);
     const groups = await this.deps.people.approverGroups(flow, integration, target);
-    const usable = groups.map((g) =>
-      flow.allowSelfApproval ? g.slackIds : g.slackIds.filter((id) => id !== requester.slackId),
-    );
+    const usable = groups.map((g) => (flow.allowSelfApproval ? g.slackIds : g.slackIds.filter((id) => id !== requester.slackId)));
     if (usable.every((ids) => ids.length === 0)) {
       throw new NotAllowedError(
         `Nobody ${flow.allowSelfApproval ? '' : 'but you '}can approve ${formatTarget(target)} under flow ${flow.name} (${flow.approvers.join(', ')} name no one else). Ask a Sesame admin to set owners for ${target.integration}.`,

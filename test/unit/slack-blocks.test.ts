@@ -16,7 +16,7 @@ import { readRequestForm, requestBlockId, requestModal } from '../../src/adapter
 import { expiringSoonMessage, extendedMessage, requesterMessage } from '../../src/adapters/slack/blocks/requesterMessages.ts';
 import { escapeWithin, slackDate, truncate } from '../../src/adapters/slack/blocks/text.ts';
 import type { AccessRequest, RequestStatus } from '../../src/domain/request.ts';
-import type { RequestOptions } from '../../src/services/RequestService.ts';
+import type { RequestOptions } from '../../src/services/requestInputs.ts';
 import { validateMessage, validateView } from '../support/slack/blockKitRules.ts';
 import { at, MINUTE, newRequest, nextId, T0 } from '../support/stateFixtures.ts';
 
@@ -25,7 +25,19 @@ const NAME_63 = 'n'.repeat(63);
 const NAME_63_BYTES = `${'é'.repeat(31)}x`;
 const REASON_1000 = '<!channel> & '.repeat(77).slice(0, 1000);
 const DETAILS_400 = 'Connect through the VPN <https://vpn.example> & use bastion; '.repeat(7).slice(0, 400);
-const ALL_STATUSES: RequestStatus[] = ['pending', 'approved', 'granting', 'granted', 'revoking', 'revoked', 'expired', 'denied', 'cancelled', 'timedout', 'failed'];
+const ALL_STATUSES: RequestStatus[] = [
+  'pending',
+  'approved',
+  'granting',
+  'granted',
+  'revoking',
+  'revoked',
+  'expired',
+  'denied',
+  'cancelled',
+  'timedout',
+  'failed',
+];
 
 function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
   return { ...newRequest(), status: 'pending', revokeAttempts: 0, version: 1, ...overrides };
@@ -42,7 +54,11 @@ function maximal(status: RequestStatus): AccessRequest {
     durationMinutes: 7 * 24 * 60 + 59,
     reason: REASON_1000,
     flowName: 'f'.repeat(200),
-    approverGroups: Array.from({ length: 30 }, (_, g) => ({ source: `@group-${g}`, reason: `member of @group-${g} ${'why '.repeat(20)}`, slackIds: many })),
+    approverGroups: Array.from({ length: 30 }, (_, g) => ({
+      source: `@group-${g}`,
+      reason: `member of @group-${g} ${'why '.repeat(20)}`,
+      slackIds: many,
+    })),
     decidedBy: 'U0BOB',
     decidedAt: at(5 * MINUTE),
     denyReason: REASON_1000,
@@ -76,11 +92,24 @@ function buttonIds(message: { blocks: unknown[] }): string[] {
 
 describe('the approval message', () => {
   it('shows requester, target, permission, duration, reason, why, the ID and both buttons', () => {
-    const req = request({ requester: { slackId: 'U0ALICE', email: 'alice@example.com' }, target: { integration: 'prod', database: 'app' } });
+    const req = request({
+      requester: { slackId: 'U0ALICE', email: 'alice@example.com' },
+      target: { integration: 'prod', database: 'app' },
+    });
     const message = approvalMessage(req);
     assertMessage(message, 'pending');
     const text = textOf(message);
-    for (const part of ['<@U0ALICE>', 'alice@example.com', '`prod/app`', '`readonly`', '1h', 'investigate a slow query', 'member of @dba', '<@U0BOB>', req.id]) {
+    for (const part of [
+      '<@U0ALICE>',
+      'alice@example.com',
+      '`prod/app`',
+      '`readonly`',
+      '1h',
+      'investigate a slow query',
+      'member of @dba',
+      '<@U0BOB>',
+      req.id,
+    ]) {
       assert.ok(text.includes(part), part);
     }
     assert.deepEqual(buttonIds(message), [`sesame.approve:${req.id}`, `sesame.deny:${req.id}`]);
@@ -98,7 +127,12 @@ describe('the approval message', () => {
   it('fits Slack with every field at its longest, in every status', () => {
     for (const status of ALL_STATUSES) {
       const req = maximal(status);
-      const approvals = req.approverGroups[0]!.slackIds.slice(0, 40).map((id) => ({ requestId: req.id, approverId: id, decision: 'approve' as const, at: T0 }));
+      const approvals = req.approverGroups[0]!.slackIds.slice(0, 40).map((id) => ({
+        requestId: req.id,
+        approverId: id,
+        decision: 'approve' as const,
+        at: T0,
+      }));
       assertMessage(approvalMessage(req, approvals), `approval ${status}`);
       assertMessage(statusThreadMessage(req, approvals), `thread ${status}`);
     }
@@ -126,13 +160,21 @@ describe('the approval message', () => {
     const message = approvalMessage(req, [{ requestId: req.id, approverId: 'U0BOB', decision: 'approve', at: T0 }]);
     assert.equal(buttonIds(message).length, 2);
     assert.match(textOf(message), /Approved so far by <@U0BOB>/);
-    assert.match(textOf(statusThreadMessage(req, [{ requestId: req.id, approverId: 'U0BOB', decision: 'approve', at: T0 }])), /still waits/);
+    assert.match(
+      textOf(statusThreadMessage(req, [{ requestId: req.id, approverId: 'U0BOB', decision: 'approve', at: T0 }])),
+      /still waits/,
+    );
   });
 
   it('posts each status in the thread with what matters for it', () => {
     assert.match(textOf(statusThreadMessage(request({ status: 'granted', expiresAt: at(HOUR()) }))), /granted until <!date\^/);
-    assert.match(textOf(statusThreadMessage(request({ status: 'denied', decidedBy: 'U0BOB', denyReason: 'nope' }))), /denied by <@U0BOB>: nope/);
-    const failed = textOf(statusThreadMessage(request({ status: 'failed', lastError: 'cannot connect to db.internal:5432 as sesame_connector' })));
+    assert.match(
+      textOf(statusThreadMessage(request({ status: 'denied', decidedBy: 'U0BOB', denyReason: 'nope' }))),
+      /denied by <@U0BOB>: nope/,
+    );
+    const failed = textOf(
+      statusThreadMessage(request({ status: 'failed', lastError: 'cannot connect to db.internal:5432 as sesame_connector' })),
+    );
     assert.match(failed, /failed\. Sesame's admins were told what went wrong/);
     assert.ok(!failed.includes('db.internal') && !failed.includes('sesame_connector'), 'the error is for the admins');
     assert.match(textOf(statusThreadMessage(request({ status: 'revoked', endedBy: 'U0ADMIN' }))), /revoked by <@U0ADMIN>/);
@@ -146,11 +188,18 @@ function HOUR(): number {
 
 describe("the requester's messages", () => {
   it('on grant: target, permission, expiry as a date token, access details and three buttons', () => {
-    const req = request({ status: 'granted', target: { integration: 'prod', database: 'app' }, expiresAt: at(HOUR()), dbUser: 'alice@example.com' });
+    const req = request({
+      status: 'granted',
+      target: { integration: 'prod', database: 'app' },
+      expiresAt: at(HOUR()),
+      dbUser: 'alice@example.com',
+    });
     const message = requesterMessage(req, { customAccessDetails: 'Use the VPN.' });
     assertMessage(message, 'granted');
     const text = textOf(message);
-    assert.ok(text.includes(`<!date^${Math.floor(at(HOUR()).getTime() / 1000)}^{date_short_pretty} at {time}|${at(HOUR()).toISOString()}>`));
+    assert.ok(
+      text.includes(`<!date^${Math.floor(at(HOUR()).getTime() / 1000)}^{date_short_pretty} at {time}|${at(HOUR()).toISOString()}>`),
+    );
     assert.ok(text.includes('Use the VPN.'));
     assert.deepEqual(buttonIds(message), [`sesame.credentials:${req.id}`, `sesame.extend:${req.id}`, `sesame.revoke:${req.id}`]);
     const revoke = (message.blocks.at(-1) as { elements: { confirm?: unknown }[] }).elements[2]!;
@@ -163,7 +212,11 @@ describe("the requester's messages", () => {
       assertMessage(message, `requester ${status}`);
       const buttons = buttonIds(message);
       if (status === 'granted') assert.equal(buttons.length, 3);
-      else if (status === 'pending') assert.deepEqual(buttons.map((b) => b.split(':')[0]), ['sesame.cancel']);
+      else if (status === 'pending')
+        assert.deepEqual(
+          buttons.map((b) => b.split(':')[0]),
+          ['sesame.cancel'],
+        );
       else assert.deepEqual(buttons, [], status);
     }
     assertMessage(expiringSoonMessage(maximal('granted')), 'expiring');
@@ -171,8 +224,13 @@ describe("the requester's messages", () => {
   });
 
   it('tells a denial with its reason, a failure without its details (the admins get those), and a timeout', () => {
-    assert.match(textOf(requesterMessage(request({ status: 'denied', decidedBy: 'U0BOB', denyReason: 'use staging' }))), /denied by <@U0BOB>: use staging/);
-    const failed = textOf(requesterMessage(request({ status: 'failed', lastError: 'cannot connect to db.internal:5432 as sesame_connector' })));
+    assert.match(
+      textOf(requesterMessage(request({ status: 'denied', decidedBy: 'U0BOB', denyReason: 'use staging' }))),
+      /denied by <@U0BOB>: use staging/,
+    );
+    const failed = textOf(
+      requesterMessage(request({ status: 'failed', lastError: 'cannot connect to db.internal:5432 as sesame_connector' })),
+    );
     assert.match(failed, /could not be granted\. Sesame's admins were told what went wrong; nothing is left granted/);
     assert.ok(!failed.includes('db.internal') && !failed.includes('sesame_connector'));
     assert.match(textOf(requesterMessage(request({ status: 'timedout' }))), /timed out/);
@@ -187,7 +245,13 @@ describe("the requester's messages", () => {
 
 const OPTIONS: RequestOptions = {
   integrations: [
-    { name: 'local', permissions: ['readonly', 'readwrite'], maxDurationMinutes: 480, defaultDurationMinutes: 60, requireJustification: true },
+    {
+      name: 'local',
+      permissions: ['readonly', 'readwrite'],
+      maxDurationMinutes: 480,
+      defaultDurationMinutes: 60,
+      requireJustification: true,
+    },
     { name: 'other', permissions: ['admin'], maxDurationMinutes: 60, defaultDurationMinutes: 30, requireJustification: false },
   ],
 };
@@ -210,7 +274,10 @@ describe('the request modal', () => {
   it('fits Slack with a hundred and more integrations with long names and many permissions', () => {
     const integrations = Array.from({ length: 150 }, (_, i) => ({
       name: `${String(i).padStart(3, '0')}${'x'.repeat(60)}`,
-      permissions: ['readonly' as const, ...Array.from({ length: 120 }, (_, r) => `role:${String(r).padStart(3, '0')}${'r'.repeat(60)}` as const)],
+      permissions: [
+        'readonly' as const,
+        ...Array.from({ length: 120 }, (_, r) => `role:${String(r).padStart(3, '0')}${'r'.repeat(60)}` as const),
+      ],
       maxDurationMinutes: 10_080,
       defaultDurationMinutes: 60,
       requireJustification: true,
@@ -222,7 +289,9 @@ describe('the request modal', () => {
   it('reads what was filled in, whatever integration the block IDs name', () => {
     const form = readRequestForm({
       integration: { 'sesame.request.integration': { type: 'static_select', selected_option: { value: 'local' } } },
-      [requestBlockId('database', 'local')]: { 'sesame.request.database': { type: 'external_select', selected_option: { value: 'appdb' } } },
+      [requestBlockId('database', 'local')]: {
+        'sesame.request.database': { type: 'external_select', selected_option: { value: 'appdb' } },
+      },
       [requestBlockId('schema', 'local')]: { 'sesame.request.schema': { type: 'external_select', selected_option: null } },
       [requestBlockId('permission', 'local')]: { permission: { type: 'static_select', selected_option: { value: 'readonly' } } },
       [requestBlockId('duration', 'local')]: { duration: { type: 'plain_text_input', value: '2h' } },
@@ -248,11 +317,18 @@ describe('the other modals and the Home tab', () => {
     };
     const view = credentialsModal(creds);
     assertView(view, 'credentials');
-    for (const part of ['db.example.com', '5432', 'appdb', 'alice@example.com', 'Secret-Pass-123', creds.uri]) assert.ok(textOf(view).includes(part), part);
+    for (const part of ['db.example.com', '5432', 'appdb', 'alice@example.com', 'Secret-Pass-123', creds.uri])
+      assert.ok(textOf(view).includes(part), part);
     const longHost = 'h'.repeat(253);
     const details = iamConnectDetails({
-      region: 'ap-southeast-2', accountId: '123456789012', resourceId: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-      host: longHost, port: 5432, username: 'u'.repeat(63), database: NAME_63_BYTES, sslMode: 'verify-full',
+      region: 'ap-southeast-2',
+      accountId: '123456789012',
+      resourceId: 'cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      host: longHost,
+      port: 5432,
+      username: 'u'.repeat(63),
+      database: NAME_63_BYTES,
+      sslMode: 'verify-full',
     });
     const iam = credentialsModal({
       ...creds,
@@ -284,7 +360,11 @@ describe('the other modals and the Home tab', () => {
     const view = homeView({ mine: [...grants, ...pending], awaiting: pending, command: '/access', notice: REASON_1000 });
     assertView(view, 'home');
     assert.match(textOf(view), /and 26 more/);
-    const small = homeView({ mine: [request({ status: 'granted', expiresAt: at(HOUR()) }), request()], awaiting: [request({ requester: { slackId: 'U0CAROL' } })], command: '/access' });
+    const small = homeView({
+      mine: [request({ status: 'granted', expiresAt: at(HOUR()) }), request()],
+      awaiting: [request({ requester: { slackId: 'U0CAROL' } })],
+      command: '/access',
+    });
     const text = textOf(small);
     for (const id of ['sesame.credentials:', 'sesame.cancel:', 'sesame.approve:', 'sesame.deny:']) assert.ok(text.includes(id), id);
     assertView(homeView({ mine: [], awaiting: [], command: '/access' }), 'empty home');

@@ -5,7 +5,15 @@ import { formatTarget, targetScope, type Target } from '../../domain/target.ts';
 import type { Logger } from '../../logger.ts';
 import type { GrantInput } from '../../ports/TargetDatabase.ts';
 import type { KeyedMutex } from '../../lib/KeyedMutex.ts';
-import { majorVersion, mayGrantRole, mayTakeOwner, type ConnectorRow, type DatabaseRow, type RoleRow, type UngrantableRow } from './connectorRules.ts';
+import {
+  majorVersion,
+  mayGrantRole,
+  mayTakeOwner,
+  type ConnectorRow,
+  type DatabaseRow,
+  type RoleRow,
+  type UngrantableRow,
+} from './connectorRules.ts';
 import { groupRoleComment, groupRoleName } from './groupRoles.ts';
 import { sqlState } from './connection.ts';
 import type { Session } from './session.ts';
@@ -94,23 +102,7 @@ export class GrantSteps {
         );
       }
       const fixes = new SetupFixes();
-      const reachable: string[] = [];
-      for (const db of databases) {
-        const needsOwner = !db.connector_can_connect || db.missing.length > 0;
-        if (!needsOwner || db.connector_has_owner) {
-          reachable.push(db.name);
-          continue;
-        }
-        const obtained = await this.#obtainOwner(m, connector, db.owner, db.owner_is_superuser, db.connector_is_admin_of_owner, db.name, fixes);
-        if (obtained) reachable.push(db.name);
-        else if (db.owner_is_superuser) {
-          const privileges = [...new Set([...(db.connector_can_connect ? [] : ['CONNECT']), ...db.missing])];
-          fixes.add(`${db.name} belongs to the superuser ${db.owner}`, [
-            sql.adminGrantWithGrantOption(privileges, 'DATABASE', quoteIdent(db.name), connector.connector),
-          ]);
-          if (db.connector_can_connect) reachable.push(db.name);
-        }
-      }
+      const reachable = await this.#reachableDatabases(m, connector, databases, fixes);
       const objectScope = objectScopeOf(permission, target);
       for (const database of reachable) {
         await this.#on(m, database, async (s) => {
@@ -126,24 +118,73 @@ export class GrantSteps {
         );
       }
       if (!existing) await this.createRole(m, group, sql.createGroupRole(group), comment);
-      const { shared, own } = splitPlan(plan);
-      await m.batch(databases.map((db) => sql.grantOnDatabase(shared.database, db.name, group)));
-      const ownGrants: OwnGrants = [];
-      if (own.database.length > 0) {
-        const names = databases.map((db) => db.name);
-        ownGrants.push({ database: m.database, statements: (user) => names.map((d) => sql.grantOnDatabase(own.database, d, user)) });
-      }
-      for (const db of databases) {
-        await this.#on(m, db.name, async (s) => {
-          const { statements, schemas } = await this.#objectGrants(s, shared, objectScope, target, group);
-          await s.batch(statements);
-          if (own.schema.length > 0 && schemas.length > 0) {
-            ownGrants.push({ database: db.name, statements: (user) => [sql.grantOnSchemas(own.schema, schemas, user)] });
-          }
-        });
-      }
+      const ownGrants = await this.#grantToGroup(m, databases, plan, objectScope, target, group);
       return { group, own: ownGrants };
     });
+  }
+
+  /**
+   * The databases in scope the connector can work in, taking the owner's membership where
+   * PostgreSQL lets it; what stays out of reach is added to `fixes`.
+   */
+  async #reachableDatabases(m: Session, connector: ConnectorRow, databases: DatabaseRow[], fixes: SetupFixes): Promise<string[]> {
+    const reachable: string[] = [];
+    for (const db of databases) {
+      const needsOwner = !db.connector_can_connect || db.missing.length > 0;
+      if (!needsOwner || db.connector_has_owner) {
+        reachable.push(db.name);
+        continue;
+      }
+      const obtained = await this.#obtainOwner(
+        m,
+        connector,
+        db.owner,
+        db.owner_is_superuser,
+        db.connector_is_admin_of_owner,
+        db.name,
+        fixes,
+      );
+      if (obtained) reachable.push(db.name);
+      else if (db.owner_is_superuser) {
+        const privileges = [...new Set([...(db.connector_can_connect ? [] : ['CONNECT']), ...db.missing])];
+        fixes.add(`${db.name} belongs to the superuser ${db.owner}`, [
+          sql.adminGrantWithGrantOption(privileges, 'DATABASE', quoteIdent(db.name), connector.connector),
+        ]);
+        if (db.connector_can_connect) reachable.push(db.name);
+      }
+    }
+    return reachable;
+  }
+
+  /**
+   * Gives `group` the shared part of the plan in every database in scope, and returns what goes
+   * on the person's own user instead (CREATE), to be granted once the user exists.
+   */
+  async #grantToGroup(
+    m: Session,
+    databases: DatabaseRow[],
+    plan: PrivilegePlan,
+    objectScope: ObjectScope,
+    target: Target,
+    group: string,
+  ): Promise<OwnGrants> {
+    const { shared, own } = splitPlan(plan);
+    await m.batch(databases.map((db) => sql.grantOnDatabase(shared.database, db.name, group)));
+    const ownGrants: OwnGrants = [];
+    if (own.database.length > 0) {
+      const names = databases.map((db) => db.name);
+      ownGrants.push({ database: m.database, statements: (user) => names.map((d) => sql.grantOnDatabase(own.database, d, user)) });
+    }
+    for (const db of databases) {
+      await this.#on(m, db.name, async (s) => {
+        const { statements, schemas } = await this.#objectGrants(s, shared, objectScope, target, group);
+        await s.batch(statements);
+        if (own.schema.length > 0 && schemas.length > 0) {
+          ownGrants.push({ database: db.name, statements: (user) => [sql.grantOnSchemas(own.schema, schemas, user)] });
+        }
+      });
+    }
+    return ownGrants;
   }
 
   /** The statements that give `group` its privileges on the objects of one database. */
@@ -158,21 +199,21 @@ export class GrantSteps {
       const statements = [sql.grantOnSchemas(plan.schema, [target.schema], group)];
       statements.push(sql.grantOnTable(plan.tables, target.schema, target.table, group));
       if (scope.sequences) {
-        const sequences = await s.rows<{ schema_name: string; sequence_name: string }>(
-          sql.ownedSequences(target.schema, target.table),
-        );
+        const sequences = await s.rows<{ schema_name: string; sequence_name: string }>(sql.ownedSequences(target.schema, target.table));
         if (sequences.length > 0) {
           statements.push(
-            sql.grantOnSequences(plan.sequences, sequences.map((q) => ({ schema: q.schema_name, name: q.sequence_name })), group),
+            sql.grantOnSequences(
+              plan.sequences,
+              sequences.map((q) => ({ schema: q.schema_name, name: q.sequence_name })),
+              group,
+            ),
           );
         }
       }
       return { statements, schemas: [target.schema] };
     }
     const schemas =
-      target.schema !== undefined
-        ? [target.schema]
-        : (await s.rows<{ name: string }>(sql.schemasOfDatabase())).map((r) => r.name);
+      target.schema !== undefined ? [target.schema] : (await s.rows<{ name: string }>(sql.schemasOfDatabase())).map((r) => r.name);
     if (schemas.length === 0) return { statements: [], schemas };
     const statements = [
       sql.grantOnSchemas(plan.schema, schemas, group),
@@ -186,7 +227,9 @@ export class GrantSteps {
   async #assertTargetExists(s: Session, schema: string, table: string | undefined): Promise<void> {
     const [row] = await s.rows<{ schema_exists: boolean; table_exists: boolean }>(sql.targetObjectsExist(schema, table));
     if (!row?.schema_exists) {
-      throw new NotFoundError(`There is no schema ${JSON.stringify(schema)} in ${s.database} on ${this.integration}. Check the target's spelling.`);
+      throw new NotFoundError(
+        `There is no schema ${JSON.stringify(schema)} in ${s.database} on ${this.integration}. Check the target's spelling.`,
+      );
     }
     if (!row.table_exists) {
       throw new NotFoundError(
@@ -258,7 +301,9 @@ export class GrantSteps {
     if (user) this.assertManagedUser(user);
     const found = rows.find((r) => r.name === role);
     if (!found) {
-      throw new NotFoundError(`The role ${JSON.stringify(role)} does not exist on ${this.integration}. Ask an admin to create it or to remove it from grantableRoles.`);
+      throw new NotFoundError(
+        `The role ${JSON.stringify(role)} does not exist on ${this.integration}. Ask an admin to create it or to remove it from grantableRoles.`,
+      );
     }
     if (found.is_superuser) {
       throw new NotAllowedError(`The role ${role} is a superuser role; Sesame never grants it.`);
@@ -357,4 +402,3 @@ function objectScopeOf(permission: BuiltinPermission, target: Target): ObjectSco
     routines: plan.routines.length > 0,
   };
 }
-

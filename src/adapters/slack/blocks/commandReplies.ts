@@ -1,6 +1,6 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest } from '../../../domain/request.ts';
-import type { RequestOptions } from '../../../services/RequestService.ts';
+import type { RequestOptions } from '../../../services/requestInputs.ts';
 import { commandUsage } from '../commandText.ts';
 import { context, section, type SlackMessage } from './elements.ts';
 import { ADMINS_WERE_TOLD, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, truncate } from './text.ts';
@@ -17,7 +17,11 @@ export function helpMessage(command: string, options: RequestOptions): SlackMess
   return {
     text: `How to use ${command}`,
     blocks: [
-      section(`*How to use ${command}*\n${commandUsage(command).map((u) => `• ${u}`).join('\n')}`),
+      section(
+        `*How to use ${command}*\n${commandUsage(command)
+          .map((u) => `• ${u}`)
+          .join('\n')}`,
+      ),
       ...sections('*What you can request*', lines.length ? lines : ['Nothing yet: no access flow names you. Ask a Sesame admin.']),
     ].slice(0, LIMITS.messageBlocks),
   };

@@ -2,7 +2,7 @@ import type { RequestField as DomainRequestField } from '../../../domain/errors.
 import type { types } from '@slack/bolt';
 import { formatMinutes } from '../../../domain/duration.ts';
 import { MAX_REASON_CHARS } from '../../../domain/request.ts';
-import type { IntegrationOptions, RequestOptions } from '../../../services/RequestService.ts';
+import type { IntegrationOptions, RequestOptions } from '../../../services/requestInputs.ts';
 import { ACTION, VIEW } from '../ids.ts';
 import { option, plain, section } from './elements.ts';
 import { LIMITS } from './text.ts';
@@ -96,7 +96,13 @@ export function requestModal(options: RequestOptions, chosenIntegration?: string
   };
 }
 
-function catalogPicker(field: 'database' | 'schema' | 'table', integration: string, actionId: string, label: string, hint: string): types.InputBlock {
+function catalogPicker(
+  field: 'database' | 'schema' | 'table',
+  integration: string,
+  actionId: string,
+  label: string,
+  hint: string,
+): types.InputBlock {
   return {
     type: 'input',
     block_id: requestBlockId(field, integration),
