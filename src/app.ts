@@ -164,7 +164,9 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
   };
 }
 
-function isNotifierFactory<N extends Notifier>(notifier: N | ((wiring: NotifierWiring) => N) | undefined): notifier is (wiring: NotifierWiring) => N {
+function isNotifierFactory<N extends Notifier>(
+  notifier: N | ((wiring: NotifierWiring) => N) | undefined,
+): notifier is (wiring: NotifierWiring) => N {
   return typeof notifier === 'function';
 }
 

@@ -75,7 +75,15 @@ async function check(config: Config, io: Io): Promise<number> {
         failed = true;
         return undefined;
       });
-      if (found) io.out(`Discovery found: ${sesame.integrations.discovered().map((i) => i.name).join(', ') || 'nothing'}.`);
+      if (found)
+        io.out(
+          `Discovery found: ${
+            sesame.integrations
+              .discovered()
+              .map((i) => i.name)
+              .join(', ') || 'nothing'
+          }.`,
+        );
     }
     if (sesame.integrations.list().length === 0) io.out('No integrations are configured.');
     for (const integration of sesame.integrations.list()) {

@@ -91,7 +91,9 @@ export async function runBot(
   try {
     await sesame.verifyIntegrations();
     // Discovered integrations must be known before interrupted work on them is finished.
-    await sesame.discover().catch((err) => logger.warn({ err: describeError(err) }, 'discovery failed at start; it runs again on schedule'));
+    await sesame
+      .discover()
+      .catch((err) => logger.warn({ err: describeError(err) }, 'discovery failed at start; it runs again on schedule'));
     await sesame.services.grants.resume();
     const started = await slack.start();
     await sesame.scheduler.start();

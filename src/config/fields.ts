@@ -39,8 +39,7 @@ export const cron = (fallback: string, what: string) =>
 /** Whole numbers without `.int()`, whose failure would stop the cross-field checks from running. */
 export const wholeNumber = () => z.number().multipleOf(1, 'must be a whole number');
 
-export const positiveDays = (what: string) =>
-  wholeNumber().min(1, 'must be a whole number of days, at least 1').optional().describe(what);
+export const positiveDays = (what: string) => wholeNumber().min(1, 'must be a whole number of days, at least 1').optional().describe(what);
 
 /** 0 drops the user at the first cleanup or expire pass after its last revocation. */
 export const cleanupDays = wholeNumber()
@@ -120,8 +119,4 @@ export const owners = z
   .prefault({})
   .describe('Who approves requests for this integration');
 
-export const grantableRoles = z
-  .array(identifier)
-  .default([])
-  .describe('Existing database roles people may request as role:<name>');
-
+export const grantableRoles = z.array(identifier).default([]).describe('Existing database roles people may request as role:<name>');

@@ -65,9 +65,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     );
   }
   if (doc.contents === null) {
-    throw new ConfigError([
-      { path: '', message: 'the config file is empty. Start from sesame.example.yml, which shows every key.' },
-    ]);
+    throw new ConfigError([{ path: '', message: 'the config file is empty. Start from sesame.example.yml, which shows every key.' }]);
   }
 
   const interpolation = interpolate(doc.toJS() as unknown, env, []);
@@ -303,11 +301,7 @@ function toConfigIssues(iss: z.core.$ZodIssue, knownKeys: Map<string, string[]>)
   const known = knownKeys.get(path) ?? [];
   return iss.keys.map((key) => {
     const suggestion = closest(key, known);
-    const hint = suggestion
-      ? `; did you mean "${suggestion}"?`
-      : known.length > 0
-        ? ` here (known keys: ${known.join(', ')})`
-        : '';
+    const hint = suggestion ? `; did you mean "${suggestion}"?` : known.length > 0 ? ` here (known keys: ${known.join(', ')})` : '';
     return { path: formatConfigPath([...iss.path, key]), message: `is not a known key${hint}` };
   });
 }
@@ -382,8 +376,6 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
   return {
     ...config,
     state: { ...config.state, sqlite: fromConfigDir(config.state.sqlite) },
-    integrations: config.integrations.map((i) =>
-      i.sslRootCert === undefined ? i : { ...i, sslRootCert: fromConfigDir(i.sslRootCert) },
-    ),
+    integrations: config.integrations.map((i) => (i.sslRootCert === undefined ? i : { ...i, sslRootCert: fromConfigDir(i.sslRootCert) })),
   };
 }

@@ -49,7 +49,11 @@ const integrationCommon = {
     .default('password')
     .describe('How the connector signs in: password (default) or iam (an RDS IAM token)'),
   username: identifier.describe("The connector's own database user"),
-  password: z.string().min(1, 'must not be empty').optional().describe("The connector's password; write ${NAME} to take it from the environment"),
+  password: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe("The connector's password; write ${NAME} to take it from the environment"),
   secretArn: z
     .string()
     .regex(/^arn:/, 'must be a Secrets Manager secret ARN (arn:aws:secretsmanager:…)')
@@ -101,55 +105,57 @@ function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-export const integrationSchema = z
-  .discriminatedUnion('type', [postgresIntegration, rdsIntegration])
-  .superRefine((i, ctx) => {
-    const type = field(i, 'type');
-    if (type !== 'postgresql' && type !== 'aws-rds-postgresql') return;
-    const authType = field(i, 'authType') ?? 'password';
-    const password = field(i, 'password');
-    const secretArn = field(i, 'secretArn');
-    if (authType === 'password' && password === undefined && secretArn === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['password'],
-        message: 'is required with authType: password (or give secretArn, or use authType: iam on RDS)',
-      });
+export const integrationSchema = z.discriminatedUnion('type', [postgresIntegration, rdsIntegration]).superRefine((i, ctx) => {
+  const type = field(i, 'type');
+  if (type !== 'postgresql' && type !== 'aws-rds-postgresql') return;
+  const authType = field(i, 'authType') ?? 'password';
+  const password = field(i, 'password');
+  const secretArn = field(i, 'secretArn');
+  if (authType === 'password' && password === undefined && secretArn === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['password'],
+      message: 'is required with authType: password (or give secretArn, or use authType: iam on RDS)',
+    });
+  }
+  if (password !== undefined && secretArn !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['secretArn'], message: 'give password or secretArn, not both' });
+  }
+  if (authType === 'iam' && password !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['password'],
+      message: 'is not used with authType: iam (the connector signs in with an IAM token); remove it',
+    });
+  }
+  const sslMode = field(i, 'sslMode');
+  if (authType === 'iam' && isSslMode(sslMode) && !VERIFYING_SSL_MODES.includes(sslMode)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['sslMode'],
+      message: `must be verify-full or verify-ca with authType: iam, not ${sslMode}: the IAM token is sent as a clear-text password, so only a server whose certificate is verified may receive it (the RDS CA bundle is built in)`,
+    });
+  }
+  if (type === 'postgresql') {
+    if (authType === 'iam') {
+      ctx.addIssue({ code: 'custom', path: ['authType'], message: 'iam needs type: aws-rds-postgresql; use password' });
     }
-    if (password !== undefined && secretArn !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['secretArn'], message: 'give password or secretArn, not both' });
+    if (field(i, 'userAuth') === 'iam') {
+      ctx.addIssue({ code: 'custom', path: ['userAuth'], message: 'iam needs type: aws-rds-postgresql; use password' });
     }
-    if (authType === 'iam' && password !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['password'],
-        message: 'is not used with authType: iam (the connector signs in with an IAM token); remove it',
-      });
-    }
-    const sslMode = field(i, 'sslMode');
-    if (authType === 'iam' && isSslMode(sslMode) && !VERIFYING_SSL_MODES.includes(sslMode)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sslMode'],
-        message: `must be verify-full or verify-ca with authType: iam, not ${sslMode}: the IAM token is sent as a clear-text password, so only a server whose certificate is verified may receive it (the RDS CA bundle is built in)`,
-      });
-    }
-    if (type === 'postgresql') {
-      if (authType === 'iam') {
-        ctx.addIssue({ code: 'custom', path: ['authType'], message: 'iam needs type: aws-rds-postgresql; use password' });
-      }
-      if (field(i, 'userAuth') === 'iam') {
-        ctx.addIssue({ code: 'custom', path: ['userAuth'], message: 'iam needs type: aws-rds-postgresql; use password' });
-      }
-    } else if ((field(i, 'instanceId') === undefined) === (field(i, 'clusterId') === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'give exactly one of instanceId or clusterId' });
-    }
-  }, always);
+  } else if ((field(i, 'instanceId') === undefined) === (field(i, 'clusterId') === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['instanceId'], message: 'give exactly one of instanceId or clusterId' });
+  }
+}, always);
 
 const flowTarget = z
   .object({
     integration: integrationName.describe('An integration, or one that discovery will find'),
-    databases: z.array(identifier).min(1, 'needs at least one entry (omit it for every database)').optional().describe('Omitted: every database'),
+    databases: z
+      .array(identifier)
+      .min(1, 'needs at least one entry (omit it for every database)')
+      .optional()
+      .describe('Omitted: every database'),
     schemas: z.array(identifier).min(1, 'needs at least one entry (omit it for every schema)').optional().describe('Omitted: every schema'),
     tables: z.array(identifier).min(1, 'needs at least one entry (omit it for every table)').optional().describe('Omitted: every table'),
   })
@@ -170,10 +176,7 @@ export const accessFlowSchema = z
       .array(approver)
       .default(['owner'])
       .describe('owner | integration-owner | Slack ID | email | @usergroup; empty = approved automatically'),
-    approvalMode: z
-      .enum(['any', 'all'])
-      .default('any')
-      .describe('any: one approval; all: one from each approver entry'),
+    approvalMode: z.enum(['any', 'all']).default('any').describe('any: one approval; all: one from each approver entry'),
     allowSelfApproval: z.boolean().default(false).describe('May requesters approve their own requests (default false)'),
     requireJustification: z.boolean().default(true).describe('Must a request give a reason (default true)'),
     pendingTtl: duration.prefault('24h').describe('Unanswered requests expire after this long (default 24h)'),
@@ -212,14 +215,9 @@ const discoverySchema = z
   .object({
     type: z.literal('aws-rds').describe('Find RDS and Aurora PostgreSQL by tag'),
     regions: z.array(z.string().min(1, 'must not be empty')).min(1, 'needs at least one region').describe('AWS regions to search'),
-    secretTagKey: z
-      .string()
-      .min(1, 'must not be empty')
-      .describe("The tag whose value is the connector's Secrets Manager secret ARN"),
+    secretTagKey: z.string().min(1, 'must not be empty').describe("The tag whose value is the connector's Secrets Manager secret ARN"),
     tagFilter: z.record(z.string(), z.string()).optional().describe('Only instances with these tags'),
-    defaults: discoveredIntegrationSettings
-      .prefault({})
-      .describe('Settings of every integration discovery finds'),
+    defaults: discoveredIntegrationSettings.prefault({}).describe('Settings of every integration discovery finds'),
   })
   .strict();
 
@@ -357,8 +355,4 @@ type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 
 type Holds<T extends true> = T;
 
 /** What the schema parses is exactly what the core works with: the two cannot drift apart. */
-export type SchemaMatchesDomain = [
-  Holds<Same<IntegrationConfig, Integration>>,
-  Holds<Same<AccessFlowConfig, AccessFlow>>,
-];
-
+export type SchemaMatchesDomain = [Holds<Same<IntegrationConfig, Integration>>, Holds<Same<AccessFlowConfig, AccessFlow>>];

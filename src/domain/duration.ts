@@ -12,17 +12,11 @@ export function parseDurationMinutes(text: string): number {
   const trimmed = text.trim().toLowerCase();
   const m = DURATION_RE.exec(trimmed);
   if (!trimmed || !m) {
-    throw new InputError(
-      `"${truncate(text)}" is not a duration. Write it like 15m, 2h, 1d or 1h30m.`,
-      { field: 'duration' },
-    );
+    throw new InputError(`"${truncate(text)}" is not a duration. Write it like 15m, 2h, 1d or 1h30m.`, { field: 'duration' });
   }
   const [, w, d, h, min] = m;
   const minutes =
-    Number(w ?? 0) * UNIT_MINUTES.w +
-    Number(d ?? 0) * UNIT_MINUTES.d +
-    Number(h ?? 0) * UNIT_MINUTES.h +
-    Number(min ?? 0) * UNIT_MINUTES.m;
+    Number(w ?? 0) * UNIT_MINUTES.w + Number(d ?? 0) * UNIT_MINUTES.d + Number(h ?? 0) * UNIT_MINUTES.h + Number(min ?? 0) * UNIT_MINUTES.m;
   if (!Number.isSafeInteger(minutes) || minutes <= 0) {
     throw new InputError(`A duration must be longer than zero; "${truncate(text)}" is not.`, { field: 'duration' });
   }

@@ -4,14 +4,7 @@
  * Messages are written for the person who has to act on them: they say what was wrong and what to
  * do next, and never contain a secret.
  */
-export type ErrorCode =
-  | 'input'
-  | 'not_allowed'
-  | 'not_found'
-  | 'conflict'
-  | 'target_unavailable'
-  | 'connector_setup'
-  | 'config';
+export type ErrorCode = 'input' | 'not_allowed' | 'not_found' | 'conflict' | 'target_unavailable' | 'connector_setup' | 'config';
 
 export abstract class SesameError extends Error {
   abstract readonly code: ErrorCode;

@@ -82,10 +82,7 @@ export function chooseFlow(
   isPerson: PrincipalMatcher,
 ): FlowChoice {
   const candidates = flows.filter(
-    (f) =>
-      flowAllowsRequester(f, isPerson) &&
-      flowAllowsTarget(f, input.target) &&
-      flowAllowsPermission(f, input.permission),
+    (f) => flowAllowsRequester(f, isPerson) && flowAllowsTarget(f, input.target) && flowAllowsPermission(f, input.permission),
   );
   if (candidates.length === 0) {
     return {

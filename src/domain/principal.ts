@@ -12,8 +12,7 @@ export const SLACK_USER_ID_RE = /^[UW][A-Z0-9]{2,}$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const GROUP_RE = /^@[a-z0-9][a-z0-9._-]*$/i;
 
-export const PRINCIPAL_USAGE =
-  'a Slack user ID (U0123ABCD), an email (ops@example.com), a user group handle (@platform) or "*"';
+export const PRINCIPAL_USAGE = 'a Slack user ID (U0123ABCD), an email (ops@example.com), a user group handle (@platform) or "*"';
 
 export function parsePrincipal(text: string): Principal | undefined {
   const t = text.trim();

@@ -3,14 +3,7 @@ import type { TargetScope } from './target.ts';
 
 export type DatabasePrivilege = 'CONNECT' | 'TEMPORARY' | 'CREATE';
 export type SchemaPrivilege = 'USAGE' | 'CREATE';
-export type TablePrivilege =
-  | 'SELECT'
-  | 'INSERT'
-  | 'UPDATE'
-  | 'DELETE'
-  | 'TRUNCATE'
-  | 'REFERENCES'
-  | 'TRIGGER';
+export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'REFERENCES' | 'TRIGGER';
 export type SequencePrivilege = 'SELECT' | 'USAGE' | 'UPDATE';
 export type RoutinePrivilege = 'EXECUTE';
 

@@ -190,10 +190,7 @@ export function isGranted(request: AccessRequest): request is GrantedRequest {
   return request.status === 'granted' && isOnServer(request) && request.expiresAt !== undefined;
 }
 
-export type NewAccessRequest = Omit<
-  AccessRequest,
-  'status' | 'version' | 'revokeAttempts'
->;
+export type NewAccessRequest = Omit<AccessRequest, 'status' | 'version' | 'revokeAttempts'>;
 
 export interface Approval {
   requestId: string;

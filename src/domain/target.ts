@@ -23,9 +23,7 @@ export function parseTarget(text: string): Target {
   if (!trimmed) throw new InputError(`No target given. Write it as ${TARGET_USAGE}.`);
   const parts = trimmed.split('/');
   if (parts.length > 4) {
-    throw new InputError(
-      `"${shorten(trimmed)}" has ${parts.length} parts; a target has at most four: ${TARGET_USAGE}.`,
-    );
+    throw new InputError(`"${shorten(trimmed)}" has ${parts.length} parts; a target has at most four: ${TARGET_USAGE}.`);
   }
   if (parts.some((p) => p.length === 0)) {
     throw new InputError(`"${shorten(trimmed)}" has an empty part. Write it as ${TARGET_USAGE}.`);

@@ -91,7 +91,11 @@ export function createMetrics(options: { activeGrants: () => Promise<number> }):
  */
 export function observeAuditTrail<S extends AuditLog>(store: S, observe: (event: AuditEvent) => void): S {
   // Where each state-changing method takes its audit argument (see the RequestStore port).
-  const auditArgument = new Map<PropertyKey, number>([['createRequest', 2], ['transition', 4], ['update', 3]]);
+  const auditArgument = new Map<PropertyKey, number>([
+    ['createRequest', 2],
+    ['transition', 4],
+    ['update', 3],
+  ]);
   return new Proxy(store, {
     get(target, property) {
       if (property === 'appendAudit') {

@@ -13,7 +13,7 @@ export interface Job {
   runAtStart?: boolean;
 }
 
-export type JobRunObserver = (jobId: string, outcome: 'ok' | 'error' | 'skipped', durationMs: number) => void
+export type JobRunObserver = (jobId: string, outcome: 'ok' | 'error' | 'skipped', durationMs: number) => void;
 
 /**
  * Runs jobs on their cron schedules. A job never overlaps itself: a tick that comes while the

@@ -1,9 +1,4 @@
-import type {
-  AccessRequest,
-  Approval,
-  NewAccessRequest,
-  RequestStatus,
-} from '../domain/request.ts';
+import type { AccessRequest, Approval, NewAccessRequest, RequestStatus } from '../domain/request.ts';
 import type { AuditOf } from './AuditLog.ts';
 
 export interface RequestFilter {
@@ -23,7 +18,6 @@ export interface RequestFilter {
  * racing on one request produce one winner and the loser learns it (`undefined`).
  */
 export interface RequestStore {
-
   /** Inserts a new request in status `pending` (or `approved` for auto-approval). */
   createRequest(request: NewAccessRequest, status: 'pending' | 'approved', audit?: AuditOf): Promise<AccessRequest>;
   getRequest(id: string): Promise<AccessRequest | undefined>;
@@ -41,12 +35,7 @@ export interface RequestStore {
     audit?: AuditOf,
   ): Promise<AccessRequest | undefined>;
   /** Updates fields without a status change, only while the status is in `whileIn`. */
-  update(
-    id: string,
-    whileIn: readonly RequestStatus[],
-    patch: RequestPatch,
-    audit?: AuditOf,
-  ): Promise<AccessRequest | undefined>;
+  update(id: string, whileIn: readonly RequestStatus[], patch: RequestPatch, audit?: AuditOf): Promise<AccessRequest | undefined>;
   /** Requests in `granted` whose `expiresAt` ≤ now, and in `revoking` whose `nextAttemptAt` ≤ now. */
   listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]>;
   /** Pending requests whose `pendingExpiresAt` ≤ now. */
@@ -67,20 +56,20 @@ export type RequestPatch = {
 type PatchableField = Extract<
   keyof AccessRequest,
   | 'decidedAt'
-    | 'decidedBy'
-    | 'denyReason'
-    | 'dbUser'
-    | 'serverKey'
-    | 'grantedRoles'
-    | 'grantedAt'
-    | 'expiresAt'
-    | 'endedAt'
-    | 'endedBy'
-    | 'endReason'
-    | 'revokeAttempts'
-    | 'nextAttemptAt'
-    | 'lastError'
-    | 'approverGroups'
-    | 'expiryReminderSentAt'
-    | 'approverReminderSentAt'
+  | 'decidedBy'
+  | 'denyReason'
+  | 'dbUser'
+  | 'serverKey'
+  | 'grantedRoles'
+  | 'grantedAt'
+  | 'expiresAt'
+  | 'endedAt'
+  | 'endedBy'
+  | 'endReason'
+  | 'revokeAttempts'
+  | 'nextAttemptAt'
+  | 'lastError'
+  | 'approverGroups'
+  | 'expiryReminderSentAt'
+  | 'approverReminderSentAt'
 >;

@@ -129,9 +129,7 @@ export class GrantService {
       return failed ?? ext;
     }
     // The extension's expiresAt is fixed when it is approved, so applying it twice changes nothing.
-    const wanted =
-      ext.expiresAt ??
-      new Date(Math.max(parent.expiresAt.getTime(), clock.now().getTime()) + ext.durationMinutes * MINUTE_MS);
+    const wanted = ext.expiresAt ?? new Date(Math.max(parent.expiresAt.getTime(), clock.now().getTime()) + ext.durationMinutes * MINUTE_MS);
     const fixed = ext.expiresAt ? ext : await requests.update(ext.id, ['approved'], { expiresAt: wanted });
     const newExpiry = fixed?.expiresAt ?? wanted;
     const extended =

@@ -66,7 +66,14 @@ export class MaintenanceService {
     const { requests, clock } = this.deps;
     return this.markEach(
       await requests.listPendingPastTtl(clock.now()),
-      (req) => requests.transition(req.id, fromStatesOf('timedout'), 'timedout', { endedAt: clock.now() }, this.deps.audit.of('request.timedout', SYSTEM)),
+      (req) =>
+        requests.transition(
+          req.id,
+          fromStatesOf('timedout'),
+          'timedout',
+          { endedAt: clock.now() },
+          this.deps.audit.of('request.timedout', SYSTEM),
+        ),
       'timed out',
       (timedOut) => this.deps.notifier.requestUpdated(timedOut),
     );
@@ -173,12 +180,21 @@ export class MaintenanceService {
               // Nothing to take back, but the person may still have left something behind:
               // a trigger that fired since, a privilege handed out by hand (PRODUCT.md §5).
               if (!user.mayHaveLeftovers) return false;
-              const removals = await db.removeLeftovers({ username: user.username, keepRoles: [...expected], everything: access.length === 0 });
+              const removals = await db.removeLeftovers({
+                username: user.username,
+                keepRoles: [...expected],
+                everything: access.length === 0,
+              });
               await recordLeftovers(this.deps, { integration: integration.name, dbUser: user.username, removals });
               report.leftoversRemoved += removals.length;
               return removals.length > 0;
             }
-            const result = await db.revoke({ username: user.username, roles: excess, keepRoles: [...expected], validUntil: latestExpiry(access) });
+            const result = await db.revoke({
+              username: user.username,
+              roles: excess,
+              keepRoles: [...expected],
+              validUntil: latestExpiry(access),
+            });
             await this.deps.audit.record('reconcile.revoked', 'system', undefined, {
               integration: integration.name,
               dbUser: user.username,
@@ -211,7 +227,10 @@ export class MaintenanceService {
       since: 'passwordSetAt',
       failure: 'rotation failed',
       change: async (user, integration) => {
-        await this.deps.databases.get(integration.name).setPassword(user.username, mintPassword((n) => this.deps.randomBytes(n)));
+        await this.deps.databases.get(integration.name).setPassword(
+          user.username,
+          mintPassword((n) => this.deps.randomBytes(n)),
+        );
         await this.deps.users.updateManagedUser(user.serverKey, user.username, { passwordSetAt: this.deps.clock.now() });
       },
       record: (user, integration) =>

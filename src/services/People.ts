@@ -77,11 +77,7 @@ export class People {
    * resource's owner where the resource names one and it resolves to somebody; otherwise the
    * integration's owners stand in.
    */
-  async approverGroups(
-    flow: AccessFlow,
-    integration: Integration,
-    target: Target,
-  ): Promise<ApproverGroup[]> {
+  async approverGroups(flow: AccessFlow, integration: Integration, target: Target): Promise<ApproverGroup[]> {
     const groups: ApproverGroup[] = [];
     for (const entry of flow.approvers) groups.push(await this.approverGroup(entry, flow.name, integration, target));
     return groups;

@@ -1,5 +1,13 @@
 import { ConflictError, InputError, NotAllowedError } from '../domain/errors.ts';
-import { canMove, ENDING_GRANT_STATUSES, fromStatesOf, isOnServer, type AccessRequest, type EndReason, type RequestOnServer } from '../domain/request.ts';
+import {
+  canMove,
+  ENDING_GRANT_STATUSES,
+  fromStatesOf,
+  isOnServer,
+  type AccessRequest,
+  type EndReason,
+  type RequestOnServer,
+} from '../domain/request.ts';
 import { describeError, type Logger } from '../logger.ts';
 import type { KeyedMutex } from '../lib/KeyedMutex.ts';
 import type { Clock } from '../ports/Clock.ts';
@@ -156,7 +164,11 @@ export class RevocationService {
       await this.deps.users.updateManagedUser(req.serverKey, req.dbUser, { lastRevokedAt: now });
     }
     if (ended) {
-      await recordLeftovers(this.deps, { integration: req.target.integration, dbUser: req.dbUser, requestId: req.id, removals: result.leftovers }, ended);
+      await recordLeftovers(
+        this.deps,
+        { integration: req.target.integration, dbUser: req.dbUser, requestId: req.id, removals: result.leftovers },
+        ended,
+      );
     }
     return ended;
   }

@@ -27,6 +27,10 @@ export async function requireRequest(requests: Pick<RequestStore, 'getRequest'>,
 /** The integration of this name, or the error that lists the known ones. */
 export function requireIntegration(integrations: Pick<IntegrationRegistry, 'get' | 'list'>, name: string): Integration {
   const i = integrations.get(name);
-  if (!i) throw integrationNotFound(name, integrations.list().map((known) => known.name));
+  if (!i)
+    throw integrationNotFound(
+      name,
+      integrations.list().map((known) => known.name),
+    );
   return i;
 }

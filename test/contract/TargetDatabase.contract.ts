@@ -340,7 +340,10 @@ export function targetDatabaseContract(
         assert.equal((await listed(user))?.mayHaveLeftovers, true);
 
         const removed = await db.removeLeftovers({ username: user, keepRoles: roles, everything: false });
-        assert.ok(removed.some((l) => l.role === user && l.what === 'direct privilege'), JSON.stringify(removed));
+        assert.ok(
+          removed.some((l) => l.role === user && l.what === 'direct privilege'),
+          JSON.stringify(removed),
+        );
         assert.equal(await w.canRead(user, password, 'public.orders'), false);
         assert.equal(await w.canRead(user, password, 'public.customers'), true, 'the live grant is untouched');
         assert.equal((await listed(user))?.mayHaveLeftovers, false);
@@ -357,7 +360,10 @@ export function targetDatabaseContract(
         await w.grantCreateOutsideSesame(roles[0]!, 'public');
         assert.equal(await w.canCreateIn(user, password, 'public'), true, 'the planted privilege works');
         const removed = await db.secureSharedRoles();
-        assert.ok(removed.some((l) => l.role === roles[0]), JSON.stringify(removed));
+        assert.ok(
+          removed.some((l) => l.role === roles[0]),
+          JSON.stringify(removed),
+        );
         assert.equal(await w.canCreateIn(user, password, 'public'), false);
         assert.equal(await w.canRead(user, password, 'public.customers'), true);
         assert.deepEqual(await db.secureSharedRoles(), []);
@@ -419,7 +425,10 @@ export function targetDatabaseContract(
       it('check names the integration and finds no error on a connector set up as documented', async () => {
         const report = await db.check();
         assert.equal(report.integration, db.integration);
-        assert.deepEqual(report.findings.filter((f) => f.level === 'error'), []);
+        assert.deepEqual(
+          report.findings.filter((f) => f.level === 'error'),
+          [],
+        );
       });
 
       it('gives a stable server key and connection details without secrets', async () => {

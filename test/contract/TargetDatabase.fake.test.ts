@@ -26,7 +26,9 @@ function fakeWorld(): TargetDatabaseWorld {
       { integration: db.integration, database: 'appdb', schema },
       { integration: db.integration, database: 'appdb', schema, table: name },
     ];
-    const builtins = scopes.flatMap((target) => BUILTIN_PERMISSIONS.map((permission) => FakeTargetDatabase.roleFor({ target, permission })));
+    const builtins = scopes.flatMap((target) =>
+      BUILTIN_PERMISSIONS.map((permission) => FakeTargetDatabase.roleFor({ target, permission })),
+    );
     return table === 'sales.deals' ? [...builtins, GRANTABLE_ROLE] : builtins;
   };
   const plant = (role: string, leftover: Omit<LeftoverRemoval, 'role' | 'database' | 'sql'>) => {
@@ -54,7 +56,8 @@ function fakeWorld(): TargetDatabaseWorld {
       db.users.set(name, { managed: false, canLogin: true, validUntil: null, roles: new Set() });
     },
     roleExists: async (name) => db.users.has(name),
-    grantSelectOutsideSesame: async (role, table) => plant(role, { what: 'direct privilege', object: `table ${table}`, privileges: ['SELECT'] }),
+    grantSelectOutsideSesame: async (role, table) =>
+      plant(role, { what: 'direct privilege', object: `table ${table}`, privileges: ['SELECT'] }),
     grantCreateOutsideSesame: async (role, schema) =>
       plant(role, { what: 'privilege of a shared role', object: `schema ${schema}`, privileges: ['CREATE'] }),
     close: async () => undefined,

@@ -46,7 +46,11 @@ function postgresWorld(cluster: TestCluster): TargetDatabaseWorld {
       const client = await cluster.loginAs(username, password);
       clients.push(client);
       return {
-        alive: () => client.query('SELECT 1').then(() => true, () => false),
+        alive: () =>
+          client.query('SELECT 1').then(
+            () => true,
+            () => false,
+          ),
         close: () => client.end().catch(() => undefined),
       };
     },

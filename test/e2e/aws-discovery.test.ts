@@ -54,7 +54,10 @@ accessFlows:
 }
 
 function logLine(at: Date, user: string, text: string): string {
-  const stamp = at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const stamp = at
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   return `${stamp}:10.0.1.23(51234):${user}@${APP.database}:[4242]:LOG:  ${text}`;
 }
 
@@ -88,9 +91,19 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
       tags: { 'sesame-secret': secret.arn, owner: owner.email },
     });
     aws.addInstance({ region: US, id: 'untagged-db', endpoint: '127.0.0.1', port: cluster.port });
-    const env: NodeJS.ProcessEnv = { ...process.env, SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+    };
     delete env.SLACK_APP_TOKEN;
-    bot = await runBot(env, createLogger({ level: 'silent' }), { config: parseConfigText(configText(dir), env), clock, port: 0, host: '127.0.0.1' });
+    bot = await runBot(env, createLogger({ level: 'silent' }), {
+      config: parseConfigText(configText(dir), env),
+      clock,
+      port: 0,
+      host: '127.0.0.1',
+    });
     driver = new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: slack });
   });
   after(async () => {
@@ -102,15 +115,25 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
   });
 
   it('finds the tagged instance at start and routes a request on it to the owner its tag names', async () => {
-    assert.deepEqual(bot.sesame.integrations.list().map((i) => i.name), ['ledger-db']);
+    assert.deepEqual(
+      bot.sesame.integrations.list().map((i) => i.name),
+      ['ledger-db'],
+    );
     await driver.slashCommand({ userId: alice.id, text: `ledger-db/${APP.database}/public readonly for 1h because reconcile the ledger` });
     const [req] = await waitFor(async () => {
       const pending = await bot.sesame.store.listRequests({ statuses: ['pending'] });
       return pending.length ? pending : undefined;
     }, 'the pending request');
     requestId = req!.id;
-    assert.deepEqual(req!.approverGroups.map((g) => [g.slackIds, g.reason]), [[[owner.id], `owner of ledger-db (${owner.email})`]]);
-    const dm = await slack.waitFor(() => slack.dmMessages(owner.id).find((m) => m.text.includes(requestId)), 'the owner’s approval DM', 10_000);
+    assert.deepEqual(
+      req!.approverGroups.map((g) => [g.slackIds, g.reason]),
+      [[[owner.id], `owner of ledger-db (${owner.email})`]],
+    );
+    const dm = await slack.waitFor(
+      () => slack.dmMessages(owner.id).find((m) => m.text.includes(requestId)),
+      'the owner’s approval DM',
+      10_000,
+    );
     assert.equal(slack.dmMessages(dba.id).length, 0, 'the integration owners are only the fallback');
     await driver.clickButton(dm, `sesame.approve:${requestId}`, owner.id);
     await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'granted' || undefined, 'the grant');
@@ -129,24 +152,41 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
   it('on revocation ends the session, and counts its sessions and statements from the RDS log', async () => {
     const grantedAt = (await bot.sesame.store.getRequest(requestId))!.grantedAt!;
     const user = alice.email;
-    aws.addLogFile(US, 'Ledger-DB', 'error/postgresql.log.2026-06-01-09', `${[
-      logLine(new Date(grantedAt.getTime() + 60_000), user, `connection authorized: user=${user} database=${APP.database}`),
-      logLine(new Date(grantedAt.getTime() + 61_000), user, 'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,select count(*) from orders;,<not logged>'),
-      logLine(new Date(grantedAt.getTime() + 62_000), user, 'AUDIT: SESSION,2,1,READ,SELECT,TABLE,public.orders,select * from orders;,<not logged>'),
-      logLine(new Date(grantedAt.getTime() + 63_000), 'someone_else', 'connection authorized: user=someone_else database=appdb'),
-    ].join('\n')}\n`);
+    aws.addLogFile(
+      US,
+      'Ledger-DB',
+      'error/postgresql.log.2026-06-01-09',
+      `${[
+        logLine(new Date(grantedAt.getTime() + 60_000), user, `connection authorized: user=${user} database=${APP.database}`),
+        logLine(
+          new Date(grantedAt.getTime() + 61_000),
+          user,
+          'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,select count(*) from orders;,<not logged>',
+        ),
+        logLine(
+          new Date(grantedAt.getTime() + 62_000),
+          user,
+          'AUDIT: SESSION,2,1,READ,SELECT,TABLE,public.orders,select * from orders;,<not logged>',
+        ),
+        logLine(new Date(grantedAt.getTime() + 63_000), 'someone_else', 'connection authorized: user=someone_else database=appdb'),
+      ].join('\n')}\n`,
+    );
     clock.advance(5 * 60_000); // Alice worked for five minutes
     await driver.slashCommand({ userId: alice.id, text: `revoke ${requestId}` });
     await waitFor(async () => (await bot.sesame.store.getRequest(requestId))?.status === 'revoked' || undefined, 'the revocation');
     await assert.rejects(session.query('SELECT 1'));
-    const counted = await waitFor(async () =>
-      (await bot.sesame.store.listAudit(new Date(0))).find((e) => e.action === 'grant.sessions' && e.requestId === requestId),
+    const counted = await waitFor(
+      async () => (await bot.sesame.store.listAudit(new Date(0))).find((e) => e.action === 'grant.sessions' && e.requestId === requestId),
       'the grant.sessions audit entry',
     );
     assert.equal(counted.details?.sessions, 1);
     assert.equal(counted.details?.statements, 2);
     const dm = slack.dmMessages(owner.id).find((m) => m.text.includes(requestId))!;
-    await slack.waitFor(() => dm.replies.find((r) => r.text.includes('1 session and 2 audited statements')), 'the counts in the thread', 10_000);
+    await slack.waitFor(
+      () => dm.replies.find((r) => r.text.includes('1 session and 2 audited statements')),
+      'the counts in the thread',
+      10_000,
+    );
   });
 
   it('marks an instance that disappears unavailable: new requests are refused, its history stays', async () => {
@@ -162,7 +202,12 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
   });
 
   it('refuses to start when the config names an RDS instance that does not exist, with its path', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+    };
     delete env.SLACK_APP_TOKEN;
     const text = `
 state: { sqlite: ${join(dir, 'missing.db')} }
@@ -177,11 +222,25 @@ integrations:
   });
 
   it('sesame check runs discovery and reports the AWS side of each integration', async () => {
-    aws.addInstance({ region: US, id: 'Ledger-DB', endpoint: '127.0.0.1', port: cluster.port, tags: { 'sesame-secret': aws.putSecret(US, 'sesame/ledger', { username: APP.connector, password: cluster.connector.password }).arn, owner: owner.email } });
+    aws.addInstance({
+      region: US,
+      id: 'Ledger-DB',
+      endpoint: '127.0.0.1',
+      port: cluster.port,
+      tags: {
+        'sesame-secret': aws.putSecret(US, 'sesame/ledger', { username: APP.connector, password: cluster.connector.password }).arn,
+        owner: owner.email,
+      },
+    });
     const configPath = join(dir, 'check.yml');
     writeFileSync(configPath, configText(dir).replace('sesame.db', 'check.db'));
     const out: string[] = [];
-    const code = await runCli(['check'], { out: (l) => out.push(l), err: (l) => out.push(l), env: { ...process.env, SESAME_CONFIG: configPath }, logger: createLogger({ level: 'silent' }) });
+    const code = await runCli(['check'], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: { ...process.env, SESAME_CONFIG: configPath },
+      logger: createLogger({ level: 'silent' }),
+    });
     const text = out.join('\n');
     assert.match(text, /Discovery found: ledger-db/);
     assert.match(text, /ledger-db/);

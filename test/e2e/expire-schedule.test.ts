@@ -44,7 +44,10 @@ describe(`the expire schedule fires by itself (PostgreSQL ${version})`, { timeou
   }
 
   it('ends a grant at the first tick after its expiry: the login is refused and the requester is told', async () => {
-    const ack = await world.driver.slashCommand({ userId: alice, text: `local/${APP.database}/public readonly for 1h because the schedule ends it` });
+    const ack = await world.driver.slashCommand({
+      userId: alice,
+      text: `local/${APP.database}/public readonly for 1h because the schedule ends it`,
+    });
     assert.equal(ack.status, 200);
     const grant = await waitForRequest('the schedule ends it', (r) => r.status === 'granted', 'the grant');
     await world.fake.waitFor(() => world.fake.dmMessages(alice).find((m) => m.text.includes(grant.id)), 'the granted DM', 10_000);

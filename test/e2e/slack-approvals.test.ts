@@ -102,8 +102,15 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
       world.driver.clickButton(bobCopy!, `sesame.approve:${id}`, bob.id),
       world.driver.clickButton(carolCopy!, `sesame.approve:${id}`, carol.id),
     ]);
-    assert.deepEqual(acks.map((a) => a.status), [200, 200]);
-    await world.fake.waitFor(() => world.fake.ephemerals(bob.id).length > 0 && world.fake.ephemerals(carol.id).length > 0, 'both answers', 10_000);
+    assert.deepEqual(
+      acks.map((a) => a.status),
+      [200, 200],
+    );
+    await world.fake.waitFor(
+      () => world.fake.ephemerals(bob.id).length > 0 && world.fake.ephemerals(carol.id).length > 0,
+      'both answers',
+      10_000,
+    );
     const req = (await store().getRequest(id))!;
     assert.equal(req.status, 'granted');
     const grants = (await store().listAudit(new Date(0))).filter((e) => e.action === 'grant.granted' && e.requestId === id);
@@ -118,7 +125,10 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
       assert.ok(!hasButtons(copy), 'no buttons once decided');
       assert.ok(copy.edits.length > 0, 'updated with chat.update');
       assert.match(JSON.stringify(copy.blocks), new RegExp(`Approved by <@${req.decidedBy}> <!date\\^`));
-      assert.ok(copy.replies.some((r) => r.text.includes('granted')), 'status posted in the thread');
+      assert.ok(
+        copy.replies.some((r) => r.text.includes('granted')),
+        'status posted in the thread',
+      );
     }
     const auditApprover = (await store().listAudit(new Date(0))).find((e) => e.action === 'request.approved' && e.requestId === id)!;
     assert.equal(auditApprover.actor, req.decidedBy);
@@ -129,7 +139,10 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     const id = await askForWrite('drop a column');
     const [bobCopy] = world.fake.dmMessages(bob.id).filter((m) => m.text.includes(id));
     await world.driver.clickButton(bobCopy!, `sesame.deny:${id}`, bob.id);
-    const modal = await world.fake.waitFor(() => world.fake.views(bob.id).find((v) => v.view.callback_id === 'sesame.deny' && !v.closed), 'the deny modal');
+    const modal = await world.fake.waitFor(
+      () => world.fake.views(bob.id).find((v) => v.view.callback_id === 'sesame.deny' && !v.closed),
+      'the deny modal',
+    );
     assert.equal(modal.view.private_metadata, id);
     const empty = await world.driver.submitView(modal, { reason: '' });
     assert.match(JSON.stringify(empty.json), /"errors".*Say why/);
@@ -152,19 +165,26 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     }
   });
 
-  it('shows approvals waiting on the approver\'s Home tab, with Approve and Deny', async () => {
+  it("shows approvals waiting on the approver's Home tab, with Approve and Deny", async () => {
     const id = await askForWrite('home approval');
     await world.driver.appHomeOpened(bob.id);
     const home = await world.fake.waitFor(() => world.fake.homeView(bob.id), "Bob's Home tab");
     const text = JSON.stringify(home.view);
     assert.ok(text.includes(`sesame.approve:${id}`) && text.includes(`sesame.deny:${id}`));
     await world.driver.clickButton(home, `sesame.approve:${id}`, bob.id);
-    await world.fake.waitFor(() => JSON.stringify(world.fake.homeView(bob.id)?.view).includes('You approved'), 'the Home tab redrawn with the outcome', 10_000);
+    await world.fake.waitFor(
+      () => JSON.stringify(world.fake.homeView(bob.id)?.view).includes('You approved'),
+      'the Home tab redrawn with the outcome',
+      10_000,
+    );
     assert.equal((await store().getRequest(id))?.status, 'granted');
   });
 
   it('decides who may approve when the click arrives: someone who left the group since changes nothing', async () => {
-    await world.driver.slashCommand({ userId: dave.id, text: `local/${APP.database} admin for 30m because reindex after the group change` });
+    await world.driver.slashCommand({
+      userId: dave.id,
+      text: `local/${APP.database} admin for 30m because reindex after the group change`,
+    });
     const id = await waitForRequest('reindex after the group change');
     await world.bot.notifier.drain();
     const [carolCopy] = world.fake.dmMessages(carol.id).filter((m) => m.text.includes(`Access request ${id}`));
@@ -191,7 +211,11 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     await world.restart();
     const [bobCopy] = world.fake.dmMessages(bob.id).filter((m) => m.text.includes(id));
     await world.driver.clickButton(bobCopy!, `sesame.approve:${id}`, bob.id);
-    await world.fake.waitFor(() => world.fake.ephemerals(bob.id).some((e) => e.text.includes(`approved \`${id}\``)), 'the approval answer', 10_000);
+    await world.fake.waitFor(
+      () => world.fake.ephemerals(bob.id).some((e) => e.text.includes(`approved \`${id}\``)),
+      'the approval answer',
+      10_000,
+    );
     assert.equal((await store().getRequest(id))?.status, 'granted');
     await world.bot.notifier.drain();
     assert.ok(approvalCopies(id).every((m) => !hasButtons(m)));

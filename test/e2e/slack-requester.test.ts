@@ -31,8 +31,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
   });
 
   const requests = () => world.bot.sesame.store.listRequests({});
-  const roleExists = async (name: string) =>
-    (await cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).length > 0;
+  const roleExists = async (name: string) => (await cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).length > 0;
   const lastEphemeral = (userId: string) => world.fake.ephemerals(userId).at(-1);
 
   /** Sends the command and waits for its ephemeral answer. */
@@ -47,7 +46,15 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
 
   /** The newest DM to a person whose text matches. */
   function waitForDm(userId: string, pattern: RegExp, what: string): Promise<FakeSlackMessage> {
-    return world.fake.waitFor(() => world.fake.dmMessages(userId).filter((m) => pattern.test(m.text)).at(-1), what, 10_000);
+    return world.fake.waitFor(
+      () =>
+        world.fake
+          .dmMessages(userId)
+          .filter((m) => pattern.test(m.text))
+          .at(-1),
+      what,
+      10_000,
+    );
   }
 
   /** Clicks Show credentials on a grant DM and returns the URI and password the modal shows. */
@@ -55,7 +62,11 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     const views = world.fake.views(alice).length;
     await world.driver.clickButton(dm, `sesame.credentials:${requestId}`, alice);
     const view = await world.fake.waitFor(
-      () => world.fake.views(alice).slice(views).find((v) => JSON.stringify(v.view).includes('postgresql://')),
+      () =>
+        world.fake
+          .views(alice)
+          .slice(views)
+          .find((v) => JSON.stringify(v.view).includes('postgresql://')),
       'the credentials modal',
       10_000,
     );
@@ -106,24 +117,50 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
 
   it('opens the request modal, fills the pickers from the catalog, refuses a bad duration on its block, and grants', async () => {
     await world.driver.slashCommand({ userId: alice, text: '' });
-    const modal = await world.fake.waitFor(() => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.request'), 'the request modal');
+    const modal = await world.fake.waitFor(
+      () => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.request'),
+      'the request modal',
+    );
     const options = await world.driver.blockSuggestion({ userId: alice, actionId: 'sesame.request.database', value: '', view: modal });
     assert.deepEqual(options.problems, []);
-    assert.deepEqual((options.options as { options: { value: string }[] }).options.map((o) => o.value), [APP.database]);
+    assert.deepEqual(
+      (options.options as { options: { value: string }[] }).options.map((o) => o.value),
+      [APP.database],
+    );
     // The schema and table pickers follow what the form holds so far: Alice's flows cover public
     // (read-now) and the whole of appdb (write-approved), and nothing of otherdb.
     const picked = { 'sesame.request.integration': 'local', 'sesame.request.database': APP.database };
-    const schemas = await world.driver.blockSuggestion({ userId: alice, actionId: 'sesame.request.schema', value: '', view: modal, values: picked });
-    assert.deepEqual((schemas.options as { options: { value: string }[] }).options.map((o) => o.value), ['public', 'sales']);
+    const schemas = await world.driver.blockSuggestion({
+      userId: alice,
+      actionId: 'sesame.request.schema',
+      value: '',
+      view: modal,
+      values: picked,
+    });
+    assert.deepEqual(
+      (schemas.options as { options: { value: string }[] }).options.map((o) => o.value),
+      ['public', 'sales'],
+    );
     const elsewhere = await world.driver.blockSuggestion({
-      userId: alice, actionId: 'sesame.request.schema', value: '', view: modal, values: { ...picked, 'sesame.request.database': APP.otherDatabase },
+      userId: alice,
+      actionId: 'sesame.request.schema',
+      value: '',
+      view: modal,
+      values: { ...picked, 'sesame.request.database': APP.otherDatabase },
     });
     assert.deepEqual((elsewhere.options as { options: unknown[] }).options, []);
     const tables = await world.driver.blockSuggestion({
-      userId: alice, actionId: 'sesame.request.table', value: 'ord', view: modal, values: { ...picked, 'sesame.request.schema': 'public' },
+      userId: alice,
+      actionId: 'sesame.request.table',
+      value: 'ord',
+      view: modal,
+      values: { ...picked, 'sesame.request.schema': 'public' },
     });
     assert.deepEqual(tables.problems, []);
-    assert.deepEqual((tables.options as { options: { value: string }[] }).options.map((o) => o.value), ['order_totals', 'orders']);
+    assert.deepEqual(
+      (tables.options as { options: { value: string }[] }).options.map((o) => o.value),
+      ['order_totals', 'orders'],
+    );
     const values = {
       'sesame.request.integration': 'local',
       'sesame.request.database': APP.database,
@@ -175,7 +212,10 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     const grant = (await requests()).find((r) => r.status === 'granted' && r.reason === 'check yesterday')!;
     const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
     await world.driver.clickButton(dm, `sesame.extend:${grant.id}`, alice);
-    const modal = await world.fake.waitFor(() => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.extend' && !v.closed), 'the extend modal');
+    const modal = await world.fake.waitFor(
+      () => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.extend' && !v.closed),
+      'the extend modal',
+    );
     const submitted = await world.driver.submitView(modal, { duration: '30m', reason: 'not done yet' });
     assert.equal(submitted.status, 200);
     assert.equal(submitted.json, undefined, 'the modal closes');
@@ -261,7 +301,10 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     const pending = (await requests()).filter((r) => r.status === 'pending' && r.requester.slackId === alice);
     assert.equal(pending.length, max);
     await world.bot.notifier.drain();
-    const before = { requests: (await requests()).length, toApprovers: world.fake.dmMessages(PEOPLE.bob.id).length + world.fake.dmMessages(PEOPLE.carol.id).length };
+    const before = {
+      requests: (await requests()).length,
+      toApprovers: world.fake.dmMessages(PEOPLE.bob.id).length + world.fake.dmMessages(PEOPLE.carol.id).length,
+    };
     const reply = await command(`local/${APP.database} readwrite for 1h because one too many`);
     assert.match(reply, new RegExp(`You already have ${max} requests waiting for approval`));
     assert.match(reply, /`\/access cancel &lt;request-id&gt;`/, 'shown as /access cancel <request-id>');
@@ -269,7 +312,11 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
 
     await world.driver.slashCommand({ userId: alice, text: '' });
     const modal = await world.fake.waitFor(
-      () => world.fake.views(alice).filter((v) => v.view.callback_id === 'sesame.request' && !v.closed).at(-1),
+      () =>
+        world.fake
+          .views(alice)
+          .filter((v) => v.view.callback_id === 'sesame.request' && !v.closed)
+          .at(-1),
       'the request modal',
     );
     const refused = await world.driver.submitView(modal, {
@@ -286,14 +333,22 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
 
     await world.bot.notifier.drain();
     assert.equal((await requests()).length, before.requests, 'no request stored');
-    assert.equal(world.fake.dmMessages(PEOPLE.bob.id).length + world.fake.dmMessages(PEOPLE.carol.id).length, before.toApprovers, 'no approver told');
+    assert.equal(
+      world.fake.dmMessages(PEOPLE.bob.id).length + world.fake.dmMessages(PEOPLE.carol.id).length,
+      before.toApprovers,
+      'no approver told',
+    );
     for (const r of pending) await command(`cancel ${r.id}`);
   });
 
   it('tells the requester that a grant failed and that admins know, and only the admins what went wrong', async () => {
     const connector = cluster.connector.username;
     const granted = (await requests()).find((r) => r.status === 'granted' && r.reason === 'rate limited')!;
-    const seen = { dms: world.fake.dmMessages(alice).length, ephemerals: world.fake.ephemerals(alice).length, admin: world.fake.dmMessages(PEOPLE.admin.id).length };
+    const seen = {
+      dms: world.fake.dmMessages(alice).length,
+      ephemerals: world.fake.ephemerals(alice).length,
+      admin: world.fake.dmMessages(PEOPLE.admin.id).length,
+    };
     // The connector can no longer sign in: every grant fails with what PostgreSQL says about it.
     await cluster.query(`ALTER ROLE ${connector} NOLOGIN`);
     await cluster.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [connector]);
@@ -311,8 +366,14 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
       await world.bot.notifier.drain();
 
       const toAlice = [
-        ...world.fake.dmMessages(alice).slice(seen.dms).map((m) => `${m.text}${JSON.stringify(m.blocks)}`),
-        ...world.fake.ephemerals(alice).slice(seen.ephemerals).map((e) => `${e.text}${JSON.stringify(e.blocks)}`),
+        ...world.fake
+          .dmMessages(alice)
+          .slice(seen.dms)
+          .map((m) => `${m.text}${JSON.stringify(m.blocks)}`),
+        ...world.fake
+          .ephemerals(alice)
+          .slice(seen.ephemerals)
+          .map((e) => `${e.text}${JSON.stringify(e.blocks)}`),
       ];
       assert.ok(toAlice.length >= 3);
       for (const text of toAlice) {
@@ -321,7 +382,10 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
         }
         assert.doesNotMatch(text, /ssl/i);
       }
-      const toAdmin = world.fake.dmMessages(PEOPLE.admin.id).slice(seen.admin).map((m) => `${m.text}${JSON.stringify(m.blocks)}`);
+      const toAdmin = world.fake
+        .dmMessages(PEOPLE.admin.id)
+        .slice(seen.admin)
+        .map((m) => `${m.text}${JSON.stringify(m.blocks)}`);
       const aboutGrant = toAdmin.find((t) => t.includes(failed.id));
       assert.ok(aboutGrant, 'the admin is told about the failed grant');
       for (const detail of ['127.0.0.1', connector, 'not permitted to log in']) assert.ok(aboutGrant.includes(detail), detail);

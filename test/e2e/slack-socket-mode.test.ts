@@ -17,7 +17,6 @@ import type { SocketModeDriver } from '../support/slack/SocketModeDriver.ts';
 const { alice, bob } = PEOPLE;
 const version = pgVersions()[0]!;
 
-
 /** A bare ack, acknowledged within Slack's 3 seconds. */
 function assertAcked(ack: SocketAck, type: string): void {
   assert.equal(ack.envelope?.type, type);
@@ -31,12 +30,15 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
   let port: number;
 
   // Bounded, so that a bot that never connects fails the file instead of hanging it.
-  before(async () => {
-    cluster = await startCluster(version);
-    await cluster.completeConnectorSetup();
-    port = await freePort();
-    world = await startSocketModeWorld(cluster, { port });
-  }, { timeout: 120_000 });
+  before(
+    async () => {
+      cluster = await startCluster(version);
+      await cluster.completeConnectorSetup();
+      port = await freePort();
+      world = await startSocketModeWorld(cluster, { port });
+    },
+    { timeout: 120_000 },
+  );
   after(async () => {
     await world?.stop();
     await cluster?.stop();
@@ -54,7 +56,15 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
   }
 
   function waitForDm(userId: string, pattern: RegExp, what: string): Promise<FakeSlackMessage> {
-    return world.fake.waitFor(() => world.fake.dmMessages(userId).filter((m) => pattern.test(m.text)).at(-1), what, 10_000);
+    return world.fake.waitFor(
+      () =>
+        world.fake
+          .dmMessages(userId)
+          .filter((m) => pattern.test(m.text))
+          .at(-1),
+      what,
+      10_000,
+    );
   }
 
   it('connects with the app-level token and serves /healthz, /readyz and /metrics on PORT', async () => {
@@ -99,7 +109,11 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
     const views = world.fake.views(alice.id).length;
     assertAcked(await world.driver.clickButton(dm, `sesame.credentials:${request.id}`, alice.id), 'interactive');
     const modal = await world.fake.waitFor(
-      () => world.fake.views(alice.id).slice(views).find((v) => JSON.stringify(v.view).includes('postgresql://')),
+      () =>
+        world.fake
+          .views(alice.id)
+          .slice(views)
+          .find((v) => JSON.stringify(v.view).includes('postgresql://')),
       'the credentials modal',
       10_000,
     );
@@ -130,7 +144,13 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
     const home = await world.fake.waitFor(() => world.fake.homeView(alice.id), 'the Home tab', 10_000);
     assert.ok(JSON.stringify(home.view).includes(`sesame.credentials:${grant.id}`));
     assert.match(await command(`revoke ${grant.id}`), new RegExp(`\`${grant.id}\` is revoked`));
-    assert.ok(world.fake.socketMode.acks().slice(-2).every((a) => a.connectionId === second.id), 'acked on the new connection');
+    assert.ok(
+      world.fake.socketMode
+        .acks()
+        .slice(-2)
+        .every((a) => a.connectionId === second.id),
+      'acked on the new connection',
+    );
     assert.equal((await store().getRequest(grant.id))?.status, 'revoked');
   });
 

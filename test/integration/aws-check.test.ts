@@ -89,7 +89,10 @@ describe('awsCheckFindings', () => {
   });
 
   it('says when the instance is missing, not PostgreSQL, or not available yet', async () => {
-    find(await awsCheckFindings(rds({ instanceId: 'nope' }), deps(clients)), /names instanceId nope, but RDS has no DB instance nope in us-east-1/);
+    find(
+      await awsCheckFindings(rds({ instanceId: 'nope' }), deps(clients)),
+      /names instanceId nope, but RDS has no DB instance nope in us-east-1/,
+    );
     const mysql = find(await awsCheckFindings(rds({ instanceId: 'shop' }), deps(clients)), /runs mysql, not PostgreSQL/);
     assert.equal(mysql.level, 'error');
     const creating = find(await awsCheckFindings(rds({ instanceId: 'creating-db' }), deps(clients)), /is creating, not available/);
@@ -129,7 +132,10 @@ describe('awsCheckFindings', () => {
     assert.match(require.message, /Set sslMode: verify-full/);
     const plain = find(
       // The config schema refuses this at load; the check still catches it in a config made in code.
-      await awsCheckFindings({ ...rds({ sslMode: 'verify-full', authType: 'iam', secretArn: undefined }), sslMode: 'prefer' }, deps(clients)),
+      await awsCheckFindings(
+        { ...rds({ sslMode: 'verify-full', authType: 'iam', secretArn: undefined }), sslMode: 'prefer' },
+        deps(clients),
+      ),
       /over TLS only, but its sslMode is prefer/,
     );
     assert.equal(plain.level, 'error');
@@ -152,7 +158,14 @@ describe('awsCheckFindings', () => {
   it('checks only the secret of a plain PostgreSQL integration', async () => {
     fake.clearCalls();
     const findings = await awsCheckFindings(
-      integrationSchema.parse({ name: 'local', type: 'postgresql', host: 'db', database: 'app', username: 'sesame_connector', secretArn: goodSecret }),
+      integrationSchema.parse({
+        name: 'local',
+        type: 'postgresql',
+        host: 'db',
+        database: 'app',
+        username: 'sesame_connector',
+        secretArn: goodSecret,
+      }),
       deps(clients),
     );
     assert.deepEqual(levels(findings), ['ok']);

@@ -204,7 +204,10 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
       // Every connection signed in over TLS with a token of its own, at the first attempt.
       const logins = gate.logins();
       assert.ok(logins.length >= 2);
-      assert.deepEqual(logins, tokens.map(() => ({ user: APP.connector, tls: true, accepted: true })));
+      assert.deepEqual(
+        logins,
+        tokens.map(() => ({ user: APP.connector, tls: true, accepted: true })),
+      );
       // As on RDS, a token holds for its lifetime, not only until the next is minted; a forged one never.
       const signInWith = async (password: string): Promise<string | undefined> => {
         const ssl = { ca: readFileSync(gate.caFile, 'utf8') };
@@ -239,7 +242,10 @@ describe(`RDS integration through the fake AWS, on PostgreSQL ${version}`, () =>
   it('refuses authType iam with an sslMode that could send the token in plain text', () => {
     for (const sslMode of ['disable', 'allow', 'prefer']) {
       // The config schema refuses this at load; the adapter refuses it too, for configs made in code.
-      const integration = { ...rdsIntegration({ name: 'iam-plain', instanceId: 'iam-db', authType: 'iam', sslMode: 'verify-full' }), sslMode } as RdsIntegrationConfig;
+      const integration = {
+        ...rdsIntegration({ name: 'iam-plain', instanceId: 'iam-db', authType: 'iam', sslMode: 'verify-full' }),
+        sslMode,
+      } as RdsIntegrationConfig;
       assert.throws(
         () => createAwsConnectorCredentials(integration, { resolver, secrets }),
         (err: Error) => err instanceof InputError && /over TLS only/.test(err.message) && err.message.includes(`sslMode is ${sslMode}`),

@@ -178,7 +178,11 @@ describe('RdsDiscovery', () => {
       const noUser = local.putSecret(US, 'no-user', { password: 'no-user-password-1' });
       local.addInstance({ region: US, id: 'good', tags: { [TAG]: good.arn } });
       local.addInstance({ region: US, id: 'no-user', tags: { [TAG]: noUser.arn } });
-      local.addInstance({ region: US, id: 'gone-secret', tags: { [TAG]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf' } });
+      local.addInstance({
+        region: US,
+        id: 'gone-secret',
+        tags: { [TAG]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf' },
+      });
       local.addInstance({ region: US, id: 'not-an-arn', tags: { [TAG]: 'sesame/connector' } });
       const discovery = new RdsDiscovery({ clients: localClients, secrets: new SecretsManagerSecretSource({ clients: localClients }) });
       const { integrations, errors } = await discovery.discover(discoveryEntries([{ type: 'aws-rds', regions: [US], secretTagKey: TAG }]));
@@ -207,10 +211,7 @@ describe('RdsResourceOwners', () => {
   let tagged: ReturnType<FakeAws['addInstance']>;
   const integrations = new Map<string, IntegrationConfig>();
   const rds = (name: string, overrides: Record<string, unknown>) =>
-    integrations.set(
-      name,
-      rdsIntegration({ name, username: 'c', password: 'p', ...overrides }),
-    );
+    integrations.set(name, rdsIntegration({ name, username: 'c', password: 'p', ...overrides }));
 
   before(async () => {
     fake = await FakeAws.start();
@@ -223,7 +224,18 @@ describe('RdsResourceOwners', () => {
     rds('aurora', { clusterId: 'aurora', owners: { resourceTagKey: 'owner' } });
     rds('untagged', { instanceId: 'untagged', owners: { resourceTagKey: 'owner' } });
     rds('no-key', { instanceId: 'tagged' });
-    integrations.set('local', integrationSchema.parse({ name: 'local', type: 'postgresql', host: 'h', database: 'd', username: 'u', password: 'p', owners: { resourceTagKey: 'owner' } }));
+    integrations.set(
+      'local',
+      integrationSchema.parse({
+        name: 'local',
+        type: 'postgresql',
+        host: 'h',
+        database: 'd',
+        username: 'u',
+        password: 'p',
+        owners: { resourceTagKey: 'owner' },
+      }),
+    );
     owners = new RdsResourceOwners({ integration: (name) => integrations.get(name), resolver: new RdsResolver({ clients }), clients });
   });
   after(async () => {

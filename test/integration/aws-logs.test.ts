@@ -27,7 +27,13 @@ function line(time: string, user: string, pid: number, message: string, database
   return `2026-06-01 ${time} UTC:10.0.0.7(5${pid}):${user}@${database}:[${pid}]:LOG:  ${message}\n`;
 }
 const connect = (time: string, user: string, pid: number, database = 'appdb') =>
-  line(time, user, pid, `connection authorized: user=${user} database=${database} SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)`, database);
+  line(
+    time,
+    user,
+    pid,
+    `connection authorized: user=${user} database=${database} SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)`,
+    database,
+  );
 const audit = (time: string, user: string, pid: number, id: number, statement: string) =>
   line(time, user, pid, `AUDIT: SESSION,${id},1,READ,SELECT,TABLE,public.orders,${statement},<not logged>`);
 const disconnect = (time: string, user: string, pid: number) =>
@@ -63,7 +69,10 @@ describe('RdsLogIngestor', () => {
       'audited',
       CURRENT,
       [
-        line('09:00:04', '[unknown]', 100, 'connection received: host=10.0.0.7 port=5100').replace('[unknown]@appdb', '[unknown]@[unknown]'),
+        line('09:00:04', '[unknown]', 100, 'connection received: host=10.0.0.7 port=5100').replace(
+          '[unknown]@appdb',
+          '[unknown]@[unknown]',
+        ),
         connect('09:00:05', ALICE, 100),
         // pgaudit quotes a statement with a newline; PostgreSQL continues the message on tab-led
         // lines, here across the boundary of the first portion.
@@ -102,7 +111,10 @@ describe('RdsLogIngestor', () => {
     fake.clearCalls();
     fake.appendLogFile(US, 'audited', CURRENT, connect('09:31:00', ALICE, 102) + audit('09:31:01', ALICE, 102, 1, 'select 1'));
     const next = await ingestor.ingest(integration, { managedUsers: [ALICE] });
-    assert.deepEqual(brief(next.events), ['09:31:00 connect alice@example.com@appdb', '09:31:01 statement alice@example.com@appdb select 1']);
+    assert.deepEqual(brief(next.events), [
+      '09:31:00 connect alice@example.com@appdb',
+      '09:31:01 statement alice@example.com@appdb select 1',
+    ]);
     assert.deepEqual(
       fake.calls('DownloadDBLogFilePortion').map((c) => c.params.LogFileName),
       [CURRENT],

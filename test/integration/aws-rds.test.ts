@@ -60,7 +60,12 @@ describe('RdsResolver', () => {
       iamAuth: true,
       tags: { owner: '@dba', team: 'core' },
     });
-    orders = fake.addCluster({ region: US, id: 'orders', endpoint: 'orders.cluster-abc.us-east-1.rds.amazonaws.com', engineVersion: '15.7' });
+    orders = fake.addCluster({
+      region: US,
+      id: 'orders',
+      endpoint: 'orders.cluster-abc.us-east-1.rds.amazonaws.com',
+      engineVersion: '15.7',
+    });
     fake.addInstance({ region: US, id: 'orders-a', clusterId: 'orders' });
     fake.addInstance({ region: US, id: 'orders-b', clusterId: 'orders', clusterWriter: true });
     fake.addInstance({ region: US, id: 'shop', engine: 'mysql', engineVersion: '8.0.39' });
@@ -140,13 +145,29 @@ describe('RdsResolver', () => {
   });
 
   it('says which integration names a missing instance or cluster, and what to fix', async () => {
-    await rejectsWith(resolver.resolve(rdsIntegration({ instanceId: 'gone-db' })), NotFoundError, /integration prod/, /instanceId gone-db/, /in us-east-1/);
-    await rejectsWith(resolver.resolve(rdsIntegration({ clusterId: 'gone-cluster' })), NotFoundError, /clusterId gone-cluster/, /no DB cluster/);
+    await rejectsWith(
+      resolver.resolve(rdsIntegration({ instanceId: 'gone-db' })),
+      NotFoundError,
+      /integration prod/,
+      /instanceId gone-db/,
+      /in us-east-1/,
+    );
+    await rejectsWith(
+      resolver.resolve(rdsIntegration({ clusterId: 'gone-cluster' })),
+      NotFoundError,
+      /clusterId gone-cluster/,
+      /no DB cluster/,
+    );
     await rejectsWith(resolver.resolve(rdsIntegration({ region: EU, instanceId: 'prod-db-1' })), NotFoundError, /in eu-west-1/);
   });
 
   it('refuses an instance that does not run PostgreSQL', async () => {
-    await rejectsWith(resolver.resolve(rdsIntegration({ instanceId: 'shop' })), InputError, /integration prod/, /runs mysql, not PostgreSQL/);
+    await rejectsWith(
+      resolver.resolve(rdsIntegration({ instanceId: 'shop' })),
+      InputError,
+      /integration prod/,
+      /runs mysql, not PostgreSQL/,
+    );
   });
 
   it('says when RDS has no endpoint yet, unless the config gives one', async () => {
@@ -165,7 +186,10 @@ describe('RdsResolver', () => {
   });
 
   it('turns access denied into a clear error, and does not remember failures', async () => {
-    fake.fail('DescribeDBInstances', 'AccessDenied', 403, { times: 1, message: 'User is not authorized to perform: rds:DescribeDBInstances' });
+    fake.fail('DescribeDBInstances', 'AccessDenied', 403, {
+      times: 1,
+      message: 'User is not authorized to perform: rds:DescribeDBInstances',
+    });
     await rejectsWith(
       resolver.resolve(rdsIntegration({ instanceId: 'prod-db-1' })),
       TargetUnavailableError,
@@ -258,7 +282,11 @@ describe('SecretsManagerSecretSource', () => {
 
   it('says clearly when a secret is missing, scheduled for deletion, or not readable by Sesame', async () => {
     const missing = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf';
-    await rejectsWith(source.read(missing), NotFoundError, /no secret arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf in us-east-1/);
+    await rejectsWith(
+      source.read(missing),
+      NotFoundError,
+      /no secret arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf in us-east-1/,
+    );
     const { arn } = fake.putSecret(US, 'doomed', { password: 'doomed-password' });
     fake.deleteSecret(US, arn);
     await rejectsWith(source.read(arn), NotFoundError, /scheduled for deletion/);

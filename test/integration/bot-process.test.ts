@@ -54,7 +54,12 @@ describe('the bot process', () => {
   it('starts, serves health and metrics, logs JSON lines without the token, and stops cleanly on SIGTERM', async () => {
     const bot = startBot(`state: { sqlite: ${join(dir, 'ok.db')} }\n`);
     await pollUntil(() => bot.out().includes('sesame started'), 'the start-up log line', { timeoutMs: 30_000, intervalMs: 50 });
-    const started = JSON.parse(bot.out().split('\n').find((l) => l.includes('sesame started'))!) as { port: number; mode: string };
+    const started = JSON.parse(
+      bot
+        .out()
+        .split('\n')
+        .find((l) => l.includes('sesame started'))!,
+    ) as { port: number; mode: string };
     assert.equal(started.mode, 'http');
     const base = `http://127.0.0.1:${started.port}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
@@ -67,7 +72,11 @@ describe('the bot process', () => {
     assert.ok(fake.calls('auth.test').length > 0, 'the token was checked with auth.test');
     bot.child.kill('SIGTERM');
     assert.equal(await bot.exited, 0, bot.err());
-    const lines = bot.out().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: string });
+    const lines = bot
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; level: string });
     assert.ok(lines.some((l) => l.msg === 'sesame started' && l.level === 'info'));
     assert.ok(lines.some((l) => l.msg === 'stopping: finishing work in flight'));
     assert.ok(!bot.out().includes(TOKEN) && !bot.err().includes(TOKEN));

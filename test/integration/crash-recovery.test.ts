@@ -129,7 +129,9 @@ for (const version of pgVersions()) {
           const match = waiting.find((w) => statement.test(w.query));
           if (match) return match.query;
           if (Date.now() > deadline) {
-            throw new Error(`No statement matching ${statement} waited for the lock within 60 s; waiting: ${JSON.stringify(waiting)}\n${output}`);
+            throw new Error(
+              `No statement matching ${statement} waited for the lock within 60 s; waiting: ${JSON.stringify(waiting)}\n${output}`,
+            );
           }
           await sleep(50);
         }

@@ -239,8 +239,14 @@ describe('fake AWS through the real SDK clients', () => {
         const [inUs, inEu] = await Promise.all([allInstanceIds(us), allInstanceIds(eu)]);
         assert.equal(inUs.pages, 2);
         assert.equal(inEu.pages, 2);
-        assert.deepEqual(inUs.ids, Array.from({ length: 150 }, (_, n) => `us-db-${String(n).padStart(3, '0')}`));
-        assert.deepEqual(inEu.ids, Array.from({ length: 150 }, (_, n) => `eu-db-${String(n).padStart(3, '0')}`));
+        assert.deepEqual(
+          inUs.ids,
+          Array.from({ length: 150 }, (_, n) => `us-db-${String(n).padStart(3, '0')}`),
+        );
+        assert.deepEqual(
+          inEu.ids,
+          Array.from({ length: 150 }, (_, n) => `eu-db-${String(n).padStart(3, '0')}`),
+        );
         const calls = paged.calls('DescribeDBInstances');
         assert.equal(calls.length, 4);
         assert.equal(calls.filter((c) => c.region === EU && typeof c.params.Marker === 'string').length, 1);
@@ -508,7 +514,10 @@ describe('fake AWS through the real SDK clients', () => {
   });
 
   describe('RDS log files', () => {
-    const lines = Array.from({ length: 25 }, (_, n) => `2026-06-01 09:00:${String(n).padStart(2, '0')} UTC::@:[${100 + n}]:LOG:  line ${n}\n`);
+    const lines = Array.from(
+      { length: 25 },
+      (_, n) => `2026-06-01 09:00:${String(n).padStart(2, '0')} UTC::@:[${100 + n}]:LOG:  line ${n}\n`,
+    );
     const content = lines.join('');
     const name = 'error/postgresql.log.2026-06-01-09';
     before(() => {
@@ -559,7 +568,9 @@ describe('fake AWS through the real SDK clients', () => {
       assert.equal(portions.map((p) => p.data).join(''), content);
 
       fake.appendLogFile(US, 'audited', name, 'after the first read\n');
-      const more = await rds.send(new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'audited', LogFileName: name, Marker: marker }));
+      const more = await rds.send(
+        new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'audited', LogFileName: name, Marker: marker }),
+      );
       assert.equal(more.LogFileData, 'after the first read\n');
       assert.equal(more.AdditionalDataPending, false);
     });
@@ -570,7 +581,9 @@ describe('fake AWS through the real SDK clients', () => {
       try {
         strict.addInstance({ region: US, id: 'db' });
         strict.addLogFile(US, 'db', 'postgresql.log', 'a\nb\nc\nd\ne\nf\n');
-        const first = await client.send(new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'db', LogFileName: 'postgresql.log', Marker: '0' }));
+        const first = await client.send(
+          new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'db', LogFileName: 'postgresql.log', Marker: '0' }),
+        );
         assert.deepEqual([first.LogFileData, first.AdditionalDataPending], ['a\nb\nc\nd\n', true]);
         const tail = await client.send(new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'db', LogFileName: 'postgresql.log' }));
         assert.deepEqual([tail.LogFileData, tail.AdditionalDataPending], ['c\nd\ne\nf\n', false]);
@@ -593,7 +606,9 @@ describe('fake AWS through the real SDK clients', () => {
     it('returns log text byte for byte: carriage returns, markup characters, non-ASCII', async () => {
       const odd = 'CRLF line\r\n<tag attr="x"> & \'quoted\'\n\ttabbed ünïcødé 😀\nno newline at the end';
       fake.addLogFile(US, 'audited', 'odd.log', odd);
-      const out = await rds.send(new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'audited', LogFileName: 'odd.log', Marker: '0' }));
+      const out = await rds.send(
+        new DownloadDBLogFilePortionCommand({ DBInstanceIdentifier: 'audited', LogFileName: 'odd.log', Marker: '0' }),
+      );
       assert.equal(out.LogFileData, odd);
       assert.equal(out.AdditionalDataPending, false);
     });
@@ -692,8 +707,16 @@ describe('fake AWS with known credentials checks SigV4 signatures', () => {
     const wrongSecret = { credentials: { accessKeyId: TEST_AWS_ACCESS_KEY_ID, secretAccessKey: 'not-the-secret' } };
     const unknownKey = { credentials: { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: TEST_AWS_SECRET_ACCESS_KEY } };
     const cases = [
-      { rds: rdsClient(fake, US, wrongSecret), sm: secretsManagerClient(fake, US, wrongSecret), codes: ['SignatureDoesNotMatch', 'InvalidSignatureException'] },
-      { rds: rdsClient(fake, US, unknownKey), sm: secretsManagerClient(fake, US, unknownKey), codes: ['InvalidClientTokenId', 'UnrecognizedClientException'] },
+      {
+        rds: rdsClient(fake, US, wrongSecret),
+        sm: secretsManagerClient(fake, US, wrongSecret),
+        codes: ['SignatureDoesNotMatch', 'InvalidSignatureException'],
+      },
+      {
+        rds: rdsClient(fake, US, unknownKey),
+        sm: secretsManagerClient(fake, US, unknownKey),
+        codes: ['InvalidClientTokenId', 'UnrecognizedClientException'],
+      },
     ];
     for (const { rds, sm, codes } of cases) {
       try {

@@ -27,7 +27,12 @@ const directory = {
 
 const plain = (text: string) => ({ type: 'plain_text' as const, text });
 const section = (text: string) => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text } });
-const button = (actionId: string, text: string, value = 'req-1') => ({ type: 'button' as const, action_id: actionId, text: plain(text), value });
+const button = (actionId: string, text: string, value = 'req-1') => ({
+  type: 'button' as const,
+  action_id: actionId,
+  text: plain(text),
+  value,
+});
 
 /** Keeps the WebClient from printing the refusals these tests provoke on purpose. */
 const quietLogger: webApi.Logger = {
@@ -60,7 +65,12 @@ describe('the fake Slack Web API', () => {
       body: JSON.stringify(args),
     });
     const text = await res.text();
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), text, body: text.startsWith('{') ? JSON.parse(text) : undefined };
+    return {
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      text,
+      body: text.startsWith('{') ? JSON.parse(text) : undefined,
+    };
   }
 
   function webClient(token = fake.botToken, retryConfig: webApi.RetryOptions = { retries: 0 }) {
@@ -81,7 +91,10 @@ describe('the fake Slack Web API', () => {
     await assert.rejects(webClient('xoxb-someone-else').auth.test(), slackError('invalid_auth'));
     assert.equal((await raw('chat.postMessage', { channel: APPROVALS, text: 'hi' }, null)).body.error, 'not_authed');
     assert.equal(fake.messages(APPROVALS).length, 0, 'nothing is posted without a valid token');
-    assert.ok(fake.calls('auth.test').every((c) => !('token' in c.args)), 'tokens are not recorded');
+    assert.ok(
+      fake.calls('auth.test').every((c) => !('token' in c.args)),
+      'tokens are not recorded',
+    );
   });
 
   it('stores a valid message as the WebClient sends it, with its thread replies', async () => {
@@ -95,12 +108,18 @@ describe('the fake Slack Web API', () => {
     assert.equal(others.length, 0, 'a thread reply is not a channel message');
     assert.deepEqual(stored!.blocks, blocks);
     assert.equal(stored!.text, 'Access request');
-    assert.deepEqual(stored!.replies.map((r) => [r.ts, r.text]), [[reply.ts, 'Approved by bob']]);
+    assert.deepEqual(
+      stored!.replies.map((r) => [r.ts, r.text]),
+      [[reply.ts, 'Approved by bob']],
+    );
     assert.equal(fake.message(APPROVALS, reply.ts!)?.threadTs, posted.ts);
 
     const dm = await client.chat.postMessage({ channel: ALICE, text: 'Your access is ready' });
     assert.equal(dm.channel, fake.dmChannelId(ALICE), 'posting to a user ID lands in their DM');
-    assert.deepEqual(fake.dmMessages(ALICE).map((m) => m.text), ['Your access is ready']);
+    assert.deepEqual(
+      fake.dmMessages(ALICE).map((m) => m.text),
+      ['Your access is ready'],
+    );
   });
 
   it('refuses a message Slack would refuse, naming the violation, and stores nothing', async () => {
@@ -122,22 +141,40 @@ describe('the fake Slack Web API', () => {
   });
 
   it('chat.update changes the stored copy and keeps the version before it', async () => {
-    const posted = await client.chat.postMessage({ channel: BOB, text: 'Approve?', blocks: [{ type: 'actions', elements: [button('approve', 'Approve')] }] });
-    await client.chat.update({ channel: posted.channel!, ts: posted.ts!, text: 'Approved by bob', blocks: [section('Approved by <@U0BOB>')] });
+    const posted = await client.chat.postMessage({
+      channel: BOB,
+      text: 'Approve?',
+      blocks: [{ type: 'actions', elements: [button('approve', 'Approve')] }],
+    });
+    await client.chat.update({
+      channel: posted.channel!,
+      ts: posted.ts!,
+      text: 'Approved by bob',
+      blocks: [section('Approved by <@U0BOB>')],
+    });
     const stored = fake.message(posted.channel!, posted.ts!)!;
     assert.equal(stored.text, 'Approved by bob');
     assert.deepEqual(stored.blocks, [section('Approved by <@U0BOB>')]);
-    assert.deepEqual(stored.edits.map((e) => e.text), ['Approve?']);
+    assert.deepEqual(
+      stored.edits.map((e) => e.text),
+      ['Approve?'],
+    );
 
     const invalid = { type: 'header', text: plain('H'.repeat(151)) };
-    await assert.rejects(client.chat.update({ channel: posted.channel!, ts: posted.ts!, text: 'x', blocks: [invalid] }), slackError('invalid_blocks'));
+    await assert.rejects(
+      client.chat.update({ channel: posted.channel!, ts: posted.ts!, text: 'x', blocks: [invalid] }),
+      slackError('invalid_blocks'),
+    );
     assert.equal(fake.message(posted.channel!, posted.ts!)!.text, 'Approved by bob', 'a refused update changes nothing');
     await assert.rejects(client.chat.update({ channel: posted.channel!, ts: '1.999999', text: 'x' }), slackError('message_not_found'));
   });
 
   it('keeps ephemeral messages per person and gives permalinks', async () => {
     const sent = await client.chat.postEphemeral({ channel: APPROVALS, user: ALICE, text: 'Only you can see this' });
-    assert.deepEqual(fake.ephemerals(ALICE).map((e) => [e.ts, e.text, e.channel]), [[sent.message_ts, 'Only you can see this', APPROVALS]]);
+    assert.deepEqual(
+      fake.ephemerals(ALICE).map((e) => [e.ts, e.text, e.channel]),
+      [[sent.message_ts, 'Only you can see this', APPROVALS]],
+    );
     assert.equal(fake.ephemerals(BOB).length, 0);
     await assert.rejects(client.chat.postEphemeral({ channel: APPROVALS, user: 'U0NOBODY', text: 'x' }), slackError('user_not_found'));
 
@@ -169,7 +206,10 @@ describe('the fake Slack Web API', () => {
     await assert.rejects(client.users.lookupByEmail({ email: 'nobody@example.com' }), slackError('users_not_found'));
 
     const groups = await client.usergroups.list({ include_users: true });
-    assert.deepEqual(groups.usergroups!.map((g) => [g.id, g.handle, g.users]), [['S0DBA', 'dba', [BOB]]]);
+    assert.deepEqual(
+      groups.usergroups!.map((g) => [g.id, g.handle, g.users]),
+      [['S0DBA', 'dba', [BOB]]],
+    );
     assert.deepEqual((await client.usergroups.users.list({ usergroup: 'S0DBA' })).users, [BOB]);
     await assert.rejects(client.usergroups.users.list({ usergroup: 'S0NONE' }), slackError('no_such_subteam'));
   });
@@ -205,12 +245,25 @@ describe('the fake Slack Web API', () => {
       view: { type: 'modal', title: plain('Loading'), blocks: [section('…')] },
     });
     const id = opened.view!.id!;
-    const updated = await client.views.update({ view_id: id, hash: opened.view!.hash, view: { type: 'modal', title: plain('Ready'), blocks: [section('Done')] } });
-    assert.deepEqual(fake.view(id)!.versions.map((v) => (v.title as { text: string }).text), ['Loading', 'Ready']);
-    await assert.rejects(client.views.update({ view_id: id, hash: opened.view!.hash, view: { type: 'modal', title: plain('Stale'), blocks: [] } }), slackError('hash_conflict'));
+    const updated = await client.views.update({
+      view_id: id,
+      hash: opened.view!.hash,
+      view: { type: 'modal', title: plain('Ready'), blocks: [section('Done')] },
+    });
+    assert.deepEqual(
+      fake.view(id)!.versions.map((v) => (v.title as { text: string }).text),
+      ['Loading', 'Ready'],
+    );
+    await assert.rejects(
+      client.views.update({ view_id: id, hash: opened.view!.hash, view: { type: 'modal', title: plain('Stale'), blocks: [] } }),
+      slackError('hash_conflict'),
+    );
     assert.notEqual(updated.view!.hash, opened.view!.hash);
 
-    const pushed = await client.views.push({ trigger_id: fake.issueTrigger(BOB, id), view: { type: 'modal', title: plain('Deny'), blocks: [section('Why?')] } });
+    const pushed = await client.views.push({
+      trigger_id: fake.issueTrigger(BOB, id),
+      view: { type: 'modal', title: plain('Deny'), blocks: [section('Why?')] },
+    });
     assert.equal(fake.view(pushed.view!.id!)!.previousViewId, id);
     assert.equal(fake.view(pushed.view!.id!)!.rootViewId, id);
 
@@ -218,7 +271,10 @@ describe('the fake Slack Web API', () => {
     await client.views.publish({ user_id: BOB, view: { type: 'home', blocks: [section('No grants')] } });
     assert.deepEqual(fake.homeView(BOB)!.view.blocks, [section('No grants')]);
     assert.equal(fake.homeView(BOB)!.versions.length, 2);
-    await assert.rejects(client.views.publish({ user_id: BOB, view: { type: 'home', blocks: Array(101).fill(section('x')) } }), slackError('invalid_arguments'));
+    await assert.rejects(
+      client.views.publish({ user_id: BOB, view: { type: 'home', blocks: Array(101).fill(section('x')) } }),
+      slackError('invalid_arguments'),
+    );
   });
 
   it('answers HTTP 429 with Retry-After: 1 to the calls it is told to rate-limit', async () => {
@@ -243,7 +299,13 @@ describe('the fake Slack Web API', () => {
     assert.ok(Date.now() - started >= 950, 'the client waited for the Retry-After second');
     assert.equal(posted.ok, true);
     const attempts = fake.calls('chat.postMessage').slice(-2);
-    assert.deepEqual(attempts.map((c) => [c.status, c.args.text]), [[429, 'after the limit'], [200, 'after the limit']]);
+    assert.deepEqual(
+      attempts.map((c) => [c.status, c.args.text]),
+      [
+        [429, 'after the limit'],
+        [200, 'after the limit'],
+      ],
+    );
     assert.equal(fake.messages(APPROVALS).filter((m) => m.text === 'after the limit').length, 1);
   });
 
@@ -251,7 +313,13 @@ describe('the fake Slack Web API', () => {
     fake.failHttp('chat.postMessage', { times: 2 });
     const retrying = webClient(fake.botToken, { retries: 2, factor: 1, minTimeout: 0, maxTimeout: 10 });
     await retrying.chat.postMessage({ channel: APPROVALS, text: 'survived' });
-    assert.deepEqual(fake.calls('chat.postMessage').slice(-3).map((c) => c.status), [500, 500, 200]);
+    assert.deepEqual(
+      fake
+        .calls('chat.postMessage')
+        .slice(-3)
+        .map((c) => c.status),
+      [500, 500, 200],
+    );
 
     fake.failHttp('chat.postMessage');
     await assert.rejects(client.chat.postMessage({ channel: APPROVALS, text: 'lost' }), (err: unknown) => {
@@ -274,11 +342,17 @@ describe('the fake Slack Web API', () => {
 
   it('takes response_url posts: ephemeral by default, in_channel, replace_original, delete_original', async () => {
     const respond = (url: string, body: unknown) =>
-      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
 
     const commandUrl = fake.issueResponseUrl({ channel: APPROVALS, userId: CAROL });
     assert.equal((await respond(commandUrl, { text: 'Working on it' })).status, 200);
-    assert.deepEqual(fake.ephemerals(CAROL).map((e) => [e.text, e.via]), [['Working on it', 'response_url']]);
+    assert.deepEqual(
+      fake.ephemerals(CAROL).map((e) => [e.text, e.via]),
+      [['Working on it', 'response_url']],
+    );
     await respond(commandUrl, { response_type: 'in_channel', text: 'carol asked for access' });
     assert.ok(fake.messages(APPROVALS).some((m) => m.text === 'carol asked for access' && m.via === 'response_url'));
 
@@ -292,7 +366,10 @@ describe('the fake Slack Web API', () => {
     await respond(clickUrl, { replace_original: true, text: 'Approved' });
     assert.equal(fake.message(APPROVALS, original.ts!)!.text, 'Approved');
     await respond(clickUrl, { delete_original: true });
-    assert.equal(fake.messages(APPROVALS).some((m) => m.ts === original.ts), false);
+    assert.equal(
+      fake.messages(APPROVALS).some((m) => m.ts === original.ts),
+      false,
+    );
 
     for (let use = 3; use <= 5; use++) assert.equal((await respond(clickUrl, { text: `use ${use}` })).status, 200);
     assert.deepEqual(await respond(clickUrl, { text: 'sixth' }), { status: 404, body: { ok: false, error: 'used_url' } });
@@ -311,14 +388,32 @@ describe('a Bolt app driven by SlackDriver', () => {
     title: plain('Request access'),
     submit: plain('Request'),
     blocks: [
-      { type: 'input', block_id: 'db', label: plain('Database'), element: { type: 'external_select', action_id: 'database', min_query_length: 0 } },
+      {
+        type: 'input',
+        block_id: 'db',
+        label: plain('Database'),
+        element: { type: 'external_select', action_id: 'database', min_query_length: 0 },
+      },
       {
         type: 'input',
         block_id: 'perm',
         label: plain('Permission'),
-        element: { type: 'static_select', action_id: 'permission', options: [{ text: plain('Read'), value: 'read' }, { text: plain('Write'), value: 'write' }] },
+        element: {
+          type: 'static_select',
+          action_id: 'permission',
+          options: [
+            { text: plain('Read'), value: 'read' },
+            { text: plain('Write'), value: 'write' },
+          ],
+        },
       },
-      { type: 'input', block_id: 'who', label: plain('Approvers'), optional: true, element: { type: 'multi_users_select', action_id: 'approvers' } },
+      {
+        type: 'input',
+        block_id: 'who',
+        label: plain('Approvers'),
+        optional: true,
+        element: { type: 'multi_users_select', action_id: 'approvers' },
+      },
       { type: 'input', label: plain('Reason'), element: { type: 'plain_text_input', action_id: 'reason' } },
     ],
   };
@@ -349,7 +444,10 @@ describe('a Bolt app driven by SlackDriver', () => {
       await client.chat.postMessage({
         channel: APPROVALS,
         text: `<@${command.user_id}> asks for ${command.text}`,
-        blocks: [section(`<@${command.user_id}> asks for *${command.text}*`), { type: 'actions', elements: [button('approve', 'Approve'), button('deny', 'Deny')] }],
+        blocks: [
+          section(`<@${command.user_id}> asks for *${command.text}*`),
+          { type: 'actions', elements: [button('approve', 'Approve'), button('deny', 'Deny')] },
+        ],
       });
     });
     app.action('approve', async ({ ack, body, client }) => {
@@ -357,14 +455,22 @@ describe('a Bolt app driven by SlackDriver', () => {
       await ack();
       if (body.type !== 'block_actions' || !body.channel || !body.message) throw new Error('a click on a message carries it');
       const value = (body.actions[0] as { value?: string }).value;
-      await client.chat.update({ channel: body.channel.id, ts: body.message.ts, text: `Approved ${value} by <@${body.user.id}>`, blocks: [section(`Approved by <@${body.user.id}>`)] });
+      await client.chat.update({
+        channel: body.channel.id,
+        ts: body.message.ts,
+        text: `Approved ${value} by <@${body.user.id}>`,
+        blocks: [section(`Approved by <@${body.user.id}>`)],
+      });
     });
     app.options('database', async ({ options, ack }) => {
       await ack({ options: [{ text: plain(`${options.value}-primary`), value: 'db-1' }] });
     });
     app.view('request', async ({ ack, view }) => {
       submitted = view.state.values;
-      await ack({ response_action: 'update', view: { type: 'modal', title: plain('Requested'), blocks: [section('Waiting for approval')] } });
+      await ack({
+        response_action: 'update',
+        view: { type: 'modal', title: plain('Requested'), blocks: [section('Waiting for approval')] },
+      });
     });
     app.event('app_home_opened', async ({ event, client }) => {
       await client.views.publish({ user_id: event.user, view: { type: 'home', blocks: [section(`Hello <@${event.user}>`)] } });
@@ -389,7 +495,10 @@ describe('a Bolt app driven by SlackDriver', () => {
     assert.equal(ack.status, 200);
     assert.deepEqual(ack.json, { response_type: 'ephemeral', text: 'You asked for read prod/app' });
     assert.ok(ack.ms < 3000, `acknowledged in ${ack.ms} ms`);
-    const posted = await fake.waitFor(() => fake.messages(APPROVALS).find((m) => m.text === `<@${ALICE}> asks for read prod/app`), 'the approval post');
+    const posted = await fake.waitFor(
+      () => fake.messages(APPROVALS).find((m) => m.text === `<@${ALICE}> asks for read prod/app`),
+      'the approval post',
+    );
     assert.equal(posted.user, fake.botUserId);
     await fake.waitFor(() => fake.ephemerals(ALICE).find((e) => e.text === 'Sent to the approvers'), 'the response_url reply');
   });
@@ -398,7 +507,10 @@ describe('a Bolt app driven by SlackDriver', () => {
     const message = fake.messages(APPROVALS).find((m) => m.text.includes('asks for read prod/app'))!;
     const ack = await driver.clickButton(message, 'approve', BOB);
     assert.equal(ack.status, 200);
-    const updated = await fake.waitFor(() => fake.message(APPROVALS, message.ts)?.text.startsWith('Approved') && fake.message(APPROVALS, message.ts), 'the update');
+    const updated = await fake.waitFor(
+      () => fake.message(APPROVALS, message.ts)?.text.startsWith('Approved') && fake.message(APPROVALS, message.ts),
+      'the update',
+    );
     assert.equal(updated.text, `Approved req-1 by <@${BOB}>`);
     assert.throws(() => driver.clickButton(updated, 'approve', BOB), /no button approve to click/, 'the updated message has no buttons');
   });
@@ -415,7 +527,10 @@ describe('a Bolt app driven by SlackDriver', () => {
     assert.deepEqual(suggestion.problems, []);
 
     assert.throws(() => driver.viewSubmission({ userId: ALICE, view: modal, values: { nope: 'x' } }), /no input with action_id nope/);
-    assert.throws(() => driver.viewSubmission({ userId: ALICE, view: modal, values: { permission: 'admin' } }), /permission has no option with value "admin"/);
+    assert.throws(
+      () => driver.viewSubmission({ userId: ALICE, view: modal, values: { permission: 'admin' } }),
+      /permission has no option with value "admin"/,
+    );
     const submission = await driver.submitView(modal, {
       database: { text: 'pay-primary', value: 'db-1' },
       permission: 'write',
@@ -425,7 +540,12 @@ describe('a Bolt app driven by SlackDriver', () => {
     assert.equal(submission.status, 200);
     assert.deepEqual(submission.problems, []);
     assert.deepEqual(submitted, {
-      db: { database: { type: 'external_select', selected_option: { text: { type: 'plain_text', text: 'pay-primary', emoji: true }, value: 'db-1' } } },
+      db: {
+        database: {
+          type: 'external_select',
+          selected_option: { text: { type: 'plain_text', text: 'pay-primary', emoji: true }, value: 'db-1' },
+        },
+      },
       perm: { permission: { type: 'static_select', selected_option: { text: plain('Write'), value: 'write' } } },
       who: { approvers: { type: 'multi_users_select', selected_users: [BOB, CAROL] } },
       'block-3': { reason: { type: 'plain_text_input', value: 'incident 42' } },
@@ -454,7 +574,11 @@ describe('a Bolt app driven by SlackDriver', () => {
     assert.equal(fake.messages(APPROVALS).length, posts);
     assert.equal(fake.homeView(CAROL), undefined);
 
-    assert.equal((await driver.slashCommand({ userId: ALICE, text: 'read prod/app' })).status, 200, 'the same request signed properly is accepted');
+    assert.equal(
+      (await driver.slashCommand({ userId: ALICE, text: 'read prod/app' })).status,
+      200,
+      'the same request signed properly is accepted',
+    );
     assert.equal(commandsHandled, commands + 1);
     await fake.waitFor(() => fake.messages(APPROVALS).length > posts, 'the accepted command to post');
   });

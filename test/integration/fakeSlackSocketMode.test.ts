@@ -23,7 +23,12 @@ const section = (text: string) => ({ type: 'section' as const, text: { type: 'mr
 function upgradeStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url.replace(/^ws/, 'http'), {
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+      },
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
@@ -44,7 +49,12 @@ describe('the fake Slack in Socket Mode, with a Bolt app', () => {
   let driver: SocketModeDriver;
 
   before(async () => {
-    fake = await FakeSlack.start({ users: [{ id: ALICE, name: 'alice' }, { id: BOB, name: 'bob' }] });
+    fake = await FakeSlack.start({
+      users: [
+        { id: ALICE, name: 'alice' },
+        { id: BOB, name: 'bob' },
+      ],
+    });
     const receiver = new SocketModeReceiver({
       appToken: fake.appToken,
       // The reconnect delay is this timeout times the failures in a row: short, for a quick test.
@@ -53,27 +63,50 @@ describe('the fake Slack in Socket Mode, with a Bolt app', () => {
       logger: boltLogger(createLogger({ level: 'silent' })),
       installerOptions: { clientOptions: { slackApiUrl: fake.apiUrl } },
     });
-    app = new App({ token: fake.botToken, receiver, clientOptions: { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } }, logLevel: LogLevel.ERROR });
+    app = new App({
+      token: fake.botToken,
+      receiver,
+      clientOptions: { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } },
+      logLevel: LogLevel.ERROR,
+    });
     app.command('/access', async ({ command, ack, respond, client }) => {
       if (command.text === 'modal') {
         await ack();
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: { type: 'modal', callback_id: 'ask', title: plain('Ask'), submit: plain('Send'), blocks: [{ type: 'input', block_id: 'why', label: plain('Why'), element: { type: 'plain_text_input', action_id: 'why' } }] },
+          view: {
+            type: 'modal',
+            callback_id: 'ask',
+            title: plain('Ask'),
+            submit: plain('Send'),
+            blocks: [{ type: 'input', block_id: 'why', label: plain('Why'), element: { type: 'plain_text_input', action_id: 'why' } }],
+          },
         });
         return;
       }
       await ack({ response_type: 'ephemeral', text: `You asked for ${command.text}` });
       await respond({ text: 'Sent to the approvers' });
-      await client.chat.postMessage({ channel: BOB, text: 'Approve?', blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: 'approve', text: plain('Approve'), value: 'req-1' }] }] });
+      await client.chat.postMessage({
+        channel: BOB,
+        text: 'Approve?',
+        blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: 'approve', text: plain('Approve'), value: 'req-1' }] }],
+      });
     });
     app.action('approve', async ({ ack, body, client }) => {
       await ack();
       if (body.type !== 'block_actions' || !body.channel || !body.message) throw new Error('a click on a message carries it');
-      await client.chat.update({ channel: body.channel.id, ts: body.message.ts, text: 'Approved', blocks: [section(`Approved by <@${body.user.id}>`)] });
+      await client.chat.update({
+        channel: body.channel.id,
+        ts: body.message.ts,
+        text: 'Approved',
+        blocks: [section(`Approved by <@${body.user.id}>`)],
+      });
     });
     app.view('ask', async ({ ack, view }) => {
-      await ack({ response_action: 'update', view: { type: 'modal', title: plain('Asked'), blocks: [section(`Because ${view.state.values.why?.why?.value}`)] } });
+      await ack({
+        response_action: 'update',
+        view: { type: 'modal', title: plain('Asked'), blocks: [section(`Because ${view.state.values.why?.why?.value}`)] },
+      });
     });
     app.event('app_home_opened', async ({ event, client }) => {
       await client.views.publish({ user_id: event.user, view: { type: 'home', blocks: [section(`Hello <@${event.user}>`)] } });
@@ -87,11 +120,15 @@ describe('the fake Slack in Socket Mode, with a Bolt app', () => {
   });
 
   it('opens a connection only for the app-level token, sent in the Authorization header', async () => {
-    const open = (token: string) => new webApi.WebClient(token, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } }).apps.connections.open();
+    const open = (token: string) =>
+      new webApi.WebClient(token, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } }).apps.connections.open();
     const opened = await open(fake.appToken);
     assert.match(opened.url!, /^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=[0-9a-f]+&app_id=A0FAKEAPP$/);
     await assert.rejects(open(fake.botToken), (err: { data?: { error?: string } }) => err.data?.error === 'invalid_auth');
-    const asArgument = await fetch(`${fake.apiUrl}apps.connections.open`, { method: 'POST', body: new URLSearchParams({ token: fake.appToken }) });
+    const asArgument = await fetch(`${fake.apiUrl}apps.connections.open`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: fake.appToken }),
+    });
     assert.equal(((await asArgument.json()) as { error: string }).error, 'not_authed');
     const botMethod = await fetch(`${fake.apiUrl}auth.test`, { method: 'POST', headers: { Authorization: `Bearer ${fake.appToken}` } });
     assert.equal(((await botMethod.json()) as { error: string }).error, 'invalid_auth');

@@ -134,7 +134,10 @@ for (const version of pgVersions()) {
         reason: 'fix a deal',
       });
       assert.equal(write.status, 'pending');
-      assert.equal((await sesame.services.requests.decide({ requestId: write.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
+      assert.equal(
+        (await sesame.services.requests.decide({ requestId: write.id, actorSlackId: 'U0BOB', decision: 'approve' })).status,
+        'granted',
+      );
       const creds = await sesame.services.credentials.revealCredentials(write.id, 'U0CAROL');
       const login = async () => {
         const c = new pg.Client({ connectionString: creds.uri });
@@ -143,7 +146,7 @@ for (const version of pgVersions()) {
       };
       let c = await login();
       await rowsOf(c, 'SELECT * FROM public.customers');
-      await rowsOf(c, "UPDATE sales.deals SET title = title WHERE id = 1");
+      await rowsOf(c, 'UPDATE sales.deals SET title = title WHERE id = 1');
       await c.end();
 
       clock.advance(31 * 60_000);
@@ -151,18 +154,20 @@ for (const version of pgVersions()) {
       assert.equal((await sesame.store.getRequest(read.id))?.status, 'expired');
       c = await login();
       await assertDenied(c, 'SELECT * FROM public.customers');
-      await rowsOf(c, "UPDATE sales.deals SET title = title WHERE id = 1");
+      await rowsOf(c, 'UPDATE sales.deals SET title = title WHERE id = 1');
       await c.end();
 
       // A membership the store knows nothing of (a store restored from an old backup, say):
       // reconciliation takes it away again.
-      await cluster.query(`GRANT "${read.grantedRoles![0]}" TO "${creds.username}"`, [], { as: { user: cluster.connector.username, password: cluster.connector.password } });
+      await cluster.query(`GRANT "${read.grantedRoles![0]}" TO "${creds.username}"`, [], {
+        as: { user: cluster.connector.username, password: cluster.connector.password },
+      });
       const report = await sesame.services.maintenance.reconcile();
       assert.deepEqual(report.errors, []);
       assert.equal(report.usersCorrected, 1);
       c = await login();
       await assertDenied(c, 'SELECT * FROM public.customers');
-      await rowsOf(c, "UPDATE sales.deals SET title = title WHERE id = 1");
+      await rowsOf(c, 'UPDATE sales.deals SET title = title WHERE id = 1');
       await c.end();
     });
 
@@ -171,7 +176,12 @@ for (const version of pgVersions()) {
       writeFileSync(configPath, configText(cluster, dir));
       const out: string[] = [];
       const err: string[] = [];
-      const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: { ...env, SESAME_CONFIG: configPath }, logger: logs.logger };
+      const io = {
+        out: (l: string) => out.push(l),
+        err: (l: string) => err.push(l),
+        env: { ...env, SESAME_CONFIG: configPath },
+        logger: logs.logger,
+      };
 
       assert.equal(await runCli(['check'], io), 0, `${err.join('\n')}${out.join('\n')}`);
       assert.match(out.join('\n'), /All integrations are ready/);
@@ -242,12 +252,18 @@ for (const version of pgVersions().filter((v) => v <= 15)) {
       });
       try {
         const req = await sesame.services.requests.requestAccess({
-          requesterSlackId: 'U0ALICE', target: { integration: 'local', database: APP.database, schema: 'public' },
-          permission: 'readonly', durationMinutes: 30, reason: 'first grant on a fresh server',
+          requesterSlackId: 'U0ALICE',
+          target: { integration: 'local', database: APP.database, schema: 'public' },
+          permission: 'readonly',
+          durationMinutes: 30,
+          reason: 'first grant on a fresh server',
         });
         assert.equal(req.status, 'granted', req.lastError);
         const selfGranted = (await sesame.store.listAudit(new Date(0))).filter((e) => e.action === 'connector.self_granted');
-        assert.ok(selfGranted.some((e) => JSON.stringify(e.details).includes(APP.owner)), JSON.stringify(selfGranted));
+        assert.ok(
+          selfGranted.some((e) => JSON.stringify(e.details).includes(APP.owner)),
+          JSON.stringify(selfGranted),
+        );
       } finally {
         await sesame.close();
         await cluster.stop();

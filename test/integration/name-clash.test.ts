@@ -50,7 +50,11 @@ accessFlows:
         logger: capturingLogger().logger,
         clock: new ManualClock(new Date()),
         notifier: new RecordingNotifier(),
-        directory: new FakeDirectory({ U0CORP: 'alice@corp.example', U0CONTRACTOR: 'alice@contractor.example', U0ADMIN: 'admin@example.com' }),
+        directory: new FakeDirectory({
+          U0CORP: 'alice@corp.example',
+          U0CONTRACTOR: 'alice@contractor.example',
+          U0ADMIN: 'admin@example.com',
+        }),
       });
     });
     after(async () => {
@@ -97,7 +101,10 @@ accessFlows:
       await rowsOf(c, `INSERT INTO public.customers (name) VALUES ('still mine')`);
       await assertDenied(c, 'SELECT * FROM sales.deals');
       const users = await sesame.store.listManagedUsers();
-      assert.deepEqual(users.map((u) => [u.username, u.slackId]), [['alice', 'U0CORP']]);
+      assert.deepEqual(
+        users.map((u) => [u.username, u.slackId]),
+        [['alice', 'U0CORP']],
+      );
     });
 
     it('the engine refuses too when only the role’s mark knows whose user it is', async () => {
@@ -113,7 +120,10 @@ accessFlows:
             validUntil: inMinutes(30),
           });
         await grant('U0FIRST');
-        await assert.rejects(grant('U0SECOND'), (err: Error) => err instanceof ConflictError && /belongs to another person/.test(err.message));
+        await assert.rejects(
+          grant('U0SECOND'),
+          (err: Error) => err instanceof ConflictError && /belongs to another person/.test(err.message),
+        );
         await grant('U0FIRST');
       } finally {
         await t.db.close();

@@ -77,7 +77,10 @@ function md5Answer(secret: string, user: string, salt: Buffer): string {
 
 describe('the connector answers an impostor nothing it could sign in with', { timeout: 60_000 }, () => {
   for (const request of ['cleartext', 'md5'] as const) {
-    for (const [what, secret] of [['password', PASSWORD], ['IAM token', IAM_TOKEN]] as const) {
+    for (const [what, secret] of [
+      ['password', PASSWORD],
+      ['IAM token', IAM_TOKEN],
+    ] as const) {
       it(`${request}: a server without TLS gets no ${what} in disable, allow or prefer`, async () => {
         for (const sslMode of ['disable', 'allow', 'prefer'] as const) {
           const fake = await startFakePostgres({ request, tls: false });
@@ -132,11 +135,18 @@ describe('the connector answers an impostor nothing it could sign in with', { ti
 /** The pg_hba.conf of a test cluster, with the connector's TCP logins set to `method`. */
 async function connectorAuth(cluster: TestCluster, method: 'password' | 'md5' | 'scram-sha-256'): Promise<void> {
   const [row] = await cluster.query<{ hba_file: string }>('SHOW hba_file');
-  const rules = ['local all all scram-sha-256', `host all ${APP.connector} 127.0.0.1/32 ${method}`, 'host all all 127.0.0.1/32 scram-sha-256', ''];
+  const rules = [
+    'local all all scram-sha-256',
+    `host all ${APP.connector} 127.0.0.1/32 ${method}`,
+    'host all all 127.0.0.1/32 scram-sha-256',
+    '',
+  ];
   writeFileSync(row!.hba_file, rules.join('\n'));
   await cluster.query('SELECT pg_reload_conf()');
   // The postmaster reloads on its own time: wait until a new login meets the new rule.
-  const wanted = { password: 'authenticationCleartextPassword', md5: 'authenticationMD5Password', 'scram-sha-256': 'authenticationSASL' }[method];
+  const wanted = { password: 'authenticationCleartextPassword', md5: 'authenticationMD5Password', 'scram-sha-256': 'authenticationSASL' }[
+    method
+  ];
   let seen = '';
   await pollUntil(
     async () => {
@@ -185,9 +195,19 @@ for (const version of pgVersions()) {
 
     const signIn = (mode: (typeof modes)[number]) =>
       connect(
-        { port: cluster.port, sslMode: mode.sslMode, host: mode.host, ...(mode.sslRootCert ? { sslRootCert: mode.sslRootCert } : {}), secret: cluster.connector.password },
+        {
+          port: cluster.port,
+          sslMode: mode.sslMode,
+          host: mode.host,
+          ...(mode.sslRootCert ? { sslRootCert: mode.sslRootCert } : {}),
+          secret: cluster.connector.password,
+        },
         async (client) =>
-          (await client.query<{ user: string; ssl: boolean }>('SELECT current_user AS user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0],
+          (
+            await client.query<{ user: string; ssl: boolean }>(
+              'SELECT current_user AS user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+            )
+          ).rows[0],
       );
 
     it('SCRAM logins work in every sslMode', async () => {
@@ -197,7 +217,10 @@ for (const version of pgVersions()) {
       }
     });
 
-    for (const [method, request] of [['password', 'cleartext'], ['md5', 'md5']] as const) {
+    for (const [method, request] of [
+      ['password', 'cleartext'],
+      ['md5', 'md5'],
+    ] as const) {
       it(`a server asking ${request === 'cleartext' ? 'in clear text' : 'for MD5'} is answered only over verified TLS`, async () => {
         const literal = `'${cluster.connector.password.replaceAll("'", "''")}'`;
         if (method === 'md5') {
@@ -211,7 +234,8 @@ for (const version of pgVersions()) {
               const { result } = await signIn(mode);
               assert.deepEqual(result, { user: APP.connector, ssl: true }, mode.sslMode);
             } else {
-              const over = mode.sslMode === 'disable' || mode.sslMode === 'allow' ? /without TLS/ : /TLS whose certificate was not verified/;
+              const over =
+                mode.sslMode === 'disable' || mode.sslMode === 'allow' ? /without TLS/ : /TLS whose certificate was not verified/;
               await assert.rejects(signIn(mode), (err) => assertRefusedReadable(err, cluster.connector.password, request, over));
             }
           }
@@ -220,14 +244,19 @@ for (const version of pgVersions()) {
           try {
             const report = await t.db.check();
             const refused = report.findings.find((f) => f.level === 'error');
-            assert.match(refused?.message ?? '', /asked for the connector's password .* over .*set sslMode: verify-full/, JSON.stringify(report));
+            assert.match(
+              refused?.message ?? '',
+              /asked for the connector's password .* over .*set sslMode: verify-full/,
+              JSON.stringify(report),
+            );
             assert.ok(!JSON.stringify(report).includes(cluster.connector.password));
           } finally {
             await t.db.close();
           }
         } finally {
           await connectorAuth(cluster, 'scram-sha-256');
-          if (method === 'md5') await cluster.query(`SET password_encryption = 'scram-sha-256'; ALTER ROLE ${APP.connector} PASSWORD ${literal}`);
+          if (method === 'md5')
+            await cluster.query(`SET password_encryption = 'scram-sha-256'; ALTER ROLE ${APP.connector} PASSWORD ${literal}`);
         }
       });
     }
@@ -242,7 +271,10 @@ for (const version of pgVersions()) {
           assert.match(warning.message, new RegExp(`^weak-${sslMode} uses sslMode ${sslMode}`));
           assert.match(warning.message, /pose as the server/);
           assert.match(warning.message, /Set sslMode: verify-full/);
-          assert.ok(report.findings.some((f) => f.level === 'ok' && f.message.startsWith('Connected to PostgreSQL')), 'the rest of the check still runs');
+          assert.ok(
+            report.findings.some((f) => f.level === 'ok' && f.message.startsWith('Connected to PostgreSQL')),
+            'the rest of the check still runs',
+          );
         } finally {
           await t.db.close();
         }

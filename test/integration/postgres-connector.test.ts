@@ -68,7 +68,8 @@ for (const version of pgVersions()) {
     } else {
       it('fails a grant with the exact statement an admin must run, and works once it is run', async () => {
         const username = 'first.grant@example.com';
-        const grant = () => t.db.grant({ username, ownerLabel: username, target: appSchema, permission: 'readonly', validUntil: inMinutes(30) });
+        const grant = () =>
+          t.db.grant({ username, ownerLabel: username, target: appSchema, permission: 'readonly', validUntil: inMinutes(30) });
         await assert.rejects(grant(), (err: Error) => {
           assert.ok(err instanceof ConnectorSetupError, err.message);
           assert.deepEqual(err.sql, [`GRANT "${APP.owner}" TO "${APP.connector}";`]);
@@ -76,7 +77,13 @@ for (const version of pgVersions()) {
           return true;
         });
         await assert.rejects(
-          t.db.grant({ username, ownerLabel: username, target: { integration, database: APP.database }, permission: `role:${APP.grantableRole}`, validUntil: inMinutes(30) }),
+          t.db.grant({
+            username,
+            ownerLabel: username,
+            target: { integration, database: APP.database },
+            permission: `role:${APP.grantableRole}`,
+            validUntil: inMinutes(30),
+          }),
           (err: Error) => {
             assert.ok(err instanceof ConnectorSetupError);
             assert.deepEqual(err.sql, [`GRANT "${APP.grantableRole}" TO "${APP.connector}" WITH ADMIN OPTION;`]);
@@ -102,10 +109,18 @@ for (const version of pgVersions()) {
     }
 
     it('on objects a superuser owns, asks for grant options instead of failing with a bare permission error', async () => {
-      await cluster.query(`CREATE SCHEMA vault; GRANT USAGE ON SCHEMA vault TO ${APP.connector}; CREATE TABLE vault.keys (id int); INSERT INTO vault.keys VALUES (7);`);
+      await cluster.query(
+        `CREATE SCHEMA vault; GRANT USAGE ON SCHEMA vault TO ${APP.connector}; CREATE TABLE vault.keys (id int); INSERT INTO vault.keys VALUES (7);`,
+      );
       const username = 'vault.reader@example.com';
       const grant = () =>
-        t.db.grant({ username, ownerLabel: username, target: { integration, database: APP.database, schema: 'vault' }, permission: 'readonly', validUntil: inMinutes(30) });
+        t.db.grant({
+          username,
+          ownerLabel: username,
+          target: { integration, database: APP.database, schema: 'vault' },
+          permission: 'readonly',
+          validUntil: inMinutes(30),
+        });
       await assert.rejects(grant(), (err: Error) => {
         assert.ok(err instanceof ConnectorSetupError, err.message);
         assert.deepEqual(err.sql, [
@@ -115,7 +130,9 @@ for (const version of pgVersions()) {
         ]);
         return true;
       });
-      await cluster.query(`GRANT USAGE ON SCHEMA vault TO ${APP.connector} WITH GRANT OPTION; GRANT SELECT ON vault.keys TO ${APP.connector} WITH GRANT OPTION;`);
+      await cluster.query(
+        `GRANT USAGE ON SCHEMA vault TO ${APP.connector} WITH GRANT OPTION; GRANT SELECT ON vault.keys TO ${APP.connector} WITH GRANT OPTION;`,
+      );
       await grant();
       const password = newPassword();
       await t.db.setPassword(username, password);
@@ -128,7 +145,13 @@ for (const version of pgVersions()) {
       const people = Array.from({ length: 8 }, (_, i) => `crowd${i}@example.com`);
       const results = await Promise.all(
         people.map((username) =>
-          t.db.grant({ username, ownerLabel: username, target: { integration, database: APP.database, schema: 'sales' }, permission: 'readwrite', validUntil: inMinutes(30) }),
+          t.db.grant({
+            username,
+            ownerLabel: username,
+            target: { integration, database: APP.database, schema: 'sales' },
+            permission: 'readwrite',
+            validUntil: inMinutes(30),
+          }),
         ),
       );
       assert.equal(new Set(results.map((r) => r.roles[0])).size, 1);
@@ -142,8 +165,20 @@ for (const version of pgVersions()) {
     it('shares one group role between integrations that point at the same server', async () => {
       const other = targetFor(cluster, { name: `${integration}-again` });
       try {
-        const mine = await t.db.grant({ username: 'shared@example.com', ownerLabel: 'x', target: appSchema, permission: 'readonly', validUntil: inMinutes(30) });
-        const theirs = await other.db.grant({ username: 'shared@example.com', ownerLabel: 'x', target: { ...appSchema, integration: `${integration}-again` }, permission: 'readonly', validUntil: inMinutes(30) });
+        const mine = await t.db.grant({
+          username: 'shared@example.com',
+          ownerLabel: 'x',
+          target: appSchema,
+          permission: 'readonly',
+          validUntil: inMinutes(30),
+        });
+        const theirs = await other.db.grant({
+          username: 'shared@example.com',
+          ownerLabel: 'x',
+          target: { ...appSchema, integration: `${integration}-again` },
+          permission: 'readonly',
+          validUntil: inMinutes(30),
+        });
         assert.deepEqual(theirs.roles, mine.roles);
         assert.equal(theirs.userCreated, false);
         assert.equal(await other.db.serverKey(), await t.db.serverKey());
@@ -184,7 +219,13 @@ for (const version of pgVersions()) {
         assert.match(error!.message, /cannot connect to .*127\.0\.0\.1:1/);
         assert.ok(!JSON.stringify(report).includes(cluster.connector.password));
         await assert.rejects(
-          down.db.grant({ username: 'x@example.com', ownerLabel: 'x', target: { ...appSchema, integration: `pg${version}` }, permission: 'readonly', validUntil: inMinutes(5) }),
+          down.db.grant({
+            username: 'x@example.com',
+            ownerLabel: 'x',
+            target: { ...appSchema, integration: `pg${version}` },
+            permission: 'readonly',
+            validUntil: inMinutes(5),
+          }),
           { name: 'TargetUnavailableError' },
         );
       } finally {

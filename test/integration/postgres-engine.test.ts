@@ -29,7 +29,13 @@ for (const version of pgVersions()) {
       permission: Permission,
       database = where.database ?? APP.database,
     ): Promise<{ client: pg.Client; roles: string[]; password: string }> {
-      const { roles } = await t.db.grant({ username, ownerLabel: `${username} (U0TEST)`, target: where, permission, validUntil: inMinutes(60) });
+      const { roles } = await t.db.grant({
+        username,
+        ownerLabel: `${username} (U0TEST)`,
+        target: where,
+        permission,
+        validUntil: inMinutes(60),
+      });
       const password = newPassword();
       await t.db.setPassword(username, password);
       const client = await cluster.loginAs(username, password, database);
@@ -62,7 +68,13 @@ for (const version of pgVersions()) {
       const { client } = await grantAndLogin(user, target(APP.database, 'sales'), 'readonly');
       await cluster.query('SET ROLE app_owner; CREATE TABLE sales.forecasts (id int); INSERT INTO sales.forecasts VALUES (42);');
       await assertDenied(client, 'SELECT * FROM sales.forecasts');
-      await t.db.grant({ username: user, ownerLabel: user, target: target(APP.database, 'sales'), permission: 'readonly', validUntil: inMinutes(90) });
+      await t.db.grant({
+        username: user,
+        ownerLabel: user,
+        target: target(APP.database, 'sales'),
+        permission: 'readonly',
+        validUntil: inMinutes(90),
+      });
       assert.deepEqual(await rowsOf(client, 'SELECT id FROM sales.forecasts'), [{ id: 42 }]);
     });
 
@@ -124,7 +136,13 @@ for (const version of pgVersions()) {
       assert.ok((await rowsOf(client, 'SELECT * FROM sales.deals')).length > 0);
       await assertDenied(client, 'SELECT * FROM sales.leads');
       await assert.rejects(
-        t.db.grant({ username: user, ownerLabel: user, target: target(APP.database), permission: `role:${APP.owner}`, validUntil: inMinutes(10) }),
+        t.db.grant({
+          username: user,
+          ownerLabel: user,
+          target: target(APP.database),
+          permission: `role:${APP.owner}`,
+          validUntil: inMinutes(10),
+        }),
         NotAllowedError,
       );
       const [owner] = await cluster.query<{ members: number }>(
@@ -145,11 +163,22 @@ for (const version of pgVersions()) {
     it('revoking one of two overlapping grants keeps what the other gives', async () => {
       const user = 'overlap@example.com';
       const schemaGrant = await grantAndLogin(user, target(APP.database, 'public'), 'readonly');
-      const tableGrant = await t.db.grant({ username: user, ownerLabel: user, target: target(APP.database, 'public', 'orders'), permission: 'readwrite', validUntil: inMinutes(60) });
+      const tableGrant = await t.db.grant({
+        username: user,
+        ownerLabel: user,
+        target: target(APP.database, 'public', 'orders'),
+        permission: 'readwrite',
+        validUntil: inMinutes(60),
+      });
       const client = schemaGrant.client;
       await rowsOf(client, 'INSERT INTO public.orders (customer_id, amount) VALUES (1, 99)');
 
-      const result = await t.db.revoke({ username: user, roles: tableGrant.roles, keepRoles: schemaGrant.roles, validUntil: inMinutes(60) });
+      const result = await t.db.revoke({
+        username: user,
+        roles: tableGrant.roles,
+        keepRoles: schemaGrant.roles,
+        validUntil: inMinutes(60),
+      });
       assert.deepEqual(result.removedRoles, tableGrant.roles);
       const again = await cluster.loginAs(user, schemaGrant.password);
       clients.push(again);
@@ -208,10 +237,16 @@ for (const version of pgVersions()) {
       assert.deepEqual(state!.roles, version >= 16 ? ['locked_role'] : []);
     });
 
-    it("sets VALID UNTIL to the expiry, and PostgreSQL refuses logins after it even without a revoke", async () => {
+    it('sets VALID UNTIL to the expiry, and PostgreSQL refuses logins after it even without a revoke', async () => {
       const user = 'valid.until@example.com';
       const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
-      await t.db.grant({ username: user, ownerLabel: user, target: target(APP.database, 'public'), permission: 'readonly', validUntil: expiry });
+      await t.db.grant({
+        username: user,
+        ownerLabel: user,
+        target: target(APP.database, 'public'),
+        permission: 'readonly',
+        validUntil: expiry,
+      });
       const [row] = await cluster.query<{ rolvaliduntil: Date }>('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [user]);
       assert.equal(row!.rolvaliduntil.getTime(), expiry.getTime());
       const listed = (await t.db.listManagedUsers()).find((u) => u.username === user);
@@ -219,7 +254,13 @@ for (const version of pgVersions()) {
       assert.equal(listed?.canLogin, true);
 
       const password = newPassword();
-      await t.db.grant({ username: user, ownerLabel: user, target: target(APP.database, 'public'), permission: 'readonly', validUntil: new Date(Date.now() - 1000) });
+      await t.db.grant({
+        username: user,
+        ownerLabel: user,
+        target: target(APP.database, 'public'),
+        permission: 'readonly',
+        validUntil: new Date(Date.now() - 1000),
+      });
       await t.db.setPassword(user, password);
       await assert.rejects(cluster.loginAs(user, password), /password authentication failed/);
     });
@@ -228,7 +269,14 @@ for (const version of pgVersions()) {
       await cluster.query('CREATE ROLE "taken@example.com" LOGIN VALID UNTIL \'2099-01-01\'');
       const before = await cluster.query('SELECT rolcanlogin, rolvaliduntil FROM pg_roles WHERE rolname = $1', ['taken@example.com']);
       for (const attempt of [
-        () => t.db.grant({ username: 'taken@example.com', ownerLabel: 'x', target: target(APP.database, 'public'), permission: 'readonly', validUntil: inMinutes(5) }),
+        () =>
+          t.db.grant({
+            username: 'taken@example.com',
+            ownerLabel: 'x',
+            target: target(APP.database, 'public'),
+            permission: 'readonly',
+            validUntil: inMinutes(5),
+          }),
         () => t.db.revoke({ username: 'taken@example.com', roles: ['app_owner'], keepRoles: [], validUntil: null }),
         () => t.db.setPassword('taken@example.com', newPassword()),
         () => t.db.dropUser('taken@example.com'),
@@ -240,8 +288,14 @@ for (const version of pgVersions()) {
           return true;
         });
       }
-      assert.deepEqual(await cluster.query('SELECT rolcanlogin, rolvaliduntil FROM pg_roles WHERE rolname = $1', ['taken@example.com']), before);
-      assert.equal((await t.db.listManagedUsers()).some((u) => u.username === 'taken@example.com'), false);
+      assert.deepEqual(
+        await cluster.query('SELECT rolcanlogin, rolvaliduntil FROM pg_roles WHERE rolname = $1', ['taken@example.com']),
+        before,
+      );
+      assert.equal(
+        (await t.db.listManagedUsers()).some((u) => u.username === 'taken@example.com'),
+        false,
+      );
     });
 
     it('quotes names with quotes, semicolons and unicode, and grants on objects that really have them', async () => {
@@ -264,7 +318,10 @@ for (const version of pgVersions()) {
       const base = { ownerLabel: 'x', permission: 'readonly' as const, validUntil: inMinutes(5) };
       await assert.rejects(t.db.grant({ ...base, username: long, target: target(APP.database) }), InputError);
       await assert.rejects(t.db.grant({ ...base, username: 'ok@example.com', target: target(APP.database, 's'.repeat(64)) }), InputError);
-      await assert.rejects(t.db.grant({ ...base, username: 'ok@example.com', target: target(APP.database, 'public', 't'.repeat(64)) }), InputError);
+      await assert.rejects(
+        t.db.grant({ ...base, username: 'ok@example.com', target: target(APP.database, 'public', 't'.repeat(64)) }),
+        InputError,
+      );
       await assert.rejects(t.db.revoke({ username: long, roles: [], keepRoles: [], validUntil: null }), InputError);
       await assert.rejects(t.db.setPassword(long, newPassword()), InputError);
       await assert.rejects(t.db.dropUser(long), InputError);
@@ -292,10 +349,7 @@ for (const version of pgVersions()) {
       );
       assert.deepEqual(otherOwners, [{ owner: HEIR_ROLE }]);
       // The audit trail learns what was kept and where.
-      assert.deepEqual(
-        result.kept.map((k) => k.database).sort(),
-        [APP.database, APP.otherDatabase].sort(),
-      );
+      assert.deepEqual(result.kept.map((k) => k.database).sort(), [APP.database, APP.otherDatabase].sort());
       assert.ok(result.kept.some((k) => k.object.includes('left_behind')));
       await assert.rejects(client.query('SELECT 1'));
       // Idempotent: an absent user is already dropped.
@@ -310,7 +364,13 @@ for (const version of pgVersions()) {
         assert.ok(!err.message.includes(password));
         return true;
       });
-      await t.db.grant({ username: user, ownerLabel: user, target: target(APP.database, 'public'), permission: 'readonly', validUntil: inMinutes(5) });
+      await t.db.grant({
+        username: user,
+        ownerLabel: user,
+        target: target(APP.database, 'public'),
+        permission: 'readonly',
+        validUntil: inMinutes(5),
+      });
       await t.db.setPassword(user, password);
       const reported = JSON.stringify(t.statements);
       assert.ok(!reported.includes(password));

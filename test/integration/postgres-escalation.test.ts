@@ -111,14 +111,23 @@ for (const version of pgVersions()) {
 
       const revoked = await endAll(mallory, roles);
       assert.ok(
-        revoked.leftovers.some((l) => l.what === 'privilege handed out' && l.grantee === 'PUBLIC' && l.object.includes('run_as_me') && l.definition?.includes('SECURITY DEFINER')),
+        revoked.leftovers.some(
+          (l) =>
+            l.what === 'privilege handed out' &&
+            l.grantee === 'PUBLIC' &&
+            l.object.includes('run_as_me') &&
+            l.definition?.includes('SECURITY DEFINER'),
+        ),
         `the removal is reported with the function's definition: ${JSON.stringify(revoked.leftovers)}`,
       );
       await assertDenied(bob.client, `SELECT public.run_as_me('UPDATE public.orders SET amount = 0')`);
       await assertDenied(bob.client, `SELECT public.run_as_me('CREATE ROLE backdoor LOGIN')`);
 
       const dropped = await t.db.dropUser(mallory);
-      assert.ok(dropped.neutralised.some((n) => n.object.includes('run_as_me')), 'made SECURITY INVOKER before it was handed on');
+      assert.ok(
+        dropped.neutralised.some((n) => n.object.includes('run_as_me')),
+        'made SECURITY INVOKER before it was handed on',
+      );
       await assertDenied(bob.client, `SELECT public.run_as_me('CREATE ROLE backdoor LOGIN')`);
       await assertDenied(bob.client, 'UPDATE public.orders SET amount = 0');
       await assertDenied(bob.client, 'CREATE TABLE public.bobs (id int)');
@@ -196,9 +205,14 @@ for (const version of pgVersions()) {
       await t.db.dropUser(user);
       const backdoors = await cluster.query(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'shadow_backdoor%'`);
       assert.deepEqual(backdoors, []);
-      const owners = await cluster.query(`SELECT 1 FROM pg_auth_members WHERE roleid = $1::regrole AND member IN (SELECT oid FROM pg_roles WHERE rolname = $2)`, [APP.owner, user]);
+      const owners = await cluster.query(
+        `SELECT 1 FROM pg_auth_members WHERE roleid = $1::regrole AND member IN (SELECT oid FROM pg_roles WHERE rolname = $2)`,
+        [APP.owner, user],
+      );
       assert.deepEqual(owners, []);
-      await cluster.query('DROP AGGREGATE public.array_agg(text); DROP FUNCTION public.grab_state(text[], text); DROP FUNCTION public.aclexplode(aclitem[])');
+      await cluster.query(
+        'DROP AGGREGATE public.array_agg(text); DROP FUNCTION public.grab_state(text[], text); DROP FUNCTION public.aclexplode(aclitem[])',
+      );
     });
 
     it('reconciliation finds a privilege that reached the person after the revocation', async () => {
@@ -233,7 +247,11 @@ for (const version of pgVersions()) {
 
       await t.db.revoke({ username: user, roles: rw.roles, keepRoles: roRoles, validUntil: inMinutes(60) });
       if (inheritOnly) await assert.rejects(session.query('FETCH 2 FROM kept'), 'the cursor does not outlive the grant');
-      else await assert.rejects(session.query(`INSERT INTO public.customers (name) VALUES ('kept')`), 'the SET ROLE session does not outlive the grant');
+      else
+        await assert.rejects(
+          session.query(`INSERT INTO public.customers (name) VALUES ('kept')`),
+          'the SET ROLE session does not outlive the grant',
+        );
       const fresh = await login(user, rw.password);
       assert.equal((await rowsOf(fresh, 'SELECT * FROM sales.deals')).length > 0, true, 'the other grant still works');
       await assertDenied(fresh, `INSERT INTO public.customers (name) VALUES ('nope')`);
@@ -256,10 +274,10 @@ for (const version of pgVersions()) {
       const kinds = new Set(revoked.leftovers.map((l) => l.what));
       assert.ok(kinds.has('privilege handed out') && kinds.has('default privileges'), JSON.stringify(revoked.leftovers));
       await assertDenied(friend.client, 'SELECT * FROM public.shared_copy');
-      const defaults = await cluster.query(
-        `SELECT 1 FROM pg_default_acl WHERE defaclrole IN ($1::regrole, $2::regrole)`,
-        [`"${user}"`, roles[0]],
-      );
+      const defaults = await cluster.query(`SELECT 1 FROM pg_default_acl WHERE defaclrole IN ($1::regrole, $2::regrole)`, [
+        `"${user}"`,
+        roles[0],
+      ]);
       assert.equal(defaults.length, 0);
       const members = await cluster.query(`SELECT 1 FROM pg_auth_members WHERE roleid = $1::regrole AND member = $2::regrole`, [
         `"${user}"`,
@@ -272,7 +290,10 @@ for (const version of pgVersions()) {
     it('looks in every database: a function planted in another database is neutralised too', async () => {
       const user = 'elsewhere@example.com';
       const { client, roles } = await grantAndLogin(user, where(APP.otherDatabase), 'admin', APP.otherDatabase);
-      await rowsOf(client, `CREATE FUNCTION public.leak() RETURNS SETOF public.notes LANGUAGE sql SECURITY DEFINER AS 'SELECT * FROM public.notes'`);
+      await rowsOf(
+        client,
+        `CREATE FUNCTION public.leak() RETURNS SETOF public.notes LANGUAGE sql SECURITY DEFINER AS 'SELECT * FROM public.notes'`,
+      );
       const reader = await grantAndLogin('reader@example.com', where(APP.otherDatabase, 'public', 'notes'), 'readonly', APP.otherDatabase);
       await endAll(user, roles);
       await assertDenied(reader.client, 'SELECT * FROM public.leak()');
@@ -302,13 +323,22 @@ for (const version of pgVersions()) {
       const iam = { db: postgresTargetDatabase({ ...cluster.integrationConfig(), userAuth: 'iam' }) };
       try {
         const user = 'iam.person@example.com';
-        const { roles } = await iam.db.grant({ username: user, ownerLabel: user, target: where(APP.database, 'public'), permission: 'readonly', validUntil: inMinutes(30) });
+        const { roles } = await iam.db.grant({
+          username: user,
+          ownerLabel: user,
+          target: where(APP.database, 'public'),
+          permission: 'readonly',
+          validUntil: inMinutes(30),
+        });
         const member = async () =>
-          (await cluster.query(`SELECT 1 FROM pg_auth_members WHERE roleid = 'rds_iam'::regrole AND member = $1::regrole`, [`"${user}"`])).length;
+          (await cluster.query(`SELECT 1 FROM pg_auth_members WHERE roleid = 'rds_iam'::regrole AND member = $1::regrole`, [`"${user}"`]))
+            .length;
         assert.equal(await member(), 1);
         await iam.db.revoke({ username: user, roles, keepRoles: [], validUntil: null });
         assert.equal(await member(), 0);
-        const [role] = await cluster.query<{ can_login: boolean }>('SELECT rolcanlogin AS can_login FROM pg_roles WHERE rolname = $1', [user]);
+        const [role] = await cluster.query<{ can_login: boolean }>('SELECT rolcanlogin AS can_login FROM pg_roles WHERE rolname = $1', [
+          user,
+        ]);
         assert.equal(role!.can_login, false);
         const report = await iam.db.check();
         assert.ok(report.findings.some((f) => f.level === 'warn' && /VALID UNTIL does not stop IAM token logins/.test(f.message)));

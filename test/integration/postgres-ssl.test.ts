@@ -60,7 +60,11 @@ for (const version of pgVersions()) {
       const ca = tlsOnly.tls!.caFile;
       assert.deepEqual(await connectWith(tlsOnly, 'verify-full', { host: 'localhost', sslRootCert: ca }), { tls: true });
       // The certificate names localhost, not 127.0.0.1.
-      await assertRefused(connectWith(tlsOnly, 'verify-full', { host: '127.0.0.1', sslRootCert: ca }), /127\.0\.0\.1|altnames|ERR_TLS_CERT_ALTNAME_INVALID/, tlsOnly.connector.password);
+      await assertRefused(
+        connectWith(tlsOnly, 'verify-full', { host: '127.0.0.1', sslRootCert: ca }),
+        /127\.0\.0\.1|altnames|ERR_TLS_CERT_ALTNAME_INVALID/,
+        tlsOnly.connector.password,
+      );
       await assertRefused(
         connectWith(tlsOnly, 'verify-full', { host: 'localhost', sslRootCert: tlsOnly.tls!.otherCaFile }),
         /self[- ]signed|unable to verify|local issuer/i,
@@ -106,8 +110,16 @@ for (const version of pgVersions()) {
       const t = targetFor(tlsOnly, { host: 'localhost', sslMode: 'verify-full', sslRootCert: tlsOnly.tls!.caFile });
       try {
         const report = await t.db.check();
-        assert.ok(report.findings.some((f) => f.level === 'ok' && f.message.startsWith('Connected to PostgreSQL')), JSON.stringify(report));
-        assert.deepEqual(await t.db.connectionInfo(), { host: 'localhost', port: tlsOnly.port, database: APP.database, sslMode: 'verify-full' });
+        assert.ok(
+          report.findings.some((f) => f.level === 'ok' && f.message.startsWith('Connected to PostgreSQL')),
+          JSON.stringify(report),
+        );
+        assert.deepEqual(await t.db.connectionInfo(), {
+          host: 'localhost',
+          port: tlsOnly.port,
+          database: APP.database,
+          sslMode: 'verify-full',
+        });
       } finally {
         await t.db.close();
       }

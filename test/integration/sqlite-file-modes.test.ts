@@ -61,7 +61,9 @@ describe('the SQLite state file under umask 022', { timeout: 60_000 }, () => {
       try {
         for (const file of [path, `${path}-wal`, `${path}-shm`]) assert.equal(modeOf(file), '600', file);
         assert.equal(modeOf(shared), '755', 'a directory that was there is left as it is');
-        const warning = lines.map((l) => JSON.parse(l) as { level: string; msg: string; directory?: string }).find((l) => l.directory === shared);
+        const warning = lines
+          .map((l) => JSON.parse(l) as { level: string; msg: string; directory?: string })
+          .find((l) => l.directory === shared);
         assert.equal(warning?.level, 'warn');
         assert.match(warning.msg, /other OS users.*chmod 700/);
       } finally {

@@ -5,11 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import {
-  DUE_FOR_REVOCATION_SQL,
-  PENDING_PAST_TTL_SQL,
-  SqliteStateStore,
-} from '../../src/adapters/sqlite/SqliteStateStore.ts';
+import { DUE_FOR_REVOCATION_SQL, PENDING_PAST_TTL_SQL, SqliteStateStore } from '../../src/adapters/sqlite/SqliteStateStore.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/adapters/sqlite/migrations/index.ts';
 import { ConflictError } from '../../src/domain/errors.ts';
 import { MINUTE, T0, at, moveThrough, newRequest } from '../support/stateFixtures.ts';
@@ -39,19 +35,18 @@ function runChild(args: string[], onLine?: (line: string) => void): Promise<stri
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
+      for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         lines.push(line);
         onLine?.(line);
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolvePromise(lines) : reject(new Error(`child exited ${code}: ${stderr}`)),
-    );
+    child.on('exit', (code) => (code === 0 ? resolvePromise(lines) : reject(new Error(`child exited ${code}: ${stderr}`))));
   });
 }
 
@@ -95,17 +90,14 @@ describe('SqliteStateStore on a file', () => {
     const path = freshPath();
     await SqliteStateStore.open(path).close();
     const raw = new Database(path);
-    raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-      LATEST_SCHEMA_VERSION + 1,
-      'from the future',
-      T0.getTime(),
-    );
+    raw
+      .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(LATEST_SCHEMA_VERSION + 1, 'from the future', T0.getTime());
     raw.close();
     const before = readFileSync(path);
     assert.throws(
       () => SqliteStateStore.open(path),
-      (err: unknown) =>
-        err instanceof ConflictError && err.message.includes(`schema version ${LATEST_SCHEMA_VERSION + 1}`),
+      (err: unknown) => err instanceof ConflictError && err.message.includes(`schema version ${LATEST_SCHEMA_VERSION + 1}`),
     );
     assert.deepEqual(readFileSync(path), before);
   });
@@ -184,9 +176,7 @@ describe('SqliteStateStore on a file', () => {
     try {
       assert.throws(() => raw.prepare("UPDATE audit_events SET actor = 'U0MALLORY'").run(), /append-only/);
       assert.throws(() => raw.prepare('DELETE FROM audit_events').run(), /append-only/);
-      assert.deepEqual(raw.prepare('SELECT actor, details FROM audit_events').all(), [
-        { actor: 'U0BOB', details: '{"roles":["r1"]}' },
-      ]);
+      assert.deepEqual(raw.prepare('SELECT actor, details FROM audit_events').all(), [{ actor: 'U0BOB', details: '{"roles":["r1"]}' }]);
     } finally {
       raw.close();
     }
@@ -266,7 +256,10 @@ describe('SqliteStateStore with many requests', () => {
           .prepare(`EXPLAIN QUERY PLAN ${sql}`)
           .all({ now: T0.getTime(), limit: 100 })
           .map((row) => (row as { detail: string }).detail);
-        assert.ok(plan.some((d) => /USING INDEX requests_status_/.test(d)), plan.join('\n'));
+        assert.ok(
+          plan.some((d) => /USING INDEX requests_status_/.test(d)),
+          plan.join('\n'),
+        );
         assert.ok(!plan.some((d) => /^SCAN requests\b/.test(d)), plan.join('\n'));
       }
     } finally {

@@ -35,8 +35,25 @@ export const SSL_REQUEST_CODE = 80877103;
 export function selfSignedLocalhost(dir: string): { cert: string; key: string; certFile: string } {
   execFileSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
-      '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ],
     { cwd: dir, stdio: 'pipe' },
   );
   const certFile = join(dir, 'cert.pem');
@@ -75,8 +92,7 @@ export async function startFakePostgres(options: { request: PasswordRequest; tls
   let requests = 0;
   const sockets = new Set<Socket>();
 
-  const passwordRequest =
-    options.request === 'cleartext' ? message('R', int32(3)) : message('R', Buffer.concat([int32(5), md5Salt]));
+  const passwordRequest = options.request === 'cleartext' ? message('R', int32(3)) : message('R', Buffer.concat([int32(5), md5Salt]));
 
   function serve(socket: Socket): void {
     let pending = Buffer.alloc(0);

@@ -245,5 +245,8 @@ export class FakeTargetDatabases<D extends TargetDatabase = FakeTargetDatabase> 
 
 function pick(names: string[], q: CatalogQuery): string[] {
   const search = q.search?.toLowerCase();
-  return names.filter((n) => !search || n.toLowerCase().includes(search)).sort().slice(0, q.limit ?? 100);
+  return names
+    .filter((n) => !search || n.toLowerCase().includes(search))
+    .sort()
+    .slice(0, q.limit ?? 100);
 }

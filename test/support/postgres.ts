@@ -223,14 +223,43 @@ function makeCertificates(dir: string): { caFile: string; otherCaFile: string; c
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const caExtensions = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
   run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=Sesame Test CA', ...caExtensions);
-  run('req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.crt', '-days', '2', '-subj', '/CN=Some Other CA', ...caExtensions);
+  run(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'other-ca.key',
+    '-out',
+    'other-ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Some Other CA',
+    ...caExtensions,
+  );
   run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
   // The certificate names localhost only, so 127.0.0.1 serves as the "wrong host" for verify-full.
   writeFileSync(
     join(dir, 'server.ext'),
     'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
   );
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext');
+  run(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+  );
   return {
     caFile: join(dir, 'ca.crt'),
     otherCaFile: join(dir, 'other-ca.crt'),
@@ -278,17 +307,26 @@ export async function startCluster(version: number, options: StartClusterOptions
   try {
     await within(`initdb (PostgreSQL ${version})`, STARTUP_TIMEOUT_MS, server.initialise(), () => killChildren('initdb'));
     const hostType = options.ssl && options.sslOnly ? 'hostssl' : 'host';
-    const hba = ['local all all scram-sha-256', ...(options.hbaRules ?? []), `${hostType} all all 127.0.0.1/32 scram-sha-256`, ''].join('\n');
+    const hba = ['local all all scram-sha-256', ...(options.hbaRules ?? []), `${hostType} all all 127.0.0.1/32 scram-sha-256`, ''].join(
+      '\n',
+    );
     const hbaFile = join(dir, 'data', 'pg_hba.conf');
     writeFileSync(hbaFile, hba);
     if (owner) chownSync(hbaFile, owner.uid, owner.gid);
     // Ready when the server logs that it accepts connections; one that never says so is killed.
-    await within(`the server's start (PostgreSQL ${version})`, options.startTimeoutMs ?? STARTUP_TIMEOUT_MS, server.start(), () => undefined);
+    await within(
+      `the server's start (PostgreSQL ${version})`,
+      options.startTimeoutMs ?? STARTUP_TIMEOUT_MS,
+      server.start(),
+      () => undefined,
+    );
   } catch (err) {
     await killServer(server);
     rmSync(dir, { recursive: true, force: true });
     const log = logs.join('').trim().split('\n').slice(-20).join('\n');
-    throw new Error(`PostgreSQL ${version} did not start: ${err instanceof Error ? err.message : 'the server exited'}\n${log || '(the server logged nothing)'}`);
+    throw new Error(
+      `PostgreSQL ${version} did not start: ${err instanceof Error ? err.message : 'the server exited'}\n${log || '(the server logged nothing)'}`,
+    );
   }
 
   const host = '127.0.0.1';
@@ -305,9 +343,7 @@ export async function startCluster(version: number, options: StartClusterOptions
   const appOwnerPassword = secret();
 
   async function query<R>(text: string, params: unknown[] = [], opts: QueryOptions = {}): Promise<R[]> {
-    const config = opts.as
-      ? { ...superuser(opts.database), user: opts.as.user, password: opts.as.password }
-      : superuser(opts.database);
+    const config = opts.as ? { ...superuser(opts.database), user: opts.as.user, password: opts.as.password } : superuser(opts.database);
     const client = new pg.Client(config);
     client.on('error', () => undefined);
     await client.connect();

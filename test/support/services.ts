@@ -21,22 +21,54 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
     slack: { admins: ['U0ADMIN'] },
     integrations: [
       {
-        name: 'local', type: 'postgresql', host: 'local.example', database: 'appdb', username: 'sesame_connector',
-        password: 'connector-secret', owners: { integration: ['U0BOB'] }, grantableRoles: ['reporting'],
-        credentialRotationDays: 30, userCleanupDays: 7,
+        name: 'local',
+        type: 'postgresql',
+        host: 'local.example',
+        database: 'appdb',
+        username: 'sesame_connector',
+        password: 'connector-secret',
+        owners: { integration: ['U0BOB'] },
+        grantableRoles: ['reporting'],
+        credentialRotationDays: 30,
+        userCleanupDays: 7,
       },
       {
-        name: 'other', type: 'postgresql', host: 'local.example', database: 'otherdb', username: 'sesame_connector',
-        password: 'connector-secret', owners: { integration: ['U0CAROL'] },
+        name: 'other',
+        type: 'postgresql',
+        host: 'local.example',
+        database: 'otherdb',
+        username: 'sesame_connector',
+        password: 'connector-secret',
+        owners: { integration: ['U0CAROL'] },
       },
     ],
     accessFlows: [
-      { name: 'auto-read', requestors: ['*'], targets: [{ integration: 'local', databases: ['appdb'], schemas: ['public'] }],
-        permissions: ['readonly'], maxDuration: '8h', defaultDuration: '1h', approvers: [] },
-      { name: 'owner-approved', requestors: ['*'], targets: [{ integration: 'local' }, { integration: 'other', databases: ['otherdb'] }], permissions: ['readonly', 'readwrite', 'admin', 'role:reporting'],
-        maxDuration: '4h', approvers: ['integration-owner'] },
-      { name: 'two-party', requestors: ['@sre'], targets: [{ integration: 'other' }], permissions: ['admin'],
-        maxDuration: '1h', approvers: ['U0BOB', 'U0CAROL'], approvalMode: 'all' },
+      {
+        name: 'auto-read',
+        requestors: ['*'],
+        targets: [{ integration: 'local', databases: ['appdb'], schemas: ['public'] }],
+        permissions: ['readonly'],
+        maxDuration: '8h',
+        defaultDuration: '1h',
+        approvers: [],
+      },
+      {
+        name: 'owner-approved',
+        requestors: ['*'],
+        targets: [{ integration: 'local' }, { integration: 'other', databases: ['otherdb'] }],
+        permissions: ['readonly', 'readwrite', 'admin', 'role:reporting'],
+        maxDuration: '4h',
+        approvers: ['integration-owner'],
+      },
+      {
+        name: 'two-party',
+        requestors: ['@sre'],
+        targets: [{ integration: 'other' }],
+        permissions: ['admin'],
+        maxDuration: '1h',
+        approvers: ['U0BOB', 'U0CAROL'],
+        approvalMode: 'all',
+      },
     ],
     ...overrides,
   });
@@ -67,7 +99,15 @@ export function serviceWorld(config = testConfig(), ports: { owners?: ResourceOw
   const directory = new FakeDirectory({ ...PEOPLE }, { sre: ['U0DAVE', 'U0ALICE'] });
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const services = createServices({
-    config, integrations, store, databases, notifier, directory, clock, logger: createLogger({ level: 'silent' }), ...ports,
+    config,
+    integrations,
+    store,
+    databases,
+    notifier,
+    directory,
+    clock,
+    logger: createLogger({ level: 'silent' }),
+    ...ports,
   });
   return { services, store, clock, notifier, databases, local, other, config, integrations, directory };
 }

@@ -28,14 +28,16 @@ const BASE = {
 function runWithStandIns(script: string): { aws: string[]; psql: string[]; password: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-iam-'));
   try {
-    const record = (name: string, extra = '') =>
-      `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${dir}/${name}.args"\n${extra}`;
+    const record = (name: string, extra = '') => `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > "${dir}/${name}.args"\n${extra}`;
     writeFileSync(join(dir, 'aws'), record('aws', 'printf "%s" "host:5432/?Action=connect&DBUser=x&X-Amz-Signature=abc"\n'));
     writeFileSync(join(dir, 'psql'), record('psql', `printf '%s' "$PGPASSWORD" > "${dir}/psql.password"\n`));
     chmodSync(join(dir, 'aws'), 0o755);
     chmodSync(join(dir, 'psql'), 0o755);
     execFileSync('sh', ['-c', script], { env: { PATH: `${dir}:/usr/bin:/bin` } });
-    const lines = (name: string) => readFileSync(join(dir, `${name}.args`), 'utf8').split('\n').slice(0, -1);
+    const lines = (name: string) =>
+      readFileSync(join(dir, `${name}.args`), 'utf8')
+        .split('\n')
+        .slice(0, -1);
     return { aws: lines('aws'), psql: lines('psql'), password: readFileSync(join(dir, 'psql.password'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -65,8 +67,16 @@ describe('iamConnectDetails', () => {
   });
 
   it('names an Aurora cluster by its cluster resource id, in its partition', () => {
-    const details = iamConnectDetails({ ...BASE, resourceId: 'cluster-ABCDEFGHIJKL01234', partition: 'aws-us-gov', region: 'us-gov-west-1' });
-    assert.equal(details.resourceArn, 'arn:aws-us-gov:rds-db:us-gov-west-1:123456789012:dbuser:cluster-ABCDEFGHIJKL01234/alice@example.com');
+    const details = iamConnectDetails({
+      ...BASE,
+      resourceId: 'cluster-ABCDEFGHIJKL01234',
+      partition: 'aws-us-gov',
+      region: 'us-gov-west-1',
+    });
+    assert.equal(
+      details.resourceArn,
+      'arn:aws-us-gov:rds-db:us-gov-west-1:123456789012:dbuser:cluster-ABCDEFGHIJKL01234/alice@example.com',
+    );
   });
 
   it('always asks for TLS: verify-full unless the integration verifies the chain only or not at all', () => {
@@ -90,7 +100,18 @@ describe('iamConnectDetails', () => {
     const database = 'my db';
     const details = iamConnectDetails({ ...BASE, username, database });
     const seen = runWithStandIns(details.script);
-    assert.deepEqual(seen.aws, ['rds', 'generate-db-auth-token', '--hostname', HOST, '--port', '5432', '--region', 'us-east-1', '--username', username]);
+    assert.deepEqual(seen.aws, [
+      'rds',
+      'generate-db-auth-token',
+      '--hostname',
+      HOST,
+      '--port',
+      '5432',
+      '--region',
+      'us-east-1',
+      '--username',
+      username,
+    ]);
     assert.equal(seen.password, 'host:5432/?Action=connect&DBUser=x&X-Amz-Signature=abc');
     assert.equal(seen.psql.length, 1);
     assert.equal(

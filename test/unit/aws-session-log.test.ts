@@ -19,7 +19,7 @@ const LOG = [
   '\tfrom orders o join customers c on c.id = o.customer_id',
   '\twhere c.name = \'Ada\' and o.note = ""x""",<not logged>',
   '2026-06-01 09:00:09 UTC:10.0.1.23(51234):alice@example.com@appdb:[4242]:LOG:  AUDIT: SESSION,2,1,READ,SELECT,TABLE,public.customers,<previously logged>,<previously logged>',
-  "2026-06-01 09:00:12 UTC:10.0.1.23(51234):alice@example.com@appdb:[4242]:LOG:  AUDIT: SESSION,3,1,ROLE,ALTER ROLE,,,ALTER ROLE \"alice@example.com\" PASSWORD 'hunter2-very-secret',<not logged>",
+  '2026-06-01 09:00:12 UTC:10.0.1.23(51234):alice@example.com@appdb:[4242]:LOG:  AUDIT: SESSION,3,1,ROLE,ALTER ROLE,,,ALTER ROLE "alice@example.com" PASSWORD \'hunter2-very-secret\',<not logged>',
   '2026-06-01 09:00:13 UTC:10.0.1.23(51234):alice@example.com@appdb:[4242]:ERROR:  relation "nope" does not exist at character 15',
   '2026-06-01 09:00:13 UTC:10.0.1.23(51234):alice@example.com@appdb:[4242]:STATEMENT:  select * from nope;',
   '2026-06-01 09:00:20 UTC:10.0.1.23(51234):alice@example.com@appdb:[4242]:LOG:  disconnection: session time: 0:00:15.012 user=alice@example.com database=appdb host=10.0.1.23 port=51234',
@@ -40,7 +40,7 @@ function brief(events: SessionEvent[]) {
 }
 
 describe('parseRdsPostgresLog', () => {
-  it("reads connections, disconnections and pgaudit statements of managed users, and nothing else", () => {
+  it('reads connections, disconnections and pgaudit statements of managed users, and nothing else', () => {
     const events = parseRdsPostgresLog(LOG, { managedUsers: MANAGED, source: 'prod-db-1/error/postgresql.log.2026-06-01-09' });
     assert.deepEqual(brief(events), [
       ['2026-06-01T09:00:05.000Z', 'connect', 'alice@example.com', 'appdb', 4242, undefined],
@@ -51,9 +51,16 @@ describe('parseRdsPostgresLog', () => {
         'alice@example.com',
         'appdb',
         4242,
-        "select o.id, c.name\nfrom orders o join customers c on c.id = o.customer_id\nwhere c.name = 'Ada' and o.note = \"x\"",
+        'select o.id, c.name\nfrom orders o join customers c on c.id = o.customer_id\nwhere c.name = \'Ada\' and o.note = "x"',
       ],
-      ['2026-06-01T09:00:12.000Z', 'statement', 'alice@example.com', 'appdb', 4242, 'ALTER ROLE "alice@example.com" PASSWORD \'[REDACTED]\''],
+      [
+        '2026-06-01T09:00:12.000Z',
+        'statement',
+        'alice@example.com',
+        'appdb',
+        4242,
+        'ALTER ROLE "alice@example.com" PASSWORD \'[REDACTED]\'',
+      ],
       ['2026-06-01T09:00:20.000Z', 'disconnect', 'alice@example.com', 'appdb', 4242, undefined],
       ['2026-06-01T09:00:24.000Z', 'connect', 'carol@shop', 'otherdb', 4400, undefined],
       ['2026-06-01T09:00:25.000Z', 'connect', 'alice@example.com', 'appdb', 4500, undefined],
@@ -86,7 +93,16 @@ describe('parseRdsPostgresLog', () => {
       `2026-06-01 10:00:00 UTC:10.0.0.1(1):alice@example.com@appdb:[${pid}]:LOG:  AUDIT: SESSION,${id},1,READ,SELECT,TABLE,${object},select 1,<not logged>`;
     const connect = (pid: number) =>
       `2026-06-01 10:00:00 UTC:10.0.0.1(1):alice@example.com@appdb:[${pid}]:LOG:  connection authorized: user=alice@example.com database=appdb`;
-    const text = [connect(1), line(1, 1, 'a'), line(1, 1, 'b'), line(1, 2, 'a'), connect(2), line(2, 1, 'a'), connect(1), line(1, 1, 'a')].join('\n');
+    const text = [
+      connect(1),
+      line(1, 1, 'a'),
+      line(1, 1, 'b'),
+      line(1, 2, 'a'),
+      connect(2),
+      line(2, 1, 'a'),
+      connect(1),
+      line(1, 1, 'a'),
+    ].join('\n');
     const kinds = parseRdsPostgresLog(text, { managedUsers: ['alice@example.com'] }).map((e) => `${e.kind}:${e.pid}`);
     assert.deepEqual(kinds, ['connect:1', 'statement:1', 'statement:1', 'connect:2', 'statement:2', 'connect:1', 'statement:1']);
   });
@@ -152,10 +168,12 @@ describe('attributing session events to grants', () => {
       event('09:05:00', 'connect', 'carol'),
     ];
     const { byGrant, unattributed } = attributeSessionEvents(events, grants);
-    assert.deepEqual(
-      Object.fromEntries([...byGrant].map(([id, list]) => [id, list.map((e) => e.at.toISOString().slice(11, 19))])),
-      { R1: ['09:00:00', '09:00:01', '09:30:00'], R2: ['09:50:00'], R4: ['10:05:00', '10:05:01'], R3: ['09:05:00'] },
-    );
+    assert.deepEqual(Object.fromEntries([...byGrant].map(([id, list]) => [id, list.map((e) => e.at.toISOString().slice(11, 19))])), {
+      R1: ['09:00:00', '09:00:01', '09:30:00'],
+      R2: ['09:50:00'],
+      R4: ['10:05:00', '10:05:01'],
+      R3: ['09:05:00'],
+    });
     assert.deepEqual(
       unattributed.map((e) => `${e.user} ${e.at.toISOString().slice(11, 19)}`),
       ['alice 08:59:59', 'alice 09:30:01', 'carol 09:05:00'],
@@ -163,7 +181,12 @@ describe('attributing session events to grants', () => {
   });
 
   it('counts sessions and statements per grant, each event once however often it was read', () => {
-    const events = [event('09:01:00', 'connect'), event('09:01:01', 'statement'), event('09:01:02', 'statement'), event('09:02:00', 'disconnect')];
+    const events = [
+      event('09:01:00', 'connect'),
+      event('09:01:01', 'statement'),
+      event('09:01:02', 'statement'),
+      event('09:02:00', 'disconnect'),
+    ];
     const counts = sessionCountsByGrant([...events, ...events], grants);
     assert.deepEqual(Object.fromEntries(counts), { R1: { sessions: 1, statements: 2 } });
   });

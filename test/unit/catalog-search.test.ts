@@ -53,7 +53,10 @@ describe('catalog search', { timeout: 10_000 }, () => {
 
   it('builds statements with parameters, a keyset and a LIMIT, and refuses an unbounded page', () => {
     const s = catalogTables('sales', { fragments: ['50%_off'], after: 'deals', limit: 100 });
-    assert.match(s.text, /c\.relname COLLATE "C" ILIKE \$2 OR c\.relname ~ \$3\)\n {3}AND c\.relname > \$4\n ORDER BY c\.relname\n LIMIT \$5$/);
+    assert.match(
+      s.text,
+      /c\.relname COLLATE "C" ILIKE \$2 OR c\.relname ~ \$3\)\n {3}AND c\.relname > \$4\n ORDER BY c\.relname\n LIMIT \$5$/,
+    );
     assert.deepEqual(s.values, ['sales', '%50\\%\\_off%', '[\\u0130\\u212a]', 'deals', 100]);
     assert.throws(() => catalogTables('sales', { fragments: [], limit: 0 }), InputError);
     assert.throws(() => catalogTables('sales', { fragments: [], limit: Number.POSITIVE_INFINITY }), InputError);

@@ -318,7 +318,8 @@ describe('config: durations', () => {
 });
 
 describe('config: customAccessDetails', () => {
-  const withDetails = (length: number) => minimal().replace('    password: pw-for-tests\n', `    password: pw-for-tests\n    customAccessDetails: "${'x'.repeat(length)}"\n`);
+  const withDetails = (length: number) =>
+    minimal().replace('    password: pw-for-tests\n', `    password: pw-for-tests\n    customAccessDetails: "${'x'.repeat(length)}"\n`);
 
   it('accepts 400 characters', () => {
     assert.equal(parseConfigText(withDetails(400), {}).integrations[0]!.customAccessDetails?.length, 400);
@@ -358,21 +359,18 @@ accessFlows:
     maxDuration: 0m
     approvalMode: most
 `);
-    assert.deepEqual(
-      issues.map((i) => i.path).sort(),
-      [
-        'accessFlows[0].approvalMode',
-        'accessFlows[0].maxDuration',
-        'accessFlows[0].permissions[1]',
-        'accessFlows[0].requestors',
-        'integrations[1].name',
-        'integrations[1].password',
-        'integrations[1].port',
-        'integrations[1].sslMode',
-        'integrations[2].type',
-        'slack.approvalChannel',
-      ],
-    );
+    assert.deepEqual(issues.map((i) => i.path).sort(), [
+      'accessFlows[0].approvalMode',
+      'accessFlows[0].maxDuration',
+      'accessFlows[0].permissions[1]',
+      'accessFlows[0].requestors',
+      'integrations[1].name',
+      'integrations[1].password',
+      'integrations[1].port',
+      'integrations[1].sslMode',
+      'integrations[2].type',
+      'slack.approvalChannel',
+    ]);
     assert.match(
       messageAt(issues, 'integrations[1].sslMode'),
       /^must be one of disable, allow, prefer, require, verify-ca, verify-full, not "verify_everything"/,
@@ -386,7 +384,9 @@ accessFlows:
   });
 
   it('puts every problem in the error message, in file order, with its line', () => {
-    const text = minimal().replace('host: db.internal', 'host: db.internal\n    sslMode: tls').replace('maxDuration: 2h', 'maxDuration: forever');
+    const text = minimal()
+      .replace('host: db.internal', 'host: db.internal\n    sslMode: tls')
+      .replace('maxDuration: 2h', 'maxDuration: forever');
     let message = '';
     try {
       parseConfigText(text, {});
@@ -492,11 +492,7 @@ describe('config: ${NAME} interpolation', () => {
         .replace('password: pw-for-tests', 'password: ${MISSING_PASSWORD}')
         .replace('host: db.internal', 'host: ${MISSING_HOST}\n    sslMode: nope'),
     );
-    assert.deepEqual(issues.map((i) => i.path).sort(), [
-      'integrations[0].host',
-      'integrations[0].password',
-      'integrations[0].sslMode',
-    ]);
+    assert.deepEqual(issues.map((i) => i.path).sort(), ['integrations[0].host', 'integrations[0].password', 'integrations[0].sslMode']);
     assert.match(
       messageAt(issues, 'integrations[0].password'),
       /uses \$\{MISSING_PASSWORD\}, but the environment variable MISSING_PASSWORD is not set/,
@@ -505,7 +501,10 @@ describe('config: ${NAME} interpolation', () => {
 
   it('does not also complain about the form of a value whose variable is missing', () => {
     const issues = issuesOf(`${minimal()}slack:\n  approvalChannel: \${APPROVAL_CHANNEL}\n`);
-    assert.deepEqual(issues.map((i) => i.path), ['slack.approvalChannel']);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['slack.approvalChannel'],
+    );
     assert.match(issues[0]!.message, /APPROVAL_CHANNEL is not set/);
   });
 
@@ -531,33 +530,42 @@ describe('config: secrets stay out of error messages', () => {
       .replace('password: pw-for-tests', `password: ${secret}`)
       .replace('maxDuration: 2h', `maxDuration: "${secret}"`)
       .replace('host: db.internal', `host: db.internal\n    sslMode: "${secret}"`);
-    assert.throws(() => parseConfigText(text, {}), (err) => {
-      const shown = allText(err);
-      assert.ok(!shown.includes(secret), shown);
-      assert.match(shown, /sslMode: must be one of disable/);
-      assert.match(shown, /\[REDACTED\]/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfigText(text, {}),
+      (err) => {
+        const shown = allText(err);
+        assert.ok(!shown.includes(secret), shown);
+        assert.match(shown, /sslMode: must be one of disable/);
+        assert.match(shown, /\[REDACTED\]/);
+        return true;
+      },
+    );
   });
 
   it('never shows the value of a secret-named variable, wherever it lands', () => {
     const token = 'tok-9f8e7d6c5b4a';
     const text = minimal().replace('host: db.internal', 'host: db.internal\n    sslMode: ${DB_TOKEN}\n    port: ${DB_TOKEN}');
-    assert.throws(() => parseConfigText(text, { DB_TOKEN: token }), (err) => {
-      const shown = allText(err);
-      assert.ok(!shown.includes(token), shown);
-      assert.match(shown, /integrations\[0\]\.sslMode/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfigText(text, { DB_TOKEN: token }),
+      (err) => {
+        const shown = allText(err);
+        assert.ok(!shown.includes(token), shown);
+        assert.match(shown, /integrations\[0\]\.sslMode/);
+        return true;
+      },
+    );
   });
 
   it('never shows a password on a line with a YAML syntax error', () => {
     const secret = 'yaml-broken-pw-123';
     const text = `integrations:\n  - name: local\n    password: "${secret}\n    host: [x\n`;
-    assert.throws(() => parseConfigText(text, {}), (err) => {
-      assert.ok(!allText(err).includes(secret));
-      return true;
-    });
+    assert.throws(
+      () => parseConfigText(text, {}),
+      (err) => {
+        assert.ok(!allText(err).includes(secret));
+        return true;
+      },
+    );
   });
 
   it('registers secrets with the logger so later log lines redact them', () => {
@@ -589,7 +597,9 @@ accessFlows:`,
     const text = minimal()
       .replace('accessFlows:', '  - { name: local, type: postgresql, host: h, database: d, username: u, password: p }\naccessFlows:')
       .replace('maxDuration: 2h', 'maxDuration: never');
-    const paths = issuesOf(text).map((i) => i.path).sort();
+    const paths = issuesOf(text)
+      .map((i) => i.path)
+      .sort();
     assert.deepEqual(paths, ['accessFlows[0].maxDuration', 'integrations[1].name']);
   });
 
@@ -600,10 +610,7 @@ accessFlows:`,
 
   it('rejects a flow naming an unknown integration, listing the known ones', () => {
     const text = minimal().replace('targets: [{ integration: local }]', 'targets: [{ integration: local }, { integration: loacl }]');
-    assert.match(
-      messageAt(issuesOf(text), 'accessFlows[0].targets[1].integration'),
-      /no integration is named "loacl" \(known: local\)/,
-    );
+    assert.match(messageAt(issuesOf(text), 'accessFlows[0].targets[1].integration'), /no integration is named "loacl" \(known: local\)/);
   });
 
   it('allows a flow to name an integration that discovery will find', () => {
@@ -687,7 +694,10 @@ describe('config: the file', () => {
 
   it('keeps absolute paths and resolves the default state file next to the config', () => {
     const file = join(dir, 'absolute.yml');
-    writeFileSync(file, minimal().replace('password: pw-for-tests', 'password: pw-for-tests\n    sslMode: verify-full\n    sslRootCert: /etc/ssl/ca.pem'));
+    writeFileSync(
+      file,
+      minimal().replace('password: pw-for-tests', 'password: pw-for-tests\n    sslMode: verify-full\n    sslRootCert: /etc/ssl/ca.pem'),
+    );
     const config: Config = loadConfig(file, {});
     assert.equal(config.integrations[0]!.sslRootCert, '/etc/ssl/ca.pem');
     assert.equal(config.state.sqlite, join(dir, 'data', 'sesame.db'));
@@ -707,11 +717,14 @@ describe('config: the file', () => {
   });
 
   it('reads a relative path against the working directory', () => {
-    assert.throws(() => loadConfig('no-such-dir/sesame.yml', {}), (err) => {
-      assert.ok(err instanceof ConfigError);
-      assert.ok(err.message.includes(resolve('no-such-dir/sesame.yml')));
-      return true;
-    });
+    assert.throws(
+      () => loadConfig('no-such-dir/sesame.yml', {}),
+      (err) => {
+        assert.ok(err instanceof ConfigError);
+        assert.ok(err.message.includes(resolve('no-such-dir/sesame.yml')));
+        return true;
+      },
+    );
   });
 });
 

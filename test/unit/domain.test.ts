@@ -153,7 +153,10 @@ describe('flows', () => {
     assert.equal(approvalsComplete(dbaAndSecurity, 'any', ['CAROL']), true);
     // Taking the first fit in order would give A to the first entry and leave the second empty.
     assert.equal(approvalsComplete([{ slackIds: ['A', 'B'] }, { slackIds: ['A'] }], 'all', ['A', 'B']), true);
-    assert.equal(approvalsComplete([{ slackIds: ['A', 'B'] }, { slackIds: ['A', 'B'] }, { slackIds: ['A', 'B', 'C'] }], 'all', ['A', 'B']), false);
+    assert.equal(
+      approvalsComplete([{ slackIds: ['A', 'B'] }, { slackIds: ['A', 'B'] }, { slackIds: ['A', 'B', 'C'] }], 'all', ['A', 'B']),
+      false,
+    );
   });
   it('assigns a different person to each entry where possible, moving people to free one up', () => {
     assert.deepEqual(assignApprovers([['A', 'B'], ['A']]), ['B', 'A']);

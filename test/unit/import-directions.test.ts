@@ -47,7 +47,8 @@ function packagesIn(dir: string, packages: string[]): string[] {
   const found: string[] = [];
   for (const file of sourceFiles(join(ROOT, dir))) {
     for (const specifier of importsIn(readFileSync(file, 'utf8'))) {
-      if (packages.some((p) => specifier === p || specifier.startsWith(p.endsWith('/') ? p : `${p}/`))) found.push(`${relative(ROOT, file)}: ${specifier}`);
+      if (packages.some((p) => specifier === p || specifier.startsWith(p.endsWith('/') ? p : `${p}/`)))
+        found.push(`${relative(ROOT, file)}: ${specifier}`);
     }
   }
   return found;
@@ -100,7 +101,8 @@ describe('import directions', () => {
 
   it('sees imports written over several lines, re-exports, side-effect and dynamic imports', () => {
     // Guards the check above against passing because it cannot see a multi-line import.
-    const text = "import {\n  a,\n  b,\n} from '../../ports/StateStore.ts';\nexport type { C } from './c.ts';\nconst d = await import('./d.ts');\nimport './e.ts';";
+    const text =
+      "import {\n  a,\n  b,\n} from '../../ports/StateStore.ts';\nexport type { C } from './c.ts';\nconst d = await import('./d.ts');\nimport './e.ts';";
     assert.deepEqual(importsIn(text), ['../../ports/StateStore.ts', './c.ts', './e.ts', './d.ts']);
   });
 });

@@ -7,14 +7,23 @@ import { ManualClock } from '../support/fakes.ts';
 
 function rds(name: string, region = 'us-east-1', extra: Record<string, unknown> = {}): IntegrationConfig {
   return rdsIntegration({
-    name, region, instanceId: name, database: 'postgres',
-    secretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbCdEf`, ...extra,
+    name,
+    region,
+    instanceId: name,
+    database: 'postgres',
+    secretArn: `arn:aws:secretsmanager:${region}:123456789012:secret:${name}-AbCdEf`,
+    ...extra,
   });
 }
 
 describe('the integration registry', () => {
   const local = integrationSchema.parse({
-    name: 'local', type: 'postgresql', host: 'db', database: 'app', username: 'c', password: 'secret-pw',
+    name: 'local',
+    type: 'postgresql',
+    host: 'db',
+    database: 'app',
+    username: 'c',
+    password: 'secret-pw',
   });
 
   it('adds what discovery finds, marks what disappears unavailable, and brings it back', () => {
@@ -23,14 +32,20 @@ describe('the integration registry', () => {
     const seen: string[] = [];
     reg.onChange((c) => seen.push(JSON.stringify(c)));
     assert.deepEqual(reg.applyDiscovery([rds('prod-db-1'), rds('prod-db-2')]).added, ['prod-db-1', 'prod-db-2']);
-    assert.deepEqual(reg.list().map((i) => i.name), ['local', 'prod-db-1', 'prod-db-2']);
+    assert.deepEqual(
+      reg.list().map((i) => i.name),
+      ['local', 'prod-db-1', 'prod-db-2'],
+    );
 
     clock.advance(60_000);
     const gone = reg.applyDiscovery([rds('prod-db-1')]);
     assert.deepEqual(gone.missing, ['prod-db-2']);
     assert.equal(reg.isAvailable('prod-db-2'), false);
     assert.ok(reg.get('prod-db-2'), 'never forgotten');
-    assert.deepEqual(reg.available().map((i) => i.name), ['local', 'prod-db-1']);
+    assert.deepEqual(
+      reg.available().map((i) => i.name),
+      ['local', 'prod-db-1'],
+    );
     assert.deepEqual(reg.entry('prod-db-2')?.missingSince, clock.now());
 
     const back = reg.applyDiscovery([rds('prod-db-1'), rds('prod-db-2', 'us-east-1', { database: 'app' })]);

@@ -45,14 +45,38 @@ describe('config JSON Schema', () => {
       mutate(config);
       return validate(config);
     };
-    assert.equal(broken((c) => (c.integrations[0].sslMode = 'verify_everything')), false);
-    assert.equal(broken((c) => (c.integrations[0].sslmode = 'require')), false);
-    assert.equal(broken((c) => (c.integrations[0].type = 'mysql')), false);
-    assert.equal(broken((c) => (c.integrations[0].customAccessDetails = 'x'.repeat(401))), false);
-    assert.equal(broken((c) => (c.accessFlows[0].maxDuration = 'abc')), false);
-    assert.equal(broken((c) => (c.slack.command = 'access')), false);
-    assert.equal(broken((c) => delete c.integrations[0].host), false);
-    assert.equal(broken((c) => (c.integrations[0].customAccessDetails = 'x'.repeat(400))), true);
+    assert.equal(
+      broken((c) => (c.integrations[0].sslMode = 'verify_everything')),
+      false,
+    );
+    assert.equal(
+      broken((c) => (c.integrations[0].sslmode = 'require')),
+      false,
+    );
+    assert.equal(
+      broken((c) => (c.integrations[0].type = 'mysql')),
+      false,
+    );
+    assert.equal(
+      broken((c) => (c.integrations[0].customAccessDetails = 'x'.repeat(401))),
+      false,
+    );
+    assert.equal(
+      broken((c) => (c.accessFlows[0].maxDuration = 'abc')),
+      false,
+    );
+    assert.equal(
+      broken((c) => (c.slack.command = 'access')),
+      false,
+    );
+    assert.equal(
+      broken((c) => delete c.integrations[0].host),
+      false,
+    );
+    assert.equal(
+      broken((c) => (c.integrations[0].customAccessDetails = 'x'.repeat(400))),
+      true,
+    );
   });
 
   it('describes keys so editors can explain them', () => {

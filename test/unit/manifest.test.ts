@@ -108,7 +108,9 @@ describe('Slack app manifest', () => {
     };
     const files = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
-    const source = files('src/adapters/slack').map((f) => readFileSync(f, 'utf8')).join('\n');
+    const source = files('src/adapters/slack')
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const called = new Set([...source.matchAll(/client\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)].map((m) => m[1]!));
     assert.ok(called.has('chat.postMessage') && called.has('users.lookupByEmail'), [...called].join(', '));
     const unknown = [...called].filter((m) => !(m in SCOPE_OF));

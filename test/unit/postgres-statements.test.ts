@@ -89,10 +89,7 @@ describe('group roles', () => {
   });
 
   it('carry a mark that names what they hold', () => {
-    assert.equal(
-      groupRoleComment('readonly', publicSchema),
-      'sesame: group {"permission":"readonly","database":"app","schema":"public"}',
-    );
+    assert.equal(groupRoleComment('readonly', publicSchema), 'sesame: group {"permission":"readonly","database":"app","schema":"public"}');
   });
 });
 
@@ -141,15 +138,32 @@ describe('scramSha256Verifier', () => {
 
 describe('the engines of configured integrations', () => {
   const integration = (name: string, extra: Record<string, unknown> = {}) =>
-    integrationSchema.parse({ name, type: 'postgresql', host: 'db.internal', port: 6432, database: 'app', username: 'c', password: 'secret-pw', ...extra });
+    integrationSchema.parse({
+      name,
+      type: 'postgresql',
+      host: 'db.internal',
+      port: 6432,
+      database: 'app',
+      username: 'c',
+      password: 'secret-pw',
+      ...extra,
+    });
 
   it('finds each integration by name and refuses unknown ones with the known names', async () => {
     const databases = enginesFor([integration('one'), integration('two', { sslMode: 'verify-full' })]);
     assert.deepEqual(databases.names(), ['one', 'two']);
     assert.equal(databases.get('two').integration, 'two');
-    assert.deepEqual(await databases.get('two').connectionInfo(), { host: 'db.internal', port: 6432, database: 'app', sslMode: 'verify-full' });
+    assert.deepEqual(await databases.get('two').connectionInfo(), {
+      host: 'db.internal',
+      port: 6432,
+      database: 'app',
+      sslMode: 'verify-full',
+    });
     assert.equal(await databases.get('one').serverKey(), 'db.internal:6432');
-    assert.throws(() => databases.get('three'), (err: Error) => err instanceof NotFoundError && /one, two/.test(err.message));
+    assert.throws(
+      () => databases.get('three'),
+      (err: Error) => err instanceof NotFoundError && /one, two/.test(err.message),
+    );
     await databases.closeAll();
   });
 
@@ -157,14 +171,27 @@ describe('the engines of configured integrations', () => {
     const aws = awsTargetDatabaseDeps({ resolver: {} as RdsResolver, secrets: {} as SecretSource });
     const local = integration('local');
     assert.equal(aws.credentials(local), undefined, 'AWS answers only for secrets and IAM');
-    assert.equal(typeof aws.credentials(integration('secret', { password: undefined, secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' })), 'function');
+    assert.equal(
+      typeof aws.credentials(
+        integration('secret', { password: undefined, secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' }),
+      ),
+      'function',
+    );
     const databases = enginesFor([local], aws);
     assert.equal(await databases.get('local').serverKey(), 'db.internal:6432');
     await databases.closeAll();
   });
 
   it('uses the server key and endpoint it is given, for RDS integrations without a host', async () => {
-    const rds = integrationSchema.parse({ name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c', authType: 'iam' });
+    const rds = integrationSchema.parse({
+      name: 'prod',
+      type: 'aws-rds-postgresql',
+      region: 'us-east-1',
+      instanceId: 'prod-1',
+      database: 'app',
+      username: 'c',
+      authType: 'iam',
+    });
     const databases = enginesFor([rds], {
       serverKey: () => 'db-ABCDEF',
       endpoint: () => async () => ({ host: 'prod-1.abc.us-east-1.rds.amazonaws.com', port: 5432 }),
@@ -181,14 +208,25 @@ describe('the engines of configured integrations', () => {
 
   it('asks RDS for the port of an RDS integration whose config gives only a host', async () => {
     const rds = integrationSchema.parse({
-      name: 'prod', type: 'aws-rds-postgresql', region: 'us-east-1', instanceId: 'prod-1', database: 'app', username: 'c',
-      authType: 'iam', host: 'tunnel.internal',
+      name: 'prod',
+      type: 'aws-rds-postgresql',
+      region: 'us-east-1',
+      instanceId: 'prod-1',
+      database: 'app',
+      username: 'c',
+      authType: 'iam',
+      host: 'tunnel.internal',
     });
     const databases = enginesFor([rds], {
       // RDS's answer with the config's host override applied, as the resolver gives it.
       endpoint: () => async () => ({ host: 'tunnel.internal', port: 6543 }),
     });
-    assert.deepEqual(await databases.get('prod').connectionInfo(), { host: 'tunnel.internal', port: 6543, database: 'app', sslMode: 'verify-full' });
+    assert.deepEqual(await databases.get('prod').connectionInfo(), {
+      host: 'tunnel.internal',
+      port: 6543,
+      database: 'app',
+      sslMode: 'verify-full',
+    });
     await databases.closeAll();
   });
 });

@@ -9,7 +9,9 @@ import { ManualClock } from '../support/fakes.ts';
 
 const rds = (database: string) =>
   rdsIntegration({
-    name: 'prod-db', instanceId: 'prod-db', database,
+    name: 'prod-db',
+    instanceId: 'prod-db',
+    database,
     secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf',
   });
 

@@ -30,7 +30,17 @@ describe('the scheduler', () => {
     let runs = 0;
     const outcomes: string[] = [];
     const s = new Scheduler(
-      [{ id: 'slow', cron: '0 0 1 1 *', timeoutMs: 1000, run: async () => { runs++; await gate.promise; } }],
+      [
+        {
+          id: 'slow',
+          cron: '0 0 1 1 *',
+          timeoutMs: 1000,
+          run: async () => {
+            runs++;
+            await gate.promise;
+          },
+        },
+      ],
       silent,
       (id, outcome) => outcomes.push(`${id}:${outcome}`),
     );
@@ -50,8 +60,23 @@ describe('the scheduler', () => {
     const outcomes: string[] = [];
     const s = new Scheduler(
       [
-        { id: 'bad', cron: '0 0 1 1 *', timeoutMs: 1000, run: async () => { throw new Error('boom'); } },
-        { id: 'long', cron: '0 0 1 1 *', timeoutMs: 1000, run: async () => { await gate.promise; finished = true; } },
+        {
+          id: 'bad',
+          cron: '0 0 1 1 *',
+          timeoutMs: 1000,
+          run: async () => {
+            throw new Error('boom');
+          },
+        },
+        {
+          id: 'long',
+          cron: '0 0 1 1 *',
+          timeoutMs: 1000,
+          run: async () => {
+            await gate.promise;
+            finished = true;
+          },
+        },
       ],
       silent,
       (id, outcome) => outcomes.push(`${id}:${outcome}`),
@@ -67,7 +92,19 @@ describe('the scheduler', () => {
 
   it('runs a job on its cron schedule (seconds field)', async () => {
     let runs = 0;
-    const s = new Scheduler([{ id: 'tick', cron: '* * * * * *', timeoutMs: 1000, run: async () => { runs++; } }], silent);
+    const s = new Scheduler(
+      [
+        {
+          id: 'tick',
+          cron: '* * * * * *',
+          timeoutMs: 1000,
+          run: async () => {
+            runs++;
+          },
+        },
+      ],
+      silent,
+    );
     await s.start();
     const deadline = Date.now() + 3500;
     while (runs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

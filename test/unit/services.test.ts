@@ -69,10 +69,7 @@ describe('requesting access', () => {
       w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0CAROL', decision: 'approve' }),
       (e: unknown) => e instanceof NotAllowedError && /not an approver/.test(e.message),
     );
-    await assert.rejects(
-      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' }),
-      NotAllowedError,
-    );
+    await assert.rejects(w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' }), NotAllowedError);
     assert.equal((await w.store.getRequest(req.id))?.status, 'pending');
     assert.equal(w.local.calls.length, 0);
 
@@ -115,24 +112,35 @@ describe('requesting access', () => {
     assert.equal(req.flowName, 'two-party');
     const half = await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' });
     assert.equal(half.status, 'pending');
-    await assert.rejects(
-      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }),
-      ConflictError,
-    );
+    await assert.rejects(w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }), ConflictError);
     const full = await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0CAROL', decision: 'approve' });
     assert.equal(full.status, 'granted');
   });
 
   it('with approvalMode all, counts a person in two approver entries once', async () => {
     const config = testConfig({
-      accessFlows: [{ name: 'guarded', requestors: ['*'], permissions: ['admin'], maxDuration: '1h', approvers: ['@dba', '@security'], approvalMode: 'all' }],
+      accessFlows: [
+        {
+          name: 'guarded',
+          requestors: ['*'],
+          permissions: ['admin'],
+          maxDuration: '1h',
+          approvers: ['@dba', '@security'],
+          approvalMode: 'all',
+        },
+      ],
     });
     const w = serviceWorld(config);
     w.directory.groups.dba = ['U0CAROL', 'U0BOB'];
     w.directory.groups.security = ['U0CAROL', 'U0DAVE'];
-    const ask = () => w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 30, reason: 'incident 7',
-    });
+    const ask = () =>
+      w.services.requests.requestAccess({
+        requesterSlackId: 'U0ALICE',
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'admin',
+        durationMinutes: 30,
+        reason: 'incident 7',
+      });
     const first = await ask();
     const carolOnly = await w.services.requests.decide({ requestId: first.id, actorSlackId: 'U0CAROL', decision: 'approve' });
     assert.equal(carolOnly.status, 'pending', 'Carol stands for one entry, not both');
@@ -142,24 +150,40 @@ describe('requesting access', () => {
     // Dave is in @security only: Carol then stands for @dba.
     const second = await ask();
     await w.services.requests.decide({ requestId: second.id, actorSlackId: 'U0CAROL', decision: 'approve' });
-    assert.equal((await w.services.requests.decide({ requestId: second.id, actorSlackId: 'U0DAVE', decision: 'approve' })).status, 'granted');
+    assert.equal(
+      (await w.services.requests.decide({ requestId: second.id, actorSlackId: 'U0DAVE', decision: 'approve' })).status,
+      'granted',
+    );
     // Entries that name one person between them can never be completed: refused at once.
     w.directory.groups.security = ['U0CAROL'];
     w.directory.groups.dba = ['U0CAROL'];
-    await assert.rejects(ask(), (e: unknown) => e instanceof NotAllowedError && /needs a different person to approve for each of @dba, @security/.test(e.message));
+    await assert.rejects(
+      ask(),
+      (e: unknown) => e instanceof NotAllowedError && /needs a different person to approve for each of @dba, @security/.test(e.message),
+    );
   });
 
   it('decides who may approve when the click arrives, from the groups and emails as they are then', async () => {
     const config = testConfig({
-      accessFlows: [{ name: 'dba-approved', requestors: ['*'], permissions: ['readwrite'], maxDuration: '1h', approvers: ['@dba', 'dave@example.com'] }],
+      accessFlows: [
+        { name: 'dba-approved', requestors: ['*'], permissions: ['readwrite'], maxDuration: '1h', approvers: ['@dba', 'dave@example.com'] },
+      ],
     });
     const w = serviceWorld(config);
     w.directory.groups.dba = ['U0BOB', 'U0CAROL'];
-    const ask = () => w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readwrite', durationMinutes: 30, reason: 'r',
-    });
+    const ask = () =>
+      w.services.requests.requestAccess({
+        requesterSlackId: 'U0ALICE',
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'readwrite',
+        durationMinutes: 30,
+        reason: 'r',
+      });
     const req = await ask();
-    assert.deepEqual(req.approverGroups.map((g) => g.slackIds), [['U0BOB', 'U0CAROL'], ['U0DAVE']]);
+    assert.deepEqual(
+      req.approverGroups.map((g) => g.slackIds),
+      [['U0BOB', 'U0CAROL'], ['U0DAVE']],
+    );
     // Carol leaves @dba, and dave@example.com now belongs to another Slack account.
     w.directory.groups.dba = ['U0BOB'];
     w.directory.people.U0DAVE = 'dave@old.example.com';
@@ -183,22 +207,36 @@ describe('requesting access', () => {
 
   it('refuses a request past slack.maxPendingPerPerson, extensions included, and changes nothing', async () => {
     const w = serviceWorld(testConfig({ slack: { admins: ['U0ADMIN'], maxPendingPerPerson: 2 } }));
-    const ask = (requesterSlackId = 'U0ALICE') => w.services.requests.requestAccess({
-      requesterSlackId, target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
-    });
+    const ask = (requesterSlackId = 'U0ALICE') =>
+      w.services.requests.requestAccess({
+        requesterSlackId,
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'admin',
+        durationMinutes: 60,
+        reason: 'r',
+      });
     const granted = await approvedGrant(w, 'readwrite');
     const first = await ask();
     const second = await ask();
-    const before = { requests: (await w.store.listRequests({})).length, audit: (await w.store.listAudit(new Date(0))).length, told: w.notifier.events.length };
+    const before = {
+      requests: (await w.store.listRequests({})).length,
+      audit: (await w.store.listAudit(new Date(0))).length,
+      told: w.notifier.events.length,
+    };
     const refused = (e: unknown) =>
       e instanceof ConflictError &&
       /You already have 2 requests waiting for approval, the most one person may have at once/.test(e.message) &&
-      e.message.includes(first.id) && e.message.includes(second.id) &&
+      e.message.includes(first.id) &&
+      e.message.includes(second.id) &&
       /\/access cancel <request-id>/.test(e.message);
     await assert.rejects(ask(), refused);
     await assert.rejects(w.services.requests.extend(granted.id, 'U0ALICE', 30), refused, 'an extension is a request too');
     assert.deepEqual(
-      { requests: (await w.store.listRequests({})).length, audit: (await w.store.listAudit(new Date(0))).length, told: w.notifier.events.length },
+      {
+        requests: (await w.store.listRequests({})).length,
+        audit: (await w.store.listAudit(new Date(0))).length,
+        told: w.notifier.events.length,
+      },
       before,
       'no request stored, nothing audited, no approver told',
     );
@@ -213,9 +251,15 @@ describe('requesting access', () => {
   it('holds each person to the cap even when their requests arrive at once', async () => {
     const w = serviceWorld(testConfig({ slack: { admins: ['U0ADMIN'], maxPendingPerPerson: 3 } }));
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () => w.services.requests.requestAccess({
-        requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
-      })),
+      Array.from({ length: 8 }, () =>
+        w.services.requests.requestAccess({
+          requesterSlackId: 'U0ALICE',
+          target: { integration: 'local', database: 'appdb' },
+          permission: 'admin',
+          durationMinutes: 60,
+          reason: 'r',
+        }),
+      ),
     );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
     assert.equal((await w.store.listRequests({ statuses: ['pending'] })).length, 3);
@@ -239,28 +283,33 @@ describe('requesting access', () => {
   it('denies with a reason, which the requester is told', async () => {
     const w = serviceWorld();
     const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
-      durationMinutes: 60, reason: 'want it',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'admin',
+      durationMinutes: 60,
+      reason: 'want it',
     });
-    await assert.rejects(
-      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'deny' }),
-      InputError,
-    );
+    await assert.rejects(w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'deny' }), InputError);
     const denied = await w.services.requests.decide({
-      requestId: req.id, actorSlackId: 'U0BOB', decision: 'deny', comment: 'use readonly',
+      requestId: req.id,
+      actorSlackId: 'U0BOB',
+      decision: 'deny',
+      comment: 'use readonly',
     });
     assert.equal(denied.status, 'denied');
     assert.equal(denied.denyReason, 'use readonly');
     assert.deepEqual(w.notifier.statusesOf(req.id), ['approvalRequested:pending', 'requestUpdated:denied']);
-    await assert.rejects(
-      w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }),
-      ConflictError,
-    );
+    await assert.rejects(w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }), ConflictError);
   });
 
   it('refuses bad input with a message that says what to do, and creates nothing', async () => {
     const w = serviceWorld();
-    const base = { requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly' as const, reason: 'r' };
+    const base = {
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'readonly' as const,
+      reason: 'r',
+    };
     const cases: [Parameters<typeof w.services.requests.requestAccess>[0], RegExp][] = [
       [{ ...base, durationMinutes: 5 * 60 }, /at most 4h/],
       [{ ...base, target: { integration: 'nope' } }, /no integration named "nope". Known integrations: local, other/],
@@ -280,8 +329,11 @@ describe('requesting access', () => {
   it('lets the requester cancel a pending request, and nobody else but admins', async () => {
     const w = serviceWorld();
     const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
-      durationMinutes: 60, reason: 'r',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'admin',
+      durationMinutes: 60,
+      reason: 'r',
     });
     await assert.rejects(w.services.requests.cancel(req.id, 'U0BOB'), NotAllowedError);
     assert.equal((await w.services.requests.cancel(req.id, 'U0ALICE')).status, 'cancelled');
@@ -302,7 +354,10 @@ describe('ending access', () => {
     assert.equal(user.roles.size, 0);
     assert.equal(user.canLogin, false);
     assert.ok(w.notifier.statusesOf(req.id).includes('requestUpdated:expired'));
-    assert.equal((await w.store.getManagedUser('local.example:5432', 'alice@example.com'))?.lastRevokedAt?.getTime(), w.clock.now().getTime());
+    assert.equal(
+      (await w.store.getManagedUser('local.example:5432', 'alice@example.com'))?.lastRevokedAt?.getTime(),
+      w.clock.now().getTime(),
+    );
   });
 
   it('keeps what the same person’s other grants give (reference counting across integrations)', async () => {
@@ -344,7 +399,13 @@ describe('ending access', () => {
       definition: 'CREATE TRIGGER grab BEFORE INSERT ON sales.deals FOR EACH ROW EXECUTE FUNCTION sales.grab()',
       sql: ['DROP TRIGGER grab ON sales.deals'],
     };
-    const handedOut = { ...trigger, what: 'privilege handed out' as const, object: 'table public.copy', grantee: 'PUBLIC', definition: undefined };
+    const handedOut = {
+      ...trigger,
+      what: 'privilege handed out' as const,
+      object: 'table public.copy',
+      grantee: 'PUBLIC',
+      definition: undefined,
+    };
     w.local.leftovers.set('alice@example.com', [trigger, handedOut]);
     await w.services.revocations.revoke(req.id, 'U0ALICE');
     const events = (await w.store.listAudit(new Date(0))).filter((e) => e.action === 'leftover.removed');
@@ -352,7 +413,10 @@ describe('ending access', () => {
     assert.equal(events[0]?.requestId, req.id);
     assert.equal(events[0]?.details?.definition, trigger.definition);
     assert.equal(events[1]?.details?.grantee, 'PUBLIC');
-    assert.deepEqual(w.notifier.leftoverReports.map((r) => [r.requestId, r.removals.length]), [[req.id, 2]]);
+    assert.deepEqual(
+      w.notifier.leftoverReports.map((r) => [r.requestId, r.removals.length]),
+      [[req.id, 2]],
+    );
   });
 
   it('reconciliation sweeps a user who may have left something behind, even with nothing else to correct', async () => {
@@ -360,7 +424,14 @@ describe('ending access', () => {
     const req = await autoGrant(w);
     await w.services.revocations.revoke(req.id, 'U0ALICE');
     w.local.leftovers.set('alice@example.com', [
-      { database: 'appdb', role: 'alice@example.com', what: 'direct privilege', object: 'table sales.leads', privileges: ['SELECT'], sql: [] },
+      {
+        database: 'appdb',
+        role: 'alice@example.com',
+        what: 'direct privilege',
+        object: 'table sales.leads',
+        privileges: ['SELECT'],
+        sql: [],
+      },
     ]);
     const report = await w.services.maintenance.reconcile();
     assert.equal(report.leftoversRemoved, 1);
@@ -462,12 +533,17 @@ describe('crash recovery', () => {
 
 async function approvedGrantIntentOnly(w: ServiceWorld) {
   const req = await w.services.requests.requestAccess({
-    requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly',
-    durationMinutes: 60, reason: 'r',
+    requesterSlackId: 'U0ALICE',
+    target: { integration: 'local', database: 'appdb' },
+    permission: 'readonly',
+    durationMinutes: 60,
+    reason: 'r',
   });
   await w.store.transition(req.id, ['pending'], 'approved', { decidedBy: 'U0BOB' });
   await w.store.transition(req.id, ['approved'], 'granting', {
-    serverKey: 'local.example:5432', dbUser: 'alice@example.com', expiresAt: new Date(w.clock.now().getTime() + HOUR),
+    serverKey: 'local.example:5432',
+    dbUser: 'alice@example.com',
+    expiresAt: new Date(w.clock.now().getTime() + HOUR),
   });
   return req;
 }
@@ -497,8 +573,11 @@ describe('extending, reminding, timing out', () => {
   it('times out pending requests after the flow’s pendingTtl', async () => {
     const w = serviceWorld();
     const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
-      durationMinutes: 60, reason: 'r',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'admin',
+      durationMinutes: 60,
+      reason: 'r',
     });
     w.clock.advance(24 * HOUR - 1);
     assert.equal(await w.services.maintenance.timeOutPending(), 0);
@@ -542,8 +621,11 @@ describe('credentials', () => {
     const first = await autoGrant(w);
     await w.services.revocations.revoke(first.id, 'U0ALICE');
     const viaOther = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'other', database: 'otherdb' }, permission: 'readonly',
-      durationMinutes: 60, reason: 'r',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'other', database: 'otherdb' },
+      permission: 'readonly',
+      durationMinutes: 60,
+      reason: 'r',
     });
     await w.services.requests.decide({ requestId: viaOther.id, actorSlackId: 'U0CAROL', decision: 'approve' });
     w.clock.advance(8 * 24 * HOUR);
@@ -581,22 +663,40 @@ describe('credentials', () => {
 describe('what a person is offered', () => {
   it('lists the approvals waiting for a person, not those they decided or their own', async () => {
     const w = serviceWorld();
-    const mine = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0BOB', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
-      durationMinutes: 60, reason: 'r',
-    }).catch((e: unknown) => e);
+    const mine = await w.services.requests
+      .requestAccess({
+        requesterSlackId: 'U0BOB',
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'admin',
+        durationMinutes: 60,
+        reason: 'r',
+      })
+      .catch((e: unknown) => e);
     assert.ok(mine instanceof NotAllowedError, 'Bob is the only owner of local, so nobody but him could approve his own request');
     const alice = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin',
-      durationMinutes: 60, reason: 'r',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'admin',
+      durationMinutes: 60,
+      reason: 'r',
     });
     const dave = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0DAVE', target: { integration: 'other' }, permission: 'admin', durationMinutes: 30, reason: 'r',
+      requesterSlackId: 'U0DAVE',
+      target: { integration: 'other' },
+      permission: 'admin',
+      durationMinutes: 30,
+      reason: 'r',
     });
     assert.deepEqual((await w.services.requests.awaitingApproval('U0BOB')).map((r) => r.id).sort(), [alice.id, dave.id].sort());
-    assert.deepEqual((await w.services.requests.awaitingApproval('U0CAROL')).map((r) => r.id), [dave.id]);
+    assert.deepEqual(
+      (await w.services.requests.awaitingApproval('U0CAROL')).map((r) => r.id),
+      [dave.id],
+    );
     await w.services.requests.decide({ requestId: dave.id, actorSlackId: 'U0BOB', decision: 'approve' });
-    assert.deepEqual((await w.services.requests.awaitingApproval('U0BOB')).map((r) => r.id), [alice.id]);
+    assert.deepEqual(
+      (await w.services.requests.awaitingApproval('U0BOB')).map((r) => r.id),
+      [alice.id],
+    );
     assert.deepEqual(await w.services.requests.awaitingApproval('U0ALICE'), []);
   });
 
@@ -617,9 +717,14 @@ describe('what a person is offered', () => {
       const waiting = await w.services.requests.awaitingApproval(slackId);
       return { waiting: waiting.length, queries: calls.length };
     };
-    const ask = (requesterSlackId: string) => w.services.requests.requestAccess({
-      requesterSlackId, target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
-    });
+    const ask = (requesterSlackId: string) =>
+      w.services.requests.requestAccess({
+        requesterSlackId,
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'admin',
+        durationMinutes: 60,
+        reason: 'r',
+      });
     const one = await ask('U0ALICE');
     const few = await queriesFor('U0BOB');
     for (const who of ['U0ALICE', 'U0CAROL', 'U0DAVE', 'U0ADMIN']) for (let i = 0; i < 5; i++) await ask(who);
@@ -633,7 +738,10 @@ describe('what a person is offered', () => {
   it('offers per integration only what the person’s flows allow', async () => {
     const w = serviceWorld();
     const carol = await w.services.requests.requestOptions('U0CAROL');
-    assert.deepEqual(carol.integrations.map((i) => i.name), ['local', 'other']);
+    assert.deepEqual(
+      carol.integrations.map((i) => i.name),
+      ['local', 'other'],
+    );
     const local = carol.integrations[0]!;
     assert.deepEqual(local.permissions.sort(), ['admin', 'readonly', 'readwrite', 'role:reporting']);
     assert.equal(local.maxDurationMinutes, 8 * 60);
@@ -676,13 +784,22 @@ describe('listing requests', () => {
     const w = serviceWorld();
     const alice = await autoGrant(w, 'U0ALICE');
     const carol = await autoGrant(w, 'U0CAROL');
-    assert.deepEqual((await w.services.requests.list('U0ALICE')).map((r) => r.id), [alice.id]);
+    assert.deepEqual(
+      (await w.services.requests.list('U0ALICE')).map((r) => r.id),
+      [alice.id],
+    );
     assert.deepEqual((await w.services.requests.list('U0ADMIN', { all: true })).map((r) => r.id).sort(), [alice.id, carol.id].sort());
-    await assert.rejects(w.services.requests.list('U0ALICE', { all: true }), (e: unknown) => e instanceof NotAllowedError && /Only Sesame admins/.test(e.message));
+    await assert.rejects(
+      w.services.requests.list('U0ALICE', { all: true }),
+      (e: unknown) => e instanceof NotAllowedError && /Only Sesame admins/.test(e.message),
+    );
     // What /access list shows: everyone's to admins unless they ask for their own, one's own to others.
     assert.equal((await w.services.requests.listForCommand('U0ADMIN')).requests.length, 2);
     assert.deepEqual(await w.services.requests.listForCommand('U0ADMIN', false), { all: false, requests: [] });
-    assert.deepEqual((await w.services.requests.listForCommand('U0ALICE')).requests.map((r) => r.id), [alice.id]);
+    assert.deepEqual(
+      (await w.services.requests.listForCommand('U0ALICE')).requests.map((r) => r.id),
+      [alice.id],
+    );
   });
 });
 
@@ -691,8 +808,16 @@ describe('IAM database login', () => {
     const config = testConfig({
       integrations: [
         {
-          name: 'local', type: 'aws-rds-postgresql', region: 'eu-west-1', instanceId: 'ledger', database: 'appdb',
-          username: 'sesame_connector', authType: 'iam', userAuth: 'iam', sslMode: 'verify-full', owners: { integration: ['U0BOB'] },
+          name: 'local',
+          type: 'aws-rds-postgresql',
+          region: 'eu-west-1',
+          instanceId: 'ledger',
+          database: 'appdb',
+          username: 'sesame_connector',
+          authType: 'iam',
+          userAuth: 'iam',
+          sslMode: 'verify-full',
+          owners: { integration: ['U0BOB'] },
           grantableRoles: ['reporting'],
         },
       ],
@@ -700,16 +825,26 @@ describe('IAM database login', () => {
     });
     const w = serviceWorld(config);
     w.local.connectionInfo = async () => ({
-      host: 'ledger.abc.eu-west-1.rds.amazonaws.com', port: 5432, database: 'appdb', sslMode: 'verify-full',
+      host: 'ledger.abc.eu-west-1.rds.amazonaws.com',
+      port: 5432,
+      database: 'appdb',
+      sslMode: 'verify-full',
       iam: { region: 'eu-west-1', accountId: '123456789012', resourceId: 'db-ABCDEFGHIJKLMNOPQRSTUVWXYZ', partition: 'aws' },
     });
     const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30, reason: 'r',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'readonly',
+      durationMinutes: 30,
+      reason: 'r',
     });
     const creds = await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
     assert.equal(creds.password, undefined);
     assert.equal(w.local.users.get('alice@example.com')?.password, undefined);
-    assert.match(creds.iamCommands![0]!, /^aws rds generate-db-auth-token --hostname ledger\.abc\.eu-west-1\.rds\.amazonaws\.com --port 5432 --region eu-west-1 --username alice@example\.com/);
+    assert.match(
+      creds.iamCommands![0]!,
+      /^aws rds generate-db-auth-token --hostname ledger\.abc\.eu-west-1\.rds\.amazonaws\.com --port 5432 --region eu-west-1 --username alice@example\.com/,
+    );
     assert.match(creds.iamCommands![1]!, /^psql /);
     assert.ok(creds.iamPolicy!.includes('arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXYZ/alice@example.com'));
     assert.ok(creds.iamPolicy!.includes('rds-db:connect'));
@@ -735,29 +870,54 @@ describe('promises of the product contract', () => {
       accessFlows: [{ name: 'owned', requestors: ['*'], permissions: ['readonly'], maxDuration: '1h', approvers: ['owner'] }],
     });
     const w = serviceWorld(config, { owners: { ownerOf: async (t) => owners.get(t.integration) } });
-    const ask = () => w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30, reason: 'r',
-    });
+    const ask = () =>
+      w.services.requests.requestAccess({
+        requesterSlackId: 'U0ALICE',
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'readonly',
+        durationMinutes: 30,
+        reason: 'r',
+      });
     const tagged = await ask();
-    assert.deepEqual(tagged.approverGroups.map((g) => g.slackIds), [['U0CAROL']]);
+    assert.deepEqual(
+      tagged.approverGroups.map((g) => g.slackIds),
+      [['U0CAROL']],
+    );
     owners.set('local', 'nobody@example.com');
     const fallback = await ask();
-    assert.deepEqual(fallback.approverGroups.map((g) => [g.slackIds, g.reason]), [[['U0BOB'], 'owner of integration local']]);
+    assert.deepEqual(
+      fallback.approverGroups.map((g) => [g.slackIds, g.reason]),
+      [[['U0BOB'], 'owner of integration local']],
+    );
   });
 
   it('honours allowSelfApproval, requireJustification: false, and approvers named by email and @group', async () => {
     const config = testConfig({
       accessFlows: [
-        { name: 'self', requestors: ['alice@example.com'], permissions: ['readonly'], maxDuration: '1h', approvers: ['@sre', 'bob@example.com'],
-          approvalMode: 'all', allowSelfApproval: true, requireJustification: false },
+        {
+          name: 'self',
+          requestors: ['alice@example.com'],
+          permissions: ['readonly'],
+          maxDuration: '1h',
+          approvers: ['@sre', 'bob@example.com'],
+          approvalMode: 'all',
+          allowSelfApproval: true,
+          requireJustification: false,
+        },
       ],
     });
     const w = serviceWorld(config);
     const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readonly', durationMinutes: 30,
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'readonly',
+      durationMinutes: 30,
     });
     assert.equal(req.reason, '');
-    assert.deepEqual(req.approverGroups.map((g) => g.slackIds), [['U0DAVE', 'U0ALICE'], ['U0BOB']]);
+    assert.deepEqual(
+      req.approverGroups.map((g) => g.slackIds),
+      [['U0DAVE', 'U0ALICE'], ['U0BOB']],
+    );
     assert.equal((await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' })).status, 'pending');
     assert.equal((await w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' })).status, 'granted');
   });
@@ -771,9 +931,14 @@ describe('promises of the product contract', () => {
       ],
     });
     const w = serviceWorld(config);
-    const ask = (integration: string) => w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration }, permission: 'readonly', durationMinutes: 30, reason: 'r',
-    });
+    const ask = (integration: string) =>
+      w.services.requests.requestAccess({
+        requesterSlackId: 'U0ALICE',
+        target: { integration },
+        permission: 'readonly',
+        durationMinutes: 30,
+        reason: 'r',
+      });
     const quick = await ask('local');
     const patient = await ask('other');
     const status = async (id: string) => (await w.store.getRequest(id))?.status;
@@ -797,7 +962,11 @@ describe('promises of the product contract', () => {
     });
     const w = serviceWorld(config);
     const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'readwrite', durationMinutes: 30, reason: 'r',
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local', database: 'appdb' },
+      permission: 'readwrite',
+      durationMinutes: 30,
+      reason: 'r',
     });
     assert.equal(req.allowSelfApproval, false);
     await assert.rejects(
@@ -824,9 +993,14 @@ describe('promises of the product contract', () => {
 
   it('audits denials, cancellations, time-outs and extensions with who did them', async () => {
     const w = serviceWorld();
-    const ask = () => w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE', target: { integration: 'local', database: 'appdb' }, permission: 'admin', durationMinutes: 60, reason: 'r',
-    });
+    const ask = () =>
+      w.services.requests.requestAccess({
+        requesterSlackId: 'U0ALICE',
+        target: { integration: 'local', database: 'appdb' },
+        permission: 'admin',
+        durationMinutes: 60,
+        reason: 'r',
+      });
     const denied = await ask();
     await w.services.requests.decide({ requestId: denied.id, actorSlackId: 'U0BOB', decision: 'deny', comment: 'no' });
     const cancelled = await ask();
@@ -848,12 +1022,15 @@ describe('promises of the product contract', () => {
   it('declares the schedule of the config, and the expire job ends what is due and reconciles', async () => {
     const w = serviceWorld();
     const jobs = sesameJobs(w.config.schedule, w.services);
-    assert.deepEqual(jobs.map((j) => [j.id, j.cron, Boolean(j.runAtStart)]), [
-      ['expire', '*/15 * * * * *', true],
-      ['remind', '0 * * * * *', true],
-      ['rotate', '0 0 3 * * *', false],
-      ['cleanup', '0 30 3 * * *', false],
-    ]);
+    assert.deepEqual(
+      jobs.map((j) => [j.id, j.cron, Boolean(j.runAtStart)]),
+      [
+        ['expire', '*/15 * * * * *', true],
+        ['remind', '0 * * * * *', true],
+        ['rotate', '0 0 3 * * *', false],
+        ['cleanup', '0 30 3 * * *', false],
+      ],
+    );
     const req = await autoGrant(w);
     w.local.users.set('ghost@example.com', { managed: true, canLogin: true, validUntil: null, roles: new Set() });
     w.clock.advance(HOUR);

@@ -23,7 +23,10 @@ describe('the Slack transport', () => {
   it('is Socket Mode with an app token, HTTP with a signing secret, and an error naming both otherwise', () => {
     assert.deepEqual(slackTransport({ SLACK_APP_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 's' }), { mode: 'socket', appToken: 'xapp-1' });
     assert.deepEqual(slackTransport({ SLACK_SIGNING_SECRET: 's' }), { mode: 'http', signingSecret: 's' });
-    assert.throws(() => slackTransport({}), (err: unknown) => err instanceof ConfigError && /SLACK_SIGNING_SECRET.*SLACK_APP_TOKEN/.test(err.message));
+    assert.throws(
+      () => slackTransport({}),
+      (err: unknown) => err instanceof ConfigError && /SLACK_SIGNING_SECRET.*SLACK_APP_TOKEN/.test(err.message),
+    );
   });
 
   it('points the Web API client at SLACK_API_URL and retries rate limits and server errors a few times', () => {
@@ -37,16 +40,28 @@ describe('the Slack transport', () => {
 
   it('retries a 5xx answer and gets through', async () => {
     const { logger } = capture();
-    const client = new webApi.WebClient(fake.botToken, { ...slackClientOptions({ SLACK_API_URL: fake.apiUrl }, logger), retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 } });
+    const client = new webApi.WebClient(fake.botToken, {
+      ...slackClientOptions({ SLACK_API_URL: fake.apiUrl }, logger),
+      retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },
+    });
     fake.failHttp('auth.test', { status: 502, times: 1 });
     const identity = await verifyBotToken(client);
     assert.equal(identity.botUserId, fake.botUserId);
-    assert.deepEqual(fake.calls('auth.test').slice(-2).map((c) => c.status), [502, 200]);
+    assert.deepEqual(
+      fake
+        .calls('auth.test')
+        .slice(-2)
+        .map((c) => c.status),
+      [502, 200],
+    );
   });
 
   it('checks the token with auth.test and says which variable to fix when Slack refuses it', async () => {
     const client = new webApi.WebClient('xoxb-wrong', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
-    await assert.rejects(verifyBotToken(client), (err: unknown) => err instanceof ConfigError && /SLACK_BOT_TOKEN: Slack refused the bot token \(invalid_auth\)/.test(err.message));
+    await assert.rejects(
+      verifyBotToken(client),
+      (err: unknown) => err instanceof ConfigError && /SLACK_BOT_TOKEN: Slack refused the bot token \(invalid_auth\)/.test(err.message),
+    );
   });
 
   it("logs Bolt's lines through Sesame's logger, redacted, and drops their debug lines", () => {
@@ -92,7 +107,12 @@ describe('health, readiness and metrics over HTTP', () => {
 
   it('is not ready before the config is loaded', async () => {
     const { logger } = capture();
-    const routes = healthRoutes({ store: new InMemoryStateStore(), metrics: createMetrics({ activeGrants: async () => 0 }), configLoaded: () => false, logger });
+    const routes = healthRoutes({
+      store: new InMemoryStateStore(),
+      metrics: createMetrics({ activeGrants: async () => 0 }),
+      configLoaded: () => false,
+      logger,
+    });
     const { server, port } = await serveRoutes(routes, 0, '127.0.0.1');
     try {
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 503);

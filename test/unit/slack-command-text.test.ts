@@ -4,11 +4,14 @@ import { commandUsage, parseCommandText, parseQuotedTarget } from '../../src/ada
 import { InputError } from '../../src/domain/errors.ts';
 
 function refused(text: string, pattern: RegExp): void {
-  assert.throws(() => parseCommandText(text), (err: unknown) => {
-    assert.ok(err instanceof InputError, `expected an InputError for ${JSON.stringify(text)}, got ${String(err)}`);
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseCommandText(text),
+    (err: unknown) => {
+      assert.ok(err instanceof InputError, `expected an InputError for ${JSON.stringify(text)}, got ${String(err)}`);
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 describe('the /access command text', () => {
@@ -60,7 +63,11 @@ describe('the /access command text', () => {
     assert.equal(parsed.kind, 'request');
     assert.deepEqual(parsed.kind === 'request' && parsed.target, { integration: 'prod', database: 'my db', schema: 'x; DROP TABLE t' });
     // Curly quotes some clients substitute count as straight ones.
-    assert.deepEqual(parseCommandText('prod/\u201cmy db\u201d readonly'), { kind: 'request', target: { integration: 'prod', database: 'my db' }, permission: 'readonly' });
+    assert.deepEqual(parseCommandText('prod/\u201cmy db\u201d readonly'), {
+      kind: 'request',
+      target: { integration: 'prod', database: 'my db' },
+      permission: 'readonly',
+    });
   });
 
   it('refuses semicolons and stray quotes outside quoted names', () => {
@@ -100,7 +107,14 @@ describe('the /access command text', () => {
 
   it('shows every form in the usage under the configured command', () => {
     const usage = commandUsage('/sesame').join('\n');
-    for (const form of ['`/sesame help`', '`/sesame list`', 'revoke <request-id>', 'extend <request-id> <duration>', 'cancel <request-id>', 'because <reason…>']) {
+    for (const form of [
+      '`/sesame help`',
+      '`/sesame list`',
+      'revoke <request-id>',
+      'extend <request-id> <duration>',
+      'cancel <request-id>',
+      'because <reason…>',
+    ]) {
       assert.ok(usage.includes(form), form);
     }
   });

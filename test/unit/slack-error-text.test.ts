@@ -35,7 +35,9 @@ describe('errors in words for a person', () => {
   });
 
   it('tells database and set-up failures in general words, keeping their details for the admins', () => {
-    const unreachable = new TargetUnavailableError('Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): ECONNREFUSED.');
+    const unreachable = new TargetUnavailableError(
+      'Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): ECONNREFUSED.',
+    );
     const setup = new ConnectorSetupError('The connector sesame_connector lacks a role.', ['GRANT app_owner TO sesame_connector;']);
     for (const err of [unreachable, setup]) {
       const explained = explainError(err);
@@ -68,7 +70,10 @@ describe('errors in words for a person', () => {
 
   it('adds the usage to errors about what was typed only', () => {
     const usage = ['`/access help`', '`/access list`'];
-    assert.match(explainWithUsage(new InputError('Bad duration.'), usage).text, /Bad duration\.\n\n\*Usage\*\n• `\/access help`\n• `\/access list`/);
+    assert.match(
+      explainWithUsage(new InputError('Bad duration.'), usage).text,
+      /Bad duration\.\n\n\*Usage\*\n• `\/access help`\n• `\/access list`/,
+    );
     assert.match(explainWithUsage(new NotAllowedError('No flow offers that.'), usage).text, /Usage/);
     assert.ok(!explainWithUsage(new ConflictError('Already approved.'), usage).text.includes('Usage'));
     assert.ok(!explainWithUsage(new Error('boom'), usage).text.includes('Usage'));
@@ -82,11 +87,26 @@ describe('errors in words for a person', () => {
     assert.equal(blockForRequestError(field('integration'), blockOf), 'integration');
     assert.equal(blockForRequestError(field('table'), blockOf), 'table@local');
     assert.equal(blockForRequestError(field('schema'), blockOf), 'schema@local');
-    assert.equal(blockForRequestError(new NotAllowedError('No access flow lets you request admin on local/appdb.'), blockOf), 'permission@local');
+    assert.equal(
+      blockForRequestError(new NotAllowedError('No access flow lets you request admin on local/appdb.'), blockOf),
+      'permission@local',
+    );
     // The services and the domain name the field of their input errors.
-    assert.equal(fieldOf(() => parseDurationMinutes('0m')), 'duration');
-    assert.equal(fieldOf(() => parseTarget(`local/${'x'.repeat(64)}`)), 'database');
-    assert.equal(fieldOf(() => parseTarget(`local/app/s/${'x'.repeat(64)}`)), 'table');
-    assert.equal(fieldOf(() => parsePermission('superuser')), 'permission');
+    assert.equal(
+      fieldOf(() => parseDurationMinutes('0m')),
+      'duration',
+    );
+    assert.equal(
+      fieldOf(() => parseTarget(`local/${'x'.repeat(64)}`)),
+      'database',
+    );
+    assert.equal(
+      fieldOf(() => parseTarget(`local/app/s/${'x'.repeat(64)}`)),
+      'table',
+    );
+    assert.equal(
+      fieldOf(() => parsePermission('superuser')),
+      'permission',
+    );
   });
 });

@@ -15,7 +15,14 @@ describe('metrics', () => {
   it('count request outcomes and revocation failures from the audit trail as it is written', async () => {
     const metrics = createMetrics({ activeGrants: async () => 3 });
     const store = observeAuditTrail(new InMemoryStateStore(), (e) => metrics.observeAudit(e));
-    for (const action of ['request.created', 'request.created', 'grant.granted', 'grant.revoke_failed', 'grant.revoke_failed', 'grant.expired'] as const) {
+    for (const action of [
+      'request.created',
+      'request.created',
+      'grant.granted',
+      'grant.revoke_failed',
+      'grant.revoke_failed',
+      'grant.expired',
+    ] as const) {
       await store.appendAudit({ at: T0, action, actor: 'system' });
     }
     await store.appendAudit({ at: T0, action: 'request.approved', actor: 'U0BOB', details: { complete: false } });
@@ -35,7 +42,9 @@ describe('metrics', () => {
   it('count the events written together with state changes, and only those that were written', async () => {
     const metrics = createMetrics({ activeGrants: async () => 0 });
     const store = observeAuditTrail(new InMemoryStateStore(), (e) => metrics.observeAudit(e));
-    const event = (action: AuditEvent['action']) => (r: AccessRequest): AuditEvent => ({ at: T0, action, actor: 'system', requestId: r.id });
+    const event =
+      (action: AuditEvent['action']) =>
+      (r: AccessRequest): AuditEvent => ({ at: T0, action, actor: 'system', requestId: r.id });
     const created = await store.createRequest(newRequest(), 'pending', event('request.created'));
     await store.transition(created.id, ['pending'], 'approved', {}, event('request.approved'));
     await store.transition(created.id, ['pending'], 'denied', {}, event('request.denied')); // not pending any more: nothing written

@@ -70,14 +70,25 @@ describe('the Slack notifier', () => {
     assert.equal(aliceDm.length, 1, 'the requester gets the waiting message, not an approval');
     assert.deepEqual(buttonsIn(aliceDm[0]!.blocks), ['"action_id":"sesame.cancel:']);
     const refs = await store.listNotifications(req.id);
-    assert.deepEqual(refs.map((r) => `${r.audience}:${r.recipient ?? r.channel}`).sort(), [`approver:U0BOB`, 'approver:U0CAROL', `channel:${CHANNEL}`, 'requester:U0ALICE']);
+    assert.deepEqual(refs.map((r) => `${r.audience}:${r.recipient ?? r.channel}`).sort(), [
+      `approver:U0BOB`,
+      'approver:U0CAROL',
+      `channel:${CHANNEL}`,
+      'requester:U0ALICE',
+    ]);
   });
 
   it('after a decision updates every copy without buttons, posts the status in the threads, and DMs the grant', async () => {
     const { store, notifier } = setUp();
     const req = await created(store);
     await notifier.approvalRequested(req);
-    const granted = (await moveThrough(store, req.id, 'pending', 'granted', { decidedBy: 'U0CAROL', decidedAt: at(MINUTE), grantedAt: at(MINUTE), expiresAt: at(61 * MINUTE), dbUser: 'alice' }))!;
+    const granted = (await moveThrough(store, req.id, 'pending', 'granted', {
+      decidedBy: 'U0CAROL',
+      decidedAt: at(MINUTE),
+      grantedAt: at(MINUTE),
+      expiresAt: at(61 * MINUTE),
+      dbUser: 'alice',
+    }))!;
     await notifier.requestUpdated(granted);
     await notifier.drain();
     for (const ref of await store.listNotifications(req.id)) {
@@ -87,7 +98,10 @@ describe('the Slack notifier', () => {
       }
       assert.deepEqual(buttonsIn(copy.blocks), [], `${ref.audience} copy has no buttons`);
       assert.match(JSON.stringify(copy.blocks), /Approved by <@U0CAROL>/);
-      assert.ok(copy.replies.some((r) => /granted until/.test(JSON.stringify(r.blocks))), 'status in the thread');
+      assert.ok(
+        copy.replies.some((r) => /granted until/.test(JSON.stringify(r.blocks))),
+        'status in the thread',
+      );
     }
     const grantDm = fake.dmMessages('U0ALICE').filter((m) => m.text.startsWith('Access granted') && m.text.includes(req.id));
     assert.equal(grantDm.length, 1);
@@ -128,7 +142,10 @@ describe('the Slack notifier', () => {
     assert.ok(fake.dmMessages('U0ADMIN').some((m) => /failed 3 times.*connection refused/.test(JSON.stringify(m.blocks))));
     const posted = fake.messages(CHANNEL).filter((m) => m.text === `Revoking ${req.id} keeps failing`);
     assert.equal(posted.length, 1);
-    assert.ok(!JSON.stringify(posted[0]!.blocks).includes('connection refused'), 'the channel, which the requester may read, gets no internal details');
+    assert.ok(
+      !JSON.stringify(posted[0]!.blocks).includes('connection refused'),
+      'the channel, which the requester may read, gets no internal details',
+    );
   });
 
   it('tells the admins, and not the requester, what Sesame removed from what a person left behind', async () => {
@@ -148,7 +165,7 @@ describe('the Slack notifier', () => {
     assert.ok(alert, 'the admin is told');
     const text = JSON.stringify(alert.blocks);
     assert.match(text, /planted trigger: trigger grab0 on sales.deals/);
-    assert.match(text, /and 8 more/, 'long lists stay within Slack\'s section limit');
+    assert.match(text, /and 8 more/, "long lists stay within Slack's section limit");
     assert.ok(!fake.dmMessages('U0ALICE').some((m) => m.text.includes('left behind')), 'the requester is not told the details');
   });
 
@@ -156,7 +173,8 @@ describe('the Slack notifier', () => {
     const { store, notifier } = setUp();
     const req = await created(store);
     await notifier.approvalRequested(req);
-    const lastError = 'Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): role "sesame_connector" is not permitted to log in (28000).';
+    const lastError =
+      'Sesame cannot connect to prod (db.internal:5432, user "sesame_connector", sslMode require): role "sesame_connector" is not permitted to log in (28000).';
     const failed = (await moveThrough(store, req.id, 'pending', 'failed', { decidedBy: 'U0BOB', decidedAt: at(MINUTE), lastError }))!;
     await notifier.requestUpdated(failed);
     await notifier.drain();
@@ -165,13 +183,21 @@ describe('the Slack notifier', () => {
     const toOthers = [...fake.dmMessages('U0ALICE'), ...fake.dmMessages('U0BOB'), ...fake.dmMessages('U0CAROL'), ...fake.messages(CHANNEL)]
       .filter((m) => m.text.includes(req.id))
       .map(shown);
-    assert.ok(toOthers.some((t) => /could not be granted\. Sesame's admins were told what went wrong/.test(t)), 'the requester is told');
+    assert.ok(
+      toOthers.some((t) => /could not be granted\. Sesame's admins were told what went wrong/.test(t)),
+      'the requester is told',
+    );
     for (const text of toOthers) {
-      for (const internal of ['db.internal', 'sesame_connector', 'sslMode', 'not permitted', '28000']) assert.ok(!text.includes(internal), `${internal} in ${text.slice(0, 200)}`);
+      for (const internal of ['db.internal', 'sesame_connector', 'sslMode', 'not permitted', '28000'])
+        assert.ok(!text.includes(internal), `${internal} in ${text.slice(0, 200)}`);
     }
-    const alert = fake.dmMessages('U0ADMIN').map(shown).find((t) => t.includes(req.id) && t.includes('failed'));
+    const alert = fake
+      .dmMessages('U0ADMIN')
+      .map(shown)
+      .find((t) => t.includes(req.id) && t.includes('failed'));
     assert.ok(alert, 'the admin is told');
-    for (const detail of ['db.internal:5432', 'sesame_connector', 'not permitted to log in', '<@U0ALICE>']) assert.ok(alert.includes(detail), detail);
+    for (const detail of ['db.internal:5432', 'sesame_connector', 'not permitted to log in', '<@U0ALICE>'])
+      assert.ok(alert.includes(detail), detail);
   });
 
   it('tells the admins what a person was spared, once per quiet period for the same error', async () => {
@@ -183,7 +209,11 @@ describe('the Slack notifier', () => {
     clock.advance(14 * MINUTE);
     await notifier.internalError(alert);
     await notifier.drain();
-    const sent = () => fake.dmMessages('U0ADMIN').slice(before).filter((m) => JSON.stringify(m.blocks).includes('permission denied (42501)'));
+    const sent = () =>
+      fake
+        .dmMessages('U0ADMIN')
+        .slice(before)
+        .filter((m) => JSON.stringify(m.blocks).includes('permission denied (42501)'));
     assert.equal(sent().length, 1);
     assert.match(JSON.stringify(sent()[0]!.blocks), /button showCredentials/);
     clock.advance(MINUTE);
@@ -226,7 +256,10 @@ describe('the Slack notifier', () => {
     await notifier.drain();
     const carolCopies = fake.dmMessages('U0CAROL').filter((m) => m.text.includes(req.id));
     assert.equal(carolCopies.length, 2);
-    assert.ok(carolCopies.every((m) => buttonsIn(m.blocks).length === 0), 'every copy loses its buttons');
+    assert.ok(
+      carolCopies.every((m) => buttonsIn(m.blocks).length === 0),
+      'every copy loses its buttons',
+    );
     assert.equal(carolCopies.flatMap((m) => m.replies).filter((r) => r.text.includes('denied')).length, 1);
   });
 });
@@ -251,8 +284,18 @@ describe('approver reminders', () => {
       clock: world.clock,
       logger: createLogger({ level: 'silent' }),
     });
-    const waiting = await services.requests.requestAccess({ requesterSlackId: 'U0ALICE', target: { integration: 'local' }, permission: 'readwrite', reason: 'r' });
-    const decided = await services.requests.requestAccess({ requesterSlackId: 'U0ALICE', target: { integration: 'local' }, permission: 'admin', reason: 'r' });
+    const waiting = await services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local' },
+      permission: 'readwrite',
+      reason: 'r',
+    });
+    const decided = await services.requests.requestAccess({
+      requesterSlackId: 'U0ALICE',
+      target: { integration: 'local' },
+      permission: 'admin',
+      reason: 'r',
+    });
     await services.requests.cancel(decided.id, 'U0ALICE');
     const reminders = () => notifier.events.filter((e) => e.kind === 'approvalReminder').map((e) => e.id);
     assert.equal(await services.maintenance.remindApprovers(), 0, 'too early');

@@ -7,9 +7,16 @@ import { rdsIntegration } from '../support/aws/rdsIntegration.ts';
 import { InputError } from '../../src/domain/errors.ts';
 
 const local = (extra: Record<string, unknown>) =>
-  integrationSchema.parse({ name: 'local', type: 'postgresql', host: 'db', database: 'app', username: 'c', password: 'pw-for-tests', ...extra });
-const rds = (extra: Record<string, unknown>) =>
-  rdsIntegration({ instanceId: 'prod-1', username: 'c', password: 'pw-for-tests', ...extra });
+  integrationSchema.parse({
+    name: 'local',
+    type: 'postgresql',
+    host: 'db',
+    database: 'app',
+    username: 'c',
+    password: 'pw-for-tests',
+    ...extra,
+  });
+const rds = (extra: Record<string, unknown>) => rdsIntegration({ instanceId: 'prod-1', username: 'c', password: 'pw-for-tests', ...extra });
 
 describe('sesame check on TLS', { timeout: 10_000 }, () => {
   it('warns about every sslMode below verify-ca, saying what an attacker can do and how to fix it', () => {
@@ -27,7 +34,9 @@ describe('sesame check on TLS', { timeout: 10_000 }, () => {
         assert.match(warning!.message, /pose as the server or sit in the middle, read and change every statement/);
         assert.match(
           warning!.message,
-          integration.type === 'aws-rds-postgresql' ? /Set sslMode: verify-full; the RDS CA bundle is built in\.$/ : /Set sslMode: verify-full, with sslRootCert/,
+          integration.type === 'aws-rds-postgresql'
+            ? /Set sslMode: verify-full; the RDS CA bundle is built in\.$/
+            : /Set sslMode: verify-full, with sslRootCert/,
         );
       }
     }
@@ -45,7 +54,8 @@ describe('sesame check on TLS', { timeout: 10_000 }, () => {
       const integration = { ...rds({ authType: 'iam', password: undefined }), sslMode } as IntegrationConfig;
       assert.throws(
         () => assertIamTls(integration),
-        (err: Error) => err instanceof InputError && err.message.includes(`its sslMode is ${sslMode}, which does not verify the server's certificate`),
+        (err: Error) =>
+          err instanceof InputError && err.message.includes(`its sslMode is ${sslMode}, which does not verify the server's certificate`),
       );
     }
     assert.doesNotThrow(() => assertIamTls(rds({ authType: 'iam', password: undefined, sslMode: 'verify-ca' })));

@@ -20,7 +20,10 @@ describe('the work queue', () => {
     const results = await Promise.allSettled([1, 2, 3, 4, 5, 6].map((i) => queue.run(job(i))));
     assert.equal(peak, 2);
     assert.deepEqual(order, [1, 2, 3, 4, 5, 6]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+    );
     assert.equal(queue.size, 0);
   });
   it('refuses a concurrency below one', () => {

@@ -100,7 +100,13 @@ export class RdsLogIngestor {
     return { events, errors };
   }
 
-  async #ingestInstance(region: string, instance: string, users: string[], since: Date | undefined, errors: string[]): Promise<SessionEvent[]> {
+  async #ingestInstance(
+    region: string,
+    instance: string,
+    users: string[],
+    since: Date | undefined,
+    errors: string[],
+  ): Promise<SessionEvent[]> {
     const key = `${region}/${instance}`;
     const mark = this.#marks.get(key) ?? { files: new Map<string, FileMark>() };
     this.#marks.set(key, mark);

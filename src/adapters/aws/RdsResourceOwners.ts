@@ -36,9 +36,7 @@ export class RdsResourceOwners implements ResourceOwners {
     const resource = await this.#options.resolver.resolve(integration);
     let tags = resource.tags;
     try {
-      const out = await this.#options.clients
-        .rds(resource.region)
-        .send(new ListTagsForResourceCommand({ ResourceName: resource.arn }));
+      const out = await this.#options.clients.rds(resource.region).send(new ListTagsForResourceCommand({ ResourceName: resource.arn }));
       tags = tagsOf(out.TagList);
     } catch (err) {
       const failure = awsFailure(err, {

@@ -72,7 +72,10 @@ async function resourceFindings(integration: RdsIntegrationConfig, r: ResolvedRd
     },
   ];
   if (r.status !== 'available') {
-    findings.push({ level: 'warn', message: `The ${what} ${r.identifier} is ${r.status || 'in an unknown state'}, not available: Sesame can connect once it is.` });
+    findings.push({
+      level: 'warn',
+      message: `The ${what} ${r.identifier} is ${r.status || 'in an unknown state'}, not available: Sesame can connect once it is.`,
+    });
   }
   const iamUsers = [
     ...(integration.authType === 'iam' ? ['the connector (authType: iam)'] : []),
@@ -117,7 +120,11 @@ async function logAccessFinding(r: ResolvedRdsIntegration, deps: AwsCheckDeps): 
     await deps.clients.rds(r.region).send(new DescribeDBLogFilesCommand({ DBInstanceIdentifier: instance }));
     return { level: 'ok', message: `Sesame may read the log files of ${instance} for session audit.` };
   } catch (err) {
-    const failure = awsFailure(err, { doing: `list the log files of ${instance}`, action: 'rds:DescribeDBLogFiles and rds:DownloadDBLogFilePortion', region: r.region });
+    const failure = awsFailure(err, {
+      doing: `list the log files of ${instance}`,
+      action: 'rds:DescribeDBLogFiles and rds:DownloadDBLogFilePortion',
+      region: r.region,
+    });
     return { level: 'error', message: `audit: true needs the session logs: ${failure.message}` };
   }
 }
@@ -127,7 +134,10 @@ async function secretFinding(integration: IntegrationConfig, secretArn: string, 
     const secret = await secrets.read(secretArn, { fresh: true });
     const mismatch = secretUserMismatch(integration, secretArn, secret);
     if (mismatch) return { level: 'error', message: mismatch.message };
-    return { level: 'ok', message: `The secret ${secretArn} is readable and holds a password${secret.username ? ` for ${secret.username}` : ''}.` };
+    return {
+      level: 'ok',
+      message: `The secret ${secretArn} is readable and holds a password${secret.username ? ` for ${secret.username}` : ''}.`,
+    };
   } catch (err) {
     return { level: 'error', message: errorText(err) };
   }

@@ -32,7 +32,16 @@ const THROTTLING_CODES = new Set([
   'RequestLimitExceeded',
 ]);
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'EPIPE', 'TimeoutError']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'TimeoutError',
+]);
 
 /** The AWS error code of an SDK exception (its `name`), or the system code of a network error. */
 export function awsErrorCode(err: unknown): string | undefined {

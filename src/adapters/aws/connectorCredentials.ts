@@ -46,8 +46,7 @@ export const IAM_TOKEN_LIFETIME_MS = 15 * 60_000;
 
 /** The signer of `@aws-sdk/rds-signer`, with the given credentials or the SDK's default chain. */
 export function rdsSigner(clients?: AwsClients): RdsTokenSigner {
-  return (request) =>
-    new Signer({ ...request, ...(clients?.credentials ? { credentials: clients.credentials } : {}) }).getAuthToken();
+  return (request) => new Signer({ ...request, ...(clients?.credentials ? { credentials: clients.credentials } : {}) }).getAuthToken();
 }
 
 /**
@@ -104,9 +103,7 @@ export function secretUserMismatch(integration: IntegrationConfig, secretArn: st
  * connector's credentials, and for RDS integrations the server key (`rds:<region>:<resourceId>`)
  * and the endpoint, both from RDS.
  */
-export function awsTargetDatabaseDeps(
-  deps: AwsConnectorDeps,
-): Required<ServerLocator<IntegrationConfig>> {
+export function awsTargetDatabaseDeps(deps: AwsConnectorDeps): Required<ServerLocator<IntegrationConfig>> {
   return {
     iamResource: (integration) =>
       integration.type === 'aws-rds-postgresql'

@@ -22,10 +22,7 @@ export class LogNotifier implements Notifier {
   }
 
   async approvalRequested(r: AccessRequest): Promise<void> {
-    this.logger.info(
-      { ...this.fields(r), approvers: r.approverGroups.flatMap((g) => g.slackIds) },
-      'approval requested',
-    );
+    this.logger.info({ ...this.fields(r), approvers: r.approverGroups.flatMap((g) => g.slackIds) }, 'approval requested');
   }
 
   async requestUpdated(r: AccessRequest): Promise<void> {

@@ -234,13 +234,24 @@ export class PostgresTargetDatabase implements TargetDatabase {
         let sweep: SweepResult | undefined;
         await attempt('remove what the person left behind', async () => {
           const kept = await this.#sweeper.keptScopes(m, [...keep]);
-          sweep = await this.#sweeper.sweep(m, connector, [{ username, kept, everything: input.validUntil === null }], before.roles.filter(isGroupRole), false);
+          sweep = await this.#sweeper.sweep(
+            m,
+            connector,
+            [{ username, kept, everything: input.validUntil === null }],
+            before.roles.filter(isGroupRole),
+            false,
+          );
           failures.push(...sweep.failures);
         });
         const after = await this.#memberships(m, username);
         const left = toRemove.filter((r) => after.roles.includes(r));
         const loginLeft = input.validUntil === null && after.canLogin;
-        const leftovers = sweep ? [...sweep.remaining.map((l) => l.object), ...sweep.unreachable.map((d) => `what it holds in ${d}, where the connector cannot connect`)] : ['what it left behind (not checked)'];
+        const leftovers = sweep
+          ? [
+              ...sweep.remaining.map((l) => l.object),
+              ...sweep.unreachable.map((d) => `what it holds in ${d}, where the connector cannot connect`),
+            ]
+          : ['what it left behind (not checked)'];
         if (left.length > 0 || loginLeft || leftovers.length > 0) {
           const what = [...left.map((r) => `membership of ${r}`), ...(loginLeft ? ['login'] : []), ...leftovers].join(', ');
           throw new TargetUnavailableError(
@@ -397,8 +408,6 @@ export class PostgresTargetDatabase implements TargetDatabase {
     return row;
   }
 
-
-
   async #endpoint(): Promise<{ host: string; port: number }> {
     // RDS's own answer, where there is one, already applies the config's host and port overrides
     // and fills in RDS's port when the config gives only a host.
@@ -421,8 +430,6 @@ export class PostgresTargetDatabase implements TargetDatabase {
       rdsCaBundle: config.type === 'aws-rds-postgresql',
     };
   }
-
-
 }
 
 /** pg reads `infinity` as a number; a role valid forever has no expiry, one valid until `-infinity` is expired. */

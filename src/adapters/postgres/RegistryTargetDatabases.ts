@@ -27,7 +27,10 @@ export class RegistryTargetDatabases implements TargetDatabases {
     if (existing) return existing;
     const config = this.registry.get(name);
     if (!config) {
-      throw integrationNotFound(name, this.registry.list().map((i) => i.name));
+      throw integrationNotFound(
+        name,
+        this.registry.list().map((i) => i.name),
+      );
     }
     const db = postgresTargetDatabase(config, this.deps);
     this.built.set(name, db);

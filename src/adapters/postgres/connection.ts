@@ -156,7 +156,19 @@ export function isConnectionFailure(err: unknown): boolean {
   const code = sqlState(err) ?? cause?.code ?? (err as { code?: string } | undefined)?.code ?? '';
   return (
     code.startsWith('08') ||
-    ['57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN'].includes(code) ||
+    [
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'ENOTFOUND',
+      'EHOSTUNREACH',
+      'EPIPE',
+      'EAI_AGAIN',
+    ].includes(code) ||
     /Connection terminated|timeout expired|connect ETIMEDOUT/i.test((err as Error | undefined)?.message ?? '')
   );
 }

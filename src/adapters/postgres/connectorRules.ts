@@ -73,4 +73,3 @@ export function mayGrantRole(c: ConnectorRow, role: RoleRow): boolean {
 export function majorVersion(c: ConnectorRow): number {
   return Math.floor(c.server_version_num / 10000);
 }
-

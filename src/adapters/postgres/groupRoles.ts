@@ -41,4 +41,3 @@ export const HEIR_MARK = `${sql.SESAME_MARK} owns what removed users left; canno
 export function isGroupRole(role: string): boolean {
   return /^sesame_(ro|rw|admin)_[0-9a-f]{12}$/.test(role);
 }
-

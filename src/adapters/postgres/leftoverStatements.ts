@@ -30,12 +30,30 @@ const GRANT_OBJECT_KEYWORDS: Record<string, string> = {
 };
 
 /** Default-privilege object kinds (pg_default_acl.defaclobjtype) as ALTER DEFAULT PRIVILEGES names them. */
-const DEFAULT_ACL_KINDS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS', L: 'LARGE OBJECTS' };
+const DEFAULT_ACL_KINDS: Record<string, string> = {
+  r: 'TABLES',
+  S: 'SEQUENCES',
+  f: 'FUNCTIONS',
+  T: 'TYPES',
+  n: 'SCHEMAS',
+  L: 'LARGE OBJECTS',
+};
 
 /** Privilege names PostgreSQL's aclexplode reports; anything else never reaches SQL. */
 const PRIVILEGES = new Set([
-  'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'MAINTAIN',
-  'EXECUTE', 'USAGE', 'CREATE', 'CONNECT', 'TEMPORARY',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'DELETE',
+  'TRUNCATE',
+  'REFERENCES',
+  'TRIGGER',
+  'MAINTAIN',
+  'EXECUTE',
+  'USAGE',
+  'CREATE',
+  'CONNECT',
+  'TEMPORARY',
 ]);
 
 /** An object as the scan reports it: enough to name it in SQL. */
@@ -126,7 +144,13 @@ export function revokeDefaultPrivileges(owner: string, schema: string | null, ob
  * schemas (and on the database, for schemas it takes over) for the length of this one
  * transaction; nobody can act as the heir meanwhile, and it ends holding no privilege.
  */
-export function reassignOwnedTo(role: string, heir: string, database: string, schemas: readonly string[], ownsSchemas: boolean): Statement[] {
+export function reassignOwnedTo(
+  role: string,
+  heir: string,
+  database: string,
+  schemas: readonly string[],
+  ownsSchemas: boolean,
+): Statement[] {
   const grants: Statement[] = [];
   const revokes: Statement[] = [];
   if (schemas.length > 0) {
@@ -136,7 +160,10 @@ export function reassignOwnedTo(role: string, heir: string, database: string, sc
   }
   if (ownsSchemas) {
     grants.push({ name: 'let the heir own schemas', text: `GRANT CREATE ON DATABASE ${quoteIdent(database)} TO ${quoteIdent(heir)}` });
-    revokes.push({ name: 'take CREATE on the database back from the heir', text: `REVOKE CREATE ON DATABASE ${quoteIdent(database)} FROM ${quoteIdent(heir)}` });
+    revokes.push({
+      name: 'take CREATE on the database back from the heir',
+      text: `REVOKE CREATE ON DATABASE ${quoteIdent(database)} FROM ${quoteIdent(heir)}`,
+    });
   }
   return [
     ...grants,
@@ -183,13 +210,17 @@ deps AS (
  * users, and (with `$3`) CREATE on databases held by the groups and, from PostgreSQL 16,
  * memberships of the groups that allow SET ROLE.
  */
-export function sharedLeftovers(users: readonly string[], groups: readonly string[], includeGroupPrivileges: boolean, serverVersionNum: number): Statement {
-  const setOption =
-    hasMembershipOptions(serverVersionNum)
-      ? `(SELECT coalesce(json_agg(json_build_object('role', pg_get_userbyid(m.roleid), 'member', pg_get_userbyid(m.member))), '[]')
+export function sharedLeftovers(
+  users: readonly string[],
+  groups: readonly string[],
+  includeGroupPrivileges: boolean,
+  serverVersionNum: number,
+): Statement {
+  const setOption = hasMembershipOptions(serverVersionNum)
+    ? `(SELECT coalesce(json_agg(json_build_object('role', pg_get_userbyid(m.roleid), 'member', pg_get_userbyid(m.member))), '[]')
       FROM pg_auth_members m WHERE m.roleid IN (SELECT oid FROM groups) AND m.set_option AND $3
        AND m.member <> (SELECT oid FROM pg_roles WHERE rolname = current_user))`
-      : `'[]'::json`;
+    : `'[]'::json`;
   return {
     name: 'find what the users left on the shared catalogs',
     preparedAs: `sesame_shared_leftovers_${hasMembershipOptions(serverVersionNum) ? 16 : 0}`,

@@ -98,7 +98,15 @@ interface DatabaseRow {
     security_definer: boolean;
   }[];
   triggers: { role: string; of_user: boolean; schema_name: string; table_name: string; trigger_name: string; definition: string }[];
-  defaults: { owner: string; role: string; of_user: boolean; schema_name: string | null; objtype: string; grantee: string; privileges: string[] }[];
+  defaults: {
+    owner: string;
+    role: string;
+    of_user: boolean;
+    schema_name: string | null;
+    objtype: string;
+    grantee: string;
+    privileges: string[];
+  }[];
 }
 
 /**
@@ -112,9 +120,7 @@ export async function findLeftovers(
 ): Promise<FindResult> {
   const users = options.subjects.map((s) => s.username);
   const subjects = new Map(options.subjects.map((s) => [s.username, s] as const));
-  const [shared] = await m.rows<SharedRow>(
-    L.sharedLeftovers(users, options.groups, options.groupPrivileges, options.serverVersionNum),
-  );
+  const [shared] = await m.rows<SharedRow>(L.sharedLeftovers(users, options.groups, options.groupPrivileges, options.serverVersionNum));
   const leftovers: Leftover[] = [];
   const owned: OwnedObject[] = [];
   if (!shared) return { leftovers, owned, unreachable: [] };
@@ -150,9 +156,7 @@ export async function findLeftovers(
   // in the maintenance database too, where their schema privileges live.
   if (options.groupPrivileges && options.groups.length > 0) databases.add(m.database);
   for (const database of databases) {
-    const [row] = await on(database, (s) =>
-      s.rows<DatabaseRow>(L.databaseLeftovers(users, options.groups, options.groupPrivileges)),
-    );
+    const [row] = await on(database, (s) => s.rows<DatabaseRow>(L.databaseLeftovers(users, options.groups, options.groupPrivileges)));
     if (row) collectDatabase(database, row, subjects, options.heir, leftovers, owned);
   }
   for (const l of leftovers) l.sql = l.fix.map((f) => f.shownText ?? f.text);

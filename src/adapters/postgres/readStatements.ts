@@ -1,6 +1,14 @@
 import { InputError } from '../../domain/errors.ts';
 import type { PrivilegePlan } from '../../domain/privileges.ts';
-import { likeEscape, quoteLiteral, GROUP_ROLE_MARK, MANAGED_USER_MARK, RDS_ADMIN_DATABASE, RDS_IAM_ROLE, type Statement } from './sqlText.ts';
+import {
+  likeEscape,
+  quoteLiteral,
+  GROUP_ROLE_MARK,
+  MANAGED_USER_MARK,
+  RDS_ADMIN_DATABASE,
+  RDS_IAM_ROLE,
+  type Statement,
+} from './sqlText.ts';
 
 /*
  * The statements that read the server: the connector, roles, databases and their owners, the
@@ -45,10 +53,7 @@ export function rolesByName(names: readonly string[]): Statement {
  * connect, and which of `privileges` the connector could not grant on them. A privilege PUBLIC
  * already holds counts as grantable: granting it is a no-op PostgreSQL only warns about.
  */
-export function databasesInScope(
-  database: string | undefined,
-  privileges: readonly string[],
-): Statement {
+export function databasesInScope(database: string | undefined, privileges: readonly string[]): Statement {
   return {
     name: 'read databases and their owners',
     text: `SELECT d.datname AS name, o.rolname AS owner, o.rolsuper AS owner_is_superuser,
@@ -342,4 +347,3 @@ function ownedSequenceOids(relationOids: string): string {
            WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
              AND dep.deptype IN ('a', 'i') AND dep.refobjid IN ${relationOids}`;
 }
-

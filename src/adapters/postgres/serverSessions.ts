@@ -105,4 +105,3 @@ class NotConnected extends Error {
     super('not connected');
   }
 }
-

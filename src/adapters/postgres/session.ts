@@ -38,13 +38,7 @@ export class Session {
     await this.send(statements.map((s) => s.name).join(', '), text, shown, undefined);
   }
 
-  private async send(
-    name: string,
-    text: string,
-    shownText: string | undefined,
-    values: unknown[] | undefined,
-    preparedAs?: string,
-  ) {
+  private async send(name: string, text: string, shownText: string | undefined, values: unknown[] | undefined, preparedAs?: string) {
     this.observe?.({
       integration: this.integration,
       database: this.database,

@@ -1,6 +1,14 @@
 import { privilegePlan } from '../../domain/privileges.ts';
 import type { CheckFinding } from '../../ports/TargetDatabase.ts';
-import { mayGrantRole, mayTakeOwner, majorVersion, type ConnectorRow, type DatabaseRow, type RoleRow, type UngrantableRow } from './connectorRules.ts';
+import {
+  mayGrantRole,
+  mayTakeOwner,
+  majorVersion,
+  type ConnectorRow,
+  type DatabaseRow,
+  type RoleRow,
+  type UngrantableRow,
+} from './connectorRules.ts';
 import type { Session } from './session.ts';
 import * as sql from './statements.ts';
 import { quoteIdent } from './statements.ts';
@@ -42,10 +50,7 @@ function ownerGap(owners: Map<string, OwnerGap>, owner: string, connectorIsAdmin
 }
 
 function ownerFinding(c: ConnectorRow, owner: string, gap: OwnerGap): CheckFinding {
-  const where = [
-    ...gap.reasons,
-    ...(gap.databases.length ? [`objects in ${gap.databases.join(', ')} belong to ${owner}`] : []),
-  ].join('; ');
+  const where = [...gap.reasons, ...(gap.databases.length ? [`objects in ${gap.databases.join(', ')} belong to ${owner}`] : [])].join('; ');
   const lacks = `The connector does not have the privileges of ${owner}, which it needs to grant there: ${where}.`;
   const fixSql = [sql.adminGrantMembership(owner, c.connector)];
   if (mayTakeOwner(c, gap.connectorIsAdmin)) {
@@ -75,7 +80,10 @@ export const IAM_EXPIRY_FINDING: CheckFinding = {
 export function connectorAttributeFindings(c: ConnectorRow): CheckFinding[] {
   const findings: CheckFinding[] = [];
   if (c.is_superuser) {
-    findings.push({ level: 'warn', message: `The connector ${c.connector} is a superuser; Sesame needs only CREATEROLE and rds_superuser (or pg_signal_backend).` });
+    findings.push({
+      level: 'warn',
+      message: `The connector ${c.connector} is a superuser; Sesame needs only CREATEROLE and rds_superuser (or pg_signal_backend).`,
+    });
     return findings;
   }
   findings.push(
@@ -114,7 +122,6 @@ export function adminGrantFor(o: UngrantableRow, connector: string): string {
   return sql.adminGrantWithGrantOption(o.missing, kind, qualified, connector);
 }
 
-
 /**
  * What the connector lacks on every database of the server: connecting, and the privileges of
  * the roles that own the objects (with the statement an admin runs for each).
@@ -125,49 +132,49 @@ export async function ownerFindings(
   on: <T>(database: string, work: (s: Session) => Promise<T>) => Promise<T>,
 ): Promise<CheckFinding[]> {
   const findings: CheckFinding[] = [];
-    const owners = new Map<string, OwnerGap>();
-    const databases = await m.rows<DatabaseRow>(sql.databasesInScope(undefined, []));
-    for (const db of databases) {
-      if (!db.connector_can_connect) {
-        if (db.owner_is_superuser) {
-          findings.push({
-            level: 'error',
-            message: `The connector cannot connect to ${db.name}, which belongs to the superuser ${db.owner}.`,
-            fixSql: [sql.adminGrantWithGrantOption(['CONNECT', 'TEMPORARY'], 'DATABASE', quoteIdent(db.name), c.connector)],
-          });
-        } else {
-          ownerGap(owners, db.owner, db.connector_is_admin_of_owner).reasons.push(
-            `the connector may not connect to ${db.name}, which belongs to ${db.owner} and does not let PUBLIC connect`,
-          );
-        }
-        continue;
-      }
-      findings.push({ level: 'ok', message: `The connector can connect to ${db.name}.` });
-      const rows = await on(db.name, (s) =>
-        s.rows<UngrantableRow>(
-          sql.ungrantableObjects({ sequences: true, routines: true }, privilegePlan('admin', 'database')),
-        ),
-      );
-      const bySuperuser = new Map<string, UngrantableRow[]>();
-      for (const row of rows) {
-        if (row.owner_is_superuser) {
-          if (row.missing.length > 0) bySuperuser.set(row.owner, [...(bySuperuser.get(row.owner) ?? []), row]);
-        } else {
-          const gap = ownerGap(owners, row.owner, row.connector_is_admin_of_owner);
-          if (!gap.databases.includes(db.name)) gap.databases.push(db.name);
-        }
-      }
-      for (const [owner, objects] of bySuperuser) {
+  const owners = new Map<string, OwnerGap>();
+  const databases = await m.rows<DatabaseRow>(sql.databasesInScope(undefined, []));
+  for (const db of databases) {
+    if (!db.connector_can_connect) {
+      if (db.owner_is_superuser) {
         findings.push({
-          level: 'warn',
-          message: `In ${db.name}, ${objects.length} object(s) belong to the superuser ${owner} (${objects
-            .slice(0, 5)
-            .map(describeObject)
-            .join(', ')}${objects.length > 5 ? ', …' : ''}). Sesame can grant on them only what PUBLIC already has; to grant more there, an admin must grant those privileges to ${c.connector} WITH GRANT OPTION.`,
+          level: 'error',
+          message: `The connector cannot connect to ${db.name}, which belongs to the superuser ${db.owner}.`,
+          fixSql: [sql.adminGrantWithGrantOption(['CONNECT', 'TEMPORARY'], 'DATABASE', quoteIdent(db.name), c.connector)],
         });
+      } else {
+        ownerGap(owners, db.owner, db.connector_is_admin_of_owner).reasons.push(
+          `the connector may not connect to ${db.name}, which belongs to ${db.owner} and does not let PUBLIC connect`,
+        );
+      }
+      continue;
+    }
+    findings.push({ level: 'ok', message: `The connector can connect to ${db.name}.` });
+    const rows = await on(db.name, (s) =>
+      s.rows<UngrantableRow>(sql.ungrantableObjects({ sequences: true, routines: true }, privilegePlan('admin', 'database'))),
+    );
+    const bySuperuser = new Map<string, UngrantableRow[]>();
+    for (const row of rows) {
+      if (row.owner_is_superuser) {
+        if (row.missing.length > 0) bySuperuser.set(row.owner, [...(bySuperuser.get(row.owner) ?? []), row]);
+      } else {
+        const gap = ownerGap(owners, row.owner, row.connector_is_admin_of_owner);
+        if (!gap.databases.includes(db.name)) gap.databases.push(db.name);
       }
     }
-    for (const [owner, gap] of owners) findings.push(ownerFinding(c, owner, gap));
+    for (const [owner, objects] of bySuperuser) {
+      findings.push({
+        level: 'warn',
+        message: `In ${db.name}, ${objects.length} object(s) belong to the superuser ${owner} (${objects
+          .slice(0, 5)
+          .map(describeObject)
+          .join(
+            ', ',
+          )}${objects.length > 5 ? ', …' : ''}). Sesame can grant on them only what PUBLIC already has; to grant more there, an admin must grant those privileges to ${c.connector} WITH GRANT OPTION.`,
+      });
+    }
+  }
+  for (const [owner, gap] of owners) findings.push(ownerFinding(c, owner, gap));
   return findings;
 }
 

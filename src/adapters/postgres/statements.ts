@@ -190,4 +190,3 @@ export function adminConnect(database: string): string {
 export function adminAlterRole(role: string, attribute: 'CREATEROLE'): string {
   return `ALTER ROLE ${quoteIdent(role)} WITH ${attribute};`;
 }
-

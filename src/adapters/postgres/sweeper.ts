@@ -6,7 +6,15 @@ import { sqlState } from './connection.ts';
 import type { ConnectorRow, RoleRow } from './connectorRules.ts';
 import type { GrantSteps } from './grantSteps.ts';
 import { HEIR_MARK, HEIR_ROLE, isGroupRole } from './groupRoles.ts';
-import { asRemoval, findLeftovers, leftoverKey, reassignStatements, type Leftover, type LeftoverSubject, type OwnedObject } from './leftovers.ts';
+import {
+  asRemoval,
+  findLeftovers,
+  leftoverKey,
+  reassignStatements,
+  type Leftover,
+  type LeftoverSubject,
+  type OwnedObject,
+} from './leftovers.ts';
 import { makeSecurityInvoker } from './leftoverStatements.ts';
 import type { Session } from './session.ts';
 import * as sql from './statements.ts';
@@ -123,7 +131,8 @@ export class LeftoverSweeper {
     const options = { subjects, groups, groupPrivileges, serverVersionNum, heir: HEIR_ROLE };
     const on = <T>(database: string, work: (s: Session) => Promise<T>) => this.#on(m, database, work);
     const found = await findLeftovers(m, on, options);
-    if (found.leftovers.length === 0) return { removed: [], remaining: [], failures: [], owned: found.owned, unreachable: found.unreachable };
+    if (found.leftovers.length === 0)
+      return { removed: [], remaining: [], failures: [], owned: found.owned, unreachable: found.unreachable };
     await this.actAs(m, await connector(), [...new Set(found.leftovers.flatMap((l) => l.actsAs))]);
     const failures: string[] = [];
     for (const l of found.leftovers) {

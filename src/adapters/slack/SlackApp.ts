@@ -18,9 +18,7 @@ import type { InternalErrorAlert } from './SlackNotifier.ts';
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 /** How Sesame talks to Slack, from the environment (PRODUCT.md §2). */
-export type SlackTransport =
-  | { mode: 'socket'; appToken: string }
-  | { mode: 'http'; signingSecret: string };
+export type SlackTransport = { mode: 'socket'; appToken: string } | { mode: 'http'; signingSecret: string };
 
 /**
  * Socket Mode when `SLACK_APP_TOKEN` is set; otherwise HTTP, which needs the signing secret to
@@ -32,7 +30,8 @@ export function slackTransport(env: NodeJS.ProcessEnv): SlackTransport {
     throw new ConfigError([
       {
         path: 'SLACK_SIGNING_SECRET',
-        message: 'is not set: HTTP mode needs the app\'s signing secret (Basic Information → Signing Secret), or set SLACK_APP_TOKEN (xapp-…) for Socket Mode',
+        message:
+          "is not set: HTTP mode needs the app's signing secret (Basic Information → Signing Secret), or set SLACK_APP_TOKEN (xapp-…) for Socket Mode",
       },
     ]);
   }

@@ -35,25 +35,33 @@ export class SlackDirectory implements Directory {
   }
 
   userIdByEmail(email: string, lookup?: Lookup): Promise<string | undefined> {
-    return this.cached(`email:${email.toLowerCase()}`, async () => {
-      try {
-        const res = await this.client.users.lookupByEmail({ email });
-        return res.user?.id;
-      } catch (err) {
-        if ((err as { data?: { error?: string } }).data?.error === 'users_not_found') return undefined;
-        throw err;
-      }
-    }, lookup);
+    return this.cached(
+      `email:${email.toLowerCase()}`,
+      async () => {
+        try {
+          const res = await this.client.users.lookupByEmail({ email });
+          return res.user?.id;
+        } catch (err) {
+          if ((err as { data?: { error?: string } }).data?.error === 'users_not_found') return undefined;
+          throw err;
+        }
+      },
+      lookup,
+    );
   }
 
   groupMembers(handle: string, lookup?: Lookup): Promise<string[] | undefined> {
-    return this.cached(`group:${handle.toLowerCase()}`, async () => {
-      const groups = await this.cached('groups', async () => (await this.client.usergroups.list({})).usergroups ?? [], lookup);
-      const group = groups.find((g) => g.handle?.toLowerCase() === handle.toLowerCase());
-      if (!group?.id) return undefined;
-      const res = await this.client.usergroups.users.list({ usergroup: group.id });
-      return res.users ?? [];
-    }, lookup);
+    return this.cached(
+      `group:${handle.toLowerCase()}`,
+      async () => {
+        const groups = await this.cached('groups', async () => (await this.client.usergroups.list({})).usergroups ?? [], lookup);
+        const group = groups.find((g) => g.handle?.toLowerCase() === handle.toLowerCase());
+        if (!group?.id) return undefined;
+        const res = await this.client.usergroups.users.list({ usergroup: group.id });
+        return res.users ?? [];
+      },
+      lookup,
+    );
   }
 
   person(slackId: string): Promise<Person> {

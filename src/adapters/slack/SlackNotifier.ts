@@ -90,7 +90,11 @@ export class SlackNotifier implements Notifier {
       // The approval channel may include the requester: it gets what happened, the admins why.
       await this.tellAdmins({
         text,
-        blocks: [section(`${head} Database user \`${escapeWithin(request.dbUser ?? '?', 200)}\`: ${escapeWithin(error, 1500)}\n${retrying} Check that the database is reachable.`)],
+        blocks: [
+          section(
+            `${head} Database user \`${escapeWithin(request.dbUser ?? '?', 200)}\`: ${escapeWithin(error, 1500)}\n${retrying} Check that the database is reachable.`,
+          ),
+        ],
       });
       const channel = this.deps.config.slack.approvalChannel;
       if (channel) await this.send(channel, { text, blocks: [section(`${head} ${retrying} Sesame's admins were told what went wrong.`)] });
@@ -113,7 +117,10 @@ export class SlackNotifier implements Notifier {
       const more = report.removals.length > LEFTOVER_LINES ? `\n…and ${report.removals.length - LEFTOVER_LINES} more.` : '';
       const request = report.requestId ? ` when \`${report.requestId}\` ended` : '';
       const text = `:broom: On \`${escapeWithin(report.integration, 100)}\`, Sesame removed what ${whose} left behind${request}:\n${lines.join('\n')}${more}\nThe audit trail (\`sesame audit\`, action leftover.removed) holds each definition.`;
-      await this.tellAdmins({ text: `Sesame removed what ${report.dbUser ?? 'a shared role'} left behind`, blocks: [section(truncate(text, 2900))] });
+      await this.tellAdmins({
+        text: `Sesame removed what ${report.dbUser ?? 'a shared role'} left behind`,
+        blocks: [section(truncate(text, 2900))],
+      });
     });
   }
 
@@ -128,7 +135,9 @@ export class SlackNotifier implements Notifier {
     if (last !== undefined && now - last < ALERT_QUIET_MS) return Promise.resolve();
     this.alertedAt.set(alert.details, now);
     const line = `:rotating_light: Something a person asked Sesame for failed (\`${escapeWithin(alert.where, 100)}\`): ${escapeWithin(alert.details, 2500)}\nThey were told that it failed and that the admins know.`;
-    return this.enqueue('admin alerts', 'internal error', () => this.tellAdmins({ text: 'Sesame: something a person asked for failed', blocks: [section(line)] }));
+    return this.enqueue('admin alerts', 'internal error', () =>
+      this.tellAdmins({ text: 'Sesame: something a person asked for failed', blocks: [section(line)] }),
+    );
   }
 
   /**
@@ -174,9 +183,11 @@ export class SlackNotifier implements Notifier {
     // A notification starts a moment after it is asked for: the database work that usually
     // follows a decision (the grant) then runs without Slack calls in the same process; nobody
     // notices 50 ms on a message, and access is ready sooner. The queue keeps each request's order.
-    const run = settle().then(() => this.perRequest.run(requestId, work)).catch((err) => {
-      this.deps.logger.warn({ requestId, notification: what, err: describeError(err) }, 'Slack notification failed');
-    });
+    const run = settle()
+      .then(() => this.perRequest.run(requestId, work))
+      .catch((err) => {
+        this.deps.logger.warn({ requestId, notification: what, err: describeError(err) }, 'Slack notification failed');
+      });
     this.inFlight.add(run);
     void run.finally(() => this.inFlight.delete(run));
     return Promise.resolve();
@@ -263,12 +274,16 @@ export class SlackNotifier implements Notifier {
       ...(channel ? [this.send(channel, message)] : []),
     ]);
     const failed = sent.filter((r) => r.status === 'rejected');
-    if (failed.length > 0) throw new Error(`${failed.length} of ${sent.length} alerts could not be sent: ${describeError((failed[0] as PromiseRejectedResult).reason)}`);
+    if (failed.length > 0)
+      throw new Error(
+        `${failed.length} of ${sent.length} alerts could not be sent: ${describeError((failed[0] as PromiseRejectedResult).reason)}`,
+      );
   }
 
   private requesterContext(request: AccessRequest) {
     const integration =
-      this.deps.integration?.(request.target.integration) ?? this.deps.config.integrations.find((i) => i.name === request.target.integration);
+      this.deps.integration?.(request.target.integration) ??
+      this.deps.config.integrations.find((i) => i.name === request.target.integration);
     return { customAccessDetails: integration?.customAccessDetails };
   }
 
@@ -319,7 +334,8 @@ export class SlackNotifier implements Notifier {
 /** The admins' alert about a request that failed: who, what, and the error as recorded. */
 function failedGrantAlert(request: AccessRequest): SlackMessage {
   const requester = mention(request.requester.slackId);
-  const subject = request.kind === 'extension' ? `Extending \`${request.parentId}\` by request \`${request.id}\`` : `Granting \`${request.id}\``;
+  const subject =
+    request.kind === 'extension' ? `Extending \`${request.parentId}\` by request \`${request.id}\`` : `Granting \`${request.id}\``;
   const line =
     `:rotating_light: ${subject} for ${requester} (\`${request.permission}\` on \`${targetText(request)}\`) failed: ` +
     `${escapeWithin(request.lastError ?? 'no error was recorded', 2500)}\n` +

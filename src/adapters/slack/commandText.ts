@@ -180,9 +180,7 @@ export function parseQuotedTarget(text: string): Target {
       continue;
     }
     if (ch === ';') {
-      throw new InputError(
-        `"${shorten(text)}" contains a semicolon. If a name really has one, put that name in double quotes.`,
-      );
+      throw new InputError(`"${shorten(text)}" contains a semicolon. If a name really has one, put that name in double quotes.`);
     }
     current += ch;
     i++;

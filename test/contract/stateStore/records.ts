@@ -279,7 +279,8 @@ export function recordsContract(store: StateStore): void {
       await store.appendAudit({ at: T0, action: 'grant.granted', actor: 'U0BOB', details });
       details.roles.push('r2');
       const [first] = await store.listAudit(T0);
-      (first?.details?.roles as string[]).push('r3');
+      assert.ok(first?.details, 'the appended event is listed');
+      (first.details.roles as string[]).push('r3');
       const [again] = await store.listAudit(T0);
       assert.deepEqual(again?.details, { roles: ['r1'] });
     });

@@ -31,13 +31,7 @@ import {
   type QueryValue,
 } from './awsQuery.ts';
 import { dbClusterXml, dbInstanceXml, tagListXml, type ClusterMember } from './rdsXml.ts';
-import {
-  computeSignature,
-  parseAuthorizationHeader,
-  sha256Hex,
-  signaturesMatch,
-  type AuthorizationHeader,
-} from './sigv4.ts';
+import { computeSignature, parseAuthorizationHeader, sha256Hex, signaturesMatch, type AuthorizationHeader } from './sigv4.ts';
 
 export interface FakeAwsOptions {
   /** The account in ARNs. Default `123456789012`. */
@@ -204,8 +198,7 @@ class AwsWireError extends Error {
 }
 
 const invalidParameter = (message: string) => new AwsWireError(400, 'InvalidParameterValue', message);
-const missingParameter = (name: string) =>
-  new AwsWireError(400, 'MissingParameter', `The request must contain the parameter ${name}`);
+const missingParameter = (name: string) => new AwsWireError(400, 'MissingParameter', `The request must contain the parameter ${name}`);
 const instanceNotFound = (id: string) => new AwsWireError(404, 'DBInstanceNotFound', `DBInstance ${id} not found.`);
 const clusterNotFound = (id: string) => new AwsWireError(404, 'DBClusterNotFoundFault', `DBCluster ${id} not found.`);
 const secretNotFound = (detail = '') =>
@@ -534,9 +527,7 @@ export class FakeAws {
 
   /** The calls answered so far, oldest first; of one action if given. */
   calls(action?: FakeAwsAction): FakeAwsCall[] {
-    return this.recorded
-      .filter((call) => action === undefined || call.action === action)
-      .map((call) => structuredClone(call));
+    return this.recorded.filter((call) => action === undefined || call.action === action).map((call) => structuredClone(call));
   }
 
   /** Forgets the recorded calls. */
@@ -701,12 +692,7 @@ export class FakeAws {
    * Reads the SigV4 credential scope; with known credentials, refuses unknown keys and wrong
    * signatures with the codes each service uses for them.
    */
-  private authenticate(
-    service: Service,
-    auth: AuthorizationHeader | undefined,
-    req: IncomingMessage,
-    body: Buffer,
-  ): AuthorizationHeader {
+  private authenticate(service: Service, auth: AuthorizationHeader | undefined, req: IncomingMessage, body: Buffer): AuthorizationHeader {
     const rds = service === 'rds';
     if (!auth) {
       throw rds
@@ -924,7 +910,11 @@ export class FakeAws {
     }
     const requested = integerParam(params, 'NumberOfLines');
     if (requested !== undefined && requested < 1) throw invalidParameter(`Invalid value ${requested} for NumberOfLines.`);
-    const lineLimit = Math.min(requested ?? MAX_LOG_PORTION_LINES, this.options.logPortionLines ?? MAX_LOG_PORTION_LINES, MAX_LOG_PORTION_LINES);
+    const lineLimit = Math.min(
+      requested ?? MAX_LOG_PORTION_LINES,
+      this.options.logPortionLines ?? MAX_LOG_PORTION_LINES,
+      MAX_LOG_PORTION_LINES,
+    );
     const marker = stringParam(params, 'Marker');
     const data = file.data;
     let start: number;

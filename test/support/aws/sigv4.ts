@@ -90,7 +90,10 @@ function canonicalPath(path: string): string {
 
 function canonicalHeaderValue(value: string | string[] | undefined): string {
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return joined.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim();
+  return joined
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .trim();
 }
 
 function canonicalRequest(request: SignedRequest, signedHeaders: string[]): string {

@@ -160,8 +160,7 @@ const RESPONSE_URL_TTL_MS = 30 * 60_000;
 /** Slack: at most 3 views in a modal's stack. */
 const VIEW_STACK_MAX = 3;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const truthy = (value: unknown) => value === true || value === 'true' || value === '1' || value === 1;
 
@@ -217,8 +216,8 @@ function tzOffsetSeconds(timeZone: string, at: number): number {
 
 function tzLabel(timeZone: string, at: number): string {
   return (
-    new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'long' }).formatToParts(at).find((p) => p.type === 'timeZoneName')
-      ?.value ?? timeZone
+    new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'long' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ??
+    timeZone
   );
 }
 
@@ -576,7 +575,15 @@ export class FakeSlack {
       if (refused(posted)) return reply(404, posted);
       return reply(200, { ok: true });
     }
-    this.ephemeralMessages.push({ channel: target.channel, user: target.userId, ts: this.nextTs(), ...content, edits: [], deleted: false, via: 'response_url' });
+    this.ephemeralMessages.push({
+      channel: target.channel,
+      user: target.userId,
+      ts: this.nextTs(),
+      ...content,
+      edits: [],
+      deleted: false,
+      via: 'response_url',
+    });
     return reply(200, { ok: true });
   }
 
@@ -615,7 +622,16 @@ export class FakeSlack {
   ): FakeSlackMessage | Answer {
     const channel = this.resolveChannel(channelArg);
     if (!channel) return fail('channel_not_found');
-    const message: FakeSlackMessage = { channel, ts: this.nextTs(), ...content, user: this.botUserId, edits: [], replies: [], deleted: false, via };
+    const message: FakeSlackMessage = {
+      channel,
+      ts: this.nextTs(),
+      ...content,
+      user: this.botUserId,
+      edits: [],
+      replies: [],
+      deleted: false,
+      via,
+    };
     if (threadTs !== undefined) {
       const parent = this.channelMessages.find((m) => m.channel === channel && m.ts === threadTs && !m.deleted);
       // Slack would post a reply to a missing parent on its own; a reply that lands nowhere is a bug worth a failure here.
@@ -843,7 +859,13 @@ export class FakeSlack {
         const channel = this.resolveChannel(args.channel);
         return channel ? { ok: true, channel: { id: channel } } : fail('channel_not_found');
       }
-      const ids = typeof args.users === 'string' ? args.users.split(',').map((u) => u.trim()).filter(Boolean) : [];
+      const ids =
+        typeof args.users === 'string'
+          ? args.users
+              .split(',')
+              .map((u) => u.trim())
+              .filter(Boolean)
+          : [];
       if (ids.length === 0) return fail('users_list_not_supplied');
       if (ids.length > 1) return fail('not_supported');
       const user = this.users.get(ids[0]!);
@@ -867,7 +889,11 @@ export class FakeSlack {
       if (refused(trigger)) return trigger;
       const view = this.checkedView(args.view, 'modal');
       if (refused(view)) return view;
-      const under = trigger.viewId ? this.modalViews.get(trigger.viewId) : this.views(trigger.userId).filter((v) => !v.closed).at(-1);
+      const under = trigger.viewId
+        ? this.modalViews.get(trigger.viewId)
+        : this.views(trigger.userId)
+            .filter((v) => !v.closed)
+            .at(-1);
       if (!under) return fail('not_found');
       const stackSize = this.views(trigger.userId).filter((v) => v.rootViewId === under.rootViewId && !v.closed).length;
       if (stackSize >= VIEW_STACK_MAX) return fail('push_limit_reached');

@@ -169,7 +169,14 @@ export class FakeSocketMode {
         this.outstanding.delete(envelope.envelope_id);
         reject(new Error(`no ack for ${type} envelope ${envelope.envelope_id} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.outstanding.set(envelope.envelope_id, { envelope, connectionId: target.record.id, sentAt: performance.now(), resolve, reject, timer });
+      this.outstanding.set(envelope.envelope_id, {
+        envelope,
+        connectionId: target.record.id,
+        sentAt: performance.now(),
+        resolve,
+        reject,
+        timer,
+      });
       this.sent.push(envelope);
       target.socket.send(JSON.stringify(envelope));
     });

@@ -248,7 +248,13 @@ class BlockKitChecker {
     }
   }
 
-  private options(path: string, value: unknown, max: number, min: number, options: { mrkdwnAllowed?: boolean; urlAllowed?: boolean } = {}): void {
+  private options(
+    path: string,
+    value: unknown,
+    max: number,
+    min: number,
+    options: { mrkdwnAllowed?: boolean; urlAllowed?: boolean } = {},
+  ): void {
     for (const [i, o] of this.list(path, value, 'options', max, min).entries()) this.option(`${path}[${i}]`, o, options);
   }
 
@@ -318,7 +324,10 @@ class BlockKitChecker {
         break;
       case 'external_select':
       case 'multi_external_select':
-        if (value.min_query_length !== undefined && !(Number.isInteger(value.min_query_length) && (value.min_query_length as number) >= 0)) {
+        if (
+          value.min_query_length !== undefined &&
+          !(Number.isInteger(value.min_query_length) && (value.min_query_length as number) >= 0)
+        ) {
           this.problem(`${path}.min_query_length`, 'min_query_length must be a whole number of characters, 0 or more');
         }
         break;

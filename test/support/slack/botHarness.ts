@@ -104,7 +104,8 @@ export function startE2eWorld(cluster: TestCluster, options: E2eOptions = {}): P
     {
       env: () => ({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_APP_TOKEN: undefined }),
       overrides: { port: 0 },
-      driver: (bot, fake) => new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake }),
+      driver: (bot, fake) =>
+        new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake }),
     },
     options,
   );
@@ -114,7 +115,10 @@ export function startE2eWorld(cluster: TestCluster, options: E2eOptions = {}): P
  * Starts FakeSlack and the bot against `cluster` in Socket Mode: `SLACK_APP_TOKEN` set (the
  * fake's, unless `appToken` says otherwise), no signing secret, health and metrics on `PORT`.
  */
-export function startSocketModeWorld(cluster: TestCluster, options: { port: number; appToken?: string }): Promise<E2eWorld<SocketModeDriver>> {
+export function startSocketModeWorld(
+  cluster: TestCluster,
+  options: { port: number; appToken?: string },
+): Promise<E2eWorld<SocketModeDriver>> {
   return startWorld(cluster, {
     env: (fake) => ({ SLACK_APP_TOKEN: options.appToken ?? fake.appToken, SLACK_SIGNING_SECRET: undefined, PORT: String(options.port) }),
     overrides: {},

@@ -89,7 +89,10 @@ function withBlockIds(blocks: unknown[]): Json[] {
 
 function optionsOf(element: Json): Json[] {
   const groups = Array.isArray(element.option_groups) ? element.option_groups.filter(isObject) : [];
-  const options = [...(Array.isArray(element.options) ? element.options : []), ...groups.flatMap((g) => (Array.isArray(g.options) ? g.options : []))];
+  const options = [
+    ...(Array.isArray(element.options) ? element.options : []),
+    ...groups.flatMap((g) => (Array.isArray(g.options) ? g.options : [])),
+  ];
   return options.filter(isObject);
 }
 
@@ -182,7 +185,10 @@ function viewWithState(fake: FakeSlack, view: FakeSlackView, values?: FormValues
  * A slash command's fields, in the order Slack sends them (form-encoded over HTTP, a JSON object
  * in a Socket Mode envelope), with the trigger_id and response_url issued for it.
  */
-export function slashCommandFields(fake: FakeSlack, input: SlashCommandInput): { fields: Record<string, string>; triggerId: string; responseUrl: string } {
+export function slashCommandFields(
+  fake: FakeSlack,
+  input: SlashCommandInput,
+): { fields: Record<string, string>; triggerId: string; responseUrl: string } {
   const user = fake.user(input.userId);
   const channelId = input.channelId ?? fake.dmChannelId(user.id);
   const triggerId = fake.issueTrigger(user.id);
@@ -215,7 +221,15 @@ export function blockActionPayload(fake: FakeSlack, input: BlockActionInput): Js
   const value = input.value ?? (typeof element.value === 'string' ? element.value : undefined);
   const action: Json =
     element.type === 'button'
-      ? { type: 'button', action_id: input.actionId, block_id: blockId, text: element.text ?? plainText(input.actionId), value, style: element.style, action_ts: actionTs }
+      ? {
+          type: 'button',
+          action_id: input.actionId,
+          block_id: blockId,
+          text: element.text ?? plainText(input.actionId),
+          value,
+          style: element.style,
+          action_ts: actionTs,
+        }
       : { ...elementState(element, value ?? null), action_id: input.actionId, block_id: blockId, action_ts: actionTs };
 
   const payload: Json = {

@@ -35,7 +35,12 @@ export function refuseUpgrade(socket: Duplex, status: number, reason: string): v
  * Completes the opening handshake of an `upgrade` request, or refuses it with 400 when it is not
  * a version 13 WebSocket handshake (and returns undefined).
  */
-export function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, handlers: WebSocketHandlers): ServerWebSocket | undefined {
+export function acceptWebSocket(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  handlers: WebSocketHandlers,
+): ServerWebSocket | undefined {
   const key = req.headers['sec-websocket-key'];
   const valid =
     req.method === 'GET' &&
@@ -146,7 +151,8 @@ export class ServerWebSocket {
         const code = payload.length >= 2 ? payload.readUInt16BE(0) : CLOSE_CODE.noStatus;
         const reason = payload.length > 2 ? payload.subarray(2).toString('utf8') : '';
         // Answer a close the client started; one this side started is complete now.
-        if (this.state === 'open') this.socket.write(frame(OPCODE.close, closePayload(code === CLOSE_CODE.noStatus ? CLOSE_CODE.normal : code, '')));
+        if (this.state === 'open')
+          this.socket.write(frame(OPCODE.close, closePayload(code === CLOSE_CODE.noStatus ? CLOSE_CODE.normal : code, '')));
         this.socket.end();
         this.finish(code, reason);
         return;

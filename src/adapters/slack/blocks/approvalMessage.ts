@@ -1,7 +1,19 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest, Approval, ApproverGroup } from '../../../domain/request.ts';
 import { actions, context, fields, requestButton, section, type SlackMessage } from './elements.ts';
-import { ADMINS_WERE_TOLD, escapeMrkdwn, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText, truncate } from './text.ts';
+import {
+  ADMINS_WERE_TOLD,
+  escapeMrkdwn,
+  escapeWithin,
+  LIMITS,
+  mention,
+  slackDate,
+  STATUS_ICONS,
+  STATUS_WORDS,
+  summary,
+  targetText,
+  truncate,
+} from './text.ts';
 
 /** Approvers named per group before the rest are counted ("and 40 more"). */
 const MENTIONS_PER_GROUP = 15;
@@ -13,7 +25,8 @@ const MENTIONS_PER_GROUP = 15;
  */
 export function approvalMessage(request: AccessRequest, approvals: readonly Approval[] = []): SlackMessage {
   const pending = request.status === 'pending';
-  const what = request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${targetText(request)}\`` : summary(request);
+  const what =
+    request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${targetText(request)}\`` : summary(request);
   const headline = `${mention(request.requester.slackId)} asks for ${what}`;
   const blocks: SlackMessage['blocks'] = [
     section(`:key: *Access request ${request.id}*\n${headline}`),
@@ -26,11 +39,17 @@ export function approvalMessage(request: AccessRequest, approvals: readonly Appr
       ['Flow', escapeMrkdwn(request.flowName)],
     ]),
     section(`*Reason*\n${quote(request.reason || '(none given)')}`),
-    section(`*Why you are asked* (${request.approvalMode === 'all' ? 'one approval from each group' : 'one approval is enough'})\n${approverLines(request.approverGroups)}`),
+    section(
+      `*Why you are asked* (${request.approvalMode === 'all' ? 'one approval from each group' : 'one approval is enough'})\n${approverLines(request.approverGroups)}`,
+    ),
   ];
   const approvedSoFar = approvals.filter((a) => a.decision === 'approve');
   if (pending && approvedSoFar.length > 0) {
-    blocks.push(context(`:white_check_mark: Approved so far by ${approvedSoFar.map((a) => `${mention(a.approverId)} ${slackDate(a.at)}`).join(', ')}`));
+    blocks.push(
+      context(
+        `:white_check_mark: Approved so far by ${approvedSoFar.map((a) => `${mention(a.approverId)} ${slackDate(a.at)}`).join(', ')}`,
+      ),
+    );
   }
   if (pending) {
     blocks.push(
@@ -42,7 +61,10 @@ export function approvalMessage(request: AccessRequest, approvals: readonly Appr
   } else {
     blocks.push(context(outcomeLine(request)));
   }
-  return { text: truncate(`Access request ${request.id}: ${plainHeadline(request)} (${STATUS_WORDS[request.status]})`, LIMITS.messageText), blocks };
+  return {
+    text: truncate(`Access request ${request.id}: ${plainHeadline(request)} (${STATUS_WORDS[request.status]})`, LIMITS.messageText),
+    blocks,
+  };
 }
 
 /** The line that replaces the buttons once a request is decided: who, when, and what became of it. */

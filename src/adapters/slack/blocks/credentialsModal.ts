@@ -25,7 +25,9 @@ export function credentialsModal(creds: Credentials): types.ModalView {
   }
   blocks.push(section(`*Connection URI*\n${block(creds.uri)}`));
   if (creds.iamCommands?.length) {
-    blocks.push(section(`*Sign in with an IAM token* (valid for 15 minutes; run again for a new one)\n${block(creds.iamCommands.join('\n'))}`));
+    blocks.push(
+      section(`*Sign in with an IAM token* (valid for 15 minutes; run again for a new one)\n${block(creds.iamCommands.join('\n'))}`),
+    );
   }
   if (creds.iamPolicy) {
     blocks.push(section(`*The IAM policy your AWS identity needs*\n${block(creds.iamPolicy)}`));

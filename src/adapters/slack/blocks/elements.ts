@@ -39,9 +39,7 @@ export function header(text: string): types.HeaderBlock {
 export function context(...texts: string[]): types.ContextBlock {
   return {
     type: 'context',
-    elements: texts
-      .slice(0, LIMITS.contextElements)
-      .map((t) => ({ type: 'mrkdwn' as const, text: truncate(t, LIMITS.sectionText) })),
+    elements: texts.slice(0, LIMITS.contextElements).map((t) => ({ type: 'mrkdwn' as const, text: truncate(t, LIMITS.sectionText) })),
   };
 }
 

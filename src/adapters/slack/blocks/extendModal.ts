@@ -25,7 +25,12 @@ export function extendModal(requestId: string, request?: AccessRequest): types.M
         block_id: DURATION_BLOCK,
         label: plain('How much longer'),
         hint: plain('Like 30m, 1h or 1h30m.'),
-        element: { type: 'plain_text_input', action_id: 'duration', initial_value: formatMinutes(Math.min(request?.durationMinutes ?? 60, 60)), max_length: 20 },
+        element: {
+          type: 'plain_text_input',
+          action_id: 'duration',
+          initial_value: formatMinutes(Math.min(request?.durationMinutes ?? 60, 60)),
+          max_length: 20,
+        },
       },
       {
         type: 'input',

@@ -27,30 +27,53 @@ export function homeView(content: HomeContent): types.HomeView {
   const blocks: types.KnownBlock[] = [];
   if (content.notice) blocks.push(section(content.notice));
   blocks.push(header('Your access'));
-  list(blocks, grants, `No active access. Use \`${content.command}\` to ask for some.`, (r) => [
-    section(`${STATUS_ICONS.granted} ${summary(r)}\nUntil ${r.expiresAt ? slackDate(r.expiresAt) : 'unknown'} · \`${r.id}\``),
-    actions(`home-grant:${r.id}`, [
-      requestButton('Show credentials', 'showCredentials', r.id, { style: 'primary' }),
-      requestButton('Extend', 'extend', r.id),
-      requestButton('Revoke', 'revoke', r.id, {
-        style: 'danger',
-        confirm: { title: 'End this access now?', text: `Your access to \`${targetText(r)}\` ends now.`, confirm: 'Revoke', deny: 'Keep it' },
-      }),
-    ]),
-  ], content.command);
+  list(
+    blocks,
+    grants,
+    `No active access. Use \`${content.command}\` to ask for some.`,
+    (r) => [
+      section(`${STATUS_ICONS.granted} ${summary(r)}\nUntil ${r.expiresAt ? slackDate(r.expiresAt) : 'unknown'} · \`${r.id}\``),
+      actions(`home-grant:${r.id}`, [
+        requestButton('Show credentials', 'showCredentials', r.id, { style: 'primary' }),
+        requestButton('Extend', 'extend', r.id),
+        requestButton('Revoke', 'revoke', r.id, {
+          style: 'danger',
+          confirm: {
+            title: 'End this access now?',
+            text: `Your access to \`${targetText(r)}\` ends now.`,
+            confirm: 'Revoke',
+            deny: 'Keep it',
+          },
+        }),
+      ]),
+    ],
+    content.command,
+  );
   blocks.push(divider(), header('Your pending requests'));
-  list(blocks, pending, 'Nothing waiting.', (r) => [
-    section(`${STATUS_ICONS.pending} ${summary(r)}\n${STATUS_WORDS.pending} · \`${r.id}\``),
-    actions(`home-pending:${r.id}`, [requestButton('Cancel request', 'cancel', r.id)]),
-  ], content.command);
+  list(
+    blocks,
+    pending,
+    'Nothing waiting.',
+    (r) => [
+      section(`${STATUS_ICONS.pending} ${summary(r)}\n${STATUS_WORDS.pending} · \`${r.id}\``),
+      actions(`home-pending:${r.id}`, [requestButton('Cancel request', 'cancel', r.id)]),
+    ],
+    content.command,
+  );
   blocks.push(divider(), header('Waiting for your approval'));
-  list(blocks, content.awaiting, 'Nothing waits for you.', (r) => [
-    section(`${mention(r.requester.slackId)} asks for ${summary(r)} · \`${r.id}\``),
-    actions(`home-decide:${r.id}`, [
-      requestButton('Approve', 'approve', r.id, { style: 'primary' }),
-      requestButton('Deny', 'deny', r.id, { style: 'danger' }),
-    ]),
-  ], content.command);
+  list(
+    blocks,
+    content.awaiting,
+    'Nothing waits for you.',
+    (r) => [
+      section(`${mention(r.requester.slackId)} asks for ${summary(r)} · \`${r.id}\``),
+      actions(`home-decide:${r.id}`, [
+        requestButton('Approve', 'approve', r.id, { style: 'primary' }),
+        requestButton('Deny', 'deny', r.id, { style: 'danger' }),
+      ]),
+    ],
+    content.command,
+  );
   return { type: 'home', blocks };
 }
 

@@ -1,7 +1,18 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest } from '../../../domain/request.ts';
 import { actions, context, fields, requestButton, section, type SlackMessage } from './elements.ts';
-import { ADMINS_WERE_TOLD, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText, truncate } from './text.ts';
+import {
+  ADMINS_WERE_TOLD,
+  escapeWithin,
+  LIMITS,
+  mention,
+  slackDate,
+  STATUS_ICONS,
+  STATUS_WORDS,
+  summary,
+  targetText,
+  truncate,
+} from './text.ts';
 
 /** What the requester's messages show besides the request itself. */
 export interface RequesterContext {
@@ -15,7 +26,8 @@ export interface RequesterContext {
  * button never outlives the state it acts on.
  */
 export function requesterMessage(request: AccessRequest, extra: RequesterContext = {}): SlackMessage {
-  const what = request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${request.parentId}\`` : summary(request);
+  const what =
+    request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${request.parentId}\`` : summary(request);
   const idLine = context(`Request \`${request.id}\` · ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}`);
   switch (request.status) {
     case 'pending':
@@ -26,7 +38,12 @@ export function requesterMessage(request: AccessRequest, extra: RequesterContext
           idLine,
           actions(`requester:${request.id}`, [
             requestButton('Cancel request', 'cancel', request.id, {
-              confirm: { title: 'Cancel this request?', text: `Request \`${request.id}\` will be withdrawn.`, confirm: 'Cancel request', deny: 'Keep it' },
+              confirm: {
+                title: 'Cancel this request?',
+                text: `Request \`${request.id}\` will be withdrawn.`,
+                confirm: 'Cancel request',
+                deny: 'Keep it',
+              },
             }),
           ]),
         ],
@@ -48,7 +65,11 @@ export function requesterMessage(request: AccessRequest, extra: RequesterContext
 export function supersededMessage(request: AccessRequest): SlackMessage {
   return {
     text: `Request ${request.id} is ${STATUS_WORDS[request.status]}`,
-    blocks: [context(`Request \`${request.id}\` is now ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}; the newest message about it has the details.`)],
+    blocks: [
+      context(
+        `Request \`${request.id}\` is now ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}; the newest message about it has the details.`,
+      ),
+    ],
   };
 }
 
@@ -101,14 +122,19 @@ export function extendedMessage(request: AccessRequest): SlackMessage {
   const when = request.expiresAt ? slackDate(request.expiresAt) : 'later';
   return {
     text: `Your access ${request.id} was extended`,
-    blocks: [section(`:hourglass: Your access to \`${targetText(request)}\` now lasts until ${when}.`), context(`Request \`${request.id}\``)],
+    blocks: [
+      section(`:hourglass: Your access to \`${targetText(request)}\` now lasts until ${when}.`),
+      context(`Request \`${request.id}\``),
+    ],
   };
 }
 
 function endedSentence(request: AccessRequest, what: string): string {
   switch (request.status) {
     case 'approved':
-      return request.kind === 'extension' ? `Your request for ${what} was approved.` : `Your request for ${what} was approved; Sesame is granting it.`;
+      return request.kind === 'extension'
+        ? `Your request for ${what} was approved.`
+        : `Your request for ${what} was approved; Sesame is granting it.`;
     case 'granting':
       return `Your request for ${what} is being granted.`;
     case 'revoking':

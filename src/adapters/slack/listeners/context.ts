@@ -29,7 +29,12 @@ export interface SlackEdge {
  * person is shown no detail of it. One whose details are for admins only is logged and sent to
  * them: the person was told that the admins know.
  */
-export function explainAndLog(edge: SlackEdge, err: unknown, where: string, explain: (e: unknown) => ErrorExplanation = explainError): ErrorExplanation {
+export function explainAndLog(
+  edge: SlackEdge,
+  err: unknown,
+  where: string,
+  explain: (e: unknown) => ErrorExplanation = explainError,
+): ErrorExplanation {
   const explained = explain(err);
   if (explained.unexpected) edge.logger.error({ where, err: describeError(err) }, 'Slack request failed');
   if (explained.forAdmins !== undefined) {
@@ -65,7 +70,13 @@ export async function settleWithin<T>(work: Promise<T>, ms: number): Promise<{ v
     timer = setTimeout(() => resolve(undefined), ms);
   });
   try {
-    return await Promise.race([work.then((value) => ({ value }), (error: unknown) => ({ error })), timeout]);
+    return await Promise.race([
+      work.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

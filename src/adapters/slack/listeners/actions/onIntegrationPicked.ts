@@ -12,7 +12,8 @@ export async function onIntegrationPicked(
   if (!view) return;
   try {
     const picked = body.actions[0];
-    const chosen = (picked?.type === 'static_select' ? picked.selected_option?.value : undefined) ?? readRequestForm(view.state.values).integration;
+    const chosen =
+      (picked?.type === 'static_select' ? picked.selected_option?.value : undefined) ?? readRequestForm(view.state.values).integration;
     const options = await edge.services.requests.requestOptions(body.user.id);
     await client.views.update({ view_id: view.id, hash: view.hash, view: requestModal(options, chosen) });
   } catch (err) {

@@ -12,7 +12,10 @@ import { COMMAND_KINDS, type CommandUse } from './commandKinds.ts';
  * response_url as an ephemeral message. Bad input is answered with what was wrong and the usage,
  * and changes nothing.
  */
-export async function onAccessCommand(edge: SlackEdge, { command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
+export async function onAccessCommand(
+  edge: SlackEdge,
+  { command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs,
+): Promise<void> {
   await ack();
   const usage = commandUsage(edge.command);
   const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });

@@ -11,7 +11,13 @@ export async function onDenySubmitted(
 ): Promise<void> {
   const requestId = normalizeRequestId(view.private_metadata) ?? view.private_metadata;
   const reason = view.state.values[REASON_BLOCK]?.reason?.value ?? '';
-  await submitWithin(edge, client, body.user.id, ack, () => REASON_BLOCK, 'deny', () =>
-    edge.services.requests.decide({ requestId, actorSlackId: body.user.id, decision: 'deny', comment: reason }),
+  await submitWithin(
+    edge,
+    client,
+    body.user.id,
+    ack,
+    () => REASON_BLOCK,
+    'deny',
+    () => edge.services.requests.decide({ requestId, actorSlackId: body.user.id, decision: 'deny', comment: reason }),
   );
 }

@@ -21,7 +21,13 @@ export async function onExtendSubmitted(
     return;
   }
   const reason = values[REASON_BLOCK]?.reason?.value ?? undefined;
-  await submitWithin(edge, client, body.user.id, ack, () => DURATION_BLOCK, 'extend', () =>
-    edge.services.requests.extend(requestId, body.user.id, minutes, reason ?? undefined),
+  await submitWithin(
+    edge,
+    client,
+    body.user.id,
+    ack,
+    () => DURATION_BLOCK,
+    'extend',
+    () => edge.services.requests.extend(requestId, body.user.id, minutes, reason ?? undefined),
   );
 }

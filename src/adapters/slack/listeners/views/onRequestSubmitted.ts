@@ -39,8 +39,14 @@ export async function onRequestSubmitted(
     return;
   }
   // Once created, the notifier DMs the requester (waiting, or granted when no approval is needed).
-  await submitWithin(edge, client, userId, ack, (err) => blockForRequestError(err, blockOf), 'request', () =>
-    edge.services.requests.requestAccess(input),
+  await submitWithin(
+    edge,
+    client,
+    userId,
+    ack,
+    (err) => blockForRequestError(err, blockOf),
+    'request',
+    () => edge.services.requests.requestAccess(input),
   );
 }
 
