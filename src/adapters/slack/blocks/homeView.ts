@@ -1,7 +1,8 @@
 import type { types } from '@slack/bolt';
 import type { AccessRequest } from '../../../domain/request.ts';
 import { actions, context, divider, header, requestButton, section } from './elements.ts';
-import { mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, targetText } from './text.ts';
+import { grantActions } from './requesterMessages.ts';
+import { mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary } from './text.ts';
 
 /**
  * Requests shown per list. Each takes two blocks (text and buttons) and a Home tab holds at most
@@ -33,19 +34,7 @@ export function homeView(content: HomeContent): types.HomeView {
     `No active access. Use \`${content.command}\` to ask for some.`,
     (r) => [
       section(`${STATUS_ICONS.granted} ${summary(r)}\nUntil ${r.expiresAt ? slackDate(r.expiresAt) : 'unknown'} · \`${r.id}\``),
-      actions(`home-grant:${r.id}`, [
-        requestButton('Show credentials', 'showCredentials', r.id, { style: 'primary' }),
-        requestButton('Extend', 'extend', r.id),
-        requestButton('Revoke', 'revoke', r.id, {
-          style: 'danger',
-          confirm: {
-            title: 'End this access now?',
-            text: `Your access to \`${targetText(r)}\` ends now.`,
-            confirm: 'Revoke',
-            deny: 'Keep it',
-          },
-        }),
-      ]),
+      grantActions(`home-grant:${r.id}`, r, 'ends now'),
     ],
     content.command,
   );

@@ -87,19 +87,7 @@ function grantedMessage(request: AccessRequest, extra: RequesterContext): SlackM
   if (extra.customAccessDetails) blocks.push(section(`*How to connect*\n${escapeWithin(extra.customAccessDetails, 1000)}`));
   blocks.push(
     context('The password is shown only to you, in a window, and a new one is made each time you ask.'),
-    actions(`grant:${request.id}`, [
-      requestButton('Show credentials', 'showCredentials', request.id, { style: 'primary' }),
-      requestButton('Extend', 'extend', request.id),
-      requestButton('Revoke', 'revoke', request.id, {
-        style: 'danger',
-        confirm: {
-          title: 'End this access now?',
-          text: `Your access to \`${targetText(request)}\` ends now and open sessions are closed.`,
-          confirm: 'Revoke',
-          deny: 'Keep it',
-        },
-      }),
-    ]),
+    grantActions(`grant:${request.id}`, request, 'ends now and open sessions are closed'),
   );
   return { text: `Access granted: ${request.permission} on ${targetText(request)} (request ${request.id})`, blocks };
 }
@@ -160,4 +148,21 @@ function approversText(request: AccessRequest): string {
   const ids = [...new Set(request.approverGroups.flatMap((g) => g.slackIds))];
   const shown = ids.slice(0, 10).map(mention).join(', ');
   return ids.length > 10 ? `${shown} and ${ids.length - 10} more` : shown || 'nobody';
+}
+
+/** What the person can do with a live grant: see the credentials, ask for more time, end it (after a confirmation). */
+export function grantActions(blockId: string, request: AccessRequest, revokeMeans: string) {
+  return actions(blockId, [
+    requestButton('Show credentials', 'showCredentials', request.id, { style: 'primary' }),
+    requestButton('Extend', 'extend', request.id),
+    requestButton('Revoke', 'revoke', request.id, {
+      style: 'danger',
+      confirm: {
+        title: 'End this access now?',
+        text: `Your access to \`${targetText(request)}\` ${revokeMeans}.`,
+        confirm: 'Revoke',
+        deny: 'Keep it',
+      },
+    }),
+  ]);
 }
