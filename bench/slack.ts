@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { postgresTargetDatabase } from '../src/adapters/postgres/postgresTargetDatabases.ts';
 import { SqliteStateStore } from '../src/adapters/sqlite/SqliteStateStore.ts';
 import { APP, freePort, localIntegrationYaml, type TestCluster } from '../test/support/postgres.ts';
-import { FakeSlack } from '../test/support/slack/FakeSlack.ts';
-import { SlackDriver } from '../test/support/slack/SlackDriver.ts';
+import { SlackStandIn } from '../src/playground/slack/SlackStandIn.ts';
+import { SignedAppDriver } from '../src/playground/slack/SignedAppDriver.ts';
 import { percentile, timed } from './replay.ts';
 
 const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
@@ -46,7 +46,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 12
 }
 
 /** Sends `total` commands from `senders` concurrent senders; returns each ack's latency. */
-async function commandLoad(driver: SlackDriver, senders: string[], total: number, text: string): Promise<number[]> {
+async function commandLoad(driver: SignedAppDriver, senders: string[], total: number, text: string): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   await Promise.all(
@@ -100,7 +100,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 export async function slackBenchmarks(cluster: TestCluster, log: (line: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-bench-slack-'));
   const senders = Array.from({ length: SENDERS }, (_, i) => `U0S${String(i).padStart(4, '0')}`);
-  const fake = await FakeSlack.start({
+  const fake = await SlackStandIn.start({
     users: [
       { id: APPROVER, name: 'approver', email: 'approver@example.com' },
       ...senders.map((id) => ({ id, name: id.toLowerCase(), email: `${id.toLowerCase()}@example.com` })),
@@ -126,8 +126,12 @@ export async function slackBenchmarks(cluster: TestCluster, log: (line: string) 
   });
   // The bot's own state file, read beside it (SQLite in WAL mode lets a reader in).
   const store = SqliteStateStore.open(join(dir, 'sesame.db'));
-  const driver = new SlackDriver({ url: `http://127.0.0.1:${botPort}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake });
-  const bareDriver = new SlackDriver({ url: `http://127.0.0.1:${barePort}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake });
+  const driver = new SignedAppDriver({ url: `http://127.0.0.1:${botPort}/slack/events`, signingSecret: SIGNING_SECRET, standIn: fake });
+  const bareDriver = new SignedAppDriver({
+    url: `http://127.0.0.1:${barePort}/slack/events`,
+    signingSecret: SIGNING_SECRET,
+    standIn: fake,
+  });
   const pendingCount = async () => (await store.listRequests({ statuses: ['pending'] })).length;
 
   try {

@@ -20,8 +20,8 @@ import { ManualClock } from '../support/fakes.ts';
 import { pollUntil } from '../support/poll.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, rowsOf } from '../support/postgresTarget.ts';
-import { FakeSlack } from '../support/slack/FakeSlack.ts';
-import { SlackDriver } from '../support/slack/SlackDriver.ts';
+import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
+import { SignedAppDriver } from '../../src/playground/slack/SignedAppDriver.ts';
 
 const US = 'us-east-1';
 const SIGNING_SECRET = 'aws-e2e-signing-secret-0123456789';
@@ -64,9 +64,9 @@ function logLine(at: Date, user: string, text: string): string {
 describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
   let cluster: TestCluster;
   let aws: FakeAws;
-  let slack: FakeSlack;
+  let slack: SlackStandIn;
   let bot: RunningBot;
-  let driver: SlackDriver;
+  let driver: SignedAppDriver;
   let restoreEnv: () => void;
   let dir: string;
   const clock = new ManualClock(new Date());
@@ -77,7 +77,7 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
     [cluster, aws, slack] = await Promise.all([
       startCluster(version),
       FakeAws.start(),
-      FakeSlack.start({ users: [alice, owner, dba], usergroups: [{ id: 'S0DBA', handle: 'dba', members: [dba.id] }] }),
+      SlackStandIn.start({ users: [alice, owner, dba], usergroups: [{ id: 'S0DBA', handle: 'dba', members: [dba.id] }] }),
     ]);
     await cluster.completeConnectorSetup();
     restoreEnv = useAwsEnv(aws, US);
@@ -104,7 +104,7 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
       port: 0,
       host: '127.0.0.1',
     });
-    driver = new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: slack });
+    driver = new SignedAppDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, standIn: slack });
   });
   after(async () => {
     await session?.end().catch(() => undefined);

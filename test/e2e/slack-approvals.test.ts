@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { pollUntil } from '../support/poll.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { APPROVAL_CHANNEL, DBA_GROUP, PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
-import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
+import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
 const HOUR = 3_600_000;
 const { alice, bob, carol, dave } = PEOPLE;
@@ -43,14 +43,14 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     return found.id;
   }
 
-  function approvalCopies(requestId: string): FakeSlackMessage[] {
+  function approvalCopies(requestId: string): StandInMessage[] {
     return [bob.id, carol.id]
       .flatMap((id) => world.fake.dmMessages(id))
       .concat(world.fake.messages(APPROVAL_CHANNEL))
       .filter((m) => m.text.includes(`Access request ${requestId}`));
   }
 
-  const hasButtons = (m: FakeSlackMessage) => JSON.stringify(m.blocks).includes('sesame.approve:');
+  const hasButtons = (m: StandInMessage) => JSON.stringify(m.blocks).includes('sesame.approve:');
 
   async function lastEphemeralFor(userId: string, count: number): Promise<string> {
     const reply = await world.fake.waitFor(() => world.fake.ephemerals(userId)[count], `an ephemeral answer to ${userId}`, 10_000);

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied } from '../support/postgresTarget.ts';
 import { PEOPLE, SIGNING_SECRET, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
-import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
+import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
 const HOUR = 3_600_000;
 const alice = PEOPLE.alice.id;
@@ -45,7 +45,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
   }
 
   /** The newest DM to a person whose text matches. */
-  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<FakeSlackMessage> {
+  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<StandInMessage> {
     return world.fake.waitFor(
       () =>
         world.fake
@@ -58,7 +58,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
   }
 
   /** Clicks Show credentials on a grant DM and returns the URI and password the modal shows. */
-  async function showCredentials(dm: FakeSlackMessage, requestId: string): Promise<{ uri: string; password: string }> {
+  async function showCredentials(dm: StandInMessage, requestId: string): Promise<{ uri: string; password: string }> {
     const views = world.fake.views(alice).length;
     await world.driver.clickButton(dm, `sesame.credentials:${requestId}`, alice);
     const view = await world.fake.waitFor(

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { APP, freePort, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { PEOPLE, startSocketModeWorld, type E2eWorld } from '../support/slack/botHarness.ts';
-import type { FakeSlackMessage } from '../support/slack/FakeSlack.ts';
-import type { SocketAck } from '../support/slack/FakeSocketMode.ts';
-import type { SocketModeDriver } from '../support/slack/SocketModeDriver.ts';
+import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
+import type { SocketAck } from '../../src/playground/slack/SocketModeServer.ts';
+import type { SocketModeDriver } from '../../src/playground/slack/SocketModeDriver.ts';
 
 const { alice, bob } = PEOPLE;
 const version = pgVersions()[0]!;
@@ -55,7 +55,7 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
     return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
   }
 
-  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<FakeSlackMessage> {
+  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<StandInMessage> {
     return world.fake.waitFor(
       () =>
         world.fake

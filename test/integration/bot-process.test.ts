@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pollUntil } from '../support/poll.ts';
-import { FakeSlack } from '../support/slack/FakeSlack.ts';
+import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sesame-bot-'));
 const TOKEN = 'xoxb-1111-2222-not-a-real-token';
 const SIGNING_SECRET = 'bot-process-signing-secret';
-let fake: FakeSlack;
+let fake: SlackStandIn;
 
 function startBot(configText: string, extraEnv: Record<string, string> = {}) {
   const configPath = join(dir, `sesame-${Math.random().toString(36).slice(2)}.yml`);
@@ -44,7 +44,7 @@ function startBot(configText: string, extraEnv: Record<string, string> = {}) {
 
 describe('the bot process', () => {
   before(async () => {
-    fake = await FakeSlack.start({ botToken: TOKEN });
+    fake = await SlackStandIn.start({ botToken: TOKEN });
   });
   after(async () => {
     await fake.stop();

@@ -10,7 +10,7 @@ import {
   validateMessage,
   validateOptionsResponse,
   validateView,
-} from '../support/slack/blockKitRules.ts';
+} from '../../src/playground/slack/blockKitRules.ts';
 
 const chars = (n: number, c = 'x') => c.repeat(n);
 const plain = (text: string) => ({ type: 'plain_text', text });

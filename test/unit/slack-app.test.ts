@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/domain/errors.ts';
 import { healthRoutes, serveRoutes } from '../../src/http/health.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
-import { FakeSlack } from '../support/slack/FakeSlack.ts';
+import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
 import { capturingLogger } from '../support/logs.ts';
 
 function capture() {
@@ -14,9 +14,9 @@ function capture() {
 }
 
 describe('the Slack transport', () => {
-  let fake: FakeSlack;
+  let fake: SlackStandIn;
   before(async () => {
-    fake = await FakeSlack.start();
+    fake = await SlackStandIn.start();
   });
   after(() => fake.stop());
 

@@ -17,7 +17,7 @@ import { expiringSoonMessage, extendedMessage, requesterMessage } from '../../sr
 import { escapeWithin, slackDate, truncate } from '../../src/adapters/slack/blocks/text.ts';
 import type { AccessRequest, RequestStatus } from '../../src/domain/request.ts';
 import type { RequestOptions } from '../../src/services/requestInputs.ts';
-import { validateMessage, validateView } from '../support/slack/blockKitRules.ts';
+import { validateMessage, validateView } from '../../src/playground/slack/blockKitRules.ts';
 import { at, MINUTE, newRequest, nextId, T0 } from '../support/stateFixtures.ts';
 
 const NAME_63 = 'n'.repeat(63);

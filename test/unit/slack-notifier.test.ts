@@ -15,18 +15,18 @@ import { ManualClock, RecordingNotifier } from '../support/fakes.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
 import { serviceWorld } from '../support/services.ts';
 import { capturingLogger } from '../support/logs.ts';
-import { FakeSlack } from '../support/slack/FakeSlack.ts';
+import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
 import { at, MINUTE, moveThrough, newRequest, T0 } from '../support/stateFixtures.ts';
 
 const CHANNEL = 'C0APPROVALS';
 const people = ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ADMIN'];
 
 describe('the Slack notifier', () => {
-  let fake: FakeSlack;
+  let fake: SlackStandIn;
   const logLines: string[] = [];
 
   before(async () => {
-    fake = await FakeSlack.start({
+    fake = await SlackStandIn.start({
       users: people.map((id) => ({ id, name: id.toLowerCase() })),
       channels: [{ id: CHANNEL, name: 'approvals' }],
     });

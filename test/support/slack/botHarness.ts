@@ -1,7 +1,7 @@
 /**
  * The whole bot for end-to-end tests: the real `runBot` (the Slack notifier and directory, the
- * SQLite store in a file, the PostgreSQL engine) talking to a FakeSlack. Over HTTP (Bolt on a
- * free loopback port) it is driven by a SlackDriver with Slack-signed requests; in Socket Mode
+ * SQLite store in a file, the PostgreSQL engine) talking to a SlackStandIn. Over HTTP (Bolt on a
+ * free loopback port) it is driven by a SignedAppDriver with Slack-signed requests; in Socket Mode
  * (`SLACK_APP_TOKEN` set) by a SocketModeDriver over the WebSocket the bot opens to the fake.
  * Restarting builds a new bot on the same SQLite file, as a process restart would.
  */
@@ -13,9 +13,9 @@ import { runBot, type BotOverrides, type RunningBot } from '../../../src/main.ts
 import { ManualClock } from '../fakes.ts';
 import { capturingLogger } from '../logs.ts';
 import { APP, localIntegrationYaml, type TestCluster } from '../postgres.ts';
-import { FakeSlack } from './FakeSlack.ts';
-import { SlackDriver } from './SlackDriver.ts';
-import { SocketModeDriver } from './SocketModeDriver.ts';
+import { SlackStandIn } from '../../../src/playground/slack/SlackStandIn.ts';
+import { SignedAppDriver } from '../../../src/playground/slack/SignedAppDriver.ts';
+import { SocketModeDriver } from '../../../src/playground/slack/SocketModeDriver.ts';
 
 export const SIGNING_SECRET = 'e2e-signing-secret-0123456789abcdef';
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
@@ -77,8 +77,8 @@ accessFlows:
 `;
 }
 
-export interface E2eWorld<D = SlackDriver> {
-  fake: FakeSlack;
+export interface E2eWorld<D = SignedAppDriver> {
+  fake: SlackStandIn;
   clock: ManualClock;
   /** Every log line written, for proving that no secret reached them. */
   logLines: string[];
@@ -92,12 +92,12 @@ export interface E2eWorld<D = SlackDriver> {
 /** How the bot hears from Slack: its environment, and the driver that speaks to it. */
 interface Transport<D> {
   /** Set over the world's environment; an undefined value removes the variable. */
-  env(fake: FakeSlack): Record<string, string | undefined>;
+  env(fake: SlackStandIn): Record<string, string | undefined>;
   overrides: BotOverrides;
-  driver(bot: RunningBot, fake: FakeSlack): D;
+  driver(bot: RunningBot, fake: SlackStandIn): D;
 }
 
-/** Starts FakeSlack and the bot against `cluster`, in HTTP mode on a free port. */
+/** Starts SlackStandIn and the bot against `cluster`, in HTTP mode on a free port. */
 export function startE2eWorld(cluster: TestCluster, options: E2eOptions = {}): Promise<E2eWorld> {
   return startWorld(
     cluster,
@@ -105,14 +105,14 @@ export function startE2eWorld(cluster: TestCluster, options: E2eOptions = {}): P
       env: () => ({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_APP_TOKEN: undefined }),
       overrides: { port: 0 },
       driver: (bot, fake) =>
-        new SlackDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, fakeSlack: fake }),
+        new SignedAppDriver({ url: `http://127.0.0.1:${bot.port}/slack/events`, signingSecret: SIGNING_SECRET, standIn: fake }),
     },
     options,
   );
 }
 
 /**
- * Starts FakeSlack and the bot against `cluster` in Socket Mode: `SLACK_APP_TOKEN` set (the
+ * Starts SlackStandIn and the bot against `cluster` in Socket Mode: `SLACK_APP_TOKEN` set (the
  * fake's, unless `appToken` says otherwise), no signing secret, health and metrics on `PORT`.
  */
 export function startSocketModeWorld(
@@ -128,7 +128,7 @@ export function startSocketModeWorld(
 
 async function startWorld<D>(cluster: TestCluster, transport: Transport<D>, options: E2eOptions = {}): Promise<E2eWorld<D>> {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-e2e-'));
-  const fake = await FakeSlack.start({
+  const fake = await SlackStandIn.start({
     users: Object.values(PEOPLE).map((p) => ({ ...p })),
     channels: [{ id: APPROVAL_CHANNEL, name: 'db-approvals' }],
     usergroups: [{ ...DBA_GROUP, members: [...DBA_GROUP.members] }],

@@ -1,29 +1,30 @@
 /**
  * Sends what people do in Slack to an app in Socket Mode, as envelopes on its WebSocket to the
- * FakeSlack: slash commands as `slash_commands`, block_actions, view_submission and
+ * SlackStandIn: slash commands as `slash_commands`, block_actions, view_submission and
  * block_suggestion as `interactive`, Events API callbacks as `events_api`. The payloads are the
- * ones SlackDriver posts over HTTP; each call resolves with the app's ack (its `payload`, when it
+ * ones SignedAppDriver posts over HTTP; each call resolves with the app's ack (its `payload`, when it
  * answered with one) and the ack's latency.
  */
-import type { FakeSlack } from './FakeSlack.ts';
-import type { SocketAck } from './FakeSocketMode.ts';
-import { InteractionDriver, type AppAnswer, type Delivery } from './slackPayloads.ts';
+import type { SlackStandIn } from './SlackStandIn.ts';
+import type { SocketAck } from './SocketModeServer.ts';
+import { AppDriver } from './AppDriver.ts';
+import type { AppAnswer, Delivery } from './interactionPayloads.ts';
 
-export class SocketModeDriver extends InteractionDriver<SocketAck> {
+export class SocketModeDriver extends AppDriver<SocketAck> {
   constructor(
-    fake: FakeSlack,
+    standIn: SlackStandIn,
     private readonly options: { connectionId?: number; timeoutMs?: number } = {},
   ) {
-    super(fake);
+    super(standIn);
   }
 
   /** The same driver, sending on one connection (the newest open one otherwise). */
   on(connectionId: number): SocketModeDriver {
-    return new SocketModeDriver(this.fake, { ...this.options, connectionId });
+    return new SocketModeDriver(this.standIn, { ...this.options, connectionId });
   }
 
   protected deliver(delivery: Delivery): Promise<SocketAck> {
-    const socket = this.fake.socketMode;
+    const socket = this.standIn.socketMode;
     switch (delivery.kind) {
       case 'command':
         return socket.send('slash_commands', delivery.fields, this.options);

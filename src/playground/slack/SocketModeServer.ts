@@ -1,13 +1,13 @@
 /**
- * Slack's Socket Mode, on FakeSlack's server: `apps.connections.open` (called with the app-level
+ * Slack's Socket Mode, on SlackStandIn's server: `apps.connections.open` (called with the app-level
  * token) hands out a single-use `ws://…/link/?ticket=…` URL; connecting to it gets Slack's
- * `hello`; then a test pushes envelopes the way Slack does, and the app acknowledges each by
+ * `hello`; then the driver pushes envelopes the way Slack does, and the app acknowledges each by
  * sending its `envelope_id` back (with a response `payload` where the envelope
  * `accepts_response_payload`). Acks are recorded with their latency. `disconnect` asks the
  * client to reconnect, as Slack does before recycling a connection.
  *
  * Unlike Slack, an envelope that is not acknowledged is not retried: `send` rejects after its
- * timeout instead, so a missing ack fails the test that sent it.
+ * timeout instead, so a missing ack fails the sender.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -36,7 +36,7 @@ export interface SocketAck {
   payload?: Record<string, unknown>;
   /** Milliseconds from sending the envelope to receiving its ack (Slack allows 3,000). */
   ms: number;
-  /** The envelope acknowledged; undefined for an ack of an envelope this fake never sent. */
+  /** The envelope acknowledged; undefined for an ack of an envelope this server never sent. */
   envelope?: SocketEnvelope;
   /** The connection the ack came on. */
   connectionId: number;
@@ -59,7 +59,7 @@ export type DisconnectReason = 'refresh_requested' | 'warning' | 'link_disabled'
 export interface SendEnvelopeOptions {
   /** Whether the app may answer with a payload; Slack's default for the kind when left out. */
   acceptsResponsePayload?: boolean;
-  /** The connection to send on; the newest open one by default, as a test cares about the live one. */
+  /** The connection to send on; the newest open one by default, the live one. */
   connectionId?: number;
   /** Rejects when no ack arrives within this long. */
   timeoutMs?: number;
@@ -67,9 +67,9 @@ export interface SendEnvelopeOptions {
 
 interface Hooks {
   appId: string;
-  /** `ws://host:port`, where the fake's server listens. */
+  /** `ws://host:port`, where the stand-in's server listens. */
   wsBase: string;
-  /** Re-runs FakeSlack's waiters; called on every socket event. */
+  /** Re-runs SlackStandIn's waiters; called on every socket event. */
   notify(): void;
   waitFor<T>(probe: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
 }
@@ -99,7 +99,7 @@ function acceptsResponsePayload(type: SocketEnvelopeType, payload: Record<string
   return type === 'interactive' && (payload.type === 'view_submission' || payload.type === 'block_suggestion');
 }
 
-export class FakeSocketMode {
+export class SocketModeServer {
   private readonly tickets = new Map<string, number>();
   private readonly live = new Map<number, Live>();
   private readonly records: SocketConnection[] = [];
@@ -110,7 +110,7 @@ export class FakeSocketMode {
 
   constructor(private readonly hooks: Hooks) {}
 
-  // ---- what tests read -----------------------------------------------------------------------
+  // ---- what the drivers read ----------------------------------------------------------------
 
   /** Every connection the app made, oldest first. */
   connections(): SocketConnection[] {
@@ -201,7 +201,7 @@ export class FakeSocketMode {
     return target.record;
   }
 
-  /** Sends every connection a close frame (1001, going away) and drops it, for when the fake stops. */
+  /** Sends every connection a close frame (1001, going away) and drops it, for when the stand-in stops. */
   closeAll(): void {
     for (const { socket } of this.live.values()) {
       socket.close(CLOSE_CODE.goingAway);

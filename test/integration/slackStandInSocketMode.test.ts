@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { App, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import { boltLogger } from '../../src/adapters/slack/SlackApp.ts';
 import { createLogger } from '../../src/logger.ts';
-import { FakeSlack } from '../support/slack/FakeSlack.ts';
-import { SocketModeDriver } from '../support/slack/SocketModeDriver.ts';
+import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
+import { SocketModeDriver } from '../../src/playground/slack/SocketModeDriver.ts';
 
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
@@ -44,12 +44,12 @@ function upgradeStatus(url: string): Promise<number> {
 }
 
 describe('the fake Slack in Socket Mode, with a Bolt app', () => {
-  let fake: FakeSlack;
+  let fake: SlackStandIn;
   let app: App;
   let driver: SocketModeDriver;
 
   before(async () => {
-    fake = await FakeSlack.start({
+    fake = await SlackStandIn.start({
       users: [
         { id: ALICE, name: 'alice' },
         { id: BOB, name: 'bob' },

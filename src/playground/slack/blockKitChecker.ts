@@ -1,134 +1,25 @@
 /**
- * Slack's documented Block Kit limits, as a checker that names every violation.
- *
- * The numbers come from Slack's Block Kit reference (docs.slack.dev/reference/block-kit: blocks,
- * block elements, composition objects, view objects) and the chat.postMessage reference. Slack
- * answers a payload that breaks one of them with `invalid_blocks` (or truncates it, for message
- * text), so a builder that passes here renders in Slack and a test that feeds a builder's output
- * through these rules fails where Slack would.
- *
- * Lengths are counted in UTF-16 code units (`string.length`), which is never fewer than the
- * characters Slack counts, so the check errs on the strict side.
+ * The walk behind blockKitRules.ts: one payload's blocks, elements and composition objects
+ * checked against Block Kit's limits (blockKitLimits.ts), every violation named with its path.
  */
-
-/** The surface a list of blocks is sent to; it decides the block count limit. */
-export type BlockSurface = 'message' | 'modal' | 'home';
-
-/** Every limit the rules enforce, by name, so tests and builders can refer to the same numbers. */
-export const BLOCK_KIT_LIMITS = {
-  messageBlocks: 50,
-  viewBlocks: 100,
-  messageTextChars: 40_000,
-  textObjectChars: 3000,
-  sectionTextChars: 3000,
-  sectionFields: 10,
-  sectionFieldChars: 2000,
-  headerTextChars: 150,
-  contextElements: 10,
-  actionsElements: 25,
-  markdownBlocksTotalChars: 12_000,
-  blockIdChars: 255,
-  actionIdChars: 255,
-  buttonTextChars: 75,
-  buttonValueChars: 2000,
-  accessibilityLabelChars: 75,
-  urlChars: 3000,
-  placeholderChars: 150,
-  inputLabelChars: 2000,
-  inputHintChars: 2000,
-  selectOptions: 100,
-  optionGroups: 100,
-  optionGroupLabelChars: 75,
-  optionTextChars: 75,
-  optionValueChars: 150,
-  optionDescriptionChars: 75,
-  overflowOptions: 5,
-  checkboxOptions: 10,
-  radioOptions: 10,
-  plainTextInputLengthMax: 3000,
-  confirmTitleChars: 100,
-  confirmTextChars: 300,
-  confirmButtonChars: 30,
-  imageAltTextChars: 2000,
-  imageTitleChars: 2000,
-  modalTitleChars: 24,
-  modalButtonChars: 24,
-  privateMetadataChars: 3000,
-  callbackIdChars: 255,
-  externalIdChars: 255,
-} as const;
-
-const L = BLOCK_KIT_LIMITS;
-
-const BLOCK_TYPES = ['section', 'divider', 'header', 'context', 'actions', 'input', 'image', 'rich_text', 'markdown'] as const;
-type BlockType = (typeof BLOCK_TYPES)[number];
-
-/** Single and multi select menus, accepted wherever a menu fits (actions, section, input). */
-const SELECT_MENUS = ['static', 'external', 'users', 'conversations', 'channels'].flatMap((source) => [
-  `${source}_select`,
-  `multi_${source}_select`,
-]);
-
-/** Elements an actions block may hold (Slack's "compatible elements" for actions). */
-const ACTIONS_ELEMENTS = new Set([
-  ...SELECT_MENUS,
-  'button',
-  'checkboxes',
-  'datepicker',
-  'datetimepicker',
-  'overflow',
-  'radio_buttons',
-  'rich_text_input',
-  'timepicker',
-  'workflow_button',
-]);
-
-/** Elements a section may show beside its text. */
-const SECTION_ACCESSORIES = new Set([
-  ...SELECT_MENUS,
-  'button',
-  'checkboxes',
-  'datepicker',
-  'image',
-  'overflow',
-  'radio_buttons',
-  'timepicker',
-  'workflow_button',
-]);
-
-/** Elements an input block may collect a value with. */
-const INPUT_ELEMENTS = new Set([
-  ...SELECT_MENUS,
-  'checkboxes',
-  'datepicker',
-  'datetimepicker',
-  'email_text_input',
-  'file_input',
-  'number_input',
-  'plain_text_input',
-  'radio_buttons',
-  'rich_text_input',
-  'timepicker',
-  'url_text_input',
-]);
-
-const KNOWN_ELEMENTS = new Set([...ACTIONS_ELEMENTS, ...SECTION_ACCESSORIES, ...INPUT_ELEMENTS]);
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
+import {
+  ACTIONS_ELEMENTS,
+  BLOCK_TYPES,
+  type BlockType,
+  formatCount,
+  INPUT_ELEMENTS,
+  isObject,
+  type Json,
+  KNOWN_ELEMENTS,
+  L,
+  SECTION_ACCESSORIES,
+} from './blockKitLimits.ts';
 
 /**
  * Walks one payload (a message or a view) and collects every violation with its path. action_id
  * and block_id uniqueness span the whole payload, so one checker is used per payload.
  */
-class BlockKitChecker {
+export class BlockKitChecker {
   readonly problems: string[] = [];
   private readonly actionIds = new Map<string, string>();
   private readonly blockIds = new Map<string, string>();
@@ -442,92 +333,4 @@ class BlockKitChecker {
   blocks(path: string, blocks: unknown, max: number): void {
     for (const [i, block] of this.list(path, blocks, 'blocks', max).entries()) this.block(`${path}[${i}]`, block);
   }
-}
-
-function blockLimit(where: BlockSurface): number {
-  return where === 'message' ? L.messageBlocks : L.viewBlocks;
-}
-
-/**
- * Violations of Slack's Block Kit rules in `blocks` sent to a surface (a message: 50 blocks; a
- * modal or the Home tab: 100). Empty means Slack would accept them.
- */
-export function validateBlocks(blocks: unknown[], where: BlockSurface): string[] {
-  const checker = new BlockKitChecker();
-  checker.blocks('blocks', blocks, blockLimit(where));
-  return checker.problems;
-}
-
-/**
- * Violations in a message as chat.postMessage, chat.update, chat.postEphemeral or a response_url
- * take it: the top-level `text` (Slack truncates past 40,000 characters, treated here as an
- * error) and its blocks. A message needs `text` or `blocks`.
- */
-export function validateMessage(message: { text?: unknown; blocks?: unknown }): string[] {
-  const checker = new BlockKitChecker();
-  if (message.text !== undefined && message.text !== null) {
-    if (typeof message.text !== 'string') checker.problems.push('text: text must be a string');
-    else if (message.text.length > L.messageTextChars) {
-      checker.problems.push(
-        `text: message text is ${formatCount(message.text.length)} characters; Slack truncates past ${formatCount(L.messageTextChars)}`,
-      );
-    }
-  }
-  const hasText = typeof message.text === 'string' && message.text.length > 0;
-  const hasBlocks = Array.isArray(message.blocks) && message.blocks.length > 0;
-  if (!hasText && !hasBlocks) checker.problems.push('text: a message needs text or blocks');
-  if (message.blocks !== undefined && message.blocks !== null) checker.blocks('blocks', message.blocks, L.messageBlocks);
-  return checker.problems;
-}
-
-/**
- * Violations of Slack's view object rules: a modal (title ≤ 24, submit and close ≤ 24, submit
- * required with input blocks, 100 blocks, private_metadata ≤ 3,000, callback_id ≤ 255) or a
- * Home tab (100 blocks, the same metadata limits).
- */
-export function validateView(view: unknown): string[] {
-  const checker = new BlockKitChecker();
-  const problems = checker.problems;
-  if (!isObject(view)) {
-    problems.push('view: a view must be an object');
-    return problems;
-  }
-  if (view.type !== 'modal' && view.type !== 'home') {
-    problems.push(`view.type: view type must be modal or home, not ${JSON.stringify(view.type)}`);
-    return problems;
-  }
-  if (view.type === 'modal') {
-    checker.text('view.title', view.title, 'modal title', L.modalTitleChars, { plainOnly: true });
-    checker.text('view.submit', view.submit, 'submit button', L.modalButtonChars, { plainOnly: true, required: false });
-    checker.text('view.close', view.close, 'close button', L.modalButtonChars, { plainOnly: true, required: false });
-    const hasInput = Array.isArray(view.blocks) && view.blocks.some((b) => isObject(b) && b.type === 'input');
-    if (hasInput && view.submit === undefined) problems.push('view.submit: a modal with input blocks needs a submit button');
-  }
-  for (const [key, max] of [
-    ['private_metadata', L.privateMetadataChars],
-    ['callback_id', L.callbackIdChars],
-    ['external_id', L.externalIdChars],
-  ] as const) {
-    const value = view[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') problems.push(`view.${key}: ${key} must be a string`);
-    else if (value.length > max) {
-      problems.push(`view.${key}: ${key} is ${formatCount(value.length)} characters; Slack allows at most ${formatCount(max)}`);
-    }
-  }
-  if (view.blocks === undefined) problems.push('view.blocks: blocks is required');
-  else checker.blocks('view.blocks', view.blocks, L.viewBlocks);
-  return problems;
-}
-
-/**
- * Violations in an app's answer to a block_suggestion (an external select asking for options):
- * `{ options }` or `{ option_groups }`, at most 100 each, every option within Slack's limits.
- * Slack shows an empty menu for an answer that breaks them.
- */
-export function validateOptionsResponse(body: unknown): string[] {
-  const checker = new BlockKitChecker();
-  if (!isObject(body)) return ['response: an options response must be a JSON object'];
-  checker.selectOptions('response', body);
-  return checker.problems;
 }

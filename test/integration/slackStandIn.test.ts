@@ -8,8 +8,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { App, LogLevel, webApi } from '@slack/bolt';
-import { FakeSlack } from '../support/slack/FakeSlack.ts';
-import { SlackDriver } from '../support/slack/SlackDriver.ts';
+import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
+import { SignedAppDriver } from '../../src/playground/slack/SignedAppDriver.ts';
 
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
@@ -54,7 +54,7 @@ const slackError = (code: string) => (err: unknown) => {
 describe('the fake Slack Web API', () => {
   // A January noon, so that time zone offsets are the winter ones; tests move it by hand.
   let clock = Date.parse('2026-01-15T12:00:00Z');
-  let fake: FakeSlack;
+  let fake: SlackStandIn;
   let client: webApi.WebClient;
 
   /** A call as any HTTP client would make it: JSON body, bearer token. */
@@ -78,7 +78,7 @@ describe('the fake Slack Web API', () => {
   }
 
   before(async () => {
-    fake = await FakeSlack.start({ ...directory, now: () => clock });
+    fake = await SlackStandIn.start({ ...directory, now: () => clock });
     client = webClient();
   });
   after(() => fake.stop());
@@ -380,7 +380,7 @@ describe('the fake Slack Web API', () => {
   });
 });
 
-describe('a Bolt app driven by SlackDriver', () => {
+describe('a Bolt app driven by SignedAppDriver', () => {
   const signingSecret = 'fake-signing-secret-0123456789abcdef';
   const requestModal: webApi.ModalView = {
     type: 'modal',
@@ -417,15 +417,15 @@ describe('a Bolt app driven by SlackDriver', () => {
       { type: 'input', label: plain('Reason'), element: { type: 'plain_text_input', action_id: 'reason' } },
     ],
   };
-  let fake: FakeSlack;
+  let fake: SlackStandIn;
   let app: App;
-  let driver: SlackDriver;
+  let driver: SignedAppDriver;
   let commandsHandled = 0;
   let actionsHandled = 0;
   let submitted: unknown;
 
   before(async () => {
-    fake = await FakeSlack.start(directory);
+    fake = await SlackStandIn.start(directory);
     app = new App({
       signingSecret,
       token: fake.botToken,
@@ -477,7 +477,7 @@ describe('a Bolt app driven by SlackDriver', () => {
     });
     const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;
     const { port } = server.address() as AddressInfo;
-    driver = new SlackDriver({ url: `http://127.0.0.1:${port}/slack/events`, signingSecret, fakeSlack: fake });
+    driver = new SignedAppDriver({ url: `http://127.0.0.1:${port}/slack/events`, signingSecret, standIn: fake });
   });
   after(async () => {
     await app.stop();

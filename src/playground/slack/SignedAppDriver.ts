@@ -5,14 +5,15 @@
  * Slack" describes: `X-Slack-Request-Timestamp` and `X-Slack-Signature: v0=` + the hex
  * HMAC-SHA256 of `v0:{timestamp}:{raw body}` keyed with the signing secret.
  *
- * trigger_ids and response_urls come from the FakeSlack the app talks to, so what the app does
- * with them (views.open, respond()) lands in the fake. `forged` and `stale` give the same driver
+ * trigger_ids and response_urls come from the SlackStandIn the app talks to, so what the app does
+ * with them (views.open, respond()) lands in the standIn. `forged` and `stale` give the same driver
  * with a wrong signature or a timestamp six minutes old, for proving the app refuses them.
  */
 import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { FakeSlack } from './FakeSlack.ts';
-import { InteractionDriver, urlVerificationBody, type AppAnswer, type Delivery } from './slackPayloads.ts';
+import type { SlackStandIn } from './SlackStandIn.ts';
+import { AppDriver } from './AppDriver.ts';
+import { type AppAnswer, type Delivery, urlVerificationBody } from './interactionPayloads.ts';
 
 export type {
   BlockActionInput,
@@ -22,13 +23,13 @@ export type {
   SlashCommandInput,
   Surface,
   ViewSubmissionInput,
-} from './slackPayloads.ts';
+} from './interactionPayloads.ts';
 
-export interface SlackDriverOptions {
+export interface SignedAppDriverOptions {
   /** The app's events URL, e.g. `http://127.0.0.1:PORT/slack/events`. */
   url: string;
   signingSecret: string;
-  fakeSlack: FakeSlack;
+  standIn: SlackStandIn;
 }
 
 /** The app's HTTP acknowledgement and how long it took. */
@@ -48,25 +49,25 @@ type Signing = 'valid' | 'forged' | 'stale';
 const STALE_BY_SECONDS = 6 * 60;
 
 /** Sends what Slack sends to a Bolt app's events endpoint, signed. */
-export class SlackDriver extends InteractionDriver<SlackAck> {
+export class SignedAppDriver extends AppDriver<SlackAck> {
   private readonly signing: Signing;
 
   constructor(
-    private readonly options: SlackDriverOptions,
+    private readonly options: SignedAppDriverOptions,
     signing: Signing = 'valid',
   ) {
-    super(options.fakeSlack);
+    super(options.standIn);
     this.signing = signing;
   }
 
   /** The same driver, signing with a wrong secret. */
-  get forged(): SlackDriver {
-    return new SlackDriver(this.options, 'forged');
+  get forged(): SignedAppDriver {
+    return new SignedAppDriver(this.options, 'forged');
   }
 
   /** The same driver, with a timestamp six minutes old (correctly signed). */
-  get stale(): SlackDriver {
-    return new SlackDriver(this.options, 'stale');
+  get stale(): SignedAppDriver {
+    return new SignedAppDriver(this.options, 'stale');
   }
 
   /** Signs and POSTs a raw body, returning the ack and its latency. */
@@ -108,7 +109,7 @@ export class SlackDriver extends InteractionDriver<SlackAck> {
   }
 
   /** The url_verification handshake Slack sends when the events URL is saved; the app echoes the challenge. */
-  urlVerification(challenge = 'fake-challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P'): Promise<SlackAck> {
+  urlVerification(challenge = 'standIn-challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P'): Promise<SlackAck> {
     return this.send(JSON.stringify(urlVerificationBody(challenge)), 'application/json');
   }
 }

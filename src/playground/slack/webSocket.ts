@@ -1,5 +1,5 @@
 /**
- * The server side of a WebSocket (RFC 6455), as much of it as a fake of Slack's Socket Mode
+ * The server side of a WebSocket (RFC 6455), as much of it as the stand-in's Socket Mode
  * needs: the opening handshake on an HTTP upgrade, text messages both ways (the client's frames
  * masked, fragmented messages joined), pings answered with pongs, and the closing handshake.
  * No extension is negotiated, so a client's permessage-deflate offer is declined by omission.

@@ -1,13 +1,10 @@
 /**
  * What Slack sends an app when people use it: slash commands, block_actions, view_submission,
- * block_suggestion and Events API callbacks, built from what a FakeSlack shows (its messages,
+ * block_suggestion and Events API callbacks, built from what a SlackStandIn shows (its messages,
  * views and directory) with the trigger_ids and response_urls it hands out. The payloads are the
- * same whichever way they travel; SlackDriver posts them over HTTP, signed, and SocketModeDriver
- * sends them as Socket Mode envelopes. Both extend InteractionDriver, which holds what a person
- * does (click a button shown, submit a modal, type into an external select, open the Home tab).
+ * same whichever way they travel: AppDriver.ts sends them, over signed HTTP or Socket Mode.
  */
-import { validateOptionsResponse } from './blockKitRules.ts';
-import type { FakeSlack, FakeSlackEphemeral, FakeSlackMessage, FakeSlackView } from './FakeSlack.ts';
+import type { SlackStandIn, StandInEphemeral, StandInMessage, StandInView } from './SlackStandIn.ts';
 
 /** A picked option as select menus carry it. */
 export interface SelectedOption {
@@ -23,7 +20,7 @@ export interface SelectedOption {
 export type FormValues = Record<string, string | number | null | string[] | SelectedOption | SelectedOption[]>;
 
 /** Something the person sees and can click in: a message, an ephemeral message or a view. */
-export type Surface = FakeSlackMessage | FakeSlackEphemeral | FakeSlackView;
+export type Surface = StandInMessage | StandInEphemeral | StandInView;
 
 export interface SlashCommandInput {
   userId: string;
@@ -42,16 +39,16 @@ export interface BlockActionInput {
   value?: string;
   blockId?: string;
   /** The message (or ephemeral message) the element is in. */
-  message?: FakeSlackMessage | FakeSlackEphemeral;
+  message?: StandInMessage | StandInEphemeral;
   /** The modal or Home tab the element is in. */
-  view?: FakeSlackView;
+  view?: StandInView;
   /** Current input state of the view, by action_id, as Slack sends it along. */
   values?: FormValues;
 }
 
 export interface ViewSubmissionInput {
   userId: string;
-  view: FakeSlackView;
+  view: StandInView;
   values: FormValues;
 }
 
@@ -60,13 +57,13 @@ export interface BlockSuggestionInput {
   actionId: string;
   /** What the person typed. */
   value: string;
-  view: FakeSlackView;
+  view: StandInView;
   /** What the form holds so far (Slack sends the view's state with every options request). */
   values?: FormValues;
 }
 
 /** The deprecated verification token Slack still sends in every body. */
-const VERIFICATION_TOKEN = 'fake-verification-token';
+const VERIFICATION_TOKEN = 'standIn-verification-token';
 
 type Json = Record<string, unknown>;
 
@@ -74,7 +71,7 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const plainText = (text: string) => ({ type: 'plain_text', text, emoji: true });
 
 /** Every element of a list of blocks with the block it sits in (actions, section accessory, input). */
-function* elementsOf(blocks: unknown[]): Generator<{ block: Json; element: Json }> {
+export function* elementsOf(blocks: unknown[]): Generator<{ block: Json; element: Json }> {
   for (const block of blocks) {
     if (!isObject(block)) continue;
     const elements = [...(Array.isArray(block.elements) ? block.elements : []), block.accessory, block.element];
@@ -137,7 +134,7 @@ function elementState(element: Json, entered: FormValues[string] | undefined): J
 
 /**
  * `view.state.values` for a view's input blocks, `{ [block_id]: { [action_id]: state } }`,
- * with `values` keyed by action_id. A value for an action_id the view does not have is a test bug.
+ * with `values` keyed by action_id. A value for an action_id the view does not have is refused.
  */
 function stateValues(blocks: Json[], values: FormValues = {}): Json {
   const state: Record<string, Json> = {};
@@ -155,30 +152,30 @@ function stateValues(blocks: Json[], values: FormValues = {}): Json {
   return state;
 }
 
-function isView(surface: Surface): surface is FakeSlackView {
+export function isView(surface: Surface): surface is StandInView {
   return 'rootViewId' in surface;
 }
 
-function isEphemeral(surface: Surface): surface is FakeSlackEphemeral {
+function isEphemeral(surface: Surface): surface is StandInEphemeral {
   return !isView(surface) && !('replies' in surface);
 }
 
-function blocksOf(surface: Surface): unknown[] {
+export function blocksOf(surface: Surface): unknown[] {
   if (!isView(surface)) return surface.blocks;
   return Array.isArray(surface.view.blocks) ? surface.view.blocks : [];
 }
 
-const userRef = (fake: FakeSlack, userId: string) => {
-  const user = fake.user(userId);
-  return { id: user.id, username: user.name, name: user.name, team_id: fake.teamId };
+const userRef = (standIn: SlackStandIn, userId: string) => {
+  const user = standIn.user(userId);
+  return { id: user.id, username: user.name, name: user.name, team_id: standIn.teamId };
 };
 
-const teamOf = (fake: FakeSlack) => ({ id: fake.teamId, domain: fake.teamDomain });
+const teamOf = (standIn: SlackStandIn) => ({ id: standIn.teamId, domain: standIn.teamDomain });
 
 /** A view as interaction payloads carry it: with block_ids filled in and the state entered. */
-function viewWithState(fake: FakeSlack, view: FakeSlackView, values?: FormValues): Json {
+function viewWithState(standIn: SlackStandIn, view: StandInView, values?: FormValues): Json {
   const blocks = withBlockIds(blocksOf(view));
-  return { ...fake.viewPayload(view, stateValues(blocks, values)), blocks };
+  return { ...standIn.viewPayload(view, stateValues(blocks, values)), blocks };
 }
 
 /**
@@ -186,24 +183,24 @@ function viewWithState(fake: FakeSlack, view: FakeSlackView, values?: FormValues
  * in a Socket Mode envelope), with the trigger_id and response_url issued for it.
  */
 export function slashCommandFields(
-  fake: FakeSlack,
+  standIn: SlackStandIn,
   input: SlashCommandInput,
 ): { fields: Record<string, string>; triggerId: string; responseUrl: string } {
-  const user = fake.user(input.userId);
-  const channelId = input.channelId ?? fake.dmChannelId(user.id);
-  const triggerId = fake.issueTrigger(user.id);
-  const responseUrl = fake.issueResponseUrl({ channel: channelId, userId: user.id });
+  const user = standIn.user(input.userId);
+  const channelId = input.channelId ?? standIn.dmChannelId(user.id);
+  const triggerId = standIn.issueTrigger(user.id);
+  const responseUrl = standIn.issueResponseUrl({ channel: channelId, userId: user.id });
   const fields = {
     token: VERIFICATION_TOKEN,
-    team_id: fake.teamId,
-    team_domain: fake.teamDomain,
+    team_id: standIn.teamId,
+    team_domain: standIn.teamDomain,
     channel_id: channelId,
     channel_name: input.channelName ?? (channelId.startsWith('D') ? 'directmessage' : channelId),
     user_id: user.id,
     user_name: user.name,
     command: input.command ?? '/access',
     text: input.text,
-    api_app_id: fake.appId,
+    api_app_id: standIn.appId,
     is_enterprise_install: 'false',
     response_url: responseUrl,
     trigger_id: triggerId,
@@ -212,7 +209,7 @@ export function slashCommandFields(
 }
 
 /** A block_actions payload: a click or a pick in a message, an ephemeral message or a view. */
-export function blockActionPayload(fake: FakeSlack, input: BlockActionInput): Json {
+export function blockActionPayload(standIn: SlackStandIn, input: BlockActionInput): Json {
   const surface: Surface | undefined = input.message ?? input.view;
   const found = surface ? [...elementsOf(blocksOf(surface))].find((e) => e.element.action_id === input.actionId) : undefined;
   const element: Json = found?.element ?? { type: 'button', action_id: input.actionId };
@@ -234,25 +231,25 @@ export function blockActionPayload(fake: FakeSlack, input: BlockActionInput): Js
 
   const payload: Json = {
     type: 'block_actions',
-    user: userRef(fake, input.userId),
-    api_app_id: fake.appId,
+    user: userRef(standIn, input.userId),
+    api_app_id: standIn.appId,
     token: VERIFICATION_TOKEN,
-    trigger_id: fake.issueTrigger(input.userId, input.view?.id),
-    team: teamOf(fake),
+    trigger_id: standIn.issueTrigger(input.userId, input.view?.id),
+    team: teamOf(standIn),
     enterprise: null,
     is_enterprise_install: false,
     actions: [action],
   };
   if (input.view) {
     payload.container = { type: 'view', view_id: input.view.id };
-    payload.view = viewWithState(fake, input.view, input.values);
+    payload.view = viewWithState(standIn, input.view, input.values);
   } else if (input.message) {
     const { channel, ts } = input.message;
     const ephemeral = isEphemeral(input.message);
     payload.container = { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: ephemeral };
     payload.channel = { id: channel, name: channel.startsWith('D') ? 'directmessage' : channel };
-    if (!ephemeral) payload.message = fake.messagePayload(input.message as FakeSlackMessage);
-    payload.response_url = fake.issueResponseUrl({
+    if (!ephemeral) payload.message = standIn.messagePayload(input.message as StandInMessage);
+    payload.response_url = standIn.issueResponseUrl({
       channel,
       userId: input.userId,
       ...(ephemeral ? { ephemeralTs: ts } : { messageTs: ts }),
@@ -263,62 +260,79 @@ export function blockActionPayload(fake: FakeSlack, input: BlockActionInput): Js
 }
 
 /** A view_submission payload: the person pressed the modal's submit button with `values` entered. */
-export function viewSubmissionPayload(fake: FakeSlack, input: ViewSubmissionInput): Json {
+export function viewSubmissionPayload(standIn: SlackStandIn, input: ViewSubmissionInput): Json {
   return {
     type: 'view_submission',
-    team: teamOf(fake),
-    user: userRef(fake, input.userId),
-    api_app_id: fake.appId,
+    team: teamOf(standIn),
+    user: userRef(standIn, input.userId),
+    api_app_id: standIn.appId,
     token: VERIFICATION_TOKEN,
-    trigger_id: fake.issueTrigger(input.userId, input.view.id),
-    view: viewWithState(fake, input.view, input.values),
+    trigger_id: standIn.issueTrigger(input.userId, input.view.id),
+    view: viewWithState(standIn, input.view, input.values),
     response_urls: [],
     enterprise: null,
     is_enterprise_install: false,
   };
 }
 
+/** A view_closed payload: the person closed a modal whose app asked for `notify_on_close`. */
+export function viewClosedPayload(standIn: SlackStandIn, userId: string, view: StandInView): Json {
+  return {
+    type: 'view_closed',
+    team: teamOf(standIn),
+    user: userRef(standIn, userId),
+    api_app_id: standIn.appId,
+    token: VERIFICATION_TOKEN,
+    view: viewWithState(standIn, view),
+    is_cleared: false,
+    enterprise: null,
+    is_enterprise_install: false,
+  };
+}
+
 /** A block_suggestion payload: an external select asking the app for options as the person types. */
-export function blockSuggestionPayload(fake: FakeSlack, input: BlockSuggestionInput): Json {
+export function blockSuggestionPayload(standIn: SlackStandIn, input: BlockSuggestionInput): Json {
   const blocks = withBlockIds(blocksOf(input.view));
   const found = [...elementsOf(blocks)].find((e) => e.element.action_id === input.actionId);
   if (!found) throw new Error(`the view has no element ${input.actionId}`);
   return {
     type: 'block_suggestion',
-    user: userRef(fake, input.userId),
+    user: userRef(standIn, input.userId),
     container: { type: 'view', view_id: input.view.id },
-    api_app_id: fake.appId,
+    api_app_id: standIn.appId,
     token: VERIFICATION_TOKEN,
     action_id: input.actionId,
     block_id: found.block.block_id,
     value: input.value,
-    team: teamOf(fake),
-    view: viewWithState(fake, input.view, input.values),
+    team: teamOf(standIn),
+    view: viewWithState(standIn, input.view, input.values),
     enterprise: null,
     is_enterprise_install: false,
   };
 }
 
 /** The Events API callback for a person opening the app's Home tab (or its Messages tab). */
-export function appHomeOpenedEvent(fake: FakeSlack, userId: string, tab: 'home' | 'messages' = 'home'): Json {
+export function appHomeOpenedEvent(standIn: SlackStandIn, userId: string, tab: 'home' | 'messages' = 'home'): Json {
   const eventTs = `${(Date.now() / 1000).toFixed(6)}`;
-  const home = fake.homeView(userId);
+  const home = standIn.homeView(userId);
   return {
     token: VERIFICATION_TOKEN,
-    team_id: fake.teamId,
-    api_app_id: fake.appId,
+    team_id: standIn.teamId,
+    api_app_id: standIn.appId,
     event: {
       type: 'app_home_opened',
       user: userId,
-      channel: fake.dmChannelId(userId),
+      channel: standIn.dmChannelId(userId),
       tab,
       event_ts: eventTs,
-      ...(home && tab === 'home' ? { view: fake.viewPayload(home) } : {}),
+      ...(home && tab === 'home' ? { view: standIn.viewPayload(home) } : {}),
     },
     type: 'event_callback',
     event_id: `Ev${Date.now().toString(36).toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
-    authorizations: [{ enterprise_id: null, team_id: fake.teamId, user_id: fake.botUserId, is_bot: true, is_enterprise_install: false }],
+    authorizations: [
+      { enterprise_id: null, team_id: standIn.teamId, user_id: standIn.botUserId, is_bot: true, is_enterprise_install: false },
+    ],
     is_ext_shared_channel: false,
   };
 }
@@ -338,77 +352,4 @@ export type Delivery =
 export interface AppAnswer {
   accepted: boolean;
   body: unknown;
-}
-
-/**
- * What people do in Slack, delivered to the app by a transport (`deliver`) that resolves with
- * the app's acknowledgement, of type `A`.
- */
-export abstract class InteractionDriver<A> {
-  protected constructor(protected readonly fake: FakeSlack) {}
-
-  /** Sends one delivery to the app and resolves with its acknowledgement. */
-  protected abstract deliver(delivery: Delivery): Promise<A>;
-
-  /** The response body in an acknowledgement. */
-  protected abstract answerOf(ack: A): AppAnswer;
-
-  /** A slash command, with the trigger_id and response_url it carried. */
-  async slashCommand(input: SlashCommandInput): Promise<A & { triggerId: string; responseUrl: string }> {
-    const { fields, triggerId, responseUrl } = slashCommandFields(this.fake, input);
-    const ack = await this.deliver({ kind: 'command', fields });
-    return { ...ack, triggerId, responseUrl };
-  }
-
-  /** A block_actions interaction: a click or a pick in a message, an ephemeral message or a view. */
-  blockAction(input: BlockActionInput): Promise<A> {
-    return this.deliver({ kind: 'interaction', payload: blockActionPayload(this.fake, input) });
-  }
-
-  /**
-   * Clicks the button with `actionId` in a message, ephemeral message or view. Fails when the
-   * surface shows no such button, as a person could not click it either.
-   */
-  clickButton(surface: Surface, actionId: string, userId: string): Promise<A> {
-    const found = [...elementsOf(blocksOf(surface))].find((e) => e.element.action_id === actionId);
-    if (found?.element.type !== 'button') {
-      const shown = [...elementsOf(blocksOf(surface))].map((e) => e.element.action_id).join(', ');
-      throw new Error(`no button ${actionId} to click; the surface shows ${shown || 'no actions'}`);
-    }
-    return isView(surface)
-      ? this.blockAction({ userId, actionId, view: surface })
-      : this.blockAction({ userId, actionId, message: surface });
-  }
-
-  /** A view_submission: the person pressed the modal's submit button with `values` entered. */
-  viewSubmission(input: ViewSubmissionInput): Promise<A> {
-    return this.deliver({ kind: 'interaction', payload: viewSubmissionPayload(this.fake, input) });
-  }
-
-  /**
-   * Submits an open modal with `values` and applies the app's answer to the fake as Slack would
-   * (closes the modal, or updates, pushes or shows errors). `problems` lists the rules a view the
-   * app answered with breaks.
-   */
-  async submitView(view: FakeSlackView, values: FormValues, userId = view.userId): Promise<A & { problems: string[] }> {
-    const ack = await this.viewSubmission({ userId, view, values });
-    const answer = this.answerOf(ack);
-    const problems = answer.accepted ? this.fake.applyViewSubmissionResponse(view.id, answer.body) : [];
-    return { ...ack, problems };
-  }
-
-  /**
-   * A block_suggestion: an external select asking the app for options as the person types.
-   * `options` is the app's answer; `problems` the rules it breaks (Slack shows an empty menu then).
-   */
-  async blockSuggestion(input: BlockSuggestionInput): Promise<A & { options: unknown; problems: string[] }> {
-    const ack = await this.deliver({ kind: 'interaction', payload: blockSuggestionPayload(this.fake, input) });
-    const answer = this.answerOf(ack);
-    return { ...ack, options: answer.body, problems: answer.accepted ? validateOptionsResponse(answer.body) : [] };
-  }
-
-  /** The Events API callback for a person opening the app's Home tab. */
-  appHomeOpened(userId: string, tab: 'home' | 'messages' = 'home'): Promise<A> {
-    return this.deliver({ kind: 'event', body: appHomeOpenedEvent(this.fake, userId, tab) });
-  }
 }
