@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../domain/errors.ts';
 import { registerSecret } from '../logger.ts';
@@ -346,17 +346,36 @@ function withLines(issues: ConfigIssue[], doc: Document, lineCounter: LineCounte
   return located.map((l) => l.issue);
 }
 
-/** The line of the node at `path`, or of its nearest ancestor that exists (for a missing key). */
+/**
+ * The line of the node at `path`, or of its nearest ancestor that exists (for a missing key). A
+ * map entry is located by its key, so a key whose value starts on a later line (a nested map or
+ * list) is reported on the key's own line.
+ */
 function lineOf(path: string, doc: Document, lineCounter: LineCounter): number | undefined {
   const segments = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g)].map((m) =>
     m[2] !== undefined ? Number(m[2]) : m[3] !== undefined ? (JSON.parse(`"${m[3]}"`) as string) : m[1]!,
   );
-  for (let n = segments.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) return lineCounter.linePos(range[0]).line;
+  let node: unknown = doc.contents;
+  let start = rangeStart(node);
+  for (const segment of segments) {
+    const step = childOf(node, segment);
+    if (!step) break;
+    node = step.node;
+    start = rangeStart(step.key) ?? rangeStart(step.node) ?? start;
   }
-  return undefined;
+  return start === undefined ? undefined : lineCounter.linePos(start).line;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as { range?: [number, number, number] } | null | undefined)?.range?.[0];
+}
+
+/** The child of a YAML map (with its key node) or list at `segment`. */
+function childOf(node: unknown, segment: string | number): { key?: unknown; node: unknown } | undefined {
+  if (isSeq(node)) return typeof segment === 'number' && segment < node.items.length ? { node: node.items[segment] } : undefined;
+  if (!isMap(node)) return undefined;
+  const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(segment));
+  return pair ? { key: pair.key, node: pair.value } : undefined;
 }
 
 /** Secret values shorter than this are not searched for: they would mangle ordinary words. */

@@ -454,6 +454,41 @@ describe('config: unknown keys', () => {
     assert.match(message, /is not a known key here \(known keys: command, approvalChannel, admins, maxPendingPerPerson\)/);
   });
 
+  it('names the line the unknown key is on, even when its value starts on the next line', () => {
+    const text = [
+      'slack:', // 1
+      '  admins: [U0ADMIN1]', // 2
+      'integration:', // 3: a list follows on the next line
+      '  - name: x', // 4
+      'integrations:', // 5
+      '  - name: local', // 6
+      '    type: postgresql', // 7
+      '    host: db.internal', // 8
+      '    database: appdb', // 9
+      '    username: sesame_connector', // 10
+      '    password: pw-for-tests', // 11
+      '    owners:', // 12
+      '      integration: [U0BOB]', // 13
+      '      tagKey:', // 14: nested, in a list item, with a map below it
+      '        a: 1', // 15
+      'accessFlows:', // 16
+      '  - name: read', // 17
+      '    requestors: ["*"]', // 18
+      '    permissions: [readonly]', // 19
+      '    maxDuration: 2h', // 20
+      '    targets:', // 21
+      '      - integration: local', // 22
+      '        schema: public', // 23: a key in an item of a nested list
+      '    extra:', // 24: no value at all
+      '',
+    ].join('\n');
+    const issues = issuesOf(text);
+    assert.match(messageAt(issues, 'integration'), /\(line 3\)$/);
+    assert.match(messageAt(issues, 'integrations[0].owners.tagKey'), /\(line 14\)$/);
+    assert.match(messageAt(issues, 'accessFlows[0].targets[0].schema'), /\(line 23\)$/);
+    assert.match(messageAt(issues, 'accessFlows[0].extra'), /\(line 24\)$/);
+  });
+
   it('refuses keys of the other integration type', () => {
     const issues = issuesOf(minimal().replace('host: db.internal', 'host: db.internal\n    region: us-east-1'));
     assert.match(messageAt(issues, 'integrations[0].region'), /is not a known key/);
