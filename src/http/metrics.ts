@@ -1,10 +1,25 @@
 import type { AccessRequest } from '../domain/request.ts';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SESAME_JOB_IDS } from '../jobs/jobs.ts';
 import type { JobRunObserver } from '../jobs/Scheduler.ts';
 import type { AuditAction, AuditEvent, AuditLog, AuditOf } from '../ports/AuditLog.ts';
 
+/** Every outcome sesame_requests_total counts, in the order of a request's life. */
+export const REQUEST_OUTCOMES = [
+  'created',
+  'approved',
+  'denied',
+  'cancelled',
+  'timedout',
+  'granted',
+  'failed',
+  'extended',
+  'expired',
+  'revoked',
+] as const;
+
 /** How an audit event counts as a request outcome; actions not listed are not outcomes. */
-const OUTCOMES: Partial<Record<AuditAction, string>> = {
+const OUTCOMES: Partial<Record<AuditAction, (typeof REQUEST_OUTCOMES)[number]>> = {
   'request.created': 'created',
   'request.denied': 'denied',
   'request.cancelled': 'cancelled',
@@ -15,6 +30,9 @@ const OUTCOMES: Partial<Record<AuditAction, string>> = {
   'grant.expired': 'expired',
   'grant.revoked': 'revoked',
 };
+
+/** How a job run ends, as the job histogram labels it (a skipped run is not observed). */
+const JOB_OUTCOMES = ['ok', 'error'] as const;
 
 /** Sesame's Prometheus metrics, served at GET /metrics. */
 export interface SesameMetrics {
@@ -37,7 +55,7 @@ export function createMetrics(options: { activeGrants: () => Promise<number> }):
   collectDefaultMetrics({ register: registry, prefix: 'sesame_' });
   const requests = new Counter({
     name: 'sesame_requests_total',
-    help: 'Access requests by outcome: created, approved, denied, cancelled, timedout, granted, failed, extended, expired, revoked.',
+    help: `Access requests by outcome: ${REQUEST_OUTCOMES.join(', ')}.`,
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -61,6 +79,11 @@ export function createMetrics(options: { activeGrants: () => Promise<number> }):
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
   });
+  // Every series a dashboard or an alert may ask for exists at zero from the start, not only
+  // after its first event.
+  for (const outcome of REQUEST_OUTCOMES) requests.inc({ outcome }, 0);
+  revocationFailures.inc(0);
+  for (const job of SESAME_JOB_IDS) for (const outcome of JOB_OUTCOMES) jobDuration.zero({ job, outcome });
   return {
     registry,
     observeAudit(event) {

@@ -4,6 +4,9 @@ import type { RevocationService } from '../services/RevocationService.ts';
 import type { MaintenanceService } from '../services/MaintenanceService.ts';
 import type { Job } from './Scheduler.ts';
 
+/** The id of every job Sesame may schedule (`discover` only with `discovery:` in the config). */
+export const SESAME_JOB_IDS = ['discover', 'expire', 'remind', 'rotate', 'cleanup'] as const;
+
 /**
  * Sesame's schedule as data (PRODUCT.md §3 `schedule`). Expiry and reconciliation share one job
  * so they never run at the same time; at start the interrupted work of a crash is finished first.

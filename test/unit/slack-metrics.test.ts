@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMetrics, observeAuditTrail } from '../../src/http/metrics.ts';
+import { createMetrics, observeAuditTrail, REQUEST_OUTCOMES } from '../../src/http/metrics.ts';
+import { SESAME_JOB_IDS } from '../../src/jobs/jobs.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
 import { newRequest, T0 } from '../support/stateFixtures.ts';
 import type { AccessRequest } from '../../src/domain/request.ts';
@@ -12,6 +13,35 @@ function metricValue(body: string, line: RegExp): number | undefined {
 }
 
 describe('metrics', () => {
+  it('show every known series at zero before the first event, so dashboards and alerts work from the start', async () => {
+    const { body } = await createMetrics({ activeGrants: async () => 0 }).render();
+    for (const outcome of REQUEST_OUTCOMES) {
+      assert.equal(metricValue(body, new RegExp(`^sesame_requests_total\\{outcome="${outcome}"\\}`)), 0, outcome);
+    }
+    assert.equal(metricValue(body, /^sesame_revocation_failures_total /), 0);
+    for (const job of SESAME_JOB_IDS) {
+      for (const outcome of ['ok', 'error']) {
+        assert.equal(
+          metricValue(body, new RegExp(`^sesame_job_duration_seconds_count\\{job="${job}",outcome="${outcome}"\\}`)),
+          0,
+          `${job} ${outcome}`,
+        );
+      }
+    }
+    assert.deepEqual([...REQUEST_OUTCOMES].sort(), [
+      'approved',
+      'cancelled',
+      'created',
+      'denied',
+      'expired',
+      'extended',
+      'failed',
+      'granted',
+      'revoked',
+      'timedout',
+    ]);
+  });
+
   it('count request outcomes and revocation failures from the audit trail as it is written', async () => {
     const metrics = createMetrics({ activeGrants: async () => 3 });
     const store = observeAuditTrail(new InMemoryStateStore(), (e) => metrics.observeAudit(e));
@@ -54,7 +84,7 @@ describe('metrics', () => {
     const { body } = await metrics.render();
     assert.equal(metricValue(body, /^sesame_requests_total\{outcome="created"\}/), 1);
     assert.equal(metricValue(body, /^sesame_requests_total\{outcome="granted"\}/), 1);
-    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="denied"\}/), undefined);
+    assert.equal(metricValue(body, /^sesame_requests_total\{outcome="denied"\}/), 0, 'nothing was denied');
     assert.equal(metricValue(body, /^sesame_revocation_failures_total/), 1);
     assert.equal((await store.listAudit(T0)).length, 5);
   });
