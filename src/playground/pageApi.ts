@@ -35,6 +35,8 @@ export interface PageView {
   id: string;
   type: 'modal' | 'home';
   view: Record<string, unknown>;
+  /** A modal's errors from the app's answer to its last submission, by block_id: shown under those inputs. */
+  errors?: Record<string, string>;
 }
 
 export interface PagePerson {
