@@ -36,7 +36,7 @@ export abstract class AppDriver<A> {
   protected abstract deliver(delivery: Delivery): Promise<A>;
 
   /** The response body in an acknowledgement. */
-  protected abstract answerOf(ack: A): AppAnswer;
+  abstract answerOf(ack: A): AppAnswer;
 
   /** A slash command, with the trigger_id and response_url it carried. */
   async slashCommand(input: SlashCommandInput): Promise<A & { triggerId: string; responseUrl: string }> {

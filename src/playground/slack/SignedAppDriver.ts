@@ -104,7 +104,7 @@ export class SignedAppDriver extends AppDriver<SlackAck> {
     }
   }
 
-  protected answerOf(ack: SlackAck): AppAnswer {
+  answerOf(ack: SlackAck): AppAnswer {
     return { accepted: ack.status === 200, body: ack.json };
   }
 

@@ -35,7 +35,7 @@ export class SocketModeDriver extends AppDriver<SocketAck> {
     }
   }
 
-  protected answerOf(ack: SocketAck): AppAnswer {
+  answerOf(ack: SocketAck): AppAnswer {
     return { accepted: true, body: ack.payload };
   }
 }

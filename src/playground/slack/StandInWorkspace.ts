@@ -315,6 +315,7 @@ export class StandInWorkspace extends StandInDirectory {
   replaceView(target: StandInView, view: Record<string, unknown>): void {
     target.view = view;
     target.versions.push(view);
+    target.errors = undefined;
     target.hash = `${Math.floor(this.now() / 1000)}.${randomBytes(4).toString('hex')}`;
   }
 
@@ -323,6 +324,12 @@ export class StandInWorkspace extends StandInDirectory {
    * or errors), as Slack would. Returns the problems when the answered view breaks a rule.
    */
   applyViewSubmissionResponse(viewId: string, ack: unknown): string[] {
+    const problems = this.applyResponseAction(viewId, ack);
+    this.notify();
+    return problems;
+  }
+
+  private applyResponseAction(viewId: string, ack: unknown): string[] {
     const current = this.modalViews.get(viewId);
     if (!current) return [`no modal ${viewId}`];
     if (!isObject(ack) || ack.response_action === undefined) {
@@ -346,7 +353,9 @@ export class StandInWorkspace extends StandInDirectory {
         for (const v of this.modalViews.values()) if (v.rootViewId === current.rootViewId) v.closed = true;
         return [];
       case 'errors':
-        return isObject(ack.errors) ? [] : ['errors must map block_ids to messages'];
+        if (!isObject(ack.errors)) return ['errors must map block_ids to messages'];
+        current.errors = Object.fromEntries(Object.entries(ack.errors).map(([blockId, error]) => [blockId, String(error)]));
+        return [];
       default:
         return [`unknown response_action ${JSON.stringify(ack.response_action)}`];
     }

@@ -84,7 +84,8 @@ function withBlockIds(blocks: unknown[]): Json[] {
   return blocks.filter(isObject).map((block, i) => (typeof block.block_id === 'string' ? block : { ...block, block_id: `block-${i}` }));
 }
 
-function optionsOf(element: Json): Json[] {
+/** The options of a select (or of an options answer), those in option groups included. */
+export function optionsOf(element: Json): Json[] {
   const groups = Array.isArray(element.option_groups) ? element.option_groups.filter(isObject) : [];
   const options = [
     ...(Array.isArray(element.options) ? element.options : []),

@@ -11,7 +11,10 @@
  */
 import type { PagePerson, PlaygroundState } from '../pageApi.ts';
 import type { AppDriver } from './AppDriver.ts';
+import { BadPageRequest, PageActions } from './pageActions.ts';
+import { slackPageState } from './pageState.ts';
 import type { SlackStandIn } from './SlackStandIn.ts';
+import { isObject } from './standInModel.ts';
 
 /** A person of the sample workspace, as the page lists them. */
 export type PlaygroundPerson = Pick<PagePerson, 'id' | 'name' | 'role' | 'email'>;
@@ -49,4 +52,34 @@ export interface PageRoutes {
   handle(path: string, body: unknown): Promise<PageAnswer>;
   /** Calls `listener` whenever the stand-in records a message, an edit, a view or a Home tab; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
+}
+
+type Handler = (actions: PageActions, body: never) => Promise<PageAnswer>;
+
+const ROUTES: Record<string, Handler> = {
+  '/api/command': (a, body) => a.command(body),
+  '/api/action': (a, body) => a.action(body),
+  '/api/submit': (a, body) => a.submit(body),
+  '/api/close': (a, body) => a.close(body),
+  '/api/options': (a, body) => a.options_(body),
+  '/api/home': (a, body) => a.home(body),
+};
+
+export function createPageRoutes(options: PageRoutesOptions): PageRoutes {
+  const actions = new PageActions(options);
+  return {
+    state: () => slackPageState(options),
+    async handle(path, body) {
+      const route = ROUTES[path];
+      if (!route) return { status: 404, json: { ok: false, error: `no route ${path}` } };
+      if (!isObject(body)) return { status: 400, json: { ok: false, error: 'the body must be a JSON object' } };
+      try {
+        return await route(actions, body as never);
+      } catch (err) {
+        if (err instanceof BadPageRequest) return { status: 400, json: { ok: false, error: err.message } };
+        return { status: 502, json: { ok: false, error: `the app could not be reached: ${(err as Error).message}` } };
+      }
+    },
+    onChange: (listener) => options.standIn.onChange(listener),
+  };
 }

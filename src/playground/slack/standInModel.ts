@@ -105,6 +105,8 @@ export interface StandInView {
   previousViewId: string | null;
   externalId?: string;
   closed: boolean;
+  /** The errors the app answered the last submission with, by block_id, shown under those inputs until the view changes. */
+  errors?: Record<string, string>;
 }
 
 /** Where a response_url answers to: the channel and person, and the message the interaction came from. */
