@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { NoDirectory } from './adapters/log/NoDirectory.ts';
 import { buildSesame } from './app.ts';
+import { parseCommandLine } from './cliArgs.ts';
 import { configJsonSchemaText } from './config/jsonSchema.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
@@ -9,19 +9,6 @@ import { createLogger, describeError, type Logger } from './logger.ts';
 import { closeOnSignals, runBot } from './main.ts';
 import type { CheckReport } from './ports/TargetDatabase.ts';
 
-export const USAGE = `Usage: sesame <command> [options]   (npm run sesame -- <command>)
-
-Commands:
-  start                      run the bot (same as npm start)
-  check                      load the config, connect to every integration, and list what the
-                             connector lacks with the SQL that fixes it; exits 1 if anything is missing
-  schema                     print the JSON Schema of sesame.yml
-  audit --since <date> [--until <date>]
-                             print the audit trail as JSON lines (dates like 2026-01-01 or ISO times)
-  sweep                      run expiry, reconciliation and pending time-outs once, then exit
-
-The config is read from $SESAME_CONFIG (default ./sesame.yml).`;
-
 interface Io {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -29,9 +16,19 @@ interface Io {
   logger: Logger;
 }
 
-/** Runs one CLI command; resolves to the process exit code. */
+/**
+ * Runs one CLI command; resolves to the process exit code. Usage errors and `--help` are answered
+ * before anything is loaded or opened. `start` keeps the process alive, so only the command line
+ * itself runs it (below).
+ */
 export async function runCli(argv: string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
+  const line = parseCommandLine(argv);
+  if ('exit' in line) {
+    if (line.out !== undefined) io.out(line.out);
+    if (line.err !== undefined) io.err(line.err);
+    return line.exit;
+  }
+  const command = line.run;
   try {
     switch (command) {
       case 'schema':
@@ -40,18 +37,11 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       case 'check':
         return await check(loadConfig(configPathFromEnv(io.env), io.env), io);
       case 'audit':
-        return await audit(rest, io);
+        return await audit(line.values, io);
       case 'sweep':
         return await sweep(loadConfig(configPathFromEnv(io.env), io.env), io);
-      case 'help':
-      case '--help':
-      case '-h':
-      case undefined:
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
       default:
-        io.err(`Unknown command "${command}".\n\n${USAGE}`);
-        return 2;
+        throw new Error('start runs the bot from the command line only (npm start).');
     }
   } catch (err) {
     io.err(err instanceof ConfigError ? err.message : `sesame ${command}: ${describeError(err)}`);
@@ -120,12 +110,7 @@ export function formatCheckReport(report: CheckReport): string {
   return lines.join('\n');
 }
 
-async function audit(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { since: { type: 'string' }, until: { type: 'string' } },
-    strict: true,
-  });
+async function audit(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
   const since = parseDate(values.since, '--since');
   const until = values.until === undefined ? undefined : parseDate(values.until, '--until');
   const config = loadConfig(configPathFromEnv(io.env), io.env);
@@ -150,8 +135,8 @@ async function audit(args: string[], io: Io): Promise<number> {
   }
 }
 
-function parseDate(text: string | undefined, flag: string): Date {
-  if (!text) throw new Error(`${flag} is required, e.g. ${flag} 2026-01-01.`);
+function parseDate(text: string | boolean | undefined, flag: string): Date {
+  if (typeof text !== 'string' || !text) throw new Error(`${flag} is required, e.g. ${flag} 2026-01-01.`);
   const at = new Date(text);
   if (Number.isNaN(at.getTime())) throw new Error(`${flag} "${text}" is not a date; write it like 2026-01-01 or 2026-01-01T09:00:00Z.`);
   return at;
@@ -185,8 +170,9 @@ function emptyDatabases() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const logger = createLogger();
-  const [command] = process.argv.slice(2);
-  if (command === 'start') {
+  const argv = process.argv.slice(2);
+  const line = parseCommandLine(argv);
+  if ('run' in line && line.run === 'start') {
     runBot(process.env, logger).then(
       (sesame) => closeOnSignals(sesame, logger),
       (err) => {
@@ -195,7 +181,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       },
     );
   } else {
-    runCli(process.argv.slice(2), {
+    runCli(argv, {
       out: (l) => process.stdout.write(`${l}\n`),
       err: (l) => process.stderr.write(`${l}\n`),
       env: process.env,
