@@ -65,7 +65,6 @@ export function modalLayer({ send, names }) {
       const found = errorsOf(answer, null);
       if (found) {
         errors.set(top.id, found);
-        signature = '';
         draw();
       }
     };
