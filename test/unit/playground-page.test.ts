@@ -1,14 +1,17 @@
 /**
- * The playground page's mrkdwn: what Sesame writes is shown as Slack shows it, and text from
- * anyone never becomes HTML (only text nodes and elements the page makes itself).
+ * The playground page's pure parts. Its mrkdwn: what Sesame writes is shown as Slack shows it,
+ * and text from anyone never becomes HTML (only text nodes and elements the page makes itself).
+ * Its reading of the credentials modal, as Sesame's builder lays it out.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { credentialsModal } from '../../src/adapters/slack/blocks/credentialsModal.ts';
 
 const PAGE = fileURLToPath(new URL('../../src/playground/page/', import.meta.url));
 const mrkdwn: any = await import(new URL('mrkdwn.js', `file://${PAGE}`).href);
+const sql: any = await import(new URL('sql.js', `file://${PAGE}`).href);
 
 /** Just enough of a DOM document to build into; setting HTML is an error. */
 class FakeNode {
@@ -100,5 +103,35 @@ describe('playground page: mrkdwn', () => {
       const source = readFileSync(`${PAGE}${file}`, 'utf8');
       assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/, file);
     }
+  });
+});
+
+describe('playground page: the credentials modal', () => {
+  const base = {
+    requestId: 'R7K3QX2',
+    host: '127.0.0.1',
+    port: 5432,
+    database: 'shop',
+    username: 'ada@example.com',
+    sslMode: 'disable',
+    uri: 'postgresql://ada%40example.com:a%26%3Cb%3E@127.0.0.1:5432/shop?sslmode=disable',
+    expiresAt: new Date('2026-03-01T12:00:00Z'),
+  };
+
+  it('reads the user, password and database as the builder lays them out, unescaped', () => {
+    const view = credentialsModal({ ...base, password: 'a&<b>`c' });
+    assert.deepEqual(sql.readCredentials(view), {
+      username: 'ada@example.com',
+      password: 'a&<b>`c',
+      database: 'shop',
+      host: '127.0.0.1',
+      port: '5432',
+    });
+  });
+
+  it('takes the password from the URI when no field carries it, and reads no other modal', () => {
+    const view = credentialsModal(base);
+    assert.equal(sql.readCredentials(view).password, 'a&<b>');
+    assert.equal(sql.readCredentials({ ...view, callback_id: 'sesame.extend' }), null);
   });
 });
