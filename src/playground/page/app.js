@@ -4,7 +4,7 @@
  * the Slack stand-in, which sends Sesame exactly what Slack would. `GET /api/events` says when to
  * fetch the state again; only the parts that changed are redrawn, so typing is never lost.
  */
-import { collectValues, h, renderBlocks, textObject } from './blocks.js';
+import { h, textObject } from './blocks.js';
 import { eventsPane } from './events.js';
 import { emojify } from './mrkdwn.js';
 import { personColumn } from './person.js';
@@ -97,7 +97,7 @@ function render(state) {
   for (const person of state.people) {
     let column = app.columns.get(person.id);
     if (!column) {
-      column = personColumn(person, { post, confirm: confirmDialog, blocks: renderBlocks, collectValues });
+      column = personColumn(person, { post, confirm: confirmDialog });
       app.columns.set(person.id, column);
       people.appendChild(column.root);
     }

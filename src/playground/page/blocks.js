@@ -201,6 +201,34 @@ function textInput(el, blockId, ctx) {
   return field;
 }
 
+/** The chosen options of an external select, each with a button that removes it. */
+function chipList(chosen, remove) {
+  return chosen.map((c) =>
+    h(
+      'span',
+      { className: 'bk-chip', 'data-value': c.value },
+      c.text,
+      h('button', { type: 'button', className: 'bk-chip-x', title: 'Remove', text: '×', onclick: () => remove(c) }),
+    ),
+  );
+}
+
+/** The suggestions Sesame answered, or a line saying there are none. */
+function suggestionList(options, pick) {
+  if (!options.length) return [h('div', { className: 'bk-suggestion-empty', text: 'No matches' })];
+  return options.map((o) =>
+    h('button', {
+      type: 'button',
+      className: 'bk-suggestion',
+      'data-value': o.value,
+      text: o.text,
+      // Keeps the focus in the text box, so choosing does not close the list first.
+      onmousedown: (event) => event.preventDefault(),
+      onclick: () => pick({ text: o.text, value: o.value }),
+    }),
+  );
+}
+
 /**
  * An external select: a text box whose suggestions Sesame answers as the person types, and the
  * chosen options as chips (one for a single select).
@@ -220,66 +248,29 @@ function externalSelect(el, blockId, ctx, dispatch, inInput) {
   });
   const list = h('div', { className: 'bk-suggestions', 'data-testid': `suggestions-${el.action_id}`, hidden: true });
   const chips = h('div', { className: 'bk-chips' });
-  const wrap = h('div', { className: 'bk-external' }, chips, box, list);
-  const save = () => {
+  const change = (next) => {
+    chosen = next;
+    chips.replaceChildren(...chipList(chosen, (c) => change(chosen.filter((x) => x !== c))));
     const value = multi ? chosen.map((c) => c.value) : (chosen[0]?.value ?? null);
     if (inInput) ctx.form?.set(blockId, el.action_id, value, chosen);
     return value;
   };
-  const drawChips = () => {
-    chips.replaceChildren(
-      ...chosen.map((c) =>
-        h(
-          'span',
-          { className: 'bk-chip', 'data-value': c.value },
-          c.text,
-          h('button', {
-            type: 'button',
-            className: 'bk-chip-x',
-            title: 'Remove',
-            text: '×',
-            onclick: () => {
-              chosen = chosen.filter((x) => x !== c);
-              drawChips();
-              save();
-            },
-          }),
-        ),
-      ),
-    );
+  const pick = (option) => {
+    box.value = '';
+    list.hidden = true;
+    const value = change(multi ? [...chosen.filter((c) => c.value !== option.value), option] : [option]);
+    if (dispatch && !multi) ctx.act(el, blockId, value);
   };
   let asked = 0;
   const suggest = async () => {
-    const query = box.value;
-    if (query.length < (el.min_query_length ?? 3)) {
+    if (box.value.length < (el.min_query_length ?? 3)) {
       list.hidden = true;
       return;
     }
     const ticket = ++asked;
-    const options = (await ctx.form?.options(el, blockId, query)) ?? [];
+    const options = (await ctx.form?.options(el, blockId, box.value)) ?? [];
     if (ticket !== asked) return;
-    list.replaceChildren(
-      ...(options.length
-        ? options.map((o) =>
-            h('button', {
-              type: 'button',
-              className: 'bk-suggestion',
-              'data-value': o.value,
-              text: o.text,
-              onmousedown: (event) => event.preventDefault(),
-              onclick: () => {
-                const option = { text: o.text, value: o.value };
-                chosen = multi ? [...chosen.filter((c) => c.value !== o.value), option] : [option];
-                box.value = '';
-                list.hidden = true;
-                drawChips();
-                const value = save();
-                if (dispatch && !multi) ctx.act(el, blockId, value);
-              },
-            }),
-          )
-        : [h('div', { className: 'bk-suggestion-empty', text: 'No matches' })]),
-    );
+    list.replaceChildren(...suggestionList(options, pick));
     list.hidden = false;
   };
   let timer = null;
@@ -289,8 +280,8 @@ function externalSelect(el, blockId, ctx, dispatch, inInput) {
   });
   box.addEventListener('focus', suggest);
   box.addEventListener('blur', () => setTimeout(() => (list.hidden = true), 150));
-  drawChips();
-  return wrap;
+  chips.replaceChildren(...chipList(chosen, (c) => change(chosen.filter((x) => x !== c))));
+  return h('div', { className: 'bk-external' }, chips, box, list);
 }
 
 /** Every input block of a view with the value it holds now, as `block_id → action_id → value`. */

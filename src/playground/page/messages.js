@@ -28,6 +28,79 @@ function body(item, ctx, names) {
   return h('div', { className: 'bk-text' }, renderMrkdwn(document, item.text ?? '', names));
 }
 
+function author(id, env) {
+  return h(
+    'span',
+    { className: 'msg-author' },
+    h('strong', { text: env.names[id] ?? id }),
+    id === env.botUserId ? h('span', { className: 'app-tag', text: 'APP' }) : null,
+  );
+}
+
+function threadToggle(count, open, onclick) {
+  return h('button', {
+    type: 'button',
+    className: 'thread-toggle',
+    'data-testid': 'thread-toggle',
+    text: open ? 'Hide replies' : `${count} repl${count === 1 ? 'y' : 'ies'}`,
+    onclick,
+  });
+}
+
+/**
+ * A message with its thread. env: { names, botUserId, ctxFor, expanded (keys of open threads),
+ * toggle(key) }.
+ */
+function message(m, env, thread) {
+  const ctx = env.ctxFor({ kind: 'message', channel: m.channel, ts: m.ts });
+  const key = `${m.channel}/${m.ts}`;
+  const replies = m.replies ?? [];
+  const open = env.expanded.has(key);
+  const isBot = m.user === env.botUserId;
+  return h(
+    'div',
+    { className: `msg${thread ? ' reply' : ''}`, 'data-testid': 'message', 'data-ts': m.ts, 'data-channel': m.channel },
+    h('div', { className: `msg-avatar${isBot ? ' bot' : ''}`, text: isBot ? '🔑' : (env.names[m.user] ?? '?').slice(0, 1) }),
+    h(
+      'div',
+      { className: 'msg-main' },
+      h(
+        'div',
+        { className: 'msg-head' },
+        author(m.user, env),
+        h('span', { className: 'msg-time', text: clock(m.ts) }),
+        m.edited ? h('span', { className: 'msg-edited', text: '(edited)' }) : null,
+      ),
+      body(m, ctx, env.names),
+      replies.length ? threadToggle(replies.length, open, () => env.toggle(key)) : null,
+      open
+        ? h(
+            'div',
+            { className: 'thread', 'data-testid': 'thread' },
+            replies.map((r) => message(r, env, true)),
+          )
+        : null,
+    ),
+  );
+}
+
+/** A reply only this person sees, marked as Slack marks it. */
+function ephemeral(e, env) {
+  const ctx = env.ctxFor({ kind: 'ephemeral', channel: e.channel, ts: e.ts });
+  return h(
+    'div',
+    { className: 'msg ephemeral', 'data-testid': 'ephemeral', 'data-ts': e.ts },
+    h('div', { className: 'msg-avatar bot', text: '🔑' }),
+    h(
+      'div',
+      { className: 'msg-main' },
+      h('div', { className: 'msg-head' }, author(env.botUserId, env), h('span', { className: 'msg-time', text: clock(e.ts) })),
+      body(e, ctx, env.names),
+      h('div', { className: 'only-you', text: '👁 Only visible to you' }),
+    ),
+  );
+}
+
 export function messageList({ testid, ctxFor, expanded, empty }) {
   const root = h('div', { className: 'pane messages', 'data-testid': testid });
   let signature = '';
@@ -37,78 +110,6 @@ export function messageList({ testid, ctxFor, expanded, empty }) {
     if (root.clientHeight > 0) stick = root.scrollHeight - root.scrollTop - root.clientHeight < 40;
   });
 
-  const author = (id, names, botUserId) => {
-    const bot = id === botUserId;
-    return h(
-      'span',
-      { className: 'msg-author' },
-      h('strong', { text: names[id] ?? id }),
-      bot ? h('span', { className: 'app-tag', text: 'APP' }) : null,
-    );
-  };
-
-  const message = (m, names, botUserId, thread) => {
-    const ctx = ctxFor({ kind: 'message', channel: m.channel, ts: m.ts });
-    const key = `${m.channel}/${m.ts}`;
-    const replies = m.replies ?? [];
-    const open = expanded.has(key);
-    const isBot = m.user === botUserId;
-    return h(
-      'div',
-      { className: `msg${thread ? ' reply' : ''}`, 'data-testid': 'message', 'data-ts': m.ts, 'data-channel': m.channel },
-      h('div', { className: `msg-avatar${isBot ? ' bot' : ''}`, text: isBot ? '🔑' : (names[m.user] ?? '?').slice(0, 1) }),
-      h(
-        'div',
-        { className: 'msg-main' },
-        h(
-          'div',
-          { className: 'msg-head' },
-          author(m.user, names, botUserId),
-          h('span', { className: 'msg-time', text: clock(m.ts) }),
-          m.edited ? h('span', { className: 'msg-edited', text: '(edited)' }) : null,
-        ),
-        body(m, ctx, names),
-        replies.length
-          ? h('button', {
-              type: 'button',
-              className: 'thread-toggle',
-              'data-testid': 'thread-toggle',
-              text: open ? 'Hide replies' : `${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}`,
-              onclick: () => {
-                if (expanded.has(key)) expanded.delete(key);
-                else expanded.add(key);
-                signature = '';
-                redraw();
-              },
-            })
-          : null,
-        open
-          ? h(
-              'div',
-              { className: 'thread', 'data-testid': 'thread' },
-              replies.map((r) => message(r, names, botUserId, true)),
-            )
-          : null,
-      ),
-    );
-  };
-
-  const ephemeral = (e, names, botUserId) => {
-    const ctx = ctxFor({ kind: 'ephemeral', channel: e.channel, ts: e.ts });
-    return h(
-      'div',
-      { className: 'msg ephemeral', 'data-testid': 'ephemeral', 'data-ts': e.ts },
-      h('div', { className: 'msg-avatar bot', text: '🔑' }),
-      h(
-        'div',
-        { className: 'msg-main' },
-        h('div', { className: 'msg-head' }, author(botUserId, names, botUserId), h('span', { className: 'msg-time', text: clock(e.ts) })),
-        body(e, ctx, names),
-        h('div', { className: 'only-you', text: '👁 Only visible to you' }),
-      ),
-    );
-  };
-
   let last = null;
   const redraw = () => {
     if (!last) return false;
@@ -116,8 +117,14 @@ export function messageList({ testid, ctxFor, expanded, empty }) {
     const next = JSON.stringify([messages, ephemerals, names, [...expanded]]);
     if (next === signature) return false;
     signature = next;
-    const items = [...messages.map((m) => ({ ts: m.ts, node: () => message(m, names, botUserId, false) }))];
-    for (const e of ephemerals) items.push({ ts: e.ts, node: () => ephemeral(e, names, botUserId) });
+    const toggle = (key) => {
+      if (expanded.has(key)) expanded.delete(key);
+      else expanded.add(key);
+      redraw();
+    };
+    const env = { names, botUserId, ctxFor, expanded, toggle };
+    const items = messages.map((m) => ({ ts: m.ts, node: () => message(m, env, false) }));
+    for (const e of ephemerals) items.push({ ts: e.ts, node: () => ephemeral(e, env) });
     items.sort((a, b) => compareTs(a.ts, b.ts));
     const top = root.scrollTop;
     root.replaceChildren(...(items.length ? items.map((i) => i.node()) : [h('div', { className: 'empty', text: empty })]));

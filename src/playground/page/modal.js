@@ -17,6 +17,58 @@ export function errorsOf(answer, view) {
   return null;
 }
 
+/** Where the focus is inside `root` (which input, and the caret), to put it back after a redraw. */
+function saveFocus(root) {
+  const focused = root.contains(document.activeElement) ? document.activeElement : null;
+  if (!focused?.dataset.actionId) return () => undefined;
+  const blockId = focused.closest('[data-block-id]')?.dataset.blockId ?? '';
+  const actionId = focused.dataset.actionId;
+  const caret = 'selectionStart' in focused ? focused.selectionStart : null;
+  return () => {
+    const again = root.querySelector(`[data-block-id="${CSS.escape(blockId)}"] [data-action-id="${CSS.escape(actionId)}"]`);
+    if (!again) return;
+    again.focus();
+    if (caret !== null && 'setSelectionRange' in again) again.setSelectionRange(caret, caret);
+  };
+}
+
+/** The modal itself: title (and how deep the stack is), blocks, close and submit. */
+function modalBox(top, depth, ctx, { submit, close }) {
+  const view = top.view;
+  return h(
+    'div',
+    { className: 'modal', role: 'dialog', 'data-testid': 'modal', 'data-view-id': top.id, 'data-callback-id': view.callback_id ?? '' },
+    h(
+      'div',
+      { className: 'modal-head' },
+      depth > 1 ? h('span', { className: 'modal-depth', title: 'Modals stacked', text: `${depth} ›` }) : null,
+      h('div', { className: 'modal-title', 'data-testid': 'modal-title', text: emojify(view.title?.text ?? '') }),
+      h('button', { type: 'button', className: 'modal-x', title: 'Close', 'data-testid': 'modal-x', text: '×', onclick: close }),
+    ),
+    h('div', { className: 'modal-body' }, renderBlocks(view.blocks, ctx)),
+    h(
+      'div',
+      { className: 'modal-foot' },
+      h('button', {
+        type: 'button',
+        className: 'bk-button',
+        'data-testid': 'modal-close',
+        text: emojify(view.close?.text ?? 'Cancel'),
+        onclick: close,
+      }),
+      view.submit
+        ? h('button', {
+            type: 'button',
+            className: 'bk-button primary',
+            'data-testid': 'modal-submit',
+            text: emojify(view.submit.text ?? 'Submit'),
+            onclick: submit,
+          })
+        : null,
+    ),
+  );
+}
+
 export function modalLayer({ send, names }) {
   const root = h('div', { className: 'modal-layer', 'data-testid': 'modal-layer', hidden: true });
   const typed = new Map();
@@ -51,17 +103,11 @@ export function modalLayer({ send, names }) {
       root.replaceChildren();
       return;
     }
-    const focused = root.contains(document.activeElement) ? document.activeElement : null;
-    const focusKey = focused?.closest('[data-block-id]')?.dataset.blockId;
-    const focusAction = focused?.dataset.actionId;
-    const caret = focused && 'selectionStart' in focused ? focused.selectionStart : null;
-
-    const view = top.view;
+    const restoreFocus = saveFocus(root);
     const form = formFor(top);
-    const ctx = { ...ctxFor({ kind: 'view', viewId: top.id }), form };
     const submit = async () => {
       errors.delete(top.id);
-      const answer = await send('submit', { viewId: top.id, values: collectValues(view.blocks, form) });
+      const answer = await send('submit', { viewId: top.id, values: collectValues(top.view.blocks, form) });
       const found = errorsOf(answer, null);
       if (found) {
         errors.set(top.id, found);
@@ -69,48 +115,8 @@ export function modalLayer({ send, names }) {
       }
     };
     const close = () => send('close', { viewId: top.id });
-    const closeLabel = emojify(view.close?.text ?? 'Cancel');
-    root.replaceChildren(
-      h(
-        'div',
-        {
-          className: 'modal',
-          role: 'dialog',
-          'data-testid': 'modal',
-          'data-view-id': top.id,
-          'data-callback-id': view.callback_id ?? '',
-        },
-        h(
-          'div',
-          { className: 'modal-head' },
-          stack.length > 1 ? h('span', { className: 'modal-depth', title: 'Modals stacked', text: `${stack.length} ›` }) : null,
-          h('div', { className: 'modal-title', 'data-testid': 'modal-title', text: emojify(view.title?.text ?? '') }),
-          h('button', { type: 'button', className: 'modal-x', title: 'Close', 'data-testid': 'modal-x', text: '×', onclick: close }),
-        ),
-        h('div', { className: 'modal-body' }, renderBlocks(view.blocks, ctx)),
-        h(
-          'div',
-          { className: 'modal-foot' },
-          h('button', { type: 'button', className: 'bk-button', 'data-testid': 'modal-close', text: closeLabel, onclick: close }),
-          view.submit
-            ? h('button', {
-                type: 'button',
-                className: 'bk-button primary',
-                'data-testid': 'modal-submit',
-                text: emojify(view.submit.text ?? 'Submit'),
-                onclick: submit,
-              })
-            : null,
-        ),
-      ),
-    );
-    if (focusAction) {
-      const again = root.querySelector(`[data-block-id="${CSS.escape(focusKey ?? '')}"] [data-action-id="${CSS.escape(focusAction)}"]`);
-      if (again) {
-        again.focus();
-        if (caret !== null && 'setSelectionRange' in again) again.setSelectionRange(caret, caret);
-      }
-    }
+    root.replaceChildren(modalBox(top, stack.length, { ...ctxFor({ kind: 'view', viewId: top.id }), form }, { submit, close }));
+    restoreFocus();
   };
 
   return {

@@ -3,7 +3,7 @@
  * their App Home, a composer for the slash command, the modal stack over the column, and the
  * SQL box. Each part is redrawn only when what it shows changed.
  */
-import { h } from './blocks.js';
+import { h, renderBlocks } from './blocks.js';
 import { messageList } from './messages.js';
 import { modalLayer } from './modal.js';
 import { readCredentials, sqlBox } from './sql.js';
@@ -20,27 +20,98 @@ function initials(name) {
     .toUpperCase();
 }
 
-export function personColumn(person, deps) {
-  const user = person.id;
-  const col = {
-    tab: 'messages',
-    person,
-    state: null,
-    names: {},
-    lastCredentials: null,
-    expanded: new Set(),
-  };
-  const notice = h('div', { className: 'person-notice', 'data-testid': 'person-notice', hidden: true });
-  const say = (answer) => {
-    if (answer?.ok === false && answer.error) {
-      notice.textContent = answer.error;
-      notice.hidden = false;
-    } else {
-      notice.hidden = true;
+function personHead(person) {
+  return h(
+    'div',
+    { className: 'person-head' },
+    h('div', { className: `avatar role-${person.role}`, text: initials(person.name) }),
+    h(
+      'div',
+      { className: 'person-who' },
+      h('div', { className: 'person-name', text: person.name }),
+      h('div', { className: 'person-meta', text: `${ROLE_LABEL[person.role] ?? person.role} · ${person.email}` }),
+    ),
+  );
+}
+
+/** The message box: only the slash command goes anywhere, as `/api/command` with the text after it. */
+function composer({ command, say, send }) {
+  const input = h('input', {
+    type: 'text',
+    className: 'composer-input',
+    'data-testid': 'composer',
+    placeholder: '/access …',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
+  const form = h(
+    'form',
+    { className: 'composer' },
+    input,
+    h('button', { type: 'submit', className: 'bk-button primary', 'data-testid': 'composer-send', text: 'Send' }),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const name = command();
+    const typed = input.value.trim();
+    if (typed !== name && !typed.startsWith(`${name} `)) {
+      say({ ok: false, error: `Only the slash command works here: start with ${name}` });
+      return;
     }
+    input.value = '';
+    await send('command', { text: typed.slice(name.length).trim() });
+  });
+  return form;
+}
+
+/** The tabs over the panes; `onShow(key)` runs when one is opened. */
+function tabStrip(panes, onShow) {
+  const tabs = {};
+  let current = 'messages';
+  const show = (key) => {
+    current = key;
+    for (const [k, pane] of Object.entries(panes)) pane.hidden = k !== key;
+    for (const [k, tab] of Object.entries(tabs)) {
+      tab.classList.toggle('active', k === key);
+      if (k === key) tab.classList.remove('fresh');
+    }
+    onShow(key);
+  };
+  const tab = (key, label) => {
+    tabs[key] = h('button', { type: 'button', className: 'tab', 'data-testid': `tab-${key}`, text: label, onclick: () => show(key) });
+    return tabs[key];
+  };
+  const root = h('nav', { className: 'tabs' }, tab('messages', 'Messages'), tab('channel', '#approvals'), tab('home', 'Home'));
+  for (const [k, pane] of Object.entries(panes)) pane.hidden = k !== current;
+  tabs.messages.classList.add('active');
+  return {
+    root,
+    rename: (key, label) => {
+      tabs[key].textContent = label;
+    },
+    /** Marks a tab that is not shown when what it holds changed. */
+    fresh: (key, changed) => {
+      if (changed && current !== key) tabs[key].classList.add('fresh');
+    },
+  };
+}
+
+/** A line under the panes saying what the server refused, until the next request. */
+function noticeLine() {
+  const root = h('div', { className: 'person-notice', 'data-testid': 'person-notice', hidden: true });
+  const say = (answer) => {
+    root.hidden = !(answer?.ok === false && answer.error);
+    if (!root.hidden) root.textContent = answer.error;
     return answer;
   };
-  const send = async (path, body) => say(await deps.post(path, { user, ...body }));
+  return { root, say };
+}
+
+export function personColumn(person, deps) {
+  const user = person.id;
+  const col = { state: null, names: {}, lastCredentials: null, expanded: new Set(), homeSignature: '' };
+  const notice = noticeLine();
+  const send = async (path, body) => notice.say(await deps.post(path, { user, ...body }));
   const ctxFor = (surface) => ({
     names: col.names,
     confirm: deps.confirm,
@@ -56,125 +127,50 @@ export function personColumn(person, deps) {
   const dm = messageList({ testid: 'dm', ctxFor, expanded: col.expanded, empty: 'No messages yet. Try the composer below.' });
   const channel = messageList({ testid: 'channel', ctxFor, expanded: col.expanded, empty: 'Nothing posted in the channel yet.' });
   const home = h('div', { className: 'pane home', 'data-testid': 'home' });
-  let homeSignature = '';
-  const panes = { messages: dm.root, channel: channel.root, home };
-
-  const tabs = {};
-  const tabButton = (key, label) => {
-    tabs[key] = h('button', { type: 'button', className: 'tab', 'data-testid': `tab-${key}`, text: label, onclick: () => show(key) });
-    return tabs[key];
-  };
-  const show = (key) => {
-    col.tab = key;
-    for (const [k, pane] of Object.entries(panes)) pane.hidden = k !== key;
+  const tabs = tabStrip({ messages: dm.root, channel: channel.root, home }, (key) => {
     if (key === 'messages') dm.reveal();
     if (key === 'channel') channel.reveal();
-    for (const [k, tab] of Object.entries(tabs)) {
-      tab.classList.toggle('active', k === key);
-      if (k === key) tab.classList.remove('fresh');
-    }
     // Slack tells the app each time someone opens the Home tab.
     if (key === 'home') send('home', {});
-  };
-
-  const composerInput = h('input', {
-    type: 'text',
-    className: 'composer-input',
-    'data-testid': 'composer',
-    placeholder: '/access …',
-    autocomplete: 'off',
-    spellcheck: 'false',
   });
-  const composer = h(
-    'form',
-    { className: 'composer' },
-    composerInput,
-    h('button', { type: 'submit', className: 'bk-button primary', 'data-testid': 'composer-send', text: 'Send' }),
-  );
-  composer.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const command = col.state?.command ?? '/access';
-    const typed = composerInput.value.trim();
-    if (typed !== command && !typed.startsWith(`${command} `)) {
-      say({ ok: false, error: `Only the slash command works here: start with ${command}` });
-      return;
-    }
-    composerInput.value = '';
-    await send('command', { text: typed.slice(command.length).trim() });
-  });
-
-  const modal = modalLayer({ user, send, deps, names: () => col.names });
+  const modal = modalLayer({ send, names: () => col.names });
   const sql = sqlBox({
     latestCredentials: () => modal.openCredentials() ?? col.lastCredentials,
     run: (body) => deps.post('sql', body),
   });
-
-  const title = h(
-    'div',
-    { className: 'person-head' },
-    h('div', { className: `avatar role-${person.role}`, text: initials(person.name) }),
-    h(
-      'div',
-      { className: 'person-who' },
-      h('div', { className: 'person-name', text: person.name }),
-      h('div', { className: 'person-meta', text: `${ROLE_LABEL[person.role] ?? person.role} · ${person.email}` }),
-    ),
-  );
   const root = h(
     'section',
     { className: 'person', 'data-testid': `person-${user}`, 'data-role': person.role },
-    title,
-    h('nav', { className: 'tabs' }, tabButton('messages', 'Messages'), tabButton('channel', '#approvals'), tabButton('home', 'Home')),
+    personHead(person),
+    tabs.root,
     h('div', { className: 'panes' }, dm.root, channel.root, home, modal.root),
-    notice,
-    composer,
+    notice.root,
+    composer({ command: () => col.state?.command ?? '/access', say: notice.say, send }),
     sql.root,
   );
-  for (const [k, pane] of Object.entries(panes)) pane.hidden = k !== col.tab;
-  tabs.messages.classList.add('active');
 
-  const markFresh = (key, changed) => {
-    if (changed && col.tab !== key) tabs[key].classList.add('fresh');
+  const drawHome = (view) => {
+    const next = JSON.stringify([view, col.names]);
+    if (next === col.homeSignature) return;
+    col.homeSignature = next;
+    home.replaceChildren(
+      view
+        ? renderBlocks(view.view.blocks, ctxFor({ kind: 'view', viewId: view.id }))
+        : h('div', { className: 'empty', text: 'Opening the App Home…' }),
+    );
   };
 
   return {
     root,
     update(state, p, names) {
       col.state = state;
-      col.person = p;
       col.names = names;
       const approvalsId = state.approvals.id;
-      tabs.channel.textContent = `#${state.approvals.name}`;
-      const surface = { user };
-      markFresh(
-        'messages',
-        dm.update(
-          p.dm,
-          p.ephemeral.filter((e) => e.channel !== approvalsId),
-          names,
-          state.botUserId,
-          surface,
-        ),
-      );
-      markFresh(
-        'channel',
-        channel.update(
-          state.approvals.messages,
-          p.ephemeral.filter((e) => e.channel === approvalsId),
-          names,
-          state.botUserId,
-          surface,
-        ),
-      );
-      const homeNext = JSON.stringify([p.home, names]);
-      if (homeNext !== homeSignature) {
-        homeSignature = homeNext;
-        home.replaceChildren(
-          p.home
-            ? deps.blocks(p.home.view.blocks, ctxFor({ kind: 'view', viewId: p.home.id }))
-            : h('div', { className: 'empty', text: 'Opening the App Home…' }),
-        );
-      }
+      const mine = (inChannel) => p.ephemeral.filter((e) => (e.channel === approvalsId) === inChannel);
+      tabs.rename('channel', `#${state.approvals.name}`);
+      tabs.fresh('messages', dm.update(p.dm, mine(false), names, state.botUserId));
+      tabs.fresh('channel', channel.update(state.approvals.messages, mine(true), names, state.botUserId));
+      drawHome(p.home);
       for (const view of p.modals) col.lastCredentials = readCredentials(view.view) ?? col.lastCredentials;
       modal.update(p.modals, names, ctxFor);
       sql.setDatabase(state.database);
