@@ -1,0 +1,61 @@
+/**
+ * `npm run playground` (and `npm start` with no config file and no Slack token): starts the
+ * playground on http://127.0.0.1:$PORT/ (default 3000), prints that address on one line, and on
+ * Ctrl-C (or SIGTERM) stops everything, removes its temporary folder and exits 0.
+ * `--port N` and `--host H` (loopback only) override the defaults.
+ */
+import { parseArgs } from 'node:util';
+import { describeError } from '../logger.ts';
+import { MissingEmbeddedPostgresError } from './database.ts';
+import { PlaygroundRunningError } from './lock.ts';
+import { DEFAULT_PLAYGROUND_PORT, PlaygroundHostError, runPlayground, type RunningPlayground } from './run.ts';
+import { PortInUseError } from './server.ts';
+
+const EXPECTED = [PlaygroundHostError, PortInUseError, PlaygroundRunningError, MissingEmbeddedPostgresError];
+
+function portOf(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_PLAYGROUND_PORT;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`the port must be a number from 0 to 65535, not ${JSON.stringify(raw)}`);
+  return port;
+}
+
+/** Runs the playground until a signal; resolves to the exit code. */
+export async function playgroundMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let running: RunningPlayground | undefined;
+  let stopRequested = false;
+  let resolveStopped: (code: number) => void = () => undefined;
+  const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
+  const onSignal = () => {
+    if (stopRequested) process.exit(1);
+    stopRequested = true;
+    if (running)
+      running.stop().then(
+        () => resolveStopped(0),
+        () => resolveStopped(1),
+      );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' } } });
+    running = await runPlayground({ port: portOf(values.port ?? env.PORT), host: values.host ?? '127.0.0.1' });
+  } catch (err) {
+    const known = EXPECTED.some((kind) => err instanceof kind);
+    process.stderr.write(`sesame playground: ${known ? (err as Error).message : describeError(err)}\n`);
+    return 2;
+  }
+  if (stopRequested) {
+    await running.stop();
+    return 0;
+  }
+  process.stdout.write(
+    `Sesame playground: ${running.address}  (a playground: loopback only, data in ${running.dataDir}, removed on Ctrl-C)\n`,
+  );
+  return stopped;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  playgroundMain(process.argv.slice(2)).then((code) => process.exit(code));
+}
