@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { webApi } from '@slack/bolt';
 import { createSlackApp, slackClientOptions, slackTransport, verifyBotToken, type SlackApp } from './adapters/slack/SlackApp.ts';
 import { SlackDirectory } from './adapters/slack/SlackDirectory.ts';
@@ -153,14 +155,30 @@ export function closeOnSignals(bot: { close(): Promise<void> }, logger: Logger):
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
+/**
+ * With neither a config file nor a bot token there is nothing to run the bot with: `npm start`
+ * then starts the playground, the whole product on this machine with a stand-in for Slack.
+ */
+export function wantsPlayground(env: NodeJS.ProcessEnv): boolean {
+  return !env.SLACK_BOT_TOKEN && !existsSync(resolve(configPathFromEnv(env)));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const logger = createLogger();
-  runBot(process.env, logger).then(
-    (bot) => closeOnSignals(bot, logger),
-    (err) => {
-      // A ConfigError's message is already free of secrets and lists every problem with its path.
-      process.stderr.write(`${err instanceof ConfigError ? err.message : describeError(err)}\n`);
-      process.exit(2);
-    },
-  );
+  if (wantsPlayground(process.env)) {
+    // Loaded only here, so the bot never loads the playground; the built image leaves it out.
+    const playground = './playground/main.ts';
+    (import(playground) as Promise<{ playgroundMain(argv: string[]): Promise<number> }>)
+      .then(({ playgroundMain }) => playgroundMain(process.argv.slice(2)))
+      .then((code) => process.exit(code));
+  } else {
+    const logger = createLogger();
+    runBot(process.env, logger).then(
+      (bot) => closeOnSignals(bot, logger),
+      (err) => {
+        // A ConfigError's message is already free of secrets and lists every problem with its path.
+        process.stderr.write(`${err instanceof ConfigError ? err.message : describeError(err)}\n`);
+        process.exit(2);
+      },
+    );
+  }
 }
