@@ -9,8 +9,18 @@ import { parse } from 'yaml';
 const SLACK_MANIFEST_SCHEMA = new URL('../support/slack/vendor/slack-manifest.schema.1.0.0.json', import.meta.url);
 const EVENTS_URL = 'https://sesame.example.com/slack/events';
 
-function manifest(): any {
-  return parse(readFileSync('manifest.yml', 'utf8'));
+/** manifest.yml is the Socket Mode app, which works as written; manifest.http.yml the HTTP one. */
+const FILES = { socket: 'manifest.yml', http: 'manifest.http.yml' } as const;
+
+function manifest(file: string = FILES.socket): any {
+  return parse(readFileSync(file, 'utf8'));
+}
+
+/** Every string value anywhere in the manifest whose key names a URL. */
+function urlsIn(value: unknown, key = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v) => urlsIn(v, key));
+  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([k, v]) => urlsIn(v, k));
+  return typeof value === 'string' && /url/i.test(key) ? [value] : [];
 }
 
 function validator() {
@@ -27,10 +37,29 @@ function validator() {
 }
 
 describe('Slack app manifest', () => {
-  it("validates against Slack's manifest schema", () => {
-    const validate = validator();
-    assert.ok(validate(manifest()), JSON.stringify(validate.errors, null, 2));
-  });
+  for (const [kind, file] of Object.entries(FILES)) {
+    it(`${file} (${kind}) validates against Slack's manifest schema`, () => {
+      const validate = validator();
+      assert.ok(validate(manifest(file)), JSON.stringify(validate.errors, null, 2));
+    });
+
+    it(`${file} names the app and its bot Sesame, with a Home tab and its event`, () => {
+      const m = manifest(file);
+      assert.equal(m._metadata.major_version, 1);
+      assert.equal(m.display_information.name, 'Sesame');
+      assert.equal(m.features.bot_user.display_name, 'Sesame');
+      assert.equal(m.features.app_home.home_tab_enabled, true);
+      assert.deepEqual(m.settings.event_subscriptions.bot_events, ['app_home_opened']);
+      assert.equal(m.settings.interactivity.is_enabled, true);
+    });
+
+    it(`${file} answers /access unescaped`, () => {
+      const commands = manifest(file).features.slash_commands;
+      assert.equal(commands.length, 1);
+      assert.equal(commands[0].command, '/access');
+      assert.equal(commands[0].should_escape, false);
+    });
+  }
 
   it('is checked by that schema for real', () => {
     const validate = validator();
@@ -42,42 +71,29 @@ describe('Slack app manifest', () => {
     assert.equal(validate(badColour), false);
   });
 
-  it('names the app and its bot Sesame, with a Home tab', () => {
-    const m = manifest();
-    assert.equal(m._metadata.major_version, 1);
-    assert.equal(m.display_information.name, 'Sesame');
-    assert.equal(m.features.bot_user.display_name, 'Sesame');
-    assert.equal(m.features.app_home.home_tab_enabled, true);
+  it('manifest.yml is Socket Mode and works as written: no URL to fill in', () => {
+    const m = manifest(FILES.socket);
+    assert.equal(m.settings.socket_mode_enabled, true);
+    assert.deepEqual(urlsIn(m), []);
   });
 
-  it('answers /access unescaped at the events URL', () => {
-    const commands = manifest().features.slash_commands;
-    assert.equal(commands.length, 1);
-    assert.equal(commands[0].command, '/access');
-    assert.equal(commands[0].should_escape, false);
-    assert.equal(commands[0].url, EVENTS_URL);
+  it('manifest.http.yml sends the command, interactivity, options of external selects and events to the events URL', () => {
+    const m = manifest(FILES.http);
+    assert.equal(m.settings.socket_mode_enabled, false);
+    assert.equal(m.features.slash_commands[0].url, EVENTS_URL);
+    assert.deepEqual(m.settings.interactivity, { is_enabled: true, request_url: EVENTS_URL, message_menu_options_url: EVENTS_URL });
+    assert.equal(m.settings.event_subscriptions.request_url, EVENTS_URL);
+    assert.deepEqual(urlsIn(m).sort(), [EVENTS_URL, EVENTS_URL, EVENTS_URL, EVENTS_URL]);
   });
 
-  it('sends interactivity, options of external selects and app_home_opened to the events URL', () => {
-    const { settings } = manifest();
-    assert.deepEqual(settings.interactivity, { is_enabled: true, request_url: EVENTS_URL, message_menu_options_url: EVENTS_URL });
-    assert.equal(settings.event_subscriptions.request_url, EVENTS_URL);
-    assert.deepEqual(settings.event_subscriptions.bot_events, ['app_home_opened']);
-  });
-
-  it('can be switched to Socket Mode, which needs no public URL', () => {
-    const { settings } = manifest();
-    assert.equal(settings.socket_mode_enabled, false);
-    const validate = validator();
-    const socket = manifest();
-    socket.settings.socket_mode_enabled = true;
-    assert.ok(validate(socket), JSON.stringify(validate.errors));
-  });
-
-  it('has the Home tab event the App Home listener needs', () => {
-    const m = manifest();
-    assert.equal(m.features.app_home.home_tab_enabled, true);
-    assert.ok(m.settings.event_subscriptions.bot_events.includes('app_home_opened'));
+  it('the two files differ only in the transport: the same app, scopes and command otherwise', () => {
+    const socket = manifest(FILES.socket);
+    const http = manifest(FILES.http);
+    delete http.features.slash_commands[0].url;
+    delete http.settings.event_subscriptions.request_url;
+    http.settings.interactivity = { is_enabled: true };
+    http.settings.socket_mode_enabled = true;
+    assert.deepEqual(http, socket);
   });
 
   it('asks for exactly the bot scopes Sesame uses', () => {
