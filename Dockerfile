@@ -17,6 +17,7 @@ ENV NODE_ENV=production \
     SESAME_CONFIG=/etc/sesame/sesame.yml
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Development dependencies stay out: the playground's embedded PostgreSQL, the compiler, the test tools.
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Mount the config at /etc/sesame/sesame.yml and keep the state store on the volume, e.g.
