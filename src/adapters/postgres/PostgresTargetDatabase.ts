@@ -372,7 +372,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
         report.serverVersion = c.server_version;
         findings.push({
           level: 'ok',
-          message: `Connected to PostgreSQL ${c.server_version} as ${c.connector} (database ${m.database}).`,
+          message: `Connected to PostgreSQL ${c.server_version} as ${c.connector} (${this.#sessions.describeMaintenanceDatabase(m)}).`,
         });
         findings.push(...connectorAttributeFindings(c));
         if (this.#config.userAuth === 'iam') findings.push(IAM_EXPIRY_FINDING);

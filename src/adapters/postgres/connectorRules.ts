@@ -70,6 +70,23 @@ export function mayGrantRole(c: ConnectorRow, role: RoleRow): boolean {
   return createRoleGrantsAnyRole(c.server_version_num) ? c.can_create_roles || role.connector_is_admin : role.connector_is_admin;
 }
 
+/**
+ * Why the connector cannot take a membership (or grant a role) itself, when an admin must step
+ * in: up to 15 only because it lacks CREATEROLE (which, once given, lets it do so itself); from
+ * 16 because PostgreSQL lets only a role's admin grant it.
+ */
+export function whyNotSelfGranted(c: ConnectorRow): string {
+  if (lacksOnlyCreateRole(c)) {
+    return `the connector ${c.connector} lacks CREATEROLE`;
+  }
+  return `PostgreSQL ${majorVersion(c)} lets only an admin of a role grant it, even to a CREATEROLE connector`;
+}
+
+/** Whether CREATEROLE is all the connector lacks to take memberships itself (up to 15). */
+export function lacksOnlyCreateRole(c: ConnectorRow): boolean {
+  return createRoleGrantsAnyRole(c.server_version_num) && !c.can_create_roles && !c.is_superuser;
+}
+
 export function majorVersion(c: ConnectorRow): number {
   return Math.floor(c.server_version_num / 10000);
 }

@@ -6,18 +6,18 @@ import type { Logger } from '../../logger.ts';
 import type { GrantInput } from '../../ports/TargetDatabase.ts';
 import type { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import {
-  majorVersion,
   mayGrantRole,
   mayTakeOwner,
   type ConnectorRow,
   type DatabaseRow,
   type RoleRow,
   type UngrantableRow,
+  whyNotSelfGranted,
 } from './connectorRules.ts';
 import { groupRoleComment, groupRoleName } from './groupRoles.ts';
 import { sqlState } from './connection.ts';
 import type { Session } from './session.ts';
-import { adminGrantFor, describeObject, SetupFixes } from './setupCheck.ts';
+import { adminGrantFor, createRoleFix, describeObject, SetupFixes } from './setupCheck.ts';
 import * as sql from './statements.ts';
 import { quoteIdent } from './statements.ts';
 import type { ObjectScope, Statement } from './statements.ts';
@@ -277,8 +277,8 @@ export class GrantSteps {
     const mayTakeIt = mayTakeOwner(connector, connectorIsAdminOfOwner);
     if (!mayTakeIt) {
       fixes.add(
-        `objects in ${database} belong to ${owner}, and PostgreSQL ${majorVersion(connector)} lets only an admin give the connector that role's privileges`,
-        [sql.adminGrantMembership(owner, connector.connector)],
+        `objects in ${database} belong to ${owner}, and the connector cannot take that role's privileges itself: ${whyNotSelfGranted(connector)}`,
+        createRoleFix(connector) ?? [sql.adminGrantMembership(owner, connector.connector)],
       );
       return false;
     }
@@ -310,8 +310,8 @@ export class GrantSteps {
     }
     if (!mayGrantRole(connector, found)) {
       throw new ConnectorSetupError(
-        `The connector ${connector.connector} may not grant ${role} on PostgreSQL ${majorVersion(connector)}.`,
-        [sql.adminGrantMembership(role, connector.connector, true)],
+        `The connector ${connector.connector} may not grant ${role}: ${whyNotSelfGranted(connector)}.`,
+        createRoleFix(connector) ?? [sql.adminGrantMembership(role, connector.connector, true)],
       );
     }
   }

@@ -31,6 +31,8 @@ export class ServerSessions {
   readonly #onStatement?: StatementObserver;
   /** The database administrative statements run in, found on first use. */
   #maintenanceDatabase: string | undefined;
+  /** Why administrative work runs elsewhere than in the integration's database, when it does. */
+  #fallbackReason: string | undefined;
 
   constructor(options: { integration: string; defaultDatabase: string; pools: ConnectionPools; onStatement?: StatementObserver }) {
     this.#integration = options.integration;
@@ -54,10 +56,24 @@ export class ServerSessions {
       } catch (err) {
         if (!(err instanceof NotConnected)) throw err;
         lastError = err.cause;
-        if (!['42501', '3D000'].includes(sqlState(err.cause) ?? '')) break;
+        const state = sqlState(err.cause) ?? '';
+        if (!['42501', '3D000'].includes(state)) break;
+        if (database === this.#defaultDatabase) {
+          this.#fallbackReason = state === '3D000' ? `database ${database} does not exist` : `the connector may not connect to ${database}`;
+        }
       }
     }
     throw lastError;
+  }
+
+  /**
+   * Where administrative work ran, said for a person: the integration's database, or another
+   * one with the reason the integration's was not used.
+   */
+  describeMaintenanceDatabase(held: Session): string {
+    if (held.database === this.#defaultDatabase) return `database ${held.database}`;
+    const why = this.#fallbackReason ?? `database ${this.#defaultDatabase} was not reachable`;
+    return `database ${held.database}, not the configured ${this.#defaultDatabase}: ${why}`;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { privilegePlan } from '../../domain/privileges.ts';
 import type { CheckFinding } from '../../ports/TargetDatabase.ts';
 import {
+  lacksOnlyCreateRole,
   mayGrantRole,
   mayTakeOwner,
   majorVersion,
@@ -8,6 +9,7 @@ import {
   type DatabaseRow,
   type RoleRow,
   type UngrantableRow,
+  whyNotSelfGranted,
 } from './connectorRules.ts';
 import type { Session } from './session.ts';
 import * as sql from './statements.ts';
@@ -35,6 +37,11 @@ export class SetupFixes {
   }
 }
 
+/** `ALTER ROLE … CREATEROLE` for a connector that lacks only CREATEROLE to take memberships itself. */
+export function createRoleFix(c: ConnectorRow): string[] | undefined {
+  return lacksOnlyCreateRole(c) ? [sql.adminAlterRole(c.connector, 'CREATEROLE')] : undefined;
+}
+
 interface OwnerGap {
   databases: string[];
   reasons: string[];
@@ -60,9 +67,17 @@ function ownerFinding(c: ConnectorRow, owner: string, gap: OwnerGap): CheckFindi
       fixSql,
     };
   }
+  const withCreateRole = createRoleFix(c);
+  if (withCreateRole) {
+    return {
+      level: 'error',
+      message: `${lacks} It cannot take that membership itself because ${whyNotSelfGranted(c)}, so grants there fail. Give it CREATEROLE (below); Sesame then takes the membership when first needed.`,
+      fixSql: withCreateRole,
+    };
+  }
   return {
     level: 'error',
-    message: `${lacks} PostgreSQL ${majorVersion(c)} does not let a CREATEROLE role take that membership itself, so grants there fail until an admin runs the statement below.`,
+    message: `${lacks} It cannot take that membership itself: ${whyNotSelfGranted(c)}. Grants there fail until an admin runs the statement below.`,
     fixSql,
   };
 }
@@ -198,10 +213,13 @@ export async function grantableRoleFindings(m: Session, c: ConnectorRow, config:
     }
     if (role.is_superuser) return { level: 'error', message: `The grantable role ${name} is a superuser; Sesame never grants it.` };
     if (mayGrantRole(c, role)) return { level: 'ok', message: `The connector may grant the ${what} ${name}.` };
+    const withCreateRole = createRoleFix(c);
     return {
       level: 'error',
-      message: `The connector may not grant the ${what} ${name}: on PostgreSQL ${majorVersion(c)} it needs ADMIN OPTION on it.`,
-      fixSql: [sql.adminGrantMembership(name, c.connector, true)],
+      message: withCreateRole
+        ? `The connector may not grant the ${what} ${name}: ${whyNotSelfGranted(c)}. Give it CREATEROLE (below), or ADMIN OPTION on ${name}.`
+        : `The connector may not grant the ${what} ${name}: on PostgreSQL ${majorVersion(c)} it needs ADMIN OPTION on it.`,
+      fixSql: withCreateRole ?? [sql.adminGrantMembership(name, c.connector, true)],
     };
   });
 }
