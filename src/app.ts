@@ -1,5 +1,6 @@
 import { LogNotifier } from './adapters/log/LogNotifier.ts';
 import { createAwsAdapters, type AwsAdapters } from './adapters/aws/awsAdapters.ts';
+import type { DiscoveryError } from './adapters/aws/RdsDiscovery.ts';
 import { awsSessionAudit } from './adapters/aws/sessionAudit.ts';
 import { RegistryTargetDatabases } from './adapters/postgres/RegistryTargetDatabases.ts';
 import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
@@ -35,7 +36,7 @@ export interface Sesame<N extends Notifier = Notifier> {
   /** The Prometheus metrics, when `metrics` was asked for. */
   metrics?: SesameMetrics;
   /** Runs discovery once now (it also runs at start and on the `discover` schedule). */
-  discover(): Promise<DiscoveryChanges | undefined>;
+  discover(): Promise<DiscoveryPass | undefined>;
   /**
    * Asks RDS about every configured RDS integration: a missing instance or cluster, or one that
    * does not run PostgreSQL, is a ConfigError naming the config path.
@@ -170,15 +171,20 @@ function isNotifierFactory<N extends Notifier>(
   return typeof notifier === 'function';
 }
 
+/** What one discovery pass changed, and the regions and resources it could not read. */
+export interface DiscoveryPass extends DiscoveryChanges {
+  errors: DiscoveryError[];
+}
+
 /** One discovery pass at each call: what AWS holds now, applied to the registry. */
 function discoveryPass(
   config: Config,
   aws: AwsAdapters | undefined,
   integrations: IntegrationRegistry,
   logger: Logger,
-): () => Promise<DiscoveryChanges | undefined> {
+): () => Promise<DiscoveryPass | undefined> {
   let lastDiscovered: RdsIntegrationConfig[] = [];
-  async function discover(): Promise<DiscoveryChanges | undefined> {
+  async function discover(): Promise<DiscoveryPass | undefined> {
     if (!aws || config.discovery.length === 0) return undefined;
     const result = await aws.discovery.discover(config.discovery, lastDiscovered);
     for (const e of result.errors) logger.warn({ region: e.region, resource: e.resource, err: e.message }, 'discovery could not read');
@@ -190,7 +196,7 @@ function discoveryPass(
     if (changes.added.length + changes.changed.length + changes.missing.length + changes.returned.length > 0) {
       logger.info({ ...changes }, 'discovery changed the integrations');
     }
-    return changes;
+    return { ...changes, errors: result.errors };
   }
   return discover;
 }

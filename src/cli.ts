@@ -1,9 +1,9 @@
 import { NoDirectory } from './adapters/log/NoDirectory.ts';
-import { buildSesame } from './app.ts';
+import { buildSesame, type DiscoveryPass, type Sesame } from './app.ts';
 import { parseCommandLine } from './cliArgs.ts';
 import { configJsonSchemaText } from './config/jsonSchema.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
-import type { Config } from './config/schema.ts';
+import type { Config, IntegrationConfig } from './config/schema.ts';
 import { ConfigError } from './domain/errors.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
 import { closeOnSignals, runBot } from './main.ts';
@@ -52,6 +52,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 async function check(config: Config, io: Io): Promise<number> {
   const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory() });
   let failed = false;
+  let sqlShown = false;
   try {
     try {
       await sesame.verifyIntegrations();
@@ -59,44 +60,65 @@ async function check(config: Config, io: Io): Promise<number> {
       io.out(err instanceof ConfigError ? err.message : describeError(err));
       failed = true;
     }
-    if (config.discovery.length > 0) {
-      const found = await sesame.discover().catch((err) => {
-        io.out(`Discovery failed: ${describeError(err)}`);
-        failed = true;
-        return undefined;
-      });
-      if (found)
-        io.out(
-          `Discovery found: ${
-            sesame.integrations
-              .discovered()
-              .map((i) => i.name)
-              .join(', ') || 'nothing'
-          }.`,
-        );
-    }
+    if (config.discovery.length > 0 && !(await reportDiscovery(sesame, io))) failed = true;
     if (sesame.integrations.list().length === 0) io.out('No integrations are configured.');
     for (const integration of sesame.integrations.list()) {
-      const name = integration.name;
-      let report: CheckReport;
-      try {
-        report = await sesame.databases.get(name).check();
-      } catch (err) {
-        report = { integration: name, findings: [{ level: 'error', message: describeError(err) }] };
-      }
-      try {
-        report.findings.unshift(...(await sesame.checkAws(integration)));
-      } catch (err) {
-        report.findings.unshift({ level: 'error', message: describeError(err) });
-      }
+      const report = await checkIntegration(sesame, integration);
       io.out(formatCheckReport(report));
       if (report.findings.some((f) => f.level === 'error')) failed = true;
+      if (report.findings.some((f) => f.level !== 'ok' && (f.fixSql?.length ?? 0) > 0)) sqlShown = true;
     }
   } finally {
     await sesame.close();
   }
-  io.out(failed ? 'Some integrations need the SQL above before Sesame can grant access.' : 'All integrations are ready.');
+  if (!failed) io.out('All integrations are ready.');
+  else if (sqlShown) io.out('Some integrations need the SQL above before Sesame can grant access.');
+  else io.out('Sesame cannot grant access until the errors above are fixed.');
   return failed ? 1 : 0;
+}
+
+/**
+ * Runs discovery once and says what it found, or that it failed and why (once per region or
+ * resource it could not read). Returns whether it read everything.
+ */
+async function reportDiscovery(sesame: Sesame, io: Io): Promise<boolean> {
+  let pass: DiscoveryPass | undefined;
+  try {
+    pass = await sesame.discover();
+  } catch (err) {
+    io.out(`Discovery failed: ${describeError(err)}`);
+    return false;
+  }
+  const errors = pass?.errors ?? [];
+  for (const message of new Set(
+    errors.map((e) => `Discovery failed in ${e.region}${e.resource ? ` for ${e.resource}` : ''}: ${e.message}`),
+  )) {
+    io.out(message);
+  }
+  const found = sesame.integrations.discovered().map((i) => i.name);
+  if (found.length > 0) io.out(`Discovery found: ${found.join(', ')}.`);
+  else if (errors.length === 0) io.out('Discovery found no RDS instance or Aurora cluster running PostgreSQL with the secret tag.');
+  return errors.length === 0;
+}
+
+/** One integration's report: the AWS side first, then the database; a finding said twice is shown once. */
+async function checkIntegration(sesame: Sesame, integration: IntegrationConfig): Promise<CheckReport> {
+  const name = integration.name;
+  let report: CheckReport;
+  try {
+    report = await sesame.databases.get(name).check();
+  } catch (err) {
+    report = { integration: name, findings: [{ level: 'error', message: describeError(err) }] };
+  }
+  try {
+    report.findings.unshift(...(await sesame.checkAws(integration)));
+  } catch (err) {
+    report.findings.unshift({ level: 'error', message: describeError(err) });
+  }
+  // The database check asks AWS where the server is, so an AWS failure can come back from both.
+  const seen = new Set<string>();
+  report.findings = report.findings.filter((f) => !seen.has(f.message) && seen.add(f.message));
+  return report;
 }
 
 /** A check report as a person reads it: one line a finding, with the SQL that fixes it. */

@@ -126,6 +126,9 @@ function messageAt(issues: ConfigIssue[], path: string): string {
   return found[0]!.message;
 }
 
+/** The example configs shipped beside the code. */
+const EXAMPLES = ['sesame.example.yml', 'sesame.aws.example.yml'];
+
 /** Every key path of a YAML document, with list indices written as []. */
 function keyPaths(value: unknown, prefix = ''): Set<string> {
   const out = new Set<string>();
@@ -204,13 +207,29 @@ describe('config: the keys of PRODUCT.md §3', () => {
     assert.equal(oncall?.maxDuration, 120);
   });
 
-  it('sesame.example.yml loads with dummy variables and shows every key of §3', () => {
-    const config = loadConfig('sesame.example.yml', { LOCAL_PG_PASSWORD: 'dummy' });
-    assert.ok(config.integrations.length >= 2);
-    const exampleKeys = keyPaths(parseDocument(readFileSync('sesame.example.yml', 'utf8')).toJS());
+  it('sesame.example.yml and sesame.aws.example.yml load, and together show every key of §3', () => {
+    const exampleKeys = new Set<string>();
+    for (const file of EXAMPLES) {
+      assert.ok(loadConfig(file, { LOCAL_PG_PASSWORD: 'dummy' }).integrations.length >= 1, file);
+      for (const key of keyPaths(parseDocument(readFileSync(file, 'utf8')).toJS())) exampleKeys.add(key);
+    }
     const productKeys = keyPaths(parseDocument(PRODUCT_EXAMPLE).toJS());
     const missing = [...productKeys].filter((k) => !exampleKeys.has(k));
-    assert.deepEqual(missing, [], 'keys of PRODUCT.md §3 that sesame.example.yml does not show');
+    assert.deepEqual(missing, [], 'keys of PRODUCT.md §3 that neither example shows');
+  });
+
+  it('sesame.example.yml needs no AWS: one postgresql integration, its password from the environment', () => {
+    const config = loadConfig('sesame.example.yml', { LOCAL_PG_PASSWORD: 'the-password' });
+    assert.deepEqual(
+      config.integrations.map((i) => [i.name, i.type, i.password]),
+      [['local', 'postgresql', 'the-password']],
+    );
+    assert.deepEqual(config.discovery, []);
+    assert.match(readFileSync('sesame.example.yml', 'utf8'), /password: \$\{LOCAL_PG_PASSWORD\}/);
+    assert.throws(() => loadConfig('sesame.example.yml', {}), /LOCAL_PG_PASSWORD is not set/);
+    const aws = loadConfig('sesame.aws.example.yml', {});
+    assert.ok(aws.integrations.every((i) => i.type === 'aws-rds-postgresql'));
+    assert.equal(aws.discovery.length, 1);
   });
 
   it('fills in the documented defaults', () => {

@@ -14,8 +14,8 @@ function validator() {
   return new Ajv({ strict: true, allErrors: true }).compile(configJsonSchema());
 }
 
-function example(): unknown {
-  return parse(readFileSync('sesame.example.yml', 'utf8'));
+function example(file = 'sesame.example.yml'): unknown {
+  return parse(readFileSync(file, 'utf8'));
 }
 
 describe('config JSON Schema', () => {
@@ -28,14 +28,18 @@ describe('config JSON Schema', () => {
     );
   });
 
-  it('accepts sesame.example.yml, as the zod schema does', () => {
+  it('accepts sesame.example.yml and sesame.aws.example.yml, as the zod schema does', () => {
     const validate = validator();
-    assert.ok(validate(example()), JSON.stringify(validate.errors, null, 2));
-    assert.ok(loadConfig('sesame.example.yml', { LOCAL_PG_PASSWORD: 'dummy' }).integrations.length > 0);
+    for (const file of ['sesame.example.yml', 'sesame.aws.example.yml']) {
+      assert.ok(validate(example(file)), `${file}: ${JSON.stringify(validate.errors, null, 2)}`);
+      assert.ok(loadConfig(file, { LOCAL_PG_PASSWORD: 'dummy' }).integrations.length > 0);
+    }
   });
 
-  it('points editors at itself from the example', () => {
-    assert.match(readFileSync('sesame.example.yml', 'utf8'), /^# yaml-language-server: \$schema=\.\/schema\/sesame\.schema\.json$/m);
+  it('points editors at itself from the examples', () => {
+    for (const file of ['sesame.example.yml', 'sesame.aws.example.yml']) {
+      assert.match(readFileSync(file, 'utf8'), /^# yaml-language-server: \$schema=\.\/schema\/sesame\.schema\.json$/m);
+    }
   });
 
   it('rejects what the zod schema rejects key by key', () => {
