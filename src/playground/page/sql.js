@@ -50,8 +50,8 @@ export function sqlBox({ latestCredentials, run }) {
   const field = (testid, placeholder, type = 'text') =>
     h('input', { type, className: 'sql-field', placeholder, 'data-testid': testid, autocomplete: 'off', spellcheck: 'false' });
   const username = field('sql-username', 'user');
-  // Shown in clear: the credentials modal shows it too, and this is a sample server.
-  const password = field('sql-password', 'password');
+  // Masked like any password field, so a screenshot of the page never carries one.
+  const password = field('sql-password', 'password', 'password');
   const database = field('sql-database', 'database');
   const sql = h('textarea', { className: 'sql-text', rows: 2, 'data-testid': 'sql-text', spellcheck: 'false', placeholder: 'SELECT …' });
   const result = h('div', { className: 'sql-result', 'data-testid': 'sql-result', 'data-state': 'idle' });
