@@ -57,6 +57,7 @@ export class SlackStandIn extends StandInWorkspace {
   readonly socketMode: SocketModeServer;
 
   private readonly recordedCalls: StandInCall[] = [];
+  private readonly callListeners = new Set<(call: StandInCall) => void>();
   private readonly faults = new Map<string, { fault: Fault; remaining: number }[]>();
   private readonly methods: WebApiMethods;
 
@@ -108,6 +109,17 @@ export class SlackStandIn extends StandInWorkspace {
   /** Every Web API call, or those of one method, in the order received. */
   calls(method?: string): StandInCall[] {
     return this.recordedCalls.filter((c) => method === undefined || c.method === method);
+  }
+
+  /** Calls `listener` with each Web API call (and response_url post) as it is answered; returns how to stop. */
+  onCall(listener: (call: StandInCall) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
+  }
+
+  private record(call: StandInCall): void {
+    this.recordedCalls.push(call);
+    for (const listener of this.callListeners) listener(call);
   }
 
   // ---- faults --------------------------------------------------------------------------------
@@ -205,7 +217,7 @@ export class SlackStandIn extends StandInWorkspace {
   }
 
   private answer(res: ServerResponse, method: string, args: Args, status: number, response: unknown): void {
-    this.recordedCalls.push({ method, args, status, response, at: this.now() });
+    this.record({ method, args, status, response, at: this.now() });
     if (typeof response === 'string') {
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(response);
     } else {
@@ -218,7 +230,7 @@ export class SlackStandIn extends StandInWorkspace {
   /** A POST to a response_url, answered as Slack does (responseUrl.ts). */
   private handleResponseUrl(id: string, raw: string, res: ServerResponse): void {
     const { status, answer, body } = answerResponseUrl(this, id, raw);
-    this.recordedCalls.push({ method: 'response_url', args: { id, ...body }, status, response: answer, at: this.now() });
+    this.record({ method: 'response_url', args: { id, ...body }, status, response: answer, at: this.now() });
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer));
   }
 }
