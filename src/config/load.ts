@@ -87,7 +87,17 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
   if (issues.length > 0 || !parsed.success) {
     throw sanitized(withLines(issues, doc, lineCounter), secrets);
   }
-  return fileName ? resolveRelativePaths(parsed.data, dirname(resolve(fileName))) : parsed.data;
+  return withStateFromEnv(fileName ? resolveRelativePaths(parsed.data, dirname(resolve(fileName))) : parsed.data, env);
+}
+
+/**
+ * `$SESAME_STATE`, when set, is the state file whatever `state.sqlite` says, relative to the
+ * working directory: the Docker image sets it to the file on its volume.
+ */
+function withStateFromEnv(config: Config, env: NodeJS.ProcessEnv): Config {
+  const path = env.SESAME_STATE;
+  if (!path) return config;
+  return { ...config, state: { ...config.state, sqlite: path === ':memory:' ? path : resolve(path) } };
 }
 
 /** `integrations[1].sslMode` from `['integrations', 1, 'sslMode']`. */

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConflictError } from '../../domain/errors.ts';
+import { ConfigError, ConflictError } from '../../domain/errors.ts';
 import { describeError, type Logger } from '../../logger.ts';
 import { systemClock, type Clock } from '../../ports/Clock.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations/index.ts';
@@ -67,11 +67,23 @@ function protectStateFile(path: string, logger: Logger | undefined): void {
  * the directories created for it are readable by this OS user only.
  */
 export function openDatabase(path: string, options: SqliteStateStoreOptions): Database.Database {
-  if (path !== ':memory:' && path !== '') protectStateFile(resolve(path), options.logger);
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  const onDisk = path !== ':memory:' && path !== '';
+  if (onDisk) {
+    try {
+      protectStateFile(resolve(path), options.logger);
+    } catch (err) {
+      throw unwritableState(resolve(path), err);
+    }
+  }
+  const db = openOrExplain(path, onDisk);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma('journal_mode = WAL');
+    try {
+      db.pragma('journal_mode = WAL');
+    } catch (err) {
+      // WAL mode creates -wal and -shm files beside the database: its folder must be writable.
+      throw onDisk ? unwritableState(resolve(path), err) : err;
+    }
     // In WAL mode NORMAL loses no commit when Sesame itself crashes; only a power loss or an OS
     // crash may roll back the last few. Those are repaired like any interruption: an `approved`
     // or `granting` request is granted again at start (idempotently), a `granted` one past its
@@ -86,6 +98,37 @@ export function openDatabase(path: string, options: SqliteStateStoreOptions): Da
     throw err;
   }
   return db;
+}
+
+function openOrExplain(path: string, onDisk: boolean): Database.Database {
+  try {
+    return new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw onDisk ? unwritableState(resolve(path), err) : err;
+  }
+}
+
+/** File-system errors that mean Sesame's OS user cannot create or write the state file there. */
+const UNWRITABLE_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'SQLITE_CANTOPEN', 'SQLITE_READONLY']);
+
+/**
+ * The error for a state file that cannot be created or written: it names the file, the config
+ * key and what to do, which a bare `EACCES … mkdir` does not. Other errors pass unchanged.
+ */
+function unwritableState(path: string, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !UNWRITABLE_CODES.has(code)) return err;
+  const user = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
+  return new ConfigError([
+    {
+      path: 'state.sqlite',
+      message:
+        `cannot create or write the state file ${path}: ${describeError(err)}. ` +
+        `Sesame's OS user${user} must be able to create files in ${dirname(path)}: point state.sqlite in the config ` +
+        '(or $SESAME_STATE, which takes precedence) at a folder that user owns, such as a volume mounted at ' +
+        '/var/lib/sesame, or give the folder to that user (chown).',
+    },
+  ]);
 }
 
 /**
