@@ -201,6 +201,8 @@ describe('playground in the browser: ask, approve, query, revoke', { timeout: 18
   const ada = 'U0ADA';
   const grace = 'U0GRACE';
   const QUERY = 'SELECT name, price FROM products ORDER BY id';
+  /** The screenshots stay for a look when the walk fails, and go when it passed. */
+  let walked = false;
 
   before(async () => {
     browser = await openBrowser();
@@ -213,6 +215,7 @@ describe('playground in the browser: ask, approve, query, revoke', { timeout: 18
     await browser?.close();
     await playground?.stop();
     if (lockDir) rmSync(lockDir, { recursive: true, force: true });
+    if (walked) rmSync(shots, { recursive: true, force: true });
   });
 
   const shot = (name: string) => browser.page.screenshot({ path: join(shots, `${name}.png`) });
@@ -283,5 +286,6 @@ describe('playground in the browser: ask, approve, query, revoke', { timeout: 18
     await requester.getByTestId('home').getByText('No active access', { exact: false }).waitFor();
     await shot('6-home');
     assert.deepEqual(browser.errors, []);
+    walked = true;
   });
 });
