@@ -53,3 +53,32 @@ export const storeErrors = {
 function withCause(cause: unknown): { cause: unknown } | undefined {
   return cause === undefined ? undefined : { cause };
 }
+
+/** How a store refused a write: a key already taken, or a reference to a record that does not exist. */
+export type Violation = 'unique' | 'reference';
+
+/** What each refused write means: the error to raise, or `false` for a decision already recorded. */
+export const refusals = {
+  request: (request: { id: string; parentId?: string | undefined }, violation: Violation, cause: unknown): Error =>
+    violation === 'unique' ? storeErrors.duplicateRequest(request.id, cause) : storeErrors.missingParent(request.parentId, cause),
+  approval: (approval: { requestId: string }, violation: Violation, cause: unknown): false | Error =>
+    violation === 'unique' ? false : storeErrors.noRequestToDecide(approval.requestId, cause),
+  notification: (ref: { requestId: string }, violation: Violation, cause: unknown): Error | undefined =>
+    violation === 'reference' ? storeErrors.noRequestForMessage(ref.requestId, cause) : undefined,
+};
+
+/**
+ * What a failed write means: `refused`'s error is thrown, or its answer returned; a failure the
+ * store did not name a refusal (`violation` undefined), or one `refused` has no word for, is
+ * thrown unchanged.
+ */
+export function refusedWrite<R>(
+  err: unknown,
+  violation: Violation | undefined,
+  refused: (violation: Violation, cause: unknown) => R | Error | undefined,
+): R {
+  const outcome = violation === undefined ? undefined : refused(violation, err);
+  if (outcome === undefined) throw err;
+  if (outcome instanceof Error) throw outcome;
+  return outcome;
+}

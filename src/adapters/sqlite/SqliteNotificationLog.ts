@@ -1,6 +1,6 @@
 import type { NotificationLog, NotificationRef } from '../../ports/StateStore.ts';
-import { storeErrors } from '../../ports/stateStoreRules.ts';
-import { constraintViolated, insertSql } from './columns.ts';
+import { refusals, refusedWrite } from '../../ports/stateStoreRules.ts';
+import { insertSql, violationOf } from './columns.ts';
 import { notificationRow, toNotification } from './rows.ts';
 import type { SqliteConnection } from './SqliteConnection.ts';
 
@@ -17,8 +17,7 @@ export class SqliteNotificationLog implements Omit<NotificationLog, 'listApprova
     try {
       this.#db.statement(`${insertSql('notifications', row)} ON CONFLICT (channel, ts) DO NOTHING`).run(row);
     } catch (err) {
-      if (constraintViolated(err, 'FOREIGNKEY')) throw storeErrors.noRequestForMessage(ref.requestId, err);
-      throw err;
+      refusedWrite(err, violationOf(err), (violation, cause) => refusals.notification(ref, violation, cause));
     }
   }
 

@@ -1,8 +1,8 @@
 import type { AccessRequest, Approval, NewAccessRequest, RequestStatus } from '../../domain/request.ts';
-import { assertCanMove } from '../../domain/request.ts';
 import type { AuditOf, RequestFilter, RequestPatch, RequestStore } from '../../ports/StateStore.ts';
-import { auditEventsOf, REQUIRED_PATCH_FIELDS, storeErrors } from '../../ports/stateStoreRules.ts';
-import { constraintViolated, insertSql, type SqlValue, setClause, sqlLimit } from './columns.ts';
+import { auditEventsOf, REQUIRED_PATCH_FIELDS, refusals, refusedWrite } from '../../ports/stateStoreRules.ts';
+import { type ChangeWhileIn, ConditionalRequestChanges } from '../stateTables/ConditionalRequestChanges.ts';
+import { insertSql, type SqlValue, setClause, sqlLimit, violationOf } from './columns.ts';
 import { approvalRow, newRequestRow, REQUEST_PATCH_COLUMNS, toApproval, toRequest } from './rows.ts';
 import type { SqliteAuditLog } from './SqliteAuditLog.ts';
 import type { SqliteConnection } from './SqliteConnection.ts';
@@ -43,11 +43,12 @@ const EQUALITY_FILTERS = {
  * callers racing on one request (in this process or another) exactly one sees the row come back.
  * A change and its audit events are written in one transaction.
  */
-export class SqliteRequestStore implements RequestStore {
+export class SqliteRequestStore extends ConditionalRequestChanges implements RequestStore {
   readonly #db: SqliteConnection;
   readonly #audit: SqliteAuditLog;
 
   constructor(db: SqliteConnection, audit: SqliteAuditLog) {
+    super();
     this.#db = db;
     this.#audit = audit;
   }
@@ -61,9 +62,7 @@ export class SqliteRequestStore implements RequestStore {
     try {
       return toRequest(this.#db.one(`${insertSql('requests', row)} RETURNING *`, row)!);
     } catch (err) {
-      if (constraintViolated(err, 'PRIMARYKEY')) throw storeErrors.duplicateRequest(request.id, err);
-      if (constraintViolated(err, 'FOREIGNKEY')) throw storeErrors.missingParent(request.parentId, err);
-      throw err;
+      return refusedWrite<never>(err, violationOf(err), (violation, cause) => refusals.request(request, violation, cause));
     }
   }
 
@@ -94,20 +93,8 @@ export class SqliteRequestStore implements RequestStore {
     return this.#db.all(sql, ...params, sqlLimit(filter.limit)).map(toRequest);
   }
 
-  async transition(
-    id: string,
-    from: readonly RequestStatus[],
-    to: RequestStatus,
-    patch: RequestPatch = {},
-    audit?: AuditOf,
-  ): Promise<AccessRequest | undefined> {
-    assertCanMove(from, to);
-    return this.#withAudit(() => this.#updateWhileIn(id, from, patch, to), audit);
-  }
-
-  async update(id: string, whileIn: readonly RequestStatus[], patch: RequestPatch, audit?: AuditOf): Promise<AccessRequest | undefined> {
-    return this.#withAudit(() => this.#updateWhileIn(id, whileIn, patch), audit);
-  }
+  protected readonly changeWhileIn: ChangeWhileIn = async (id, whileIn, patch, to, audit) =>
+    this.#withAudit(() => this.#updateWhileIn(id, whileIn, patch, to), audit);
 
   async listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]> {
     return this.#db.all(DUE_FOR_REVOCATION_SQL, { now: now.getTime(), limit: sqlLimit(limit) }).map(toRequest);
@@ -123,9 +110,7 @@ export class SqliteRequestStore implements RequestStore {
       this.#db.statement(insertSql('approvals', row)).run(row);
       return true;
     } catch (err) {
-      if (constraintViolated(err, 'UNIQUE')) return false;
-      if (constraintViolated(err, 'FOREIGNKEY')) throw storeErrors.noRequestToDecide(approval.requestId, err);
-      throw err;
+      return refusedWrite(err, violationOf(err), (violation, cause) => refusals.approval(approval, violation, cause));
     }
   }
 

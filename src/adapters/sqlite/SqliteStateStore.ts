@@ -1,15 +1,4 @@
-import type { AccessRequest, Approval, NewAccessRequest, RequestStatus } from '../../domain/request.ts';
-import type {
-  AuditEvent,
-  AuditOf,
-  ManagedUser,
-  ManagedUserFilter,
-  ManagedUserPatch,
-  NotificationRef,
-  RequestFilter,
-  RequestPatch,
-  StateStore,
-} from '../../ports/StateStore.ts';
+import { ComposedStateStore } from '../stateTables/ComposedStateStore.ts';
 import { openDatabase, type SqliteStateStoreOptions } from './schema.ts';
 import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteConnection } from './SqliteConnection.ts';
@@ -21,7 +10,7 @@ export type { SqliteStateStoreOptions } from './schema.ts';
 export { DUE_FOR_REVOCATION_SQL, PENDING_PAST_TTL_SQL } from './SqliteRequestStore.ts';
 
 /**
- * The embedded {@link StateStore}: one SQLite file through better-sqlite3, in WAL mode so readers
+ * The embedded state store: one SQLite file through better-sqlite3, in WAL mode so readers
  * never wait for the writer, with foreign keys enforced and the schema brought up to date by
  * versioned migrations when the file is opened. Moments are stored as integer milliseconds since
  * the epoch.
@@ -30,19 +19,18 @@ export { DUE_FOR_REVOCATION_SQL, PENDING_PAST_TTL_SQL } from './SqliteRequestSto
  * ({@link SqliteRequestStore}, which writes a status change and its audit events in one
  * transaction), managed users, the audit trail and the notifications.
  */
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore extends ComposedStateStore {
   readonly #db: SqliteConnection;
-  readonly #requests: SqliteRequestStore;
-  readonly #users: SqliteManagedUserStore;
-  readonly #audit: SqliteAuditLog;
-  readonly #notifications: SqliteNotificationLog;
 
   private constructor(db: SqliteConnection) {
+    const audit = new SqliteAuditLog(db);
+    super({
+      audit,
+      requests: new SqliteRequestStore(db, audit),
+      users: new SqliteManagedUserStore(db),
+      notifications: new SqliteNotificationLog(db),
+    });
     this.#db = db;
-    this.#audit = new SqliteAuditLog(db);
-    this.#requests = new SqliteRequestStore(db, this.#audit);
-    this.#users = new SqliteManagedUserStore(db);
-    this.#notifications = new SqliteNotificationLog(db);
   }
 
   /**
@@ -52,74 +40,6 @@ export class SqliteStateStore implements StateStore {
    */
   static open(path: string, options: SqliteStateStoreOptions = {}): SqliteStateStore {
     return new SqliteStateStore(new SqliteConnection(openDatabase(path, options)));
-  }
-
-  createRequest(request: NewAccessRequest, status: 'pending' | 'approved', audit?: AuditOf): Promise<AccessRequest> {
-    return this.#requests.createRequest(request, status, audit);
-  }
-
-  getRequest(id: string): Promise<AccessRequest | undefined> {
-    return this.#requests.getRequest(id);
-  }
-
-  listRequests(filter: RequestFilter): Promise<AccessRequest[]> {
-    return this.#requests.listRequests(filter);
-  }
-
-  transition(id: string, from: readonly RequestStatus[], to: RequestStatus, patch?: RequestPatch, audit?: AuditOf) {
-    return this.#requests.transition(id, from, to, patch, audit);
-  }
-
-  update(id: string, whileIn: readonly RequestStatus[], patch: RequestPatch, audit?: AuditOf): Promise<AccessRequest | undefined> {
-    return this.#requests.update(id, whileIn, patch, audit);
-  }
-
-  listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]> {
-    return this.#requests.listDueForRevocation(now, limit);
-  }
-
-  listPendingPastTtl(now: Date): Promise<AccessRequest[]> {
-    return this.#requests.listPendingPastTtl(now);
-  }
-
-  addApproval(approval: Approval): Promise<boolean> {
-    return this.#requests.addApproval(approval);
-  }
-
-  listApprovals(requestId: string): Promise<Approval[]> {
-    return this.#requests.listApprovals(requestId);
-  }
-
-  upsertManagedUser(user: ManagedUser): Promise<ManagedUser> {
-    return this.#users.upsertManagedUser(user);
-  }
-
-  getManagedUser(serverKey: string, username: string): Promise<ManagedUser | undefined> {
-    return this.#users.getManagedUser(serverKey, username);
-  }
-
-  listManagedUsers(filter?: ManagedUserFilter): Promise<ManagedUser[]> {
-    return this.#users.listManagedUsers(filter);
-  }
-
-  updateManagedUser(serverKey: string, username: string, patch: ManagedUserPatch): Promise<void> {
-    return this.#users.updateManagedUser(serverKey, username, patch);
-  }
-
-  appendAudit(event: AuditEvent): Promise<void> {
-    return this.#audit.appendAudit(event);
-  }
-
-  listAudit(since: Date, limit?: number): Promise<AuditEvent[]> {
-    return this.#audit.listAudit(since, limit);
-  }
-
-  addNotification(ref: NotificationRef): Promise<void> {
-    return this.#notifications.addNotification(ref);
-  }
-
-  listNotifications(requestId: string): Promise<NotificationRef[]> {
-    return this.#notifications.listNotifications(requestId);
   }
 
   async ping(): Promise<void> {

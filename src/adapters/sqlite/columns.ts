@@ -1,65 +1,15 @@
 import Database from 'better-sqlite3';
-import { patchChanges } from '../../ports/stateStoreRules.ts';
+import type { Violation } from '../../ports/stateStoreRules.ts';
+import { type Columns, patchColumns } from '../stateTables/columns.ts';
+import { SQLITE_CODEC } from './rows.ts';
 
 /** A value as SQLite stores it: text, an integer, or NULL. Moments are integer milliseconds. */
 export type SqlValue = string | number | null;
-
-/** The column behind a field, and how a present value of the field is written and read back. */
-export interface Column<T> {
-  column: string;
-  encode: (value: T) => SqlValue;
-  decode: (stored: string | number) => T;
-}
-
-/** One column per field of `T`, required or not. */
-export type Columns<T> = { [K in keyof Required<T>]: Column<NonNullable<T[K]>> };
-
-export function textColumn<T extends string>(column: string): Column<T> {
-  return { column, encode: (value) => value, decode: (stored) => stored as T };
-}
-
-export function integerColumn(column: string): Column<number> {
-  return { column, encode: (value) => value, decode: (stored) => stored as number };
-}
-
-export function dateColumn(column: string): Column<Date> {
-  return { column, encode: (value) => value.getTime(), decode: (stored) => new Date(stored as number) };
-}
-
-export function jsonColumn<T>(column: string): Column<T> {
-  return { column, encode: (value) => JSON.stringify(value), decode: (stored) => JSON.parse(stored as string) as T };
-}
-
-export function booleanColumn(column: string): Column<boolean> {
-  return { column, encode: (value) => (value ? 1 : 0), decode: (stored) => stored === 1 };
-}
-
-/** Each field's value under its column's name, as the column stores it: NULL where the field is absent. */
-export function encodeColumns<T extends object>(fields: T, columns: Columns<T>): Record<string, SqlValue> {
-  const encoded: Record<string, SqlValue> = {};
-  for (const field of Object.keys(columns) as (keyof T & string)[]) {
-    const value = fields[field];
-    encoded[columns[field].column] = value === undefined || value === null ? null : columns[field].encode(value);
-  }
-  return encoded;
-}
 
 /** An INSERT of every column of `row`, by named parameters; the same columns always make the same text. */
 export function insertSql(table: string, row: Record<string, SqlValue>): string {
   const names = Object.keys(row);
   return `INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map((name) => `@${name}`).join(', ')})`;
-}
-
-/** The fields whose columns are not NULL, read back; a NULL column leaves its field absent. */
-export function decodePresent<T extends object>(row: Record<string, unknown>, columns: Columns<T>): Partial<T> {
-  const fields: Partial<T> = {};
-  for (const field of Object.keys(columns) as (keyof T & string)[]) {
-    const stored = row[columns[field].column];
-    if (stored !== null && stored !== undefined) {
-      fields[field] = columns[field].decode(stored as string | number) as T[keyof T & string];
-    }
-  }
-  return fields;
 }
 
 /**
@@ -71,19 +21,15 @@ export function setClause<P extends object>(
   columns: Columns<P>,
   required?: ReadonlySet<string>,
 ): { assignments: string[]; params: SqlValue[] } {
-  const assignments: string[] = [];
-  const params: SqlValue[] = [];
-  const fields = Object.keys(columns) as (keyof P & string)[];
-  for (const { field, value } of patchChanges(patch, fields, required)) {
-    const { column, encode } = columns[field];
-    assignments.push(`${column} = ?`);
-    params.push(value === null ? null : encode(value as NonNullable<P[typeof field]>));
-  }
-  return { assignments, params };
+  const changes = patchColumns(patch, columns, SQLITE_CODEC, required);
+  return { assignments: changes.map(({ column }) => `${column} = ?`), params: changes.map(({ value }) => value) };
 }
 
-export function constraintViolated(err: unknown, kind: 'PRIMARYKEY' | 'UNIQUE' | 'FOREIGNKEY'): boolean {
-  return err instanceof Database.SqliteError && err.code === `SQLITE_CONSTRAINT_${kind}`;
+/** How SQLite refused a write, if it refused it for a key or a reference. */
+export function violationOf(err: unknown): Violation | undefined {
+  if (!(err instanceof Database.SqliteError)) return undefined;
+  if (err.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || err.code === 'SQLITE_CONSTRAINT_UNIQUE') return 'unique';
+  return err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ? 'reference' : undefined;
 }
 
 /** SQLite reads a negative LIMIT as "no limit". */

@@ -1,158 +1,30 @@
-import type { Permission } from '../../domain/permission.ts';
-import type {
-  AccessRequest,
-  Approval,
-  ApproverGroup,
-  EndReason,
-  NewAccessRequest,
-  Person,
-  RequestKind,
-  RequestStatus,
-} from '../../domain/request.ts';
-import type { Target } from '../../domain/target.ts';
-import type { AuditAction, AuditEvent, ManagedUser, ManagedUserPatch, NotificationRef, RequestPatch } from '../../ports/StateStore.ts';
-import {
-  booleanColumn,
-  type Columns,
-  dateColumn,
-  decodePresent,
-  encodeColumns,
-  integerColumn,
-  jsonColumn,
-  type SqlValue,
-  textColumn,
-} from './columns.ts';
+import type { Codec } from '../stateTables/columns.ts';
+import { recordRows } from '../stateTables/records.ts';
+import type { SqlValue } from './columns.ts';
 
-/**
- * How each record maps to its table's columns, both ways: one table of columns per record, so a
- * field is named once for writing, patching and reading. A NULL column is an absent field.
- */
+export { MANAGED_USER_PATCH_COLUMNS, REQUEST_PATCH_COLUMNS } from '../stateTables/records.ts';
 
 /** A row as better-sqlite3 returns it. */
 export type Row = Record<string, SqlValue>;
 
-/** The columns behind the request fields a patch may change. */
-export const REQUEST_PATCH_COLUMNS: Columns<RequestPatch> = {
-  decidedAt: dateColumn('decided_at'),
-  decidedBy: textColumn('decided_by'),
-  denyReason: textColumn('deny_reason'),
-  dbUser: textColumn('db_user'),
-  serverKey: textColumn('server_key'),
-  grantedRoles: jsonColumn<string[]>('granted_roles'),
-  grantedAt: dateColumn('granted_at'),
-  expiresAt: dateColumn('expires_at'),
-  endedAt: dateColumn('ended_at'),
-  endedBy: textColumn('ended_by'),
-  endReason: textColumn<EndReason>('end_reason'),
-  revokeAttempts: integerColumn('revoke_attempts'),
-  nextAttemptAt: dateColumn('next_attempt_at'),
-  lastError: textColumn('last_error'),
-  approverGroups: jsonColumn<ApproverGroup[]>('approver_groups'),
-  expiryReminderSentAt: dateColumn('expiry_reminder_sent_at'),
-  approverReminderSentAt: dateColumn('approver_reminder_sent_at'),
+/** How SQLite keeps each kind of value: moments as integer milliseconds, JSON as text, booleans as 0 and 1. */
+export const SQLITE_CODEC: Codec<SqlValue> = {
+  text: { encode: (value: string) => value, decode: (stored) => stored },
+  integer: { encode: (value: number) => value, decode: (stored) => stored },
+  date: { encode: (value: Date) => value.getTime(), decode: (stored) => new Date(stored as number) },
+  json: { encode: (value: unknown) => JSON.stringify(value), decode: (stored) => JSON.parse(stored as string) },
+  boolean: { encode: (value: boolean) => (value ? 1 : 0), decode: (stored) => stored === 1 },
 };
 
-type FlatRequest = Omit<AccessRequest, 'requester' | 'target'>;
-
-const REQUEST_COLUMNS: Columns<FlatRequest> = {
-  id: textColumn('id'),
-  kind: textColumn<RequestKind>('kind'),
-  parentId: textColumn('parent_id'),
-  permission: textColumn<Permission>('permission'),
-  durationMinutes: integerColumn('duration_minutes'),
-  reason: textColumn('reason'),
-  flowName: textColumn('flow_name'),
-  approvalMode: textColumn<AccessRequest['approvalMode']>('approval_mode'),
-  allowSelfApproval: booleanColumn('allow_self_approval'),
-  status: textColumn<RequestStatus>('status'),
-  createdAt: dateColumn('created_at'),
-  pendingExpiresAt: dateColumn('pending_expires_at'),
-  version: integerColumn('version'),
-  ...REQUEST_PATCH_COLUMNS,
-};
-
-const REQUESTER_COLUMNS: Columns<Person> = {
-  slackId: textColumn('requester_slack_id'),
-  email: textColumn('requester_email'),
-};
-
-const TARGET_COLUMNS: Columns<Target> = {
-  integration: textColumn('integration'),
-  database: textColumn('database_name'),
-  schema: textColumn('schema_name'),
-  table: textColumn('table_name'),
-};
-
-/** The columns of a new request, as it starts: in `status`, at version 1, no revocation tried. */
-export function newRequestRow(request: NewAccessRequest, status: RequestStatus): Row {
-  return {
-    ...encodeColumns<FlatRequest>({ ...request, status, revokeAttempts: 0, version: 1 }, REQUEST_COLUMNS),
-    ...encodeColumns(request.requester, REQUESTER_COLUMNS),
-    ...encodeColumns(request.target, TARGET_COLUMNS),
-  };
-}
-
-export function toRequest(row: Row): AccessRequest {
-  return {
-    ...(decodePresent(row, REQUEST_COLUMNS) as FlatRequest),
-    requester: decodePresent(row, REQUESTER_COLUMNS) as Person,
-    target: decodePresent(row, TARGET_COLUMNS) as Target,
-  };
-}
-
-const APPROVAL_COLUMNS: Columns<Approval> = {
-  requestId: textColumn('request_id'),
-  approverId: textColumn('approver_id'),
-  decision: textColumn<Approval['decision']>('decision'),
-  comment: textColumn('comment'),
-  at: dateColumn('at'),
-};
-
-export const approvalRow = (approval: Approval): Row => encodeColumns(approval, APPROVAL_COLUMNS);
-export const toApproval = (row: Row): Approval => decodePresent(row, APPROVAL_COLUMNS) as Approval;
-
-/** The columns behind the dates a managed user's patch may change. */
-export const MANAGED_USER_PATCH_COLUMNS: Columns<ManagedUserPatch> = {
-  passwordSetAt: dateColumn('password_set_at'),
-  lastRevokedAt: dateColumn('last_revoked_at'),
-  droppedAt: dateColumn('dropped_at'),
-};
-
-const MANAGED_USER_COLUMNS: Columns<ManagedUser> = {
-  serverKey: textColumn('server_key'),
-  username: textColumn('username'),
-  integration: textColumn('integration'),
-  slackId: textColumn('slack_id'),
-  email: textColumn('email'),
-  createdAt: dateColumn('created_at'),
-  ...MANAGED_USER_PATCH_COLUMNS,
-};
-
-export const managedUserRow = (user: ManagedUser): Row => encodeColumns(user, MANAGED_USER_COLUMNS);
-export const toManagedUser = (row: Row): ManagedUser => decodePresent(row, MANAGED_USER_COLUMNS) as ManagedUser;
-
-/** An event's columns but its ID, which SQLite assigns in the order events are written. */
-const AUDIT_COLUMNS: Columns<Omit<AuditEvent, 'id'>> = {
-  at: dateColumn('at'),
-  action: textColumn<AuditAction>('action'),
-  actor: textColumn('actor'),
-  actorEmail: textColumn('actor_email'),
-  requestId: textColumn('request_id'),
-  integration: textColumn('integration'),
-  details: jsonColumn<Record<string, unknown>>('details'),
-};
-
-export const auditRow = (event: AuditEvent): Row => encodeColumns(event, AUDIT_COLUMNS);
-export const toAuditEvent = (row: Row): AuditEvent => ({ id: row.id as number, ...(decodePresent(row, AUDIT_COLUMNS) as AuditEvent) });
-
-const NOTIFICATION_COLUMNS: Columns<NotificationRef> = {
-  requestId: textColumn('request_id'),
-  audience: textColumn<NotificationRef['audience']>('audience'),
-  recipient: textColumn('recipient'),
-  channel: textColumn('channel'),
-  ts: textColumn('ts'),
-  at: dateColumn('at'),
-};
-
-export const notificationRow = (ref: NotificationRef): Row => encodeColumns(ref, NOTIFICATION_COLUMNS);
-export const toNotification = (row: Row): NotificationRef => decodePresent(row, NOTIFICATION_COLUMNS) as NotificationRef;
+export const {
+  newRequestRow,
+  toRequest,
+  approvalRow,
+  toApproval,
+  managedUserRow,
+  toManagedUser,
+  auditRow,
+  toAuditEvent,
+  notificationRow,
+  toNotification,
+} = recordRows(SQLITE_CODEC);

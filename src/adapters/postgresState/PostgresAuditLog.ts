@@ -1,0 +1,29 @@
+import type { AuditEvent, AuditLog } from '../../ports/StateStore.ts';
+import type { PostgresConnection, Queryable } from './PostgresConnection.ts';
+import { insertOf, pgLimit, pgRows } from './rows.ts';
+
+const { auditRow, toAuditEvent } = pgRows;
+
+/** The audit trail in the `audit_events` table, numbered by PostgreSQL in the order events are written. */
+export class PostgresAuditLog implements AuditLog {
+  readonly #db: PostgresConnection;
+
+  constructor(db: PostgresConnection) {
+    this.#db = db;
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.#db.transaction((tx) => PostgresAuditLog.insert(tx, event));
+  }
+
+  /** Writes an event on `db`, inside whatever transaction it has open. */
+  static async insert(db: Queryable, event: AuditEvent): Promise<void> {
+    const { text, params } = insertOf('audit_events', auditRow(event));
+    await db.query(text, params);
+  }
+
+  async listAudit(since: Date, limit?: number): Promise<AuditEvent[]> {
+    const rows = await this.#db.all('SELECT * FROM audit_events WHERE at >= $1 ORDER BY at, id LIMIT $2', since, pgLimit(limit));
+    return rows.map(toAuditEvent);
+  }
+}
