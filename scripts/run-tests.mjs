@@ -30,8 +30,10 @@ function find(dir) {
   return out;
 }
 
+// A folder stands for the test files in it: from Node 22 on, `node --test` reads its arguments as
+// files or glob patterns and would try to import the folder itself.
 const selected = files.length
-  ? files
+  ? files.flatMap((f) => (existsSync(f) && statSync(f).isDirectory() ? find(f) : [f]))
   : matrix
     ? [...find('test/integration').filter((f) => !f.includes('sqlite')), ...find('test/contract').filter((f) => f.includes('postgres'))]
     : ['test/unit', 'test/contract', 'test/integration', 'test/e2e'].flatMap(find);
