@@ -3,8 +3,9 @@ import { createAwsAdapters, type AwsAdapters } from './adapters/aws/awsAdapters.
 import type { DiscoveryError } from './adapters/aws/RdsDiscovery.ts';
 import { awsSessionAudit } from './adapters/aws/sessionAudit.ts';
 import { RegistryTargetDatabases } from './adapters/postgres/RegistryTargetDatabases.ts';
+import { PostgresStateStore } from './adapters/postgresState/PostgresStateStore.ts';
 import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
-import type { Config, IntegrationConfig, RdsIntegrationConfig } from './config/schema.ts';
+import { type Config, DEFAULT_STATE_FILE, type IntegrationConfig, type RdsIntegrationConfig } from './config/schema.ts';
 import { ConfigError, InputError, NotFoundError, type ConfigIssue } from './domain/errors.ts';
 import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
 import { sesameJobs } from './jobs/jobs.ts';
@@ -89,7 +90,7 @@ export interface NotifierWiring {
 export function buildSesame<N extends Notifier = Notifier>(config: Config, parts: SesameParts<N>): Sesame<N> {
   const clock = parts.clock ?? systemClock;
   const { logger } = parts;
-  const openedStore = parts.store ?? SqliteStateStore.open(config.state.sqlite, { clock, logger });
+  const openedStore = parts.store ?? openStateStore(config.state, clock, logger);
   const metrics = parts.metrics
     ? createMetrics({ activeGrants: async () => (await openedStore.listRequests({ statuses: ['granted'] })).length })
     : undefined;
@@ -163,6 +164,21 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
       return closing;
     },
   };
+}
+
+/**
+ * The store the config names: the shared PostgreSQL database of `state.postgres`, whose schema is
+ * brought up to date in the background (its first use fails with the reason when it cannot be),
+ * or else the SQLite file.
+ */
+function openStateStore(state: Config['state'], clock: Clock, logger: Logger): StateStore {
+  if (state.postgres !== undefined) {
+    return PostgresStateStore.open(
+      { uri: state.postgres, sslMode: state.sslMode ?? 'verify-full', sslRootCert: state.sslRootCert },
+      { clock },
+    );
+  }
+  return SqliteStateStore.open(state.sqlite ?? DEFAULT_STATE_FILE, { clock, logger });
 }
 
 function isNotifierFactory<N extends Notifier>(

@@ -96,7 +96,8 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
  */
 function withStateFromEnv(config: Config, env: NodeJS.ProcessEnv): Config {
   const path = env.SESAME_STATE;
-  if (!path) return config;
+  // A shared PostgreSQL state has no file: the image's default SESAME_STATE does not apply to it.
+  if (!path || config.state.postgres !== undefined) return config;
   return { ...config, state: { ...config.state, sqlite: path === ':memory:' ? path : resolve(path) } };
 }
 
@@ -404,7 +405,11 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
   const fromConfigDir = (p: string) => (isAbsolute(p) || p === ':memory:' || p.startsWith('file:') ? p : resolve(baseDir, p));
   return {
     ...config,
-    state: { ...config.state, sqlite: fromConfigDir(config.state.sqlite) },
+    state: {
+      ...config.state,
+      ...(config.state.sqlite === undefined ? {} : { sqlite: fromConfigDir(config.state.sqlite) }),
+      ...(config.state.sslRootCert === undefined ? {} : { sslRootCert: fromConfigDir(config.state.sslRootCert) }),
+    },
     integrations: config.integrations.map((i) => (i.sslRootCert === undefined ? i : { ...i, sslRootCert: fromConfigDir(i.sslRootCert) })),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseStateUri, STATE_SSL_MODES } from '../adapters/postgresState/stateUri.ts';
 import type { AccessFlow } from '../domain/flows.ts';
 import { VERIFYING_SSL_MODES, type Integration } from '../domain/integration.ts';
 import {
@@ -33,6 +34,9 @@ import {
  */
 
 const always = { when: () => true };
+
+/** The SQLite state file when the config names no store. */
+export const DEFAULT_STATE_FILE = './data/sesame.db';
 
 /** Keys every integration has, whatever its type. */
 const integrationCommon = {
@@ -250,12 +254,46 @@ export const configSchema = z
         sqlite: z
           .string()
           .min(1, 'must not be empty')
-          .default('./data/sesame.db')
-          .describe('SQLite file of the embedded state store, relative to the config file (default ./data/sesame.db)'),
+          .optional()
+          .describe(
+            'SQLite file of the embedded state store, relative to the config file (default ./data/sesame.db unless state.postgres is set)',
+          ),
+        postgres: z
+          .string()
+          .refine((uri) => typeof parseStateUri(uri) !== 'string', {
+            // The URI may hold a password: the message says what is wrong, never the URI.
+            error: (issue) => {
+              const problem = typeof issue.input === 'string' ? parseStateUri(issue.input) : undefined;
+              return typeof problem === 'string' ? problem : 'must be a URI like postgres://user:password@host:5432/database';
+            },
+          })
+          .optional()
+          .describe(
+            'A PostgreSQL database that several Sesame replicas share, instead of the SQLite file: postgres://user:password@host:5432/database; write ${NAME} to take the password (or the whole URI) from the environment',
+          ),
+        sslMode: z
+          .enum(STATE_SSL_MODES)
+          .optional()
+          .describe('TLS to the state database: disable, require, verify-ca or verify-full (default)'),
+        sslRootCert: z
+          .string()
+          .min(1, 'must not be empty')
+          .optional()
+          .describe("CA file to verify the state database's certificate against, relative to the config file"),
       })
       .strict()
       .prefault({})
-      .describe('Where Sesame keeps requests, grants and the audit trail'),
+      .superRefine((state, ctx) => {
+        if (state.sqlite !== undefined && state.postgres !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['postgres'],
+            message: 'and state.sqlite are both set: Sesame keeps its state in exactly one store, so remove one of them',
+          });
+        }
+      })
+      .transform((state) => (state.postgres === undefined ? { ...state, sqlite: state.sqlite ?? DEFAULT_STATE_FILE } : state))
+      .describe('Where Sesame keeps requests, grants and the audit trail: a SQLite file, or a PostgreSQL database'),
     schedule: z
       .object({
         expire: cron('*/15 * * * * *', 'revoking what has expired'),

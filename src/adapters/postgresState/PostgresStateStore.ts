@@ -8,7 +8,8 @@ import { PostgresNotificationLog } from './PostgresNotificationLog.ts';
 import { PostgresRequestStore } from './PostgresRequestStore.ts';
 import type { PostgresStateSettings } from './settings.ts';
 
-export { type PostgresStateSettings, STATE_SSL_MODES, StateUnavailableError, type StateSslMode } from './settings.ts';
+export { type PostgresStateSettings, StateUnavailableError } from './settings.ts';
+export { STATE_SSL_MODES, type StateSslMode } from './stateUri.ts';
 
 /** Options of `PostgresStateStore.open`. */
 export interface PostgresStateStoreOptions {
