@@ -8,6 +8,7 @@ import { ConfigError } from './domain/errors.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
 import { closeOnSignals, runBot } from './main.ts';
 import type { CheckReport } from './ports/TargetDatabase.ts';
+import { migrateState, stateMigrationOf } from './stateMigrate.ts';
 
 interface Io {
   out: (line: string) => void;
@@ -40,6 +41,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         return await audit(line.values, io);
       case 'sweep':
         return await sweep(loadConfig(configPathFromEnv(io.env), io.env), io);
+      case 'state':
+        return await migrateStateCommand(line.values, io);
       default:
         throw new Error('start runs the bot from the command line only (npm start).');
     }
@@ -177,6 +180,25 @@ async function sweep(config: Config, io: Io): Promise<number> {
   } finally {
     await sesame.close();
   }
+}
+
+/** `state migrate`: the SQLite state into an empty PostgreSQL database, with the counts of both sides. */
+async function migrateStateCommand(values: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
+  const to = typeof values.to === 'string' ? values.to : undefined;
+  if (!to) throw new Error('--to is required: the PostgreSQL state database, like --to postgres://user:password@host:5432/sesame.');
+  const { migration, problem } = stateMigrationOf(to, values, () => loadConfig(configPathFromEnv(io.env), io.env).state);
+  if (problem) {
+    io.err(`sesame state migrate: ${problem}`);
+    return 2;
+  }
+  const result = await migrateState(migration!);
+  io.out(`Copied the state of ${migration!.from} into ${result.where}:`);
+  const kinds = Object.keys(result.read) as (keyof typeof result.read)[];
+  for (const kind of kinds)
+    io.out(`  ${kind.padEnd(14)} ${String(result.read[kind]).padStart(7)} read  ${String(result.written[kind]).padStart(7)} written`);
+  const same = kinds.every((kind) => result.read[kind] === result.written[kind]);
+  io.out(same ? 'The counts match.' : 'The counts differ: check the PostgreSQL database before pointing Sesame at it.');
+  return same ? 0 : 1;
 }
 
 /** The audit export touches no database. */

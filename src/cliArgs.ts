@@ -16,6 +16,8 @@ Commands:
   audit --since <date> [--until <date>]
                              print the audit trail as JSON lines (dates like 2026-01-01 or ISO times)
   sweep                      run expiry, reconciliation and pending time-outs once, then exit
+  state migrate --to <postgres URI>
+                             copy the SQLite state into an empty PostgreSQL state database
 
 Options:
   -h, --help                 print this help (or a command's: sesame <command> --help)
@@ -29,6 +31,8 @@ interface CommandSpec {
   summary: string;
   usage: string;
   options: Options;
+  /** The words that may follow the command, one of which must (`state migrate`). */
+  subcommands?: readonly string[];
 }
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies Options;
@@ -61,6 +65,16 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: 'sesame sweep',
     summary: 'Runs expiry, reconciliation and pending time-outs once, prints what it did as JSON, then exits.',
     options: {},
+  },
+  state: {
+    usage: 'sesame state migrate --to <postgres URI> [--from <file>] [--ssl-mode <mode>] [--ssl-root-cert <file>]',
+    summary:
+      "Copies the SQLite state (--from, default the config's state.sqlite or $SESAME_STATE) into the\n" +
+      'PostgreSQL database of --to, which must be empty, then prints the counts on both sides.\n' +
+      "TLS: --ssl-mode disable, require, verify-ca or verify-full (default: the config's state.sslMode,\n" +
+      'else verify-full) and --ssl-root-cert (default state.sslRootCert).',
+    options: { to: { type: 'string' }, from: { type: 'string' }, 'ssl-mode': { type: 'string' }, 'ssl-root-cert': { type: 'string' } },
+    subcommands: ['migrate'],
   },
 };
 
@@ -108,9 +122,20 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     return { exit: 2, err: `${what}. Run "sesame --help" for the commands.\n\n${USAGE}` };
   }
   try {
-    const { values } = parseArgs({ args: [...rest], options: { ...spec.options, ...HELP_OPTION }, strict: true, allowPositionals: false });
+    const { values, positionals } = parseArgs({
+      args: [...rest],
+      options: { ...spec.options, ...HELP_OPTION },
+      strict: true,
+      allowPositionals: spec.subcommands !== undefined,
+    });
     if (values.help) return { exit: 0, out: commandHelp(command) };
-    return { run: command, values };
+    if (spec.subcommands === undefined) return { run: command, values };
+    const [subcommand, ...extra] = positionals;
+    if (subcommand === undefined || !spec.subcommands.includes(subcommand) || extra.length > 0) {
+      const what = subcommand === undefined ? 'needs one of' : `does not know "${positionals.join(' ')}"; it takes one of`;
+      return { exit: 2, err: `sesame ${command} ${what}: ${spec.subcommands.join(', ')}. Run "sesame ${command} --help" for its usage.` };
+    }
+    return { run: command, values: { ...values, subcommand } };
   } catch (err) {
     const reason = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '').trim();
     return { exit: 2, err: `sesame ${command}: ${reason.replace(/\.$/, '')}. Run "sesame ${command} --help" for its usage.` };

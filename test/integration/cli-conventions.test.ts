@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
 const ROOT = new URL('../..', import.meta.url).pathname;
-const COMMANDS = ['start', 'check', 'schema', 'audit', 'sweep'];
+const COMMANDS = ['start', 'check', 'schema', 'audit', 'sweep', 'state'];
 
 interface Run {
   code: number;
@@ -118,12 +118,17 @@ accessFlows:
       [['sweep', 'now'], /sesame sweep: Unexpected argument 'now'.*Run "sesame sweep --help"/],
       [['audit', '--since'], /sesame audit: Option '--since <value>' argument missing\. Run "sesame audit --help"/],
       [['audit', '--since', '2026-01-01', '--format', 'csv'], /Unknown option '--format'/],
+      [['state'], /^sesame state needs one of: migrate\. Run "sesame state --help"/],
+      [['state', 'copy'], /^sesame state does not know "copy"; it takes one of: migrate\. Run "sesame state --help"/],
+      [['state', 'migrate', '--into', 'x'], /sesame state: Unknown option '--into'\. Run "sesame state --help"/],
+      [['state', 'migrate', '--to', 'mysql://u:Secret-Pw@db/x'], /^sesame state migrate: --to must start with postgres:\/\//],
       [['frobnicate'], /^Unknown command "frobnicate"\. Run "sesame --help"/],
       [['--frobnicate'], /^Unknown option "--frobnicate"\. Run "sesame --help"/],
     ];
     const runs = await Promise.all(cases.map(([args]) => sesame(...args)));
     for (const [i, run] of runs.entries()) {
       const [args, message] = cases[i]!;
+      assert.doesNotMatch(run.stderr, /Secret-Pw/);
       assert.equal(run.code, 2, args.join(' '));
       assert.equal(run.stdout, '', args.join(' '));
       assert.match(run.stderr, message, args.join(' '));

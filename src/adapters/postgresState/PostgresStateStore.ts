@@ -1,5 +1,6 @@
 import type { Clock } from '../../ports/Clock.ts';
 import { ComposedStateStore } from '../stateTables/ComposedStateStore.ts';
+import { countState, importState, type StateCounts, type StateSnapshot } from './importState.ts';
 import { migrate } from './migrate.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresConnection } from './PostgresConnection.ts';
@@ -8,6 +9,7 @@ import { PostgresNotificationLog } from './PostgresNotificationLog.ts';
 import { PostgresRequestStore } from './PostgresRequestStore.ts';
 import type { PostgresStateSettings } from './settings.ts';
 
+export type { StateCounts, StateSnapshot } from './importState.ts';
 export { type PostgresStateSettings, StateUnavailableError } from './settings.ts';
 export { STATE_SSL_MODES, type StateSslMode } from './stateUri.ts';
 
@@ -59,6 +61,19 @@ export class PostgresStateStore extends ComposedStateStore {
   /** Host, port and database, for messages: never the password. */
   get where(): string {
     return this.#db.where;
+  }
+
+  /**
+   * Copies a whole state into this store, which must be empty, in one transaction; answers how
+   * many records of each kind it then holds.
+   */
+  async importState(snapshot: StateSnapshot): Promise<StateCounts> {
+    return this.#db.transaction((tx) => importState(tx, snapshot, this.#db.where));
+  }
+
+  /** How many records of each kind this store holds. */
+  async counts(): Promise<StateCounts> {
+    return countState(this.#db);
   }
 
   async ping(): Promise<void> {
