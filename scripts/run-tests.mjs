@@ -68,6 +68,8 @@ env.LOG_LEVEL ??= 'silent';
 // node:test on Node 20 applies --test-timeout to each file as a whole (its before() hooks
 // included) and ends the file's process when it runs out: a hung file fails with
 // "test timed out after …ms" under its name instead of holding the run until CI's own limit.
+// From Node 22 on the limit applies to each test and hook, and a file whose timed-out hook left
+// something running would never end: --test-force-exit ends it once its tests are done.
 const versions = env.SESAME_PG_VERSIONS.split(',').filter((v) => v.trim()).length;
 const fileTimeoutMs = Number(env.SESAME_TEST_FILE_TIMEOUT_MS ?? 4 * 60_000 * Math.max(1, versions));
 if (!Number.isInteger(fileTimeoutMs) || fileTimeoutMs <= 0) {
@@ -77,7 +79,7 @@ if (!Number.isInteger(fileTimeoutMs) || fileTimeoutMs <= 0) {
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...selected],
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...selected],
   { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);
