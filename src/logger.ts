@@ -129,6 +129,12 @@ export function describeError(err: unknown): string {
     const base = typeof code === 'string' && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
     return redact(base);
   }
+  if (typeof err === 'object' && err !== null) {
+    // Never "[object Object]": the object's own message, error code or type, whichever it has.
+    const { message, error, type } = err as { message?: unknown; error?: unknown; type?: unknown };
+    const said = [message, error, type].find((v) => typeof v === 'string' && v !== '');
+    return redact(typeof said === 'string' ? said : `${err.constructor?.name ?? 'an object'} without a message`);
+  }
   return redact(String(err));
 }
 

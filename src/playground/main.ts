@@ -27,9 +27,14 @@ export async function playgroundMain(argv: string[], env: NodeJS.ProcessEnv = pr
   let stopRequested = false;
   let resolveStopped: (code: number) => void = () => undefined;
   const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
+  let requestedAt = 0;
   const onSignal = () => {
-    if (stopRequested) process.exit(1);
+    // Ctrl-C under `npm start` arrives twice at once (from the terminal, and forwarded by npm):
+    // only a second signal a moment later means "exit now".
+    if (stopRequested && Date.now() - requestedAt > 1_000) process.exit(1);
+    if (stopRequested) return;
     stopRequested = true;
+    requestedAt = Date.now();
     if (running)
       running.stop().then(
         () => resolveStopped(0),

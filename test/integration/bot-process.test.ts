@@ -4,7 +4,7 @@
  * reports every config problem at once and stops cleanly on SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sesame-bot-'));
 const TOKEN = 'xoxb-1111-2222-not-a-real-token';
 const SIGNING_SECRET = 'bot-process-signing-secret';
 let fake: SlackStandIn;
+const children = new Set<ChildProcess>();
 
 function startBot(configText: string, extraEnv: Record<string, string> = {}) {
   const configPath = join(dir, `sesame-${Math.random().toString(36).slice(2)}.yml`);
@@ -34,6 +35,8 @@ function startBot(configText: string, extraEnv: Record<string, string> = {}) {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -42,11 +45,12 @@ function startBot(configText: string, extraEnv: Record<string, string> = {}) {
   return { child, exited, out: () => stdout, err: () => stderr };
 }
 
-describe('the bot process', () => {
+describe('the bot process', { timeout: 120_000 }, () => {
   before(async () => {
     fake = await SlackStandIn.start({ botToken: TOKEN });
   });
   after(async () => {
+    for (const child of children) child.kill('SIGKILL');
     await fake.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -124,6 +128,27 @@ accessFlows:
   it('refuses to start without a bot token and says which variable to set', async () => {
     const bot = startBot('{}\n', { SLACK_BOT_TOKEN: '' });
     assert.equal(await bot.exited, 2);
-    assert.match(bot.err(), /SLACK_BOT_TOKEN is not set/);
+    assert.match(bot.err(), /SLACK_BOT_TOKEN: is not set: give the Bot User OAuth Token/);
+  });
+
+  it('reports every problem of the environment and the config in one message: token, signing secret and config together', async () => {
+    const bot = startBot('integrations:\n  - name: app\n    type: postgresql\n    sslMode: sometimes\n', {
+      SLACK_BOT_TOKEN: '',
+      SLACK_SIGNING_SECRET: '',
+    });
+    assert.equal(await bot.exited, 2);
+    const err = bot.err();
+    assert.match(err, /^Sesame cannot start: \d+ problems in the environment and the config file:/);
+    assert.match(err, /SLACK_BOT_TOKEN: is not set/);
+    assert.match(err, /SLACK_SIGNING_SECRET: is not set: HTTP mode needs the app's signing secret/);
+    assert.match(err, /integrations\[0\]\.sslMode: must be one of/);
+    assert.equal(bot.out(), '', 'nothing on stdout: no start-up was attempted');
+  });
+
+  it('names a missing config file beside the missing signing secret', async () => {
+    const bot = startBot('{}\n', { SESAME_CONFIG: join(dir, 'no-such-file.yml'), SLACK_SIGNING_SECRET: '' });
+    assert.equal(await bot.exited, 2);
+    assert.match(bot.err(), /config file: no config file at .*no-such-file\.yml/);
+    assert.match(bot.err(), /SLACK_SIGNING_SECRET: is not set/);
   });
 });

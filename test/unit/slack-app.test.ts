@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { webApi } from '@slack/bolt';
 import { boltLogger, slackClientOptions, slackTransport, verifyBotToken } from '../../src/adapters/slack/SlackApp.ts';
+import { describeSlackError } from '../../src/adapters/slack/slackConnection.ts';
 import { ConfigError } from '../../src/domain/errors.ts';
 import { healthRoutes, serveRoutes } from '../../src/http/health.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
 import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
 import { capturingLogger } from '../support/logs.ts';
+import { describeError } from '../../src/logger.ts';
 
 function capture() {
   return capturingLogger();
@@ -119,5 +121,49 @@ describe('health, readiness and metrics over HTTP', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('is not ready until Slack is, and says why', async () => {
+    const { logger } = capture();
+    let slack: string | undefined = 'Slack not reachable yet (auth.test: no answer from Slack: fetch failed)';
+    const routes = healthRoutes({
+      store: new InMemoryStateStore(),
+      metrics: createMetrics({ activeGrants: async () => 0 }),
+      configLoaded: () => true,
+      logger,
+      slackNotReady: () => slack,
+    });
+    const { server, port } = await serveRoutes(routes, 0, '127.0.0.1');
+    try {
+      const first = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(first.status, 503);
+      assert.equal(await first.text(), 'Slack not reachable yet (auth.test: no answer from Slack: fetch failed)\n');
+      slack = undefined;
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('describing what Slack answered', () => {
+  it('names the platform error, the HTTP status or the network cause, never "[object Object]"', () => {
+    assert.equal(
+      describeSlackError({ code: 'slack_webapi_platform_error', data: { error: 'invalid_auth' } }),
+      'Slack answered invalid_auth',
+    );
+    assert.equal(
+      describeSlackError({ code: 'slack_webapi_http_error', statusCode: 503, statusMessage: 'Service Unavailable' }),
+      'Slack answered HTTP 503 Service Unavailable',
+    );
+    const network = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    });
+    assert.equal(
+      describeSlackError({ code: 'slack_webapi_request_error', original: network }),
+      'no answer from Slack: fetch failed: connect ECONNREFUSED 127.0.0.1:9',
+    );
+    assert.equal(describeError({ type: 'error', target: {} }), 'error');
+    assert.equal(describeError({}), 'Object without a message');
   });
 });

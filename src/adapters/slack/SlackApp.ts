@@ -1,10 +1,8 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type webApi } from '@slack/bolt';
 import { ConfigError } from '../../domain/errors.ts';
-import type { HttpRoute } from '../../http/health.ts';
-import { serveRoutes } from '../../http/health.ts';
 import { WorkQueue } from '../../lib/WorkQueue.ts';
+import { sleep } from '../../lifecycle.ts';
 import { describeError, redact, type Logger } from '../../logger.ts';
 import { registerActions } from './listeners/actions/registerActions.ts';
 import { registerCommands } from './listeners/commands/registerCommands.ts';
@@ -13,6 +11,7 @@ import { registerEvents } from './listeners/events/registerEvents.ts';
 import { registerOptions } from './listeners/options/registerOptions.ts';
 import { registerViews } from './listeners/views/registerViews.ts';
 import type { InternalErrorAlert } from './SlackNotifier.ts';
+import { type BotIdentity, describeSlackError, observingFetch, type SocketWatch, watchSocketMode } from './slackConnection.ts';
 
 /** Where Slack's requests reach Sesame in HTTP mode: commands, interactivity, options, events. */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -52,37 +51,7 @@ export function slackClientOptions(env: NodeJS.ProcessEnv, logger: Logger): webA
   };
 }
 
-/** Who the token belongs to, from auth.test. */
-export interface BotIdentity {
-  botUserId: string;
-  botId: string;
-  team?: string;
-}
-
-/**
- * Checks the bot token with auth.test before anything else starts, so a wrong or revoked token
- * stops start-up with a sentence that says which variable to fix.
- */
-export async function verifyBotToken(client: webApi.WebClient): Promise<BotIdentity> {
-  let res: webApi.AuthTestResponse;
-  try {
-    res = await client.auth.test();
-  } catch (err) {
-    const code = (err as { data?: { error?: string } }).data?.error;
-    throw new ConfigError([
-      {
-        path: 'SLACK_BOT_TOKEN',
-        message: code
-          ? `Slack refused the bot token (${code}): give the Bot User OAuth Token (xoxb-…) of an installed app`
-          : `could not be checked with Slack (auth.test): ${describeError(err)}`,
-      },
-    ]);
-  }
-  if (!res.user_id || !res.bot_id) {
-    throw new ConfigError([{ path: 'SLACK_BOT_TOKEN', message: 'is not a bot token: give the Bot User OAuth Token (xoxb-…)' }]);
-  }
-  return { botUserId: res.user_id, botId: res.bot_id, ...(res.team ? { team: res.team } : {}) };
-}
+export { type BotIdentity, verifyBotToken } from './slackConnection.ts';
 
 /**
  * Slack's refusal of the app-level token (apps.connections.open answering `invalid_auth` and the
@@ -109,11 +78,15 @@ export interface SlackAppOptions {
   identity: BotIdentity;
   transport: SlackTransport;
   clientOptions: webApi.WebClientOptions;
-  /** /healthz, /readyz and /metrics, served beside Slack's endpoint in either mode. */
-  routes: HttpRoute[];
-  port: number;
-  /** Interface to listen on; all of them when absent. */
-  host?: string;
+  /**
+   * HTTP mode: hands Slack's request handler to the server that already answers /healthz,
+   * /readyz and /metrics on PORT (undefined when receiving stops).
+   */
+  serveSlack(listener: RequestListener | undefined): void;
+  /** Socket Mode: told whether the socket is open (undefined) or why not. */
+  slackNotReady(reason: () => string | undefined): void;
+  /** Stops reconnecting when aborted. */
+  signal?: AbortSignal;
   /** Tells the admins the details of an error a person was told about in general words. */
   alertAdmins?: (alert: InternalErrorAlert) => Promise<void>;
 }
@@ -122,8 +95,11 @@ export interface SlackAppOptions {
 export interface SlackApp {
   readonly app: App;
   readonly mode: SlackTransport['mode'];
-  /** Starts receiving; resolves with the port the HTTP server listens on. */
-  start(): Promise<{ port: number }>;
+  /**
+   * Starts receiving. Socket Mode resolves once connected, or once a first attempt failed (it
+   * keeps connecting, logging each failure); it rejects when Slack refuses the app-level token.
+   */
+  start(): Promise<void>;
   /** Stops receiving, then waits for listeners still at work. */
   stop(): Promise<void>;
 }
@@ -140,7 +116,7 @@ const SLACK_WORK_CONCURRENCY = 4;
  * a middleware that tracks work in flight for a graceful stop; errors logged sanitised.
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
-  const { transport, routes, port, host } = options;
+  const { transport } = options;
   const logger = boltLogger(options.logger);
   const common = {
     token: options.botToken,
@@ -151,7 +127,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     clientOptions: options.clientOptions,
     logger,
   };
-  const receiver = createReceiver(options, logger);
+  // What Slack last answered to apps.connections.open (undefined: a URL, or not asked yet).
+  let opened: string | undefined;
+  const receiver = createReceiver(options, logger, (answer, refused) => {
+    opened = answer;
+    // A refusal ends the start, which reports it; anything else is retried, and logged here.
+    if (answer && !refused) socket?.failed(`apps.connections.open: ${answer}`);
+  });
   const app = new App({ ...common, receiver });
 
   const inFlight = new Set<Promise<unknown>>();
@@ -181,47 +163,83 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   registerOptions(app, edge);
   registerEvents(app, edge);
 
-  let healthServer: Server | undefined;
+  const socket = receiver instanceof SocketModeReceiver ? watchSocketMode(receiver, options.logger, () => opened) : undefined;
+  if (socket) options.slackNotReady(() => socket.notReady());
   return {
     app,
     mode: transport.mode,
     async start() {
-      if (transport.mode === 'http') {
-        const server = (await app.start({ port, ...(host ? { host } : {}) })) as Server;
-        return { port: (server.address() as AddressInfo).port };
+      if (receiver instanceof HTTPReceiver) {
+        options.serveSlack(receiver.requestListener);
+        return;
       }
-      // Socket Mode listens on no port; health and metrics get a small server of their own,
-      // started first so they answer while the socket connects.
-      const served = await serveRoutes(routes, port, host);
-      healthServer = served.server;
-      try {
-        await app.start();
-      } catch (err) {
-        await new Promise<void>((resolve) => served.server.close(() => resolve()));
-        healthServer = undefined;
-        throw appTokenRefusal(err) ?? err;
-      }
-      return { port: served.port };
+      await keepConnecting(app, socket!, options);
     },
     async stop() {
-      await app.stop().catch((err) => options.logger.warn({ err: describeError(err) }, 'stopping the Slack receiver failed'));
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      if (healthServer) {
-        const server = healthServer;
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (receiver instanceof HTTPReceiver) options.serveSlack(undefined);
+      else {
+        await app.stop().catch((err) => options.logger.warn({ err: describeError(err) }, 'stopping the Slack receiver failed'));
+        socket?.stop();
       }
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
 }
 
+/** Pause before starting Socket Mode again after a start that threw; it doubles up to the maximum. */
+const FIRST_RECONNECT_MS = 1_000;
+const MAX_RECONNECT_MS = 30_000;
+
+/**
+ * Opens the Socket Mode connection. Resolves once connected or once a first attempt failed (each
+ * failure is logged by the watcher with what Slack answered), and goes on in the background: the
+ * client reconnects by itself after a failed handshake, and a start that throws is started again
+ * here. Rejects when Slack refuses the app-level token at the first try.
+ */
+function keepConnecting(app: App, socket: SocketWatch, options: SlackAppOptions): Promise<void> {
+  const { logger, signal } = options;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve();
+    };
+    socket.onFailure(() => settle());
+    void (async () => {
+      let delay = FIRST_RECONNECT_MS;
+      while (!signal?.aborted) {
+        try {
+          await app.start();
+          return settle();
+        } catch (err) {
+          const refusal = appTokenRefusal(err);
+          if (refusal && !settled) return settle(refusal);
+          logger.warn(
+            { cause: describeSlackError(err), retryInMs: delay },
+            `Slack Socket Mode did not start (${describeSlackError(err)}); starting again in ${delay / 1000} s`,
+          );
+          settle();
+          await sleep(delay, signal).catch(() => undefined);
+          delay = Math.min(delay * 2, MAX_RECONNECT_MS);
+        }
+      }
+    })();
+  });
+}
+
 /** Slack's requests arrive over HTTP (signed, on {@link SLACK_EVENTS_PATH}) or over Socket Mode. */
-function createReceiver(options: SlackAppOptions, logger: BoltLogger): HTTPReceiver | SocketModeReceiver {
-  const { transport, routes } = options;
+function createReceiver(
+  options: SlackAppOptions,
+  logger: BoltLogger,
+  opened: (answer: string | undefined, refused: boolean) => void,
+): HTTPReceiver | SocketModeReceiver {
+  const { transport } = options;
   return transport.mode === 'http'
     ? new HTTPReceiver({
         signingSecret: transport.signingSecret,
         endpoints: SLACK_EVENTS_PATH,
-        customRoutes: routes,
         logger,
         // Acknowledge first, then work: Slack's 3 seconds are for the ack alone.
         processBeforeResponse: false,
@@ -229,8 +247,9 @@ function createReceiver(options: SlackAppOptions, logger: BoltLogger): HTTPRecei
     : new SocketModeReceiver({
         appToken: transport.appToken,
         logger,
-        // apps.connections.open goes where every other Web API call goes (SLACK_API_URL).
-        installerOptions: { clientOptions: { ...options.clientOptions } },
+        // apps.connections.open goes where every other Web API call goes (SLACK_API_URL); a
+        // failed one is retried by keepConnecting, with each failure logged.
+        installerOptions: { clientOptions: { ...options.clientOptions, retryConfig: { retries: 0 }, fetch: observingFetch(opened) } },
       });
 }
 
