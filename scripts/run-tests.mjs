@@ -79,7 +79,16 @@ if (!Number.isInteger(fileTimeoutMs) || fileTimeoutMs <= 0) {
 
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...selected],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-force-exit',
+    '--test-concurrency=2',
+    `--test-timeout=${fileTimeoutMs}`,
+    '--test-reporter=spec',
+    ...selected,
+  ],
   { stdio: 'inherit', env },
 );
 process.exit(result.status ?? 1);
