@@ -139,6 +139,28 @@ describe('the bot when Slack cannot be reached', { timeout: 150_000 }, () => {
     assertNoSecrets(bot);
   });
 
+  it('Socket Mode: a dropped connection is opened again while Slack answers HTTP 500 for a while, and the process lives on', async () => {
+    const bot = spawnNodeBot(env('socket-drop', { SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '' }));
+    const started = await bot.waitForLine((l) => l.msg === 'sesame started', 'the start-up line');
+    const port = started.port as number;
+    const first = await fake.socketMode.waitForConnection({ timeoutMs: 10_000 });
+    fake.failHttp('apps.connections.open', { status: 500, times: 2 });
+    fake.socketMode.drop();
+    await fake.socketMode.waitForConnection({ afterId: first.id, timeoutMs: 20_000 });
+    await pollUntil(async () => (await get(port, '/readyz')).status === 200, '/readyz 200 once connected again', {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    const failures = bot.lines().filter((l) => l.level === 'warn' && /Socket Mode not connected/.test(String(l.msg)));
+    assert.ok(
+      failures.some((l) => /apps\.connections\.open: Slack answered HTTP 500/.test(String(l.cause))),
+      JSON.stringify(failures),
+    );
+    assert.equal(bot.child.exitCode, null, 'still running');
+    await stop(bot);
+    assertNoSecrets(bot);
+  });
+
   it('Socket Mode: a refused WebSocket keeps /readyz 503 and the log says what Slack answered to the upgrade', async () => {
     const { port: api } = refusing.address() as { port: number };
     const bot = spawnNodeBot(

@@ -58,7 +58,7 @@ export { type BotIdentity, verifyBotToken } from './slackConnection.ts';
  * like) as a sentence that says which variable to fix; undefined for any other start-up failure.
  */
 function appTokenRefusal(err: unknown): ConfigError | undefined {
-  const code = (err as { data?: { error?: unknown } }).data?.error;
+  const code = (err as { data?: { error?: unknown } } | undefined)?.data?.error;
   if (typeof code !== 'string') return undefined;
   return new ConfigError([
     {
@@ -165,6 +165,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 
   const socket = receiver instanceof SocketModeReceiver ? watchSocketMode(receiver, options.logger, () => opened) : undefined;
   if (socket) options.slackNotReady(() => socket.notReady());
+  let stopped = false;
   return {
     app,
     mode: transport.mode,
@@ -173,9 +174,10 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         options.serveSlack(receiver.requestListener);
         return;
       }
-      await keepConnecting(app, socket!, options);
+      await keepConnecting(app, receiver, socket!, { ...options, stopped: () => stopped });
     },
     async stop() {
+      stopped = true;
       if (receiver instanceof HTTPReceiver) options.serveSlack(undefined);
       else {
         await app.stop().catch((err) => options.logger.warn({ err: describeError(err) }, 'stopping the Slack receiver failed'));
@@ -186,18 +188,24 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   };
 }
 
-/** Pause before starting Socket Mode again after a start that threw; it doubles up to the maximum. */
+/** Pause before connecting Socket Mode again after a failed attempt; it doubles up to the maximum. */
 const FIRST_RECONNECT_MS = 1_000;
 const MAX_RECONNECT_MS = 30_000;
 
 /**
- * Opens the Socket Mode connection. Resolves once connected or once a first attempt failed (each
- * failure is logged by the watcher with what Slack answered), and goes on in the background: the
- * client reconnects by itself after a failed handshake, and a start that throws is started again
- * here. Rejects when Slack refuses the app-level token at the first try.
+ * Keeps the Socket Mode connection open: connects, and connects again whenever the connection
+ * ends (Slack's refresh, a network failure) until `stopped`, pausing longer after each failed
+ * attempt (each logged by the watcher with what Slack answered). Resolves once connected or once
+ * a first attempt failed; rejects when Slack refuses the app-level token at the first try.
  */
-function keepConnecting(app: App, socket: SocketWatch, options: SlackAppOptions): Promise<void> {
+function keepConnecting(
+  app: App,
+  receiver: SocketModeReceiver,
+  socket: SocketWatch,
+  options: SlackAppOptions & { stopped(): boolean },
+): Promise<void> {
   const { logger, signal } = options;
+  const over = () => options.stopped() || signal?.aborted === true;
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (err?: unknown) => {
@@ -209,21 +217,24 @@ function keepConnecting(app: App, socket: SocketWatch, options: SlackAppOptions)
     socket.onFailure(() => settle());
     void (async () => {
       let delay = FIRST_RECONNECT_MS;
-      while (!signal?.aborted) {
+      while (!over()) {
         try {
           await app.start();
-          return settle();
+          settle();
+          delay = FIRST_RECONNECT_MS;
+          await new Promise<void>((resolve) => receiver.client.once('disconnected', () => resolve()));
+          continue;
         } catch (err) {
           const refusal = appTokenRefusal(err);
           if (refusal && !settled) return settle(refusal);
-          logger.warn(
-            { cause: describeSlackError(err), retryInMs: delay },
-            `Slack Socket Mode did not start (${describeSlackError(err)}); starting again in ${delay / 1000} s`,
-          );
+          if (refusal) logger.error(refusal.message);
+          // Slack's answers and socket failures are logged as they happen; anything else here.
+          else if (err !== undefined && !String((err as { code?: unknown }).code ?? '').startsWith('slack_'))
+            socket.failed(describeSlackError(err));
           settle();
-          await sleep(delay, signal).catch(() => undefined);
-          delay = Math.min(delay * 2, MAX_RECONNECT_MS);
         }
+        await sleep(delay, signal).catch(() => undefined);
+        delay = Math.min(delay * 2, MAX_RECONNECT_MS);
       }
     })();
   });
@@ -247,6 +258,9 @@ function createReceiver(
     : new SocketModeReceiver({
         appToken: transport.appToken,
         logger,
+        // keepConnecting connects again, with each failure logged; the client's own reconnection
+        // leaves a failed start unhandled, which would end the process.
+        autoReconnectEnabled: false,
         // apps.connections.open goes where every other Web API call goes (SLACK_API_URL); a
         // failed one is retried by keepConnecting, with each failure logged.
         installerOptions: { clientOptions: { ...options.clientOptions, retryConfig: { retries: 0 }, fetch: observingFetch(opened) } },

@@ -217,7 +217,7 @@ export function watchSocketMode(receiver: SocketModeReceiver, logger: Logger, op
   client.on('reconnecting', () => {
     connected = false;
   });
-  client.on('error', () => watch.failed(handshake ?? 'the WebSocket to Slack failed without a reason'));
+  client.on('error', () => watch.failed(handshake ?? 'the WebSocket to Slack failed (dropped, or not opened), with no detail given'));
   return watch;
 }
 
