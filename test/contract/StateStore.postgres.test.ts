@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PostgresStateStore } from '../../src/adapters/postgresState/PostgresStateStore.ts';
 import { LATEST_SCHEMA_VERSION } from '../../src/adapters/postgresState/migrations/index.ts';
+import { redact } from '../../src/logger.ts';
 import { freePort, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { stateStoreContract } from './StateStore.contract.ts';
 
@@ -100,6 +101,8 @@ for (const version of pgVersions()) {
             assert.doesNotMatch(`${err.message} ${err.stack} ${JSON.stringify(err)}`, /Very-Secret/);
             return true;
           });
+          // Opening the store registers the password with the logger: no log line can show it.
+          assert.doesNotMatch(redact(`the password is ${password}`), /Very-Secret/);
           await assert.rejects(store.ping(), /cannot be reached/);
         } finally {
           await store.close();
