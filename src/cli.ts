@@ -6,7 +6,7 @@ import { configPathFromEnv, loadConfig } from './config/load.ts';
 import type { Config, IntegrationConfig } from './config/schema.ts';
 import { ConfigError } from './domain/errors.ts';
 import { createLogger, describeError, type Logger } from './logger.ts';
-import { closeOnSignals, runBot } from './main.ts';
+import { botMain } from './main.ts';
 import type { CheckReport } from './ports/TargetDatabase.ts';
 import { migrateState, stateMigrationOf } from './stateMigrate.ts';
 
@@ -213,17 +213,10 @@ function emptyDatabases() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const logger = createLogger();
   const argv = process.argv.slice(2);
   const line = parseCommandLine(argv);
   if ('run' in line && line.run === 'start') {
-    runBot(process.env, logger).then(
-      (sesame) => closeOnSignals(sesame, logger),
-      (err) => {
-        process.stderr.write(`${err instanceof ConfigError ? err.message : describeError(err)}\n`);
-        process.exit(2);
-      },
-    );
+    botMain(process.env);
   } else {
     runCli(argv, {
       out: (l) => process.stdout.write(`${l}\n`),

@@ -1,7 +1,10 @@
 import { describeError, type Logger } from './logger.ts';
 
-/** How long a stop may take before the process exits anyway, naming what did not finish. */
-export const STOP_TIMEOUT_MS = 10_000;
+/**
+ * How long a stop may take before the process exits anyway, naming what did not finish: inside
+ * the 10 s that `docker stop` and Kubernetes give before SIGKILL, so the process says it itself.
+ */
+export const STOP_TIMEOUT_MS = 8_000;
 /**
  * A signal repeated within this long is the same request: Ctrl-C under `npm start` reaches the
  * bot twice, once from the terminal and once forwarded by npm.

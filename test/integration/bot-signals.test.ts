@@ -94,4 +94,14 @@ describe('stopping the bot', { timeout: 120_000 }, () => {
     assert.ok(Date.now() - sentAt < 5_000, `stopped in ${Date.now() - sentAt} ms`);
     assert.ok(!bot.lines().some((l) => l.msg === 'sesame started'));
   });
+
+  it("the image's entry point (`sesame start`) stops the same way, during start-up too", async () => {
+    const bot = spawnBot(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], env('cli-startup', { SLACK_API_URL: silentUrl }));
+    const listening = await bot.waitForLine((l) => l.msg === 'answering /healthz, /readyz and /metrics', 'the health endpoints');
+    const port = listening.port as number;
+    const sentAt = Date.now();
+    bot.child.kill('SIGTERM');
+    await assertStoppedCleanly(bot, port, [bot.child.pid!]);
+    assert.ok(Date.now() - sentAt < 5_000, `stopped in ${Date.now() - sentAt} ms`);
+  });
 });
