@@ -17,6 +17,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { quoteLiteral } from '../adapters/postgres/sqlText.ts';
 
 /** Names in the sample, for the config and the page. */
 export const SAMPLE = {
@@ -175,8 +176,6 @@ async function run(settings: pg.ClientConfig, sql: string): Promise<void> {
   }
 }
 
-const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
 async function createSample(
   server: { host: string; port: number; user: string; password: string },
   connectorPassword: string,
@@ -187,10 +186,10 @@ async function createSample(
     { ...server, database: 'postgres' },
     `CREATE ROLE rds_superuser NOLOGIN CREATEROLE CREATEDB;
      GRANT pg_signal_backend, pg_monitor TO rds_superuser;
-     CREATE USER ${connector} WITH PASSWORD ${literal(connectorPassword)};
+     CREATE USER ${connector} WITH PASSWORD ${quoteLiteral(connectorPassword)};
      ALTER USER ${connector} WITH CREATEROLE;
      GRANT rds_superuser TO ${connector};
-     CREATE ROLE ${owner} LOGIN PASSWORD ${literal(ownerPassword)};`,
+     CREATE ROLE ${owner} LOGIN PASSWORD ${quoteLiteral(ownerPassword)};`,
   );
   await run({ ...server, database: 'postgres' }, `CREATE DATABASE ${database} OWNER ${owner}`);
   // What \`sesame check\` asks an admin to run on PostgreSQL 16 and later, so that grants work at once.
