@@ -4,6 +4,7 @@ import { ConflictError, InputError, NotAllowedError } from '../../src/domain/err
 import { REVOKE_ALERT_AFTER_ATTEMPTS, revokeBackoffMs } from '../../src/services/RevocationService.ts';
 import { serviceWorld, testConfig, type ServiceWorld } from '../support/services.ts';
 import { sesameJobs } from '../../src/jobs/jobs.ts';
+import type { AccessRequestInput } from '../../src/services/requestInputs.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -15,6 +16,18 @@ async function autoGrant(w: ServiceWorld, who = 'U0ALICE', durationMinutes = 60)
     permission: 'readonly',
     durationMinutes,
     reason: 'debugging',
+  });
+}
+
+/** Alice asks for admin on appdb of the local integration for an hour; `over` changes any of that. */
+function askForAppdb(w: ServiceWorld, over: Partial<AccessRequestInput> = {}) {
+  return w.services.requests.requestAccess({
+    requesterSlackId: 'U0ALICE',
+    target: { integration: 'local', database: 'appdb' },
+    permission: 'admin',
+    durationMinutes: 60,
+    reason: 'r',
+    ...over,
   });
 }
 
@@ -82,13 +95,7 @@ describe('requesting access', () => {
     const config = testConfig();
     config.integrations[0]!.owners.integration = ['U0BOB', 'U0CAROL'];
     const w = serviceWorld(config);
-    const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'readonly',
-      durationMinutes: 30,
-      reason: 'race',
-    });
+    const req = await askForAppdb(w, { permission: 'readonly', durationMinutes: 30, reason: 'race' });
     const results = await Promise.allSettled([
       w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'approve' }),
       w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0CAROL', decision: 'approve' }),
@@ -133,14 +140,7 @@ describe('requesting access', () => {
     const w = serviceWorld(config);
     w.directory.groups.dba = ['U0CAROL', 'U0BOB'];
     w.directory.groups.security = ['U0CAROL', 'U0DAVE'];
-    const ask = () =>
-      w.services.requests.requestAccess({
-        requesterSlackId: 'U0ALICE',
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'admin',
-        durationMinutes: 30,
-        reason: 'incident 7',
-      });
+    const ask = () => askForAppdb(w, { durationMinutes: 30, reason: 'incident 7' });
     const first = await ask();
     const carolOnly = await w.services.requests.decide({ requestId: first.id, actorSlackId: 'U0CAROL', decision: 'approve' });
     assert.equal(carolOnly.status, 'pending', 'Carol stands for one entry, not both');
@@ -171,14 +171,7 @@ describe('requesting access', () => {
     });
     const w = serviceWorld(config);
     w.directory.groups.dba = ['U0BOB', 'U0CAROL'];
-    const ask = () =>
-      w.services.requests.requestAccess({
-        requesterSlackId: 'U0ALICE',
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'readwrite',
-        durationMinutes: 30,
-        reason: 'r',
-      });
+    const ask = () => askForAppdb(w, { permission: 'readwrite', durationMinutes: 30 });
     const req = await ask();
     assert.deepEqual(
       req.approverGroups.map((g) => g.slackIds),
@@ -207,14 +200,7 @@ describe('requesting access', () => {
 
   it('refuses a request past slack.maxPendingPerPerson, extensions included, and changes nothing', async () => {
     const w = serviceWorld(testConfig({ slack: { admins: ['U0ADMIN'], maxPendingPerPerson: 2 } }));
-    const ask = (requesterSlackId = 'U0ALICE') =>
-      w.services.requests.requestAccess({
-        requesterSlackId,
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'admin',
-        durationMinutes: 60,
-        reason: 'r',
-      });
+    const ask = (requesterSlackId = 'U0ALICE') => askForAppdb(w, { requesterSlackId });
     const granted = await approvedGrant(w, 'readwrite');
     const first = await ask();
     const second = await ask();
@@ -250,17 +236,7 @@ describe('requesting access', () => {
 
   it('holds each person to the cap even when their requests arrive at once', async () => {
     const w = serviceWorld(testConfig({ slack: { admins: ['U0ADMIN'], maxPendingPerPerson: 3 } }));
-    const results = await Promise.allSettled(
-      Array.from({ length: 8 }, () =>
-        w.services.requests.requestAccess({
-          requesterSlackId: 'U0ALICE',
-          target: { integration: 'local', database: 'appdb' },
-          permission: 'admin',
-          durationMinutes: 60,
-          reason: 'r',
-        }),
-      ),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => askForAppdb(w)));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
     assert.equal((await w.store.listRequests({ statuses: ['pending'] })).length, 3);
     assert.equal(w.notifier.events.filter((e) => e.kind === 'approvalRequested').length, 3);
@@ -282,13 +258,7 @@ describe('requesting access', () => {
 
   it('denies with a reason, which the requester is told', async () => {
     const w = serviceWorld();
-    const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'admin',
-      durationMinutes: 60,
-      reason: 'want it',
-    });
+    const req = await askForAppdb(w, { reason: 'want it' });
     await assert.rejects(w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0BOB', decision: 'deny' }), InputError);
     const denied = await w.services.requests.decide({
       requestId: req.id,
@@ -328,13 +298,7 @@ describe('requesting access', () => {
 
   it('lets the requester cancel a pending request, and nobody else but admins', async () => {
     const w = serviceWorld();
-    const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'admin',
-      durationMinutes: 60,
-      reason: 'r',
-    });
+    const req = await askForAppdb(w);
     await assert.rejects(w.services.requests.cancel(req.id, 'U0BOB'), NotAllowedError);
     assert.equal((await w.services.requests.cancel(req.id, 'U0ALICE')).status, 'cancelled');
   });
@@ -532,13 +496,7 @@ describe('crash recovery', () => {
 });
 
 async function approvedGrantIntentOnly(w: ServiceWorld) {
-  const req = await w.services.requests.requestAccess({
-    requesterSlackId: 'U0ALICE',
-    target: { integration: 'local', database: 'appdb' },
-    permission: 'readonly',
-    durationMinutes: 60,
-    reason: 'r',
-  });
+  const req = await askForAppdb(w, { permission: 'readonly' });
   await w.store.transition(req.id, ['pending'], 'approved', { decidedBy: 'U0BOB' });
   await w.store.transition(req.id, ['approved'], 'granting', {
     serverKey: 'local.example:5432',
@@ -572,13 +530,7 @@ describe('extending, reminding, timing out', () => {
 
   it('times out pending requests after the flow’s pendingTtl', async () => {
     const w = serviceWorld();
-    const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'admin',
-      durationMinutes: 60,
-      reason: 'r',
-    });
+    const req = await askForAppdb(w);
     w.clock.advance(24 * HOUR - 1);
     assert.equal(await w.services.maintenance.timeOutPending(), 0);
     w.clock.advance(1);
@@ -663,23 +615,9 @@ describe('credentials', () => {
 describe('what a person is offered', () => {
   it('lists the approvals waiting for a person, not those they decided or their own', async () => {
     const w = serviceWorld();
-    const mine = await w.services.requests
-      .requestAccess({
-        requesterSlackId: 'U0BOB',
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'admin',
-        durationMinutes: 60,
-        reason: 'r',
-      })
-      .catch((e: unknown) => e);
+    const mine = await askForAppdb(w, { requesterSlackId: 'U0BOB' }).catch((e: unknown) => e);
     assert.ok(mine instanceof NotAllowedError, 'Bob is the only owner of local, so nobody but him could approve his own request');
-    const alice = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'admin',
-      durationMinutes: 60,
-      reason: 'r',
-    });
+    const alice = await askForAppdb(w);
     const dave = await w.services.requests.requestAccess({
       requesterSlackId: 'U0DAVE',
       target: { integration: 'other' },
@@ -717,14 +655,7 @@ describe('what a person is offered', () => {
       const waiting = await w.services.requests.awaitingApproval(slackId);
       return { waiting: waiting.length, queries: calls.length };
     };
-    const ask = (requesterSlackId: string) =>
-      w.services.requests.requestAccess({
-        requesterSlackId,
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'admin',
-        durationMinutes: 60,
-        reason: 'r',
-      });
+    const ask = (requesterSlackId: string) => askForAppdb(w, { requesterSlackId });
     const one = await ask('U0ALICE');
     const few = await queriesFor('U0BOB');
     for (const who of ['U0ALICE', 'U0CAROL', 'U0DAVE', 'U0ADMIN']) for (let i = 0; i < 5; i++) await ask(who);
@@ -831,13 +762,7 @@ describe('IAM database login', () => {
       sslMode: 'verify-full',
       iam: { region: 'eu-west-1', accountId: '123456789012', resourceId: 'db-ABCDEFGHIJKLMNOPQRSTUVWXYZ', partition: 'aws' },
     });
-    const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'readonly',
-      durationMinutes: 30,
-      reason: 'r',
-    });
+    const req = await askForAppdb(w, { permission: 'readonly', durationMinutes: 30 });
     const creds = await w.services.credentials.revealCredentials(req.id, 'U0ALICE');
     assert.equal(creds.password, undefined);
     assert.equal(w.local.users.get('alice@example.com')?.password, undefined);
@@ -870,14 +795,7 @@ describe('promises of the product contract', () => {
       accessFlows: [{ name: 'owned', requestors: ['*'], permissions: ['readonly'], maxDuration: '1h', approvers: ['owner'] }],
     });
     const w = serviceWorld(config, { owners: { ownerOf: async (t) => owners.get(t.integration) } });
-    const ask = () =>
-      w.services.requests.requestAccess({
-        requesterSlackId: 'U0ALICE',
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'readonly',
-        durationMinutes: 30,
-        reason: 'r',
-      });
+    const ask = () => askForAppdb(w, { permission: 'readonly', durationMinutes: 30 });
     const tagged = await ask();
     assert.deepEqual(
       tagged.approverGroups.map((g) => g.slackIds),
@@ -961,13 +879,7 @@ describe('promises of the product contract', () => {
       accessFlows: [{ name: 'peers', requestors: ['*'], permissions: ['readwrite'], maxDuration: '1h', approvers: ['U0ALICE', 'U0BOB'] }],
     });
     const w = serviceWorld(config);
-    const req = await w.services.requests.requestAccess({
-      requesterSlackId: 'U0ALICE',
-      target: { integration: 'local', database: 'appdb' },
-      permission: 'readwrite',
-      durationMinutes: 30,
-      reason: 'r',
-    });
+    const req = await askForAppdb(w, { permission: 'readwrite', durationMinutes: 30 });
     assert.equal(req.allowSelfApproval, false);
     await assert.rejects(
       w.services.requests.decide({ requestId: req.id, actorSlackId: 'U0ALICE', decision: 'approve' }),
@@ -993,14 +905,7 @@ describe('promises of the product contract', () => {
 
   it('audits denials, cancellations, time-outs and extensions with who did them', async () => {
     const w = serviceWorld();
-    const ask = () =>
-      w.services.requests.requestAccess({
-        requesterSlackId: 'U0ALICE',
-        target: { integration: 'local', database: 'appdb' },
-        permission: 'admin',
-        durationMinutes: 60,
-        reason: 'r',
-      });
+    const ask = () => askForAppdb(w);
     const denied = await ask();
     await w.services.requests.decide({ requestId: denied.id, actorSlackId: 'U0BOB', decision: 'deny', comment: 'no' });
     const cancelled = await ask();
