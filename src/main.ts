@@ -19,7 +19,7 @@ import type { Config } from './config/schema.ts';
 import { ConfigError, type ConfigIssue } from './domain/errors.ts';
 import { healthRoutes, serveRoutes } from './http/health.ts';
 import type { SesameMetrics } from './http/metrics.ts';
-import { type Stoppable, stopOnSignals, untilAborted } from './lifecycle.ts';
+import { stopOnSignals, untilAborted } from './lifecycle.ts';
 import { createLogger, describeError, registerSecret, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/Clock.ts';
 import type { Directory } from './ports/Directory.ts';
@@ -263,11 +263,6 @@ function portFromEnv(env: NodeJS.ProcessEnv): number {
     throw new ConfigError([{ path: 'PORT', message: `must be a port number from 0 to 65535, not ${JSON.stringify(raw)}` }]);
   }
   return port;
-}
-
-/** Closes the running bot on SIGTERM/SIGINT, within {@link STOP_TIMEOUT_MS} (see stopOnSignals). */
-export function closeOnSignals(bot: Stoppable, logger: Logger): void {
-  stopOnSignals({ logger }).stopWith(bot);
 }
 
 /**
