@@ -3,6 +3,7 @@
  * messages, ephemerals and views the app made, the Web API calls it answered, and Slack's answer
  * shapes and documented limits (trigger_id and response_url lifetimes, the modal stack's depth).
  */
+import { isObject } from './blockKitLimits.ts';
 
 /** A person in the workspace. */
 export interface StandInUser {
@@ -145,8 +146,7 @@ export const RESPONSE_URL_TTL_MS = 30 * 60_000;
 /** Slack: at most 3 views in a modal's stack. */
 export const VIEW_STACK_MAX = 3;
 
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export { isObject };
 
 export const truthy = (value: unknown) => value === true || value === 'true' || value === '1' || value === 1;
 
