@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied } from '../support/postgresTarget.ts';
-import { PEOPLE, SIGNING_SECRET, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
+import { PEOPLE, waitForDm, SIGNING_SECRET, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
 const HOUR = 3_600_000;
@@ -42,19 +42,6 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.ok(ack.ms < 3000, `acknowledged in ${ack.ms} ms`);
     const reply = await world.fake.waitFor(() => world.fake.ephemerals(userId)[before], `an answer to "${text.slice(0, 40)}"`, 10_000);
     return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
-  }
-
-  /** The newest DM to a person whose text matches. */
-  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<StandInMessage> {
-    return world.fake.waitFor(
-      () =>
-        world.fake
-          .dmMessages(userId)
-          .filter((m) => pattern.test(m.text))
-          .at(-1),
-      what,
-      10_000,
-    );
   }
 
   /** Clicks Show credentials on a grant DM and returns the URI and password the modal shows. */
@@ -181,14 +168,14 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.equal(granted?.status, 'granted');
     assert.equal(granted?.durationMinutes, 30);
     assert.equal(granted?.reason, 'look at the orders');
-    await waitForDm(alice, new RegExp(`Access granted.*${granted!.id}`), 'the granted DM');
+    await waitForDm(world.fake, alice, new RegExp(`Access granted.*${granted!.id}`), 'the granted DM');
   });
 
   it('auto-approves by command, DMs the grant, and the credentials modal logs in: SELECT works, INSERT is denied', async () => {
     const reply = await command('local/appdb/public readonly for 1h because check yesterday');
     const id = /`(R[2-9A-HJ-NP-Z]{6})` granted/.exec(reply)?.[1];
     assert.ok(id, reply);
-    const dm = await waitForDm(alice, new RegExp(`Access granted.*${id}`), 'the granted DM');
+    const dm = await waitForDm(world.fake, alice, new RegExp(`Access granted.*${id}`), 'the granted DM');
     const text = JSON.stringify(dm.blocks);
     assert.match(text, /`local\/appdb\/public`/);
     assert.match(text, /`readonly`/);
@@ -210,7 +197,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
 
   it('extends from the Extend button through its modal', async () => {
     const grant = (await requests()).find((r) => r.status === 'granted' && r.reason === 'check yesterday')!;
-    const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
+    const dm = await waitForDm(world.fake, alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
     await world.driver.clickButton(dm, `sesame.extend:${grant.id}`, alice);
     const modal = await world.fake.waitFor(
       () => world.fake.views(alice).find((v) => v.view.callback_id === 'sesame.extend' && !v.closed),
@@ -221,7 +208,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.equal(submitted.json, undefined, 'the modal closes');
     const extended = (await world.bot.sesame.store.getRequest(grant.id))!;
     assert.equal(extended.expiresAt!.getTime(), grant.expiresAt!.getTime() + 30 * 60_000);
-    await waitForDm(alice, new RegExp(`${grant.id} was extended`), 'the extended DM');
+    await waitForDm(world.fake, alice, new RegExp(`${grant.id} was extended`), 'the extended DM');
   });
 
   it('revokes by command and from the Revoke button: the login stops working and the DM loses its buttons', async () => {
@@ -229,7 +216,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     // Alice's other grant (from the modal) would keep her login alive: ended by command first.
     const other = (await requests()).find((r) => r.status === 'granted' && r.id !== grant.id)!;
     assert.match(await command(`revoke ${other.id}`), new RegExp(`\`${other.id}\` is revoked`));
-    const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
+    const dm = await waitForDm(world.fake, alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
     const { uri } = await showCredentials(dm, grant.id);
     await world.driver.clickButton(dm, `sesame.revoke:${grant.id}`, alice);
     await world.fake.waitFor(() => lastEphemeral(alice)?.text.includes(`\`${grant.id}\` is revoked`), 'the revoke answer', 10_000);
@@ -244,7 +231,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
   it('expires on schedule and terminates an open session, then tells the requester', async () => {
     await command('local/appdb/public readonly for 1h because expiry');
     const grant = (await requests()).find((r) => r.reason === 'expiry')!;
-    const dm = await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
+    const dm = await waitForDm(world.fake, alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM');
     const { uri } = await showCredentials(dm, grant.id);
     const session = new pg.Client({ connectionString: uri });
     session.on('error', () => undefined);
@@ -255,7 +242,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.equal((await world.bot.sesame.store.getRequest(grant.id))?.status, 'expired');
     await assert.rejects(session.query('SELECT 1'));
     await session.end().catch(() => undefined);
-    await waitForDm(alice, new RegExp(`${grant.id} expired`), 'the expiry DM');
+    await waitForDm(world.fake, alice, new RegExp(`${grant.id} expired`), 'the expiry DM');
   });
 
   it('reminds the requester ten minutes before expiry, with Extend', async () => {
@@ -265,7 +252,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     assert.equal(world.fake.dmMessages(alice).filter((m) => m.text.includes(`${grant.id} ends soon`)).length, 0, 'not yet');
     world.clock.advance(51 * 60_000);
     await world.bot.sesame.scheduler.runNow('remind');
-    const reminder = await waitForDm(alice, new RegExp(`${grant.id} ends soon`), 'the expiry reminder');
+    const reminder = await waitForDm(world.fake, alice, new RegExp(`${grant.id} ends soon`), 'the expiry reminder');
     assert.ok(JSON.stringify(reminder.blocks).includes(`sesame.extend:${grant.id}`));
     await world.bot.sesame.scheduler.runNow('remind');
     await world.bot.notifier.drain();
@@ -290,7 +277,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
     await command('local/appdb/public readonly for 1h because rate limited');
     const grant = (await requests()).find((r) => r.reason === 'rate limited')!;
     assert.equal(grant.status, 'granted');
-    await waitForDm(alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM after the retry');
+    await waitForDm(world.fake, alice, new RegExp(`Access granted.*${grant.id}`), 'the granted DM after the retry');
     const statuses = world.fake.calls('chat.postMessage').map((c) => c.status);
     assert.ok(statuses.includes(429), 'Slack answered 429 once');
   });
@@ -359,7 +346,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
       assert.match(failed.lastError ?? '', /not permitted to log in/);
       assert.match(reply, new RegExp(`${failed.id}.*failed`));
       assert.match(reply, /admins were told/);
-      const dm = await waitForDm(alice, new RegExp(`${failed.id} failed`), 'the failure DM');
+      const dm = await waitForDm(world.fake, alice, new RegExp(`${failed.id} failed`), 'the failure DM');
       assert.match(JSON.stringify(dm.blocks), /admins were told/);
       const extendReply = await command(`extend ${granted.id} 30m`);
       assert.match(extendReply, /admins were told/);

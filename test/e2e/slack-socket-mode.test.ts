@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { APP, freePort, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
-import { PEOPLE, startSocketModeWorld, type E2eWorld } from '../support/slack/botHarness.ts';
-import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
+import { PEOPLE, waitForDm, startSocketModeWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { SocketAck } from '../../src/playground/slack/SocketModeServer.ts';
 import type { SocketModeDriver } from '../../src/playground/slack/SocketModeDriver.ts';
 
@@ -55,18 +54,6 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
     return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
   }
 
-  function waitForDm(userId: string, pattern: RegExp, what: string): Promise<StandInMessage> {
-    return world.fake.waitFor(
-      () =>
-        world.fake
-          .dmMessages(userId)
-          .filter((m) => pattern.test(m.text))
-          .at(-1),
-      what,
-      10_000,
-    );
-  }
-
   it('connects with the app-level token and serves /healthz, /readyz and /metrics on PORT', async () => {
     assert.equal(world.bot.slack.mode, 'socket');
     assert.equal(world.bot.port, port);
@@ -103,7 +90,7 @@ describe(`Sesame in Slack over Socket Mode (PostgreSQL ${version})`, () => {
     assert.ok(bobCopy, 'the approval DM');
 
     assertAcked(await world.driver.clickButton(bobCopy, `sesame.approve:${request.id}`, bob.id), 'interactive');
-    const dm = await waitForDm(alice.id, new RegExp(`Access granted.*${request.id}`), 'the granted DM');
+    const dm = await waitForDm(world.fake, alice.id, new RegExp(`Access granted.*${request.id}`), 'the granted DM');
     assert.equal((await store().getRequest(request.id))?.status, 'granted');
 
     const views = world.fake.views(alice.id).length;

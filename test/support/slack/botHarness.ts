@@ -13,7 +13,7 @@ import { runBot, type BotOverrides, type RunningBot } from '../../../src/main.ts
 import { ManualClock } from '../fakes.ts';
 import { capturingLogger } from '../logs.ts';
 import { APP, localIntegrationYaml, type TestCluster } from '../postgres.ts';
-import { SlackStandIn } from '../../../src/playground/slack/SlackStandIn.ts';
+import { SlackStandIn, type StandInMessage } from '../../../src/playground/slack/SlackStandIn.ts';
 import { SignedAppDriver } from '../../../src/playground/slack/SignedAppDriver.ts';
 import { SocketModeDriver } from '../../../src/playground/slack/SocketModeDriver.ts';
 
@@ -176,4 +176,17 @@ async function startWorld<D>(cluster: TestCluster, transport: Transport<D>, opti
     },
   };
   return world;
+}
+
+/** The newest DM to a person whose text matches, waited for up to 10 s. */
+export function waitForDm(fake: SlackStandIn, userId: string, pattern: RegExp, what: string): Promise<StandInMessage> {
+  return fake.waitFor(
+    () =>
+      fake
+        .dmMessages(userId)
+        .filter((m) => pattern.test(m.text))
+        .at(-1),
+    what,
+    10_000,
+  );
 }
