@@ -148,6 +148,17 @@ describe('the engines of configured integrations', () => {
       password: 'secret-pw',
       ...extra,
     });
+  const rdsIntegration = (extra: Record<string, unknown> = {}) =>
+    integrationSchema.parse({
+      name: 'prod',
+      type: 'aws-rds-postgresql',
+      region: 'us-east-1',
+      instanceId: 'prod-1',
+      database: 'app',
+      username: 'c',
+      authType: 'iam',
+      ...extra,
+    });
 
   it('finds each integration by name and refuses unknown ones with the known names', async () => {
     const databases = enginesFor([integration('one'), integration('two', { sslMode: 'verify-full' })]);
@@ -183,15 +194,7 @@ describe('the engines of configured integrations', () => {
   });
 
   it('uses the server key and endpoint it is given, for RDS integrations without a host', async () => {
-    const rds = integrationSchema.parse({
-      name: 'prod',
-      type: 'aws-rds-postgresql',
-      region: 'us-east-1',
-      instanceId: 'prod-1',
-      database: 'app',
-      username: 'c',
-      authType: 'iam',
-    });
+    const rds = rdsIntegration();
     const databases = enginesFor([rds], {
       serverKey: () => 'db-ABCDEF',
       endpoint: () => async () => ({ host: 'prod-1.abc.us-east-1.rds.amazonaws.com', port: 5432 }),
@@ -207,16 +210,7 @@ describe('the engines of configured integrations', () => {
   });
 
   it('asks RDS for the port of an RDS integration whose config gives only a host', async () => {
-    const rds = integrationSchema.parse({
-      name: 'prod',
-      type: 'aws-rds-postgresql',
-      region: 'us-east-1',
-      instanceId: 'prod-1',
-      database: 'app',
-      username: 'c',
-      authType: 'iam',
-      host: 'tunnel.internal',
-    });
+    const rds = rdsIntegration({ host: 'tunnel.internal' });
     const databases = enginesFor([rds], {
       // RDS's answer with the config's host override applied, as the resolver gives it.
       endpoint: () => async () => ({ host: 'tunnel.internal', port: 6543 }),
