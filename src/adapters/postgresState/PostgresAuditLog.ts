@@ -13,7 +13,8 @@ export class PostgresAuditLog implements AuditLog {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.#db.transaction((tx) => PostgresAuditLog.insert(tx, event));
+    // One INSERT is atomic on its own: no transaction around it.
+    await PostgresAuditLog.insert(this.#db, event);
   }
 
   /** Writes an event on `db`, inside whatever transaction it has open. */
