@@ -209,16 +209,21 @@ async function playgroundState(parts: {
 /** Tells listeners when the audit trail grows (the store has no change feed; it is read each second). */
 function auditWatch(bot: RunningBot, logger: Logger): { onGrowth(listener: () => void): () => void; stop(): void } {
   const listeners = new Set<() => void>();
-  let seen = -1;
+  // The newest event seen: each tick reads only the events from its time on, not the whole trail.
+  let newest: { at: Date; id: number } | undefined;
+  let primed = false;
   let reading = false;
   const timer = setInterval(() => {
     if (reading) return;
     reading = true;
     bot.sesame.store
-      .listAudit(new Date(0))
+      .listAudit(newest?.at ?? new Date(0))
       .then((events) => {
-        if (seen >= 0 && events.length !== seen) for (const l of listeners) l();
-        seen = events.length;
+        const last = events.at(-1);
+        const grew = last !== undefined && (newest === undefined || (last.id ?? 0) > newest.id);
+        if (grew && primed) for (const l of listeners) l();
+        if (last) newest = { at: last.at, id: last.id ?? 0 };
+        primed = true;
       })
       .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'reading the audit trail failed'))
       .finally(() => {
