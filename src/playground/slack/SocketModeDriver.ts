@@ -18,7 +18,7 @@ export class SocketModeDriver extends AppDriver<SocketAck> {
     super(standIn);
   }
 
-  /** The same driver, sending on one connection (the newest open one otherwise). */
+  /** The same driver, sending on one connection (otherwise the open connections take turns, as Slack spreads envelopes). */
   on(connectionId: number): SocketModeDriver {
     return new SocketModeDriver(this.standIn, { ...this.options, connectionId });
   }

@@ -6,6 +6,10 @@
  * `accepts_response_payload`). Acks are recorded with their latency. `disconnect` asks the
  * client to reconnect, as Slack does before recycling a connection.
  *
+ * An app may hold several connections at once (Slack allows ten per app, one per replica of an app
+ * that runs several): as Slack does, each envelope goes to exactly one of the open connections,
+ * here each in turn.
+ *
  * Unlike Slack, an envelope that is not acknowledged is not retried: `send` rejects after its
  * timeout instead, so a missing ack fails the sender.
  */
@@ -59,7 +63,7 @@ export type DisconnectReason = 'refresh_requested' | 'warning' | 'link_disabled'
 export interface SendEnvelopeOptions {
   /** Whether the app may answer with a payload; Slack's default for the kind when left out. */
   acceptsResponsePayload?: boolean;
-  /** The connection to send on; the newest open one by default, the live one. */
+  /** The connection to send on; by default the open connections take envelopes in turn. */
   connectionId?: number;
   /** Rejects when no ack arrives within this long. */
   timeoutMs?: number;
@@ -107,6 +111,8 @@ export class SocketModeServer {
   private readonly received: SocketAck[] = [];
   private readonly outstanding = new Map<string, Outstanding>();
   private nextConnectionId = 1;
+  /** How many envelopes went out on a connection of the stand-in's choosing: whose turn is next. */
+  private turns = 0;
 
   constructor(private readonly hooks: Hooks) {}
 
@@ -155,7 +161,7 @@ export class SocketModeServer {
    * the connection closes first, or after `timeoutMs` (10 s) without one.
    */
   send(type: SocketEnvelopeType, payload: Record<string, unknown>, options: SendEnvelopeOptions = {}): Promise<SocketAck> {
-    const target = this.liveConnection(options.connectionId);
+    const target = this.liveConnection(options.connectionId ?? this.nextInTurn());
     const envelope: SocketEnvelope = {
       envelope_id: randomUUID(),
       type,
@@ -238,6 +244,13 @@ export class SocketModeServer {
     );
     record.open = true;
     this.hooks.notify();
+  }
+
+  /** The open connection whose turn it is to take an envelope, oldest first; undefined when none is open. */
+  private nextInTurn(): number | undefined {
+    const open = this.records.filter((c) => c.open && this.live.get(c.id)?.socket.isOpen);
+    if (open.length === 0) return undefined;
+    return open[this.turns++ % open.length]!.id;
   }
 
   private liveConnection(connectionId: number | undefined): Live {
