@@ -4,12 +4,15 @@
  * the caller, reminders for approvers.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { webApi } from '@slack/bolt';
+import { MemoryOutbox } from '../../src/adapters/local/MemoryOutbox.ts';
 import { isExtended, SlackNotifier } from '../../src/adapters/slack/SlackNotifier.ts';
 import { configSchema } from '../../src/config/schema.ts';
 import type { AccessRequest } from '../../src/domain/request.ts';
 import { createLogger } from '../../src/logger.ts';
+import { systemClock } from '../../src/ports/Clock.ts';
+import { OutboxNotifier } from '../../src/services/notifications/OutboxNotifier.ts';
 import { APPROVER_REMINDER_MS } from '../../src/services/MaintenanceService.ts';
 import { ManualClock, RecordingNotifier } from '../support/fakes.ts';
 import { InMemoryStateStore } from '../support/InMemoryStateStore.ts';
@@ -32,6 +35,9 @@ describe('the Slack notifier', () => {
     });
   });
   after(() => fake.stop());
+  const notifiers: OutboxNotifier[] = [];
+  // A notification left to retry must not reach the next test's counts.
+  afterEach(() => Promise.all(notifiers.splice(0).map((n) => n.stop())));
 
   function setUp() {
     const store = new InMemoryStateStore();
@@ -39,7 +45,10 @@ describe('the Slack notifier', () => {
     const { logger } = capturingLogger('debug', logLines);
     const config = configSchema.parse({ slack: { approvalChannel: CHANNEL, admins: ['U0ADMIN'] } });
     const clock = new ManualClock(T0);
-    const notifier = new SlackNotifier({ client, store, config, clock, logger, adminIds: async () => ['U0ADMIN'] });
+    const delivery = new SlackNotifier({ client, store, config, clock, logger, adminIds: async () => ['U0ADMIN'] });
+    const outbox = new MemoryOutbox();
+    const notifier = new OutboxNotifier({ outbox, delivery, clock, outboxClock: systemClock, logger, owner: 'test' });
+    notifiers.push(notifier);
     return { store, notifier, clock };
   }
 

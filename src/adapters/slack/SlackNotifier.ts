@@ -1,10 +1,10 @@
 import type { webApi } from '@slack/bolt';
 import type { Config, IntegrationConfig } from '../../config/schema.ts';
 import { eligibleApprovers, type AccessRequest } from '../../domain/request.ts';
-import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
-import type { LeftoverReport, Notifier } from '../../ports/Notifier.ts';
+import type { DeliverySteps, InternalErrorAlert, Notification, NotificationDelivery } from '../../ports/NotificationDelivery.ts';
+import type { LeftoverReport } from '../../ports/Notifier.ts';
 import type { SessionCounts } from '../../ports/SessionAudit.ts';
 import type { NotificationLog, NotificationRef } from '../../ports/NotificationLog.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
@@ -35,70 +35,68 @@ export interface SlackNotifierDeps {
 /** Slack rejects section text over 3,000 characters: at most this many removals are listed. */
 const LEFTOVER_LINES = 12;
 
-/** The same internal error is told to the admins once in this long, however often people meet it. */
-const ALERT_QUIET_MS = 15 * 60_000;
-
-/** What went wrong where a person was told only that it failed (see {@link SlackNotifier.internalError}). */
-export interface InternalErrorAlert {
-  /** What the person was doing: `command extend`, `button showCredentials`, … */
-  where: string;
-  /** The error's own words, for the admins: hosts, the connector, what the database said. */
-  details: string;
-}
-
-/** How long a notification waits before it starts (see `enqueue`). */
-const NOTIFY_SETTLE_MS = 50;
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, NOTIFY_SETTLE_MS));
+export type { InternalErrorAlert } from '../../ports/NotificationDelivery.ts';
 
 /**
- * The Notifier on Slack: approval DMs and the approval channel's post with Approve / Deny, the
- * requester's DMs, every copy updated after a decision and the status posted in its thread.
+ * The notifications on Slack: approval DMs and the approval channel's post with Approve / Deny,
+ * the requester's DMs, every copy updated after a decision and the status posted in its thread,
+ * the admins' alerts.
  *
- * Work runs in the background, one request at a time in arrival order (an update never
- * overtakes the post it updates), so a slow or rate-limited Slack never delays a grant or a
- * revocation (PRODUCT.md §7). {@link drain} waits for what is queued, at shutdown and in tests.
- * Every message sent is remembered in the store so later updates reach every copy, across
- * restarts too.
+ * The outbox hands it one notification at a time per request. Each post is a named step: one
+ * an earlier attempt made is not made again, and each made is recorded at once. Updates
+ * (`chat.update`) can be made twice without harm and are no steps. Every message sent is
+ * remembered in the store so later updates reach every copy, across restarts and replicas too.
  */
-export class SlackNotifier implements Notifier {
-  private readonly perRequest = new KeyedMutex();
-  private readonly inFlight = new Set<Promise<void>>();
+export class SlackNotifier implements NotificationDelivery {
+  readonly medium = 'Slack';
   private readonly dmChannels = new Map<string, string>();
-  private readonly alertedAt = new Map<string, number>();
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
-  approvalRequested(request: AccessRequest): Promise<void> {
-    return this.enqueue(request.id, 'approval requested', () => this.sendApprovalRequests(request));
+  deliver(notification: Notification, steps: DeliverySteps): Promise<void> {
+    switch (notification.kind) {
+      case 'approvalRequested':
+        return this.sendApprovalRequests(notification.request, steps);
+      case 'requestUpdated':
+        return this.sendUpdate(notification.request, steps);
+      case 'expiringSoon': {
+        const { request } = notification;
+        return steps.once('requester', () => this.dm(request, 'requester', request.requester.slackId, expiringSoonMessage(request)));
+      }
+      case 'revocationFailing':
+        return this.revocationFailing(notification.request, notification.attempts, notification.error, steps);
+      case 'approvalReminder':
+        return this.approvalReminder(notification.request, steps);
+      case 'sessionsCounted':
+        return this.sessionsCounted(notification.request, notification.counts, steps);
+      case 'leftoversRemoved':
+        return this.leftoversRemoved(notification.report, steps);
+      case 'internalError':
+        return this.internalError(notification.alert, steps);
+    }
   }
 
-  requestUpdated(request: AccessRequest): Promise<void> {
-    return this.enqueue(request.id, `request ${request.status}`, () => this.sendUpdate(request));
-  }
-
-  expiringSoon(request: AccessRequest): Promise<void> {
-    return this.enqueue(request.id, 'expiring soon', async () => {
-      await this.dm(request, 'requester', request.requester.slackId, expiringSoonMessage(request));
-    });
-  }
-
-  revocationFailing(request: AccessRequest, attempts: number, error: string): Promise<void> {
-    return this.enqueue(request.id, 'revocation failing', async () => {
-      const text = `Revoking ${request.id} keeps failing`;
-      const head = `:rotating_light: Revoking \`${request.id}\` (${mention(request.requester.slackId)}, \`${targetText(request)}\`) has failed ${attempts} times.`;
-      const retrying = "Sesame keeps retrying; the user's VALID UNTIL keeps new logins out meanwhile.";
-      // The approval channel may include the requester: it gets what happened, the admins why.
-      await this.tellAdmins({
+  private async revocationFailing(request: AccessRequest, attempts: number, error: string, steps: DeliverySteps): Promise<void> {
+    const text = `Revoking ${request.id} keeps failing`;
+    const head = `:rotating_light: Revoking \`${request.id}\` (${mention(request.requester.slackId)}, \`${targetText(request)}\`) has failed ${attempts} times.`;
+    const retrying = "Sesame keeps retrying; the user's VALID UNTIL keeps new logins out meanwhile.";
+    // The approval channel may include the requester: it gets what happened, the admins why.
+    await this.tellAdmins(
+      {
         text,
         blocks: [
           section(
             `${head} Database user \`${escapeWithin(request.dbUser ?? '?', 200)}\`: ${escapeWithin(error, 1500)}\n${retrying} Check that the database is reachable.`,
           ),
         ],
-      });
-      const channel = this.deps.config.slack.approvalChannel;
-      if (channel) await this.send(channel, { text, blocks: [section(`${head} ${retrying} Sesame's admins were told what went wrong.`)] });
-    });
+      },
+      steps,
+    );
+    const channel = this.deps.config.slack.approvalChannel;
+    if (channel) {
+      const message = { text, blocks: [section(`${head} ${retrying} Sesame's admins were told what went wrong.`)] };
+      await steps.once('channel', async () => void (await this.send(channel, message)));
+    }
   }
 
   /**
@@ -106,38 +104,29 @@ export class SlackNotifier implements Notifier {
    * planted triggers, privileges handed out, objects. The definitions stay in the audit trail;
    * the message lists what and where, within Slack's limits.
    */
-  leftoversRemoved(report: LeftoverReport): Promise<void> {
-    return this.enqueue(report.requestId ?? 'admin alerts', 'leftovers removed', async () => {
-      const whose = report.dbUser ? `database user \`${escapeWithin(report.dbUser, 200)}\`` : "Sesame's shared group roles";
-      const lines = report.removals.slice(0, LEFTOVER_LINES).map((r) => {
-        const where = r.database ? ` in \`${escapeWithin(r.database, 100)}\`` : '';
-        const to = r.grantee ? ` (to ${escapeWithin(r.grantee, 100)})` : '';
-        return `• ${escapeWithin(r.what, 60)}: ${escapeWithin(r.object, 300)}${to}${where}`;
-      });
-      const more = report.removals.length > LEFTOVER_LINES ? `\n…and ${report.removals.length - LEFTOVER_LINES} more.` : '';
-      const request = report.requestId ? ` when \`${report.requestId}\` ended` : '';
-      const text = `:broom: On \`${escapeWithin(report.integration, 100)}\`, Sesame removed what ${whose} left behind${request}:\n${lines.join('\n')}${more}\nThe audit trail (\`sesame audit\`, action leftover.removed) holds each definition.`;
-      await this.tellAdmins({
-        text: `Sesame removed what ${report.dbUser ?? 'a shared role'} left behind`,
-        blocks: [section(truncate(text, 2900))],
-      });
+  private async leftoversRemoved(report: LeftoverReport, steps: DeliverySteps): Promise<void> {
+    const whose = report.dbUser ? `database user \`${escapeWithin(report.dbUser, 200)}\`` : "Sesame's shared group roles";
+    const lines = report.removals.slice(0, LEFTOVER_LINES).map((r) => {
+      const where = r.database ? ` in \`${escapeWithin(r.database, 100)}\`` : '';
+      const to = r.grantee ? ` (to ${escapeWithin(r.grantee, 100)})` : '';
+      return `• ${escapeWithin(r.what, 60)}: ${escapeWithin(r.object, 300)}${to}${where}`;
     });
+    const more = report.removals.length > LEFTOVER_LINES ? `\n…and ${report.removals.length - LEFTOVER_LINES} more.` : '';
+    const request = report.requestId ? ` when \`${report.requestId}\` ended` : '';
+    const text = `:broom: On \`${escapeWithin(report.integration, 100)}\`, Sesame removed what ${whose} left behind${request}:\n${lines.join('\n')}${more}\nThe audit trail (\`sesame audit\`, action leftover.removed) holds each definition.`;
+    await this.tellAdmins(
+      { text: `Sesame removed what ${report.dbUser ?? 'a shared role'} left behind`, blocks: [section(truncate(text, 2900))] },
+      steps,
+    );
   }
 
   /**
    * Tells the admins, by DM, the details of an error a person met and was told about only in
-   * general words (PRODUCT.md §6). The same details are sent once per quiet period, so a
-   * database that is down does not page the admins at every click.
+   * general words (PRODUCT.md §6); the notifier keeps the quiet period between two of the same.
    */
-  internalError(alert: InternalErrorAlert): Promise<void> {
-    const now = this.deps.clock.now().getTime();
-    const last = this.alertedAt.get(alert.details);
-    if (last !== undefined && now - last < ALERT_QUIET_MS) return Promise.resolve();
-    this.alertedAt.set(alert.details, now);
+  private internalError(alert: InternalErrorAlert, steps: DeliverySteps): Promise<void> {
     const line = `:rotating_light: Something a person asked Sesame for failed (\`${escapeWithin(alert.where, 100)}\`): ${escapeWithin(alert.details, 2500)}\nThey were told that it failed and that the admins know.`;
-    return this.enqueue('admin alerts', 'internal error', () =>
-      this.tellAdmins({ text: 'Sesame: something a person asked for failed', blocks: [section(line)] }),
-    );
+    return this.tellAdmins({ text: 'Sesame: something a person asked for failed', blocks: [section(line)] }, steps);
   }
 
   /**
@@ -145,79 +134,66 @@ export class SlackNotifier implements Notifier {
    * new DM notifies; an old one scrolled away), remembered like the first so every copy is
    * updated after the decision; the channel's post gets a line in its thread.
    */
-  approvalReminder(request: AccessRequest): Promise<void> {
-    return this.enqueue(request.id, 'approval reminder', async () => {
-      const approvals = await this.deps.store.listApprovals(request.id);
-      const decided = new Set(approvals.map((a) => a.approverId));
-      const message = approvalMessage(request, approvals);
-      for (const id of eligibleApprovers(request)) {
-        if (!decided.has(id)) await this.dm(request, 'approver', id, message);
-      }
-      const reminder: SlackMessage = {
-        text: `Reminder: ${request.id} still waits for approval`,
-        blocks: [section(`:bell: Reminder: \`${request.id}\` still waits for a decision.`)],
-      };
-      for (const ref of await this.deps.store.listNotifications(request.id)) {
-        if (ref.audience === 'channel') await this.send(ref.channel, reminder, ref.ts);
-      }
-    });
+  private async approvalReminder(request: AccessRequest, steps: DeliverySteps): Promise<void> {
+    const approvals = await this.deps.store.listApprovals(request.id);
+    const decided = new Set(approvals.map((a) => a.approverId));
+    const message = approvalMessage(request, approvals);
+    for (const id of eligibleApprovers(request)) {
+      if (!decided.has(id)) await steps.once(`approver ${id}`, () => this.dm(request, 'approver', id, message));
+    }
+    const reminder: SlackMessage = {
+      text: `Reminder: ${request.id} still waits for approval`,
+      blocks: [section(`:bell: Reminder: \`${request.id}\` still waits for a decision.`)],
+    };
+    for (const ref of await this.deps.store.listNotifications(request.id)) {
+      if (ref.audience === 'channel') await this.inThread(ref, reminder, steps);
+    }
   }
 
   /** Posts what was done with an ended grant (sessions, statements) in the thread of every copy. */
-  sessionsCounted(request: AccessRequest, counts: SessionCounts): Promise<void> {
-    return this.enqueue(request.id, 'session counts', async () => {
-      const line = `:bar_chart: \`${request.id}\` was used for ${counts.sessions} session${counts.sessions === 1 ? '' : 's'} and ${counts.statements} audited statement${counts.statements === 1 ? '' : 's'}.`;
-      const message: SlackMessage = { text: line, blocks: [section(line)] };
-      for (const ref of await this.deps.store.listNotifications(request.id)) {
-        if (ref.audience !== 'requester') await this.send(ref.channel, message, ref.ts);
-      }
-    });
+  private async sessionsCounted(request: AccessRequest, counts: SessionCounts, steps: DeliverySteps): Promise<void> {
+    const line = `:bar_chart: \`${request.id}\` was used for ${counts.sessions} session${counts.sessions === 1 ? '' : 's'} and ${counts.statements} audited statement${counts.statements === 1 ? '' : 's'}.`;
+    const message: SlackMessage = { text: line, blocks: [section(line)] };
+    for (const ref of await this.deps.store.listNotifications(request.id)) {
+      if (ref.audience !== 'requester') await this.inThread(ref, message, steps);
+    }
   }
 
-  /** Resolves when every notification queued so far has been sent (or has failed and been logged). */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Posts `message` in the thread of the copy `ref`, once. */
+  private inThread(ref: NotificationRef, message: SlackMessage, steps: DeliverySteps): Promise<void> {
+    return steps.once(`thread ${ref.channel} ${ref.ts}`, async () => void (await this.send(ref.channel, message, ref.ts)));
   }
 
-  private enqueue(requestId: string, what: string, work: () => Promise<void>): Promise<void> {
-    // A notification starts a moment after it is asked for: the database work that usually
-    // follows a decision (the grant) then runs without Slack calls in the same process; nobody
-    // notices 50 ms on a message, and access is ready sooner. The queue keeps each request's order.
-    const run = settle()
-      .then(() => this.perRequest.run(requestId, work))
-      .catch((err) => {
-        this.deps.logger.warn({ requestId, notification: what, err: describeError(err) }, 'Slack notification failed');
-      });
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
-    return Promise.resolve();
-  }
-
-  private async sendApprovalRequests(request: AccessRequest): Promise<void> {
+  private async sendApprovalRequests(request: AccessRequest, steps: DeliverySteps): Promise<void> {
     const message = approvalMessage(request);
     const approvers = eligibleApprovers(request);
     const failures: unknown[] = [];
     for (let i = 0; i < approvers.length; i += PARALLEL_DMS) {
       const batch = approvers.slice(i, i + PARALLEL_DMS);
-      const results = await Promise.allSettled(batch.map((id) => this.dm(request, 'approver', id, message)));
+      const results = await Promise.allSettled(
+        batch.map((id) => steps.once(`approver ${id}`, () => this.dm(request, 'approver', id, message))),
+      );
       for (const r of results) if (r.status === 'rejected') failures.push(r.reason);
     }
     const channel = this.deps.config.slack.approvalChannel;
     if (channel) {
       try {
-        const ts = await this.send(channel, message);
-        await this.remember(request, 'channel', channel, ts);
+        await steps.once('channel', async () => {
+          const ts = await this.send(channel, message);
+          await this.remember(request, 'channel', channel, ts);
+        });
       } catch (err) {
         failures.push(err);
       }
     }
-    await this.dm(request, 'requester', request.requester.slackId, requesterMessage(request, this.requesterContext(request)));
+    const waiting = requesterMessage(request, this.requesterContext(request));
+    await steps.once('requester', () => this.dm(request, 'requester', request.requester.slackId, waiting));
     if (failures.length > 0) {
       throw new Error(`${failures.length} approval message(s) could not be sent: ${describeError(failures[0])}`);
     }
   }
 
-  private async sendUpdate(request: AccessRequest): Promise<void> {
+  private async sendUpdate(request: AccessRequest, steps: DeliverySteps): Promise<void> {
     const refs = await this.deps.store.listNotifications(request.id);
     const approvals = await this.deps.store.listApprovals(request.id);
     const approvalCopy = approvalMessage(request, approvals);
@@ -244,35 +220,34 @@ export class SlackNotifier implements Notifier {
             return;
           }
           await this.update(ref, approvalCopy);
-          if (postInThreads && newestPerChannel.get(ref.channel) === ref) await this.send(ref.channel, thread, ref.ts);
+          if (postInThreads && newestPerChannel.get(ref.channel) === ref) await this.inThread(ref, thread, steps);
         } catch (err) {
           failures.push(err);
         }
       }),
     );
     const requester = request.requester.slackId;
-    if (firstGrant) await this.dm(request, 'requester', requester, requesterCopy);
-    else if (toldAnew) await this.dm(request, undefined, requester, requesterCopy);
-    else if (extended) await this.dm(request, undefined, requester, extendedMessage(request));
+    if (firstGrant) await steps.once('requester', () => this.dm(request, 'requester', requester, requesterCopy));
+    else if (toldAnew) await steps.once('requester', () => this.dm(request, undefined, requester, requesterCopy));
+    else if (extended) await steps.once('requester', () => this.dm(request, undefined, requester, extendedMessage(request)));
     // The requester and the approval copies say only that it failed; the admins get why.
-    if (request.status === 'failed') await this.tellAdmins(failedGrantAlert(request));
+    if (request.status === 'failed') await this.tellAdmins(failedGrantAlert(request), steps);
     if (failures.length > 0) throw new Error(`${failures.length} copies could not be updated: ${describeError(failures[0])}`);
   }
 
   /**
-   * DMs every admin (and posts in `channel`, when given). One admin Slack cannot reach must not
-   * keep the others from hearing it; with no admin configured, the log is where it is said.
+   * DMs every admin, each once. One admin Slack cannot reach must not keep the others from
+   * hearing it; with no admin configured, the log is where it is said.
    */
-  private async tellAdmins(message: SlackMessage, channel?: string): Promise<void> {
+  private async tellAdmins(message: SlackMessage, steps: DeliverySteps): Promise<void> {
     const admins = (await this.deps.adminIds?.()) ?? [];
-    if (admins.length === 0 && !channel) {
+    if (admins.length === 0) {
       this.deps.logger.error({ alert: message.text }, 'no Sesame admin to tell: name some under slack.admins');
       return;
     }
-    const sent = await Promise.allSettled([
-      ...admins.map(async (admin) => this.send(await this.dmChannel(admin), message)),
-      ...(channel ? [this.send(channel, message)] : []),
-    ]);
+    const sent = await Promise.allSettled(
+      admins.map((admin) => steps.once(`admin ${admin}`, async () => void (await this.send(await this.dmChannel(admin), message)))),
+    );
     const failed = sent.filter((r) => r.status === 'rejected');
     if (failed.length > 0)
       throw new Error(
