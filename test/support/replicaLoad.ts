@@ -218,7 +218,7 @@ export async function runLoad(set: ReplicaSet, count: number, spacingMs: number)
 }
 
 /** Where the replicas' log lines are written once the suite is done. */
-const LOG_FILE = (transport: ReplicaTransport) => join(tmpdir(), `sesame-replicas-${transport}.log`);
+const LOG_FILE = (transport: ReplicaTransport) => join(tmpdir(), `sesame-replicas-${transport}-${process.pid}.log`);
 
 /** Outcomes without their credentials, for failure messages. */
 function described(outcomes: readonly Outcome[]): string {
@@ -262,7 +262,9 @@ export function replicaLoadSuite(transport: ReplicaTransport, { replicas = 3, re
     killAll();
   });
 
-  it('loses nothing: every request acknowledged is in the state, was granted and has expired', async () => {
+  it('loses nothing: every request acknowledged is in the state, was granted and has expired', async (t) => {
+    t.diagnostic(`${acked().length} of ${requests} requests acknowledged; kills: ${JSON.stringify(load.kills)}`);
+    t.diagnostic(`the replicas' logs go to ${LOG_FILE(transport)}`);
     assert.ok(acked().length >= requests / 2, `most requests were acknowledged: ${described(load.outcomes)}`);
     const rows = await set!.state<{ reason: string; status: string; granted_at: Date | null }>(
       'SELECT reason, status, granted_at FROM requests',

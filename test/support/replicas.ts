@@ -180,15 +180,23 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
   return set;
 }
 
-/** The replica whose /metrics says it leads `job` (`sesame_job_leader{job="…"} 1`), if one does. */
+/**
+ * The live replica that leads `job`: the one whose /metrics says so (`sesame_job_leader{job="…"} 1`),
+ * or else the one whose current life logged last that it took the lead. Undefined when none did.
+ */
 export async function leaderOf(set: ReplicaSet, job: string): Promise<number | undefined> {
   const pattern = new RegExp(`^sesame_job_leader\\{[^}]*job="${job}"[^}]*\\} 1$`, 'm');
-  for (const replica of set.replicas) {
-    if (!replica.alive) continue;
+  const live = set.replicas.filter((r) => r.alive);
+  for (const replica of live) {
     const metrics = await set.get(replica.index, '/metrics');
     if (metrics && pattern.test(metrics)) return replica.index;
   }
-  return undefined;
+  const took = set
+    .lines()
+    .filter((l) => l.msg === 'this replica now leads the job' && l.job === job)
+    .filter((l) => live.some((r) => r.index === l.replica && r.lives.length - 1 === l.life))
+    .sort((a, b) => Date.parse(String(a.time)) - Date.parse(String(b.time)));
+  return took.at(-1)?.replica;
 }
 
 /** One run of a scheduled job on one replica, from its `job finished` log line. */
