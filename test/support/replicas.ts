@@ -4,7 +4,8 @@
  * (the same test cluster, another database and role), and the Slack stand-in as Slack. Over HTTP
  * the stand-in's signed requests go through a loopback load balancer to a live replica; in Socket
  * Mode each replica holds its own connection and the stand-in gives each envelope to one of them.
- * Replicas can be killed (SIGKILL) and started again on the same port.
+ * Replicas can be killed (SIGKILL) and started again on the same port (another one when that was
+ * taken meanwhile).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { SlackStandIn, type StandInUser } from '../../src/playground/slack/Slack
 import { SocketModeDriver } from '../../src/playground/slack/SocketModeDriver.ts';
 import { type BotProcess, type LogLine, spawnNodeBot } from './botProcess.ts';
 import { startLoadBalancer, type LoadBalancer } from './loadBalancer.ts';
-import { freePort, localIntegrationYaml, type TestCluster } from './postgres.ts';
+import { pollUntil } from './poll.ts';
+import { localIntegrationYaml, type TestCluster } from './postgres.ts';
 import { APPROVAL_CHANNEL, PEOPLE, SIGNING_SECRET } from './slack/botHarness.ts';
 
 const PG_ENV = 'REPLICAS_PG_PASSWORD';
@@ -38,7 +40,7 @@ export interface ReplicaSetOptions {
   users?: StandInUser[];
 }
 
-/** One replica: its port, and the process of each of its lives (the current one last). */
+/** One replica: its port (0 until it first listens), and the process of each of its lives (the current one last). */
 export interface Replica {
   index: number;
   port: number;
@@ -101,7 +103,7 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
   });
   const socket = options.transport === 'socket';
   const replicas: Replica[] = [];
-  for (let index = 0; index < options.count; index++) replicas.push({ index, port: await freePort(), lives: [], alive: false });
+  for (let index = 0; index < options.count; index++) replicas.push({ index, port: 0, lives: [], alive: false });
   const envOf = (replica: Replica): Record<string, string> => ({
     SESAME_CONFIG: configPath,
     SLACK_BOT_TOKEN: fake.botToken,
@@ -113,7 +115,9 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     // The scheduler reports each run of a job (`job finished`, with its duration) at debug.
     LOG_LEVEL: 'debug',
   });
-  const lb = socket ? undefined : await startLoadBalancer(() => replicas.map((r) => `http://127.0.0.1:${r.port}`));
+  const lb = socket
+    ? undefined
+    : await startLoadBalancer(() => replicas.filter((r) => r.port > 0).map((r) => `http://127.0.0.1:${r.port}`));
   const stateClient = new pg.Pool({ connectionString: stateUri, max: 2 });
   stateClient.on('error', () => undefined);
 
@@ -138,9 +142,14 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     async start(index) {
       const replica = replicas[index]!;
       const connectionsBefore = fake.socketMode.connections().length;
-      const life = spawnNodeBot(envOf(replica));
-      replica.lives.push(life);
-      await life.waitForLine((l) => l.msg === 'sesame started', `replica ${index} to start`, 90_000);
+      let started = await startLife(replica, envOf);
+      // Its port taken by another process while it was down: a new one, as a new task would get.
+      if (!started && replica.port !== 0) {
+        replica.port = 0;
+        started = await startLife(replica, envOf);
+      }
+      if (!started) throw new Error(`replica ${index} exited while starting:\n${replica.lives.at(-1)!.err()}`);
+      replica.port = Number(started.port);
       if (socket) await fake.socketMode.waitForConnection({ afterId: connectionsBefore, timeoutMs: 30_000 });
       replica.alive = true;
     },
@@ -178,6 +187,20 @@ export async function startReplicaSet(options: ReplicaSetOptions): Promise<Repli
     throw err;
   }
   return set;
+}
+
+/** Starts a life of the replica; its `sesame started` line, or undefined when it exited first. */
+async function startLife(replica: Replica, envOf: (replica: Replica) => Record<string, string>): Promise<LogLine | undefined> {
+  const life = spawnNodeBot(envOf(replica));
+  replica.lives.push(life);
+  let exited = false;
+  void life.exited.then(() => (exited = true));
+  const seen = await pollUntil(
+    () => life.lines().find((l) => l.msg === 'sesame started') ?? (exited ? 'exited' : undefined),
+    () => `replica ${replica.index} to start; stdout so far:\n${life.out()}\nstderr:\n${life.err()}`,
+    { timeoutMs: 90_000, intervalMs: 50 },
+  );
+  return seen === 'exited' ? undefined : seen;
 }
 
 /**
