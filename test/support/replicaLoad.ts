@@ -229,8 +229,8 @@ function described(outcomes: readonly Outcome[]): string {
   );
 }
 
-/** The load test on `transport`: three replicas, eight requests three seconds apart. */
-export function replicaLoadSuite(transport: ReplicaTransport, { replicas = 3, requests = 8, spacingMs = 3000 } = {}): void {
+/** The load test on `transport`: three replicas, eight requests two seconds apart. */
+export function replicaLoadSuite(transport: ReplicaTransport, { replicas = 3, requests = 8, spacingMs = 2000 } = {}): void {
   const version = pgVersions()[0]!;
   let cluster: TestCluster | undefined;
   let set: ReplicaSet | undefined;
