@@ -229,6 +229,15 @@ function described(outcomes: readonly Outcome[]): string {
   );
 }
 
+/** What the replicas logged as a warning or an error about a request, for failure messages. */
+function warnings(set: ReplicaSet, requestId: string | undefined): string {
+  return set
+    .lines()
+    .filter((l) => l.requestId === requestId && (l.level === 'warn' || l.level === 'error'))
+    .map((l) => `replica ${l.replica}: ${l.msg}: ${JSON.stringify(l.err ?? '')}`)
+    .join('\n');
+}
+
 /** The load test on `transport`: three replicas, eight requests two seconds apart. */
 export function replicaLoadSuite(transport: ReplicaTransport, { replicas = 3, requests = 8, spacingMs = 2000 } = {}): void {
   const version = pgVersions()[0]!;
@@ -272,7 +281,7 @@ export function replicaLoadSuite(transport: ReplicaTransport, { replicas = 3, re
     for (const outcome of acked()) {
       const row = rows.find((r) => r.reason === outcome.reason);
       assert.ok(row, `request ${outcome.reason} was acknowledged but is not in the state`);
-      assert.equal(outcome.problem, undefined, `${outcome.id} went through: ${described([outcome])}`);
+      assert.equal(outcome.problem, undefined, `${outcome.id} went through: ${described([outcome])}\n${warnings(set!, outcome.id)}`);
       assert.ok(row.granted_at, `${outcome.id} was granted`);
       assert.equal(row.status, 'expired', `${outcome.id} ended by expiring`);
       assert.equal(outcome.usedWhileGranted, true, `${outcome.id}'s credentials read the table while granted`);
