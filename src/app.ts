@@ -1,3 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { LocalCoordination } from './adapters/local/LocalCoordination.ts';
+import { MemoryOutbox } from './adapters/local/MemoryOutbox.ts';
 import { LogNotifier } from './adapters/log/LogNotifier.ts';
 import { createAwsAdapters, type AwsAdapters } from './adapters/aws/awsAdapters.ts';
 import type { DiscoveryError } from './adapters/aws/RdsDiscovery.ts';
@@ -12,6 +16,7 @@ import { sesameJobs } from './jobs/jobs.ts';
 import { Scheduler, type JobRunObserver } from './jobs/Scheduler.ts';
 import { describeError, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/Clock.ts';
+import type { Coordination, NotificationOutbox } from './ports/Coordination.ts';
 import type { Directory } from './ports/Directory.ts';
 import type { NotificationLog } from './ports/NotificationLog.ts';
 import type { Notifier } from './ports/Notifier.ts';
@@ -27,6 +32,10 @@ export interface Sesame<N extends Notifier = Notifier> {
   clock: Clock;
   logger: Logger;
   store: StateStore;
+  /** How this replica works with the others on a shared state (with itself on the embedded one). */
+  coordination: Coordination;
+  /** This process among the replicas: logged with leadership, recorded in the shared state. */
+  replicaId: string;
   /** The integrations served now: the config's and those discovery found. */
   integrations: IntegrationRegistry;
   databases: TargetDatabases;
@@ -66,6 +75,8 @@ export interface SesameParts<N extends Notifier = Notifier> {
   metrics?: boolean;
   /** Replaces the state store named in the config (tests). */
   store?: StateStore;
+  /** Replaces the coordination the store gives (tests); in-process when the store gives none. */
+  coordination?: Coordination;
   /** Replaces the databases built from the config's integrations (tests). */
   databases?: TargetDatabases;
   onJobRun?: JobRunObserver;
@@ -81,6 +92,10 @@ export interface NotifierWiring {
   integrations: IntegrationRegistry;
   /** Slack IDs of Sesame's admins (`slack.admins`), resolved at each call. */
   adminIds(): Promise<string[]>;
+  /** The notifications waiting to be sent: shared by the replicas on a PostgreSQL state. */
+  outbox: NotificationOutbox;
+  /** This process among the replicas, as the outbox's claims name it. */
+  replicaId: string;
 }
 
 /**
@@ -90,11 +105,7 @@ export interface NotifierWiring {
 export function buildSesame<N extends Notifier = Notifier>(config: Config, parts: SesameParts<N>): Sesame<N> {
   const clock = parts.clock ?? systemClock;
   const { logger } = parts;
-  const openedStore = parts.store ?? openStateStore(config.state, clock, logger);
-  const metrics = parts.metrics
-    ? createMetrics({ activeGrants: async () => (await openedStore.listRequests({ statuses: ['granted'] })).length })
-    : undefined;
-  const store = metrics ? observeAuditTrail(openedStore, (event) => metrics.observeAudit(event)) : openedStore;
+  const { openedStore, store, coordination, replicaId, metrics } = openState(config, parts, clock);
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const usesAws = config.discovery.length > 0 || config.integrations.some((i) => i.type === 'aws-rds-postgresql');
   const aws = usesAws ? (parts.aws ?? createAwsAdapters({ integration: (name) => integrations.get(name), clock, logger })) : undefined;
@@ -111,7 +122,7 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
   const people = new People({ config, integrations, directory: parts.directory, ...owners });
   // Without a notifier of the caller's, N is the default (Notifier), which the log notifier is.
   const notifier = isNotifierFactory(parts.notifier)
-    ? parts.notifier({ store, integrations, adminIds: () => people.adminIds() })
+    ? parts.notifier({ store, integrations, adminIds: () => people.adminIds(), outbox: openOutbox(openedStore), replicaId })
     : (parts.notifier ?? (new LogNotifier(logger) as Notifier as N));
   const services = createServices(
     {
@@ -123,6 +134,7 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
       directory: parts.directory,
       clock,
       logger,
+      locks: coordination.locks,
       ...owners,
       ...(aws ? { sessions: awsSessionAudit(aws, integrations, logger) } : {}),
     },
@@ -136,13 +148,15 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
     // The first pass runs before anything else at start (see runBot), so it is not a start-up job.
     jobs.unshift({ id: 'discover', cron: config.schedule.discover, timeoutMs: 10 * 60_000, run: discover });
   }
-  const scheduler = new Scheduler(jobs, logger, parts.onJobRun ?? metrics?.observeJob);
+  const scheduler = new Scheduler(jobs, logger, parts.onJobRun ?? metrics?.observeJob, coordination.leadership);
   let closing: Promise<void> | undefined;
   return {
     config,
     clock,
     logger,
     store,
+    coordination,
+    replicaId,
     integrations,
     databases,
     services,
@@ -157,6 +171,7 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
     close() {
       closing ??= (async () => {
         await scheduler.stop();
+        await coordination.close().catch((err) => logger.warn({ err: describeError(err) }, 'leaving the replicas failed'));
         await databases.closeAll().catch((err) => logger.warn({ err: describeError(err) }, 'closing pools failed'));
         aws?.close();
         await store.close();
@@ -164,6 +179,29 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
       return closing;
     },
   };
+}
+
+/**
+ * The state and how this replica coordinates through it: the store (observed by the metrics,
+ * when asked for), and the coordination it gives (in-process for the embedded store).
+ */
+function openState(config: Config, parts: SesameParts<Notifier>, clock: Clock) {
+  const { logger } = parts;
+  const openedStore = parts.store ?? openStateStore(config.state, clock, logger);
+  const replicaId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const coordination =
+    parts.coordination ??
+    (openedStore instanceof PostgresStateStore
+      ? openedStore.coordination({ replicaId, configHash: configHash(config) }, clock, logger)
+      : new LocalCoordination());
+  const metrics = parts.metrics
+    ? createMetrics({
+        activeGrants: async () => (await openedStore.listRequests({ statuses: ['granted'] })).length,
+        leadership: coordination.leadership,
+      })
+    : undefined;
+  const store = metrics ? observeAuditTrail(openedStore, (event) => metrics.observeAudit(event)) : openedStore;
+  return { openedStore, store, coordination, replicaId, metrics };
 }
 
 /**
@@ -179,6 +217,25 @@ function openStateStore(state: Config['state'], clock: Clock, logger: Logger): S
     );
   }
   return SqliteStateStore.open(state.sqlite ?? DEFAULT_STATE_FILE, { clock, logger });
+}
+
+/**
+ * What replicas compare to find one with another config: the config as loaded, without its
+ * secrets (a password's rotation reaches replicas one by one) and without the state's URI (they
+ * share it by definition).
+ */
+export function configHash(config: Config): string {
+  const text = JSON.stringify(config, (key, value: unknown) => {
+    if (key === 'password') return '[secret]';
+    if (key === 'state') return undefined;
+    return value;
+  });
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The outbox of the store: the shared table on PostgreSQL, this process's memory on the others. */
+function openOutbox(store: StateStore): NotificationOutbox {
+  return store instanceof PostgresStateStore ? store.outbox() : new MemoryOutbox();
 }
 
 function isNotifierFactory<N extends Notifier>(

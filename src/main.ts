@@ -23,6 +23,7 @@ import { stopOnSignals, untilAborted } from './lifecycle.ts';
 import { createLogger, describeError, registerSecret, type Logger } from './logger.ts';
 import { systemClock, type Clock } from './ports/Clock.ts';
 import type { Directory } from './ports/Directory.ts';
+import { OutboxNotifier } from './services/notifications/OutboxNotifier.ts';
 
 /** Parts a test (or an embedding program) replaces; everything else comes from the environment. */
 export interface BotOverrides {
@@ -41,7 +42,8 @@ export interface BotOverrides {
 export interface RunningBot {
   sesame: Sesame;
   slack: SlackApp;
-  notifier: SlackNotifier;
+  /** Queues notifications in the outbox and delivers them on Slack; `drain()` waits for them. */
+  notifier: OutboxNotifier;
   metrics: SesameMetrics;
   /** The port /slack/events (HTTP mode), /healthz, /readyz and /metrics answer on. */
   port: number;
@@ -125,8 +127,15 @@ export async function runBot(
     logger,
     clock,
     directory: overrides.directory ?? new SlackDirectory(client, clock),
-    notifier: ({ store, integrations, adminIds }) =>
-      new SlackNotifier({ client, store, config, clock, logger, adminIds, integration: (name) => integrations.get(name) }),
+    notifier: ({ store, integrations, adminIds, outbox, replicaId }) =>
+      new OutboxNotifier({
+        outbox,
+        delivery: new SlackNotifier({ client, store, config, clock, logger, adminIds, integration: (name) => integrations.get(name) }),
+        clock,
+        outboxClock: systemClock,
+        logger,
+        owner: replicaId,
+      }),
     metrics: true,
   });
   const { notifier } = sesame;
@@ -159,6 +168,7 @@ export async function runBot(
       slackNotReady: edge.setNotReady,
       ...(signal ? { signal } : {}),
       alertAdmins: (alert) => notifier.internalError(alert),
+      deliveries: sesame.coordination.deliveries,
     });
     await startUp(sesame, slack, { logger, stage, ...(signal ? { signal } : {}) });
     logger.info(
@@ -169,6 +179,7 @@ export async function runBot(
   } catch (err) {
     await slack?.stop().catch(() => undefined);
     if (served) await closeServer(served.server);
+    await notifier.stop();
     await sesame.close().catch(() => undefined);
     throw err;
   }
@@ -225,7 +236,7 @@ function running(parts: Omit<RunningBot, 'close' | 'pending'> & { server: Server
   const steps: [string, () => Promise<void>][] = [
     ['Slack listeners at work', () => slack.stop()],
     ['scheduled jobs', () => sesame.scheduler.stop()],
-    ['notifications still queued', () => notifier.drain()],
+    ['notifications still queued', () => notifier.drain().then(() => notifier.stop())],
     ['closing pools and the state store', () => sesame.close()],
     ['closing the HTTP server', () => closeServer(server)],
   ];

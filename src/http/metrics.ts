@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { SESAME_JOB_IDS } from '../jobs/jobs.ts';
 import type { JobRunObserver } from '../jobs/Scheduler.ts';
 import type { AuditAction, AuditEvent, AuditLog, AuditOf } from '../ports/AuditLog.ts';
+import type { Leadership } from '../ports/Coordination.ts';
 
 /** Every outcome sesame_requests_total counts, in the order of a request's life. */
 export const REQUEST_OUTCOMES = [
@@ -50,7 +51,11 @@ export interface SesameMetrics {
  * outcome, active grants (read from the store at each scrape, so it is right after a restart),
  * revocation failures, job duration, and the process's default metrics.
  */
-export function createMetrics(options: { activeGrants: () => Promise<number> }): SesameMetrics {
+export function createMetrics(options: {
+  activeGrants: () => Promise<number>;
+  /** Which jobs this replica leads, and which live replicas run another config. */
+  leadership?: Pick<Leadership, 'leading' | 'configMismatches'>;
+}): SesameMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sesame_' });
   const requests = new Counter({
@@ -78,6 +83,25 @@ export function createMetrics(options: { activeGrants: () => Promise<number> }):
     labelNames: ['job', 'outcome'],
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
+  });
+  const { leadership } = options;
+  new Gauge({
+    name: 'sesame_job_leader',
+    help: 'Whether this replica leads the job (1) or another one does (0); with several replicas, each job has one leader.',
+    labelNames: ['job'],
+    registers: [registry],
+    collect() {
+      const led = new Set(leadership?.leading() ?? []);
+      for (const job of SESAME_JOB_IDS) this.set({ job }, led.has(job) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'sesame_replicas_with_other_config',
+    help: 'Live replicas sharing this state whose config differs from this one (should be 0).',
+    registers: [registry],
+    collect() {
+      this.set(leadership?.configMismatches().length ?? 0);
+    },
   });
   // Every series a dashboard or an alert may ask for exists at zero from the start, not only
   // after its first event.

@@ -1,5 +1,6 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { describeError, type Logger } from '../logger.ts';
+import type { Leadership } from '../ports/Coordination.ts';
 
 /** One scheduled job, declared as data. */
 export interface Job {
@@ -17,7 +18,9 @@ export type JobRunObserver = (jobId: string, outcome: 'ok' | 'error' | 'skipped'
 
 /**
  * Runs jobs on their cron schedules. A job never overlaps itself: a tick that comes while the
- * previous run is still going is skipped. `stop()` stops the ticks and waits for runs in flight.
+ * previous run is still going is skipped. With several replicas, a tick runs the job only on the
+ * replica that leads it (asked at every tick, so a replica takes over at the first tick after its
+ * leader is gone). `stop()` stops the ticks and waits for runs in flight.
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
@@ -28,15 +31,29 @@ export class Scheduler {
     private readonly jobs: readonly Job[],
     private readonly logger: Logger,
     private readonly observe: JobRunObserver = () => {},
+    private readonly leadership?: Leadership,
   ) {}
 
   /** Runs the start-up jobs once, in order, then starts the schedule. */
   async start(): Promise<void> {
-    for (const job of this.jobs) if (job.runAtStart) await this.runNow(job.id);
+    for (const job of this.jobs) if (job.runAtStart) await this.tick(job.id);
     if (this.stopped) return;
     for (const job of this.jobs) {
-      this.tasks.push(cron.schedule(job.cron, () => void this.runNow(job.id), { name: job.id }));
+      this.tasks.push(cron.schedule(job.cron, () => void this.tick(job.id), { name: job.id }));
     }
+  }
+
+  /** A scheduled moment of a job: it runs here if this replica leads it (and it is not running). */
+  async tick(jobId: string): Promise<void> {
+    if (this.stopped) return;
+    const inFlight = this.running.get(jobId);
+    if (inFlight) return this.runNow(jobId);
+    if (this.leadership && !(await this.leadership.lead(jobId))) {
+      this.logger.debug({ job: jobId }, 'another replica leads the job');
+      return;
+    }
+    if (this.stopped) return;
+    return this.runNow(jobId);
   }
 
   /**

@@ -7,6 +7,9 @@ import type { Job } from './Scheduler.ts';
 /** The id of every job Sesame may schedule (`discover` only with `discovery:` in the config). */
 export const SESAME_JOB_IDS = ['discover', 'expire', 'remind', 'rotate', 'cleanup'] as const;
 
+/** An approved or granting request untouched this long was left by a replica that died. */
+const ABANDONED_AFTER_MS = 30_000;
+
 /**
  * Sesame's schedule as data (PRODUCT.md §3 `schedule`). Expiry and reconciliation share one job
  * so they never run at the same time; at start the interrupted work of a crash is finished first.
@@ -24,11 +27,13 @@ export function sesameJobs(
       runAtStart: true,
       run: async () => {
         const expired = await revocations.expireDue();
+        // Grants a replica acknowledged and then died before finishing (none on a single one).
+        const resumed = await grants.resume({ olderThanMs: ABANDONED_AFTER_MS });
         const extensions = await grants.applyPendingExtensions();
         const reconciled = await maintenance.reconcile();
         // userCleanupDays: 0 drops a user at the first pass after its last revocation.
         const dropped = await maintenance.cleanUpUsers({ onlyImmediate: true });
-        return { expired, extensions, reconciled, dropped };
+        return { expired, resumed, extensions, reconciled, dropped };
       },
     },
     {

@@ -3,7 +3,7 @@ import { iamConnectDetails } from '../domain/iamConnect.ts';
 import type { Integration } from '../domain/integration.ts';
 import { mintPassword } from '../domain/password.ts';
 import { isGranted, type AccessRequest, type GrantedRequest } from '../domain/request.ts';
-import type { KeyedMutex } from '../lib/KeyedMutex.ts';
+import type { KeyedLock } from '../ports/Coordination.ts';
 import type { Clock } from '../ports/Clock.ts';
 import type { ManagedUserStore } from '../ports/ManagedUserStore.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
@@ -41,7 +41,7 @@ export interface CredentialDeps {
   audit: AuditTrail;
   clock: Clock;
   /** Per database user; shared with every other step that changes users. */
-  userLocks: KeyedMutex;
+  userLocks: KeyedLock;
   randomBytes: RandomBytes;
 }
 

@@ -11,7 +11,7 @@ import {
 import { databaseUserName } from '../domain/username.ts';
 import type { Integration } from '../domain/integration.ts';
 import { describeError, type Logger } from '../logger.ts';
-import type { KeyedMutex } from '../lib/KeyedMutex.ts';
+import type { KeyedLock } from '../ports/Coordination.ts';
 import type { Clock } from '../ports/Clock.ts';
 import type { ManagedUser, ManagedUserStore } from '../ports/ManagedUserStore.ts';
 import type { Notifier } from '../ports/Notifier.ts';
@@ -35,7 +35,7 @@ export interface GrantDeps {
   clock: Clock;
   logger: Logger;
   /** Per database user; shared with every other step that changes users. */
-  userLocks: KeyedMutex;
+  userLocks: KeyedLock;
 }
 
 /**
@@ -79,10 +79,13 @@ export class GrantService {
    * Finishes what a crash interrupted: approved requests are granted, `granting` ones granted
    * again (idempotent), approved extensions applied. A grant whose time has passed meanwhile is
    * then ended by the next expiry sweep, which runs at start. Returns how many it finished.
+   * With `olderThanMs`, only requests left that long (the expiry job finishes those a replica
+   * left when it died; the person's lock keeps it from racing one that is still at work).
    */
-  async resume(): Promise<number> {
+  async resume(options: { olderThanMs?: number } = {}): Promise<number> {
+    const before = this.deps.clock.now().getTime() - (options.olderThanMs ?? 0);
     const pending = (await this.deps.requests.listRequests({ statuses: UNFINISHED_GRANT_STATUSES })).filter(
-      (r) => r.kind === 'access' || !r.grantedAt,
+      (r) => (r.kind === 'access' || !r.grantedAt) && lastMoved(r) <= before,
     );
     for (const req of pending) {
       try {
@@ -288,4 +291,10 @@ export class GrantService {
   private mustGet(id: string): Promise<AccessRequest> {
     return requireRequest(this.deps.requests, id);
   }
+}
+
+/** When an unfinished request last moved: approved (or created approved), or its grant started. */
+function lastMoved(r: AccessRequest): number {
+  if (r.status === 'granting' && r.expiresAt) return r.expiresAt.getTime() - r.durationMinutes * 60_000;
+  return (r.decidedAt ?? r.createdAt).getTime();
 }

@@ -1,7 +1,7 @@
 import type { Integration } from '../domain/integration.ts';
 import { fromStatesOf, latestExpiry, LIVE_GRANT_STATUSES, type AccessRequest } from '../domain/request.ts';
 import { describeError } from '../logger.ts';
-import type { KeyedMutex } from '../lib/KeyedMutex.ts';
+import type { KeyedLock } from '../ports/Coordination.ts';
 import { mintPassword } from '../domain/password.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/Clock.ts';
@@ -40,7 +40,7 @@ export interface MaintenanceDeps {
   clock: Clock;
   logger: Logger;
   /** Per database user; shared with granting and revocation. */
-  userLocks: KeyedMutex;
+  userLocks: KeyedLock;
   randomBytes: RandomBytes;
 }
 

@@ -14,8 +14,9 @@ import {
   type Person,
 } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
-import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import type { Clock } from '../ports/Clock.ts';
+import { markRecorded } from '../lib/recorded.ts';
+import type { KeyedLock } from '../ports/Coordination.ts';
 import type { Directory } from '../ports/Directory.ts';
 import type { Notifier } from '../ports/Notifier.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
@@ -43,6 +44,8 @@ export interface RequestDeps {
   people: People;
   grants: Pick<GrantService, 'grant' | 'applyExtension'>;
   randomBytes: RandomBytes;
+  /** Per requester (`requester:<Slack ID>`): counting their pending requests and adding one, on every replica. */
+  userLocks: KeyedLock;
 }
 
 /**
@@ -50,9 +53,6 @@ export interface RequestDeps {
  * approval that completes a request hands it to the {@link GrantService}.
  */
 export class RequestService {
-  /** Per requester: counting their pending requests and adding one happen as one step. */
-  private readonly requesterLocks = new KeyedMutex();
-
   constructor(private readonly deps: RequestDeps) {}
 
   /**
@@ -134,6 +134,7 @@ export class RequestService {
       );
     }
     await notify(this.deps.logger, 'cancelled', () => this.deps.notifier.requestUpdated(cancelled));
+    markRecorded();
     return cancelled;
   }
 
@@ -167,6 +168,7 @@ export class RequestService {
       );
       if (!denied) return this.raced(req.id);
       await notify(this.deps.logger, 'denied', () => this.deps.notifier.requestUpdated(denied));
+      markRecorded();
       return denied;
     }
     const added = await this.deps.requests.addApproval({
@@ -186,6 +188,7 @@ export class RequestService {
       const waiting = await requireRequest(this.deps.requests, req.id);
       await this.deps.audit.append('request.approved', who, waiting, { complete: false });
       await notify(this.deps.logger, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
+      markRecorded();
       return waiting;
     }
     const approved = await this.deps.requests.transition(
@@ -197,6 +200,8 @@ export class RequestService {
     );
     if (!approved) return this.raced(req.id);
     await notify(this.deps.logger, 'approved', () => this.deps.notifier.requestUpdated(approved));
+    // Approved and told: the grant that follows is finished by any replica, should this one die.
+    markRecorded();
     return req.kind === 'extension' ? this.deps.grants.applyExtension(approved) : this.deps.grants.grant(approved.id);
   }
 
@@ -321,12 +326,16 @@ export class RequestService {
     // Only a request that will wait for approvers counts against the cap.
     const created = auto
       ? await create()
-      : await this.requesterLocks.run(what.requester.slackId, async () => {
+      : await this.deps.userLocks.run(`requester:${what.requester.slackId}`, async () => {
           await this.checkPendingCap(what.requester.slackId);
           return create();
         });
-    if (auto) return created.kind === 'extension' ? this.deps.grants.applyExtension(created) : this.deps.grants.grant(created.id);
+    if (auto) {
+      markRecorded();
+      return created.kind === 'extension' ? this.deps.grants.applyExtension(created) : this.deps.grants.grant(created.id);
+    }
     await notify(this.deps.logger, 'approval requested', () => this.deps.notifier.approvalRequested(created));
+    markRecorded();
     return created;
   }
 

@@ -9,7 +9,8 @@ import {
   type RequestOnServer,
 } from '../domain/request.ts';
 import { describeError, type Logger } from '../logger.ts';
-import type { KeyedMutex } from '../lib/KeyedMutex.ts';
+import { markRecorded } from '../lib/recorded.ts';
+import type { KeyedLock } from '../ports/Coordination.ts';
 import type { Clock } from '../ports/Clock.ts';
 import type { ManagedUserStore } from '../ports/ManagedUserStore.ts';
 import type { Notifier } from '../ports/Notifier.ts';
@@ -43,7 +44,7 @@ export interface RevocationDeps {
   /** Who may end someone else's grant. */
   people: Pick<People, 'isAdmin'>;
   /** Per database user; shared with every other step that changes users. */
-  userLocks: KeyedMutex;
+  userLocks: KeyedLock;
   /** Session logs per grant, for integrations with `audit: true`. */
   sessions?: SessionAudit;
 }
@@ -82,6 +83,8 @@ export class RevocationService {
       this.deps.audit.of('grant.revoking', await this.deps.audit.actorOf(actorSlackId, req)),
     );
     if (!revoking) return this.mustGet(req.id);
+    // From here the expiry sweep of any replica finishes it, should this one die.
+    markRecorded();
     return this.performRevocation(revoking);
   }
 

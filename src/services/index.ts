@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KeyedMutex } from '../lib/KeyedMutex.ts';
+import type { KeyedLock } from '../ports/Coordination.ts';
 import type { Logger } from '../logger.ts';
 import type { AuditLog } from '../ports/AuditLog.ts';
 import type { Clock } from '../ports/Clock.ts';
@@ -42,6 +43,11 @@ export interface ServicePorts {
   /** Session logs per grant, for integrations with `audit: true`. */
   sessions?: SessionAudit;
   randomBytes?: RandomBytes;
+  /**
+   * One holder per key wherever the work runs: across replicas on a shared state, in-process
+   * otherwise (the default).
+   */
+  locks?: KeyedLock;
 }
 
 /** Every use case of Sesame, built on one set of ports. */
@@ -70,8 +76,8 @@ export function createServices(ports: ServicePorts, people: People = new People(
     audit: new AuditTrail({ log: store, directory, clock, logger }),
     clock,
     logger,
-    // One lock per database user, held by every step that changes that user.
-    userLocks: new KeyedMutex(),
+    // One lock per database user, held by every step that changes that user, on every replica.
+    userLocks: ports.locks ?? new KeyedMutex(),
     randomBytes: ports.randomBytes ?? randomBytes,
   };
   const grants = new GrantService(common);

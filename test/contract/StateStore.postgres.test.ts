@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PostgresStateStore } from '../../src/adapters/postgresState/PostgresStateStore.ts';
 import { LATEST_SCHEMA_VERSION } from '../../src/adapters/postgresState/migrations/index.ts';
 import { redact } from '../../src/logger.ts';
 import { freePort, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { stateDatabases } from '../support/stateDatabases.ts';
 import { stateStoreContract } from './StateStore.contract.ts';
-
-/** The role Sesame signs in as to its state database, and a fresh database of its own per store. */
-const STATE_ROLE = 'sesame_state';
-
-function stateDatabases(cluster: () => TestCluster) {
-  const password = randomBytes(18).toString('base64url');
-  let databases = 0;
-  return {
-    password,
-    async createRole() {
-      await cluster().query(`CREATE ROLE ${STATE_ROLE} LOGIN PASSWORD '${password}'`, [], { database: 'postgres' });
-    },
-    /** The URI of a new, empty database. */
-    async fresh(): Promise<string> {
-      const name = `state_${++databases}`;
-      await cluster().query(`CREATE DATABASE ${name} OWNER ${STATE_ROLE}`, [], { database: 'postgres' });
-      return `postgres://${STATE_ROLE}:${password}@127.0.0.1:${cluster().port}/${name}`;
-    },
-  };
-}
 
 for (const version of pgVersions()) {
   describe(`PostgreSQL ${version}`, { timeout: 180_000 }, () => {

@@ -12,6 +12,8 @@ export interface Queryable {
 
 /** Connections to the state database, at most this many per Sesame process. */
 const POOL_SIZE = 5;
+/** Connections that hold per-person locks, apart from the pool the work under them uses. */
+const LOCK_POOL_SIZE = 8;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -21,6 +23,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 export class PostgresConnection {
   readonly #pool: pg.Pool;
+  readonly #clientConfig: pg.ClientConfig;
+  #lockPool: pg.Pool | undefined;
   readonly #where: string;
   #ready: Promise<void> = Promise.resolve();
   #closed = false;
@@ -28,20 +32,60 @@ export class PostgresConnection {
   constructor(settings: PostgresStateSettings) {
     const { server, ssl } = connectionOf(settings);
     this.#where = describeServer(server);
-    this.#pool = new pg.Pool({
-      Client: VerifiedPasswordClient,
+    this.#clientConfig = {
       host: server.host,
       port: server.port,
       database: server.database,
       user: server.user,
       ...(server.password ? { password: server.password } : {}),
       ssl,
-      max: POOL_SIZE,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       application_name: 'sesame',
-    });
+      // A peer that vanished (power, network) is noticed by the operating system, not only
+      // when the next query times out.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    };
+    this.#pool = new pg.Pool({ Client: VerifiedPasswordClient, ...this.#clientConfig, max: POOL_SIZE });
     // An idle connection the server ends is replaced at the next use; it must not crash Sesame.
     this.#pool.on('error', () => undefined);
+  }
+
+  /**
+   * A connection of its own, outside the pool, for a session-level lock held as long as the
+   * connection lives (job leadership). The caller ends it; its errors are the caller's to handle.
+   */
+  async dedicated(): Promise<pg.Client> {
+    await this.#usable();
+    const client = new VerifiedPasswordClient({ ...this.#clientConfig, application_name: 'sesame leader' });
+    try {
+      await client.connect();
+    } catch (err) {
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
+      throw this.#explained(err);
+    }
+    return client;
+  }
+
+  /**
+   * A connection of the lock pool, to hold a session-level advisory lock while the work under it
+   * uses the main pool (so held locks can never starve that work of connections).
+   */
+  async lockConnection(): Promise<pg.PoolClient> {
+    await this.#usable();
+    if (!this.#lockPool) {
+      this.#lockPool = new pg.Pool({
+        Client: VerifiedPasswordClient,
+        ...this.#clientConfig,
+        application_name: 'sesame locks',
+        max: LOCK_POOL_SIZE,
+      });
+      this.#lockPool.on('error', () => undefined);
+    }
+    return this.#lockPool.connect().catch((err) => {
+      throw this.#explained(err);
+    });
   }
 
   /** Names the database in messages: host, port and database, never the password. */
@@ -86,7 +130,7 @@ export class PostgresConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end().catch(() => undefined);
+    await Promise.all([this.#pool.end().catch(() => undefined), this.#lockPool?.end().catch(() => undefined)]);
   }
 
   async #usable(): Promise<void> {
@@ -122,6 +166,10 @@ export class PostgresConnection {
   }
 
   /** A failure to reach or sign in to the server, said with the database's name; other errors pass unchanged. */
+  explained(err: unknown): unknown {
+    return this.#explained(err);
+  }
+
   #explained(err: unknown): unknown {
     if (this.#closed) return storeErrors.closed();
     if (!unreachable(err)) return err;

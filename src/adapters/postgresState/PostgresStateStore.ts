@@ -1,11 +1,14 @@
+import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
 import { ComposedStateStore } from '../stateTables/ComposedStateStore.ts';
 import { countState, importState, type StateCounts, type StateSnapshot } from './importState.ts';
 import { migrate } from './migrate.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
 import { PostgresConnection } from './PostgresConnection.ts';
+import { PostgresCoordination, type ReplicaIdentity } from './PostgresCoordination.ts';
 import { PostgresManagedUserStore } from './PostgresManagedUserStore.ts';
 import { PostgresNotificationLog } from './PostgresNotificationLog.ts';
+import { PostgresOutbox } from './PostgresOutbox.ts';
 import { PostgresRequestStore } from './PostgresRequestStore.ts';
 import type { PostgresStateSettings } from './settings.ts';
 
@@ -31,6 +34,7 @@ export interface PostgresStateStoreOptions {
  */
 export class PostgresStateStore extends ComposedStateStore {
   readonly #db: PostgresConnection;
+  #outbox: PostgresOutbox | undefined;
 
   private constructor(db: PostgresConnection) {
     super({
@@ -56,6 +60,20 @@ export class PostgresStateStore extends ComposedStateStore {
   /** Resolves once the schema is up to date; rejects with why the store cannot be used. */
   ready(): Promise<void> {
     return this.#db.ready();
+  }
+
+  /** The notifications waiting to be sent, shared by every replica on this database. */
+  outbox(): PostgresOutbox {
+    this.#outbox ??= new PostgresOutbox(this.#db);
+    return this.#outbox;
+  }
+
+  /**
+   * How this replica coordinates with the others on this database: locks, job leadership, the
+   * Slack deliveries taken.
+   */
+  coordination(replica: ReplicaIdentity, clock: Clock, logger: Logger): PostgresCoordination {
+    return new PostgresCoordination(this.#db, replica, clock, logger);
   }
 
   /** Host, port and database, for messages: never the password. */

@@ -4,6 +4,8 @@ import { ConfigError } from '../../domain/errors.ts';
 import { WorkQueue } from '../../lib/WorkQueue.ts';
 import { sleep } from '../../lifecycle.ts';
 import { describeError, redact, type Logger } from '../../logger.ts';
+import type { DeliveryLog } from '../../ports/Coordination.ts';
+import { handleEachDeliveryOnce } from './deliveries.ts';
 import { registerActions } from './listeners/actions/registerActions.ts';
 import { registerCommands } from './listeners/commands/registerCommands.ts';
 import type { SlackEdge, SlackServices } from './listeners/context.ts';
@@ -89,6 +91,8 @@ export interface SlackAppOptions {
   signal?: AbortSignal;
   /** Tells the admins the details of an error a person was told about in general words. */
   alertAdmins?: (alert: InternalErrorAlert) => Promise<void>;
+  /** The payloads taken by any replica, so a retry or a redelivery is handled once. */
+  deliveries?: DeliveryLog;
 }
 
 /** The Bolt app with Sesame's listeners, on the transport the environment chose. */
@@ -135,6 +139,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     if (answer && !refused) socket?.failed(`apps.connections.open: ${answer}`);
   });
   const app = new App({ ...common, receiver });
+  if (options.deliveries) handleEachDeliveryOnce(app, options.deliveries, options.logger);
 
   const inFlight = new Set<Promise<unknown>>();
   app.use(async ({ next }) => {

@@ -60,6 +60,12 @@ export async function publishHome(edge: SlackEdge, client: webApi.WebClient, use
 }
 
 /**
+ * How long the edge waits for a change to be recorded before acknowledging anyway: Slack wants
+ * the ack within 3 seconds, and a person told nothing at all would try again.
+ */
+export const ACK_DEADLINE_MS = 2500;
+
+/**
  * Waits for `work` at most `ms`: Slack needs an answer to a view submission within 3 seconds,
  * and a grant that needs no approval may take longer than that. `undefined` means "still
  * running"; the caller answers Slack and lets the work finish.

@@ -1,7 +1,14 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, webApi } from '@slack/bolt';
 import { normalizeRequestId } from '../../../../domain/request.ts';
 import type { RequestAction } from '../../ids.ts';
-import { explainAndLog, publishHome, type SlackEdge } from '../context.ts';
+import { runRecorded } from '../../../../lib/recorded.ts';
+import { ACK_DEADLINE_MS, explainAndLog, publishHome, settleWithin, type SlackEdge } from '../context.ts';
+
+/**
+ * Buttons that change something: acknowledged once the change is recorded (any replica can
+ * then finish it), always within Slack's 3 seconds. The others answer at once.
+ */
+const RECORDED_ACTIONS: ReadonlySet<RequestAction> = new Set(['approve', 'revoke', 'cancel']);
 
 /** One click on a request's button, as its handler sees it. */
 export interface Click {
@@ -24,22 +31,33 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * refuses. Clicks on the Home tab republish it, so it never shows a stale button for long.
  */
 export function requestButtonListener(edge: SlackEdge, action: RequestAction, handle: RequestButtonHandler) {
+  const recordedFirst = RECORDED_ACTIONS.has(action);
   return async ({ ack, body, action: button, client, respond }: ButtonArgs): Promise<void> => {
-    await ack();
+    let answered: Promise<void> = recordedFirst ? Promise.resolve() : ack();
+    await answered;
     const userId = body.user.id;
     const onHome = body.view?.type === 'home';
     let notice: string | undefined;
     const tell = async (text: string) => {
+      await answered;
       if (onHome) notice = text;
       else await respond({ response_type: 'ephemeral', replace_original: false, text });
     };
     const requestId = normalizeRequestId(button.value ?? '');
-    try {
-      if (!requestId) throw new Error(`The button carried no request ID (${action}).`);
-      await handle(edge, { body, client, userId, requestId, tell });
-    } catch (err) {
-      await tell(explainAndLog(edge, err, `button ${action}`).text).catch(() => undefined);
-    }
+    const work = async () => {
+      try {
+        if (!requestId) throw new Error(`The button carried no request ID (${action}).`);
+        await handle(edge, { body, client, userId, requestId, tell });
+      } catch (err) {
+        await tell(explainAndLog(edge, err, `button ${action}`).text).catch(() => undefined);
+      }
+    };
+    if (recordedFirst) {
+      const run = runRecorded(work);
+      answered = settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack());
+      await answered;
+      await run.done;
+    } else await work();
     if (onHome) await publishHome(edge, client, userId, notice);
   };
 }

@@ -3,29 +3,41 @@ import { noticeReply } from '../../blocks/commandReplies.ts';
 import type { SlackMessage } from '../../blocks/elements.ts';
 import { commandUsage, parseCommandText, type ParsedCommand } from '../../commandText.ts';
 import { explainWithUsage } from '../../errorText.ts';
-import { explainAndLog, type SlackEdge } from '../context.ts';
+import { runRecorded } from '../../../../lib/recorded.ts';
+import { ACK_DEADLINE_MS, explainAndLog, settleWithin, type SlackEdge } from '../context.ts';
 import { COMMAND_KINDS, type CommandUse } from './commandKinds.ts';
 
+/** Uses of the command that change something: acknowledged once the change is recorded. */
+const RECORDED_KINDS: ReadonlySet<ParsedCommand['kind']> = new Set(['request', 'extend', 'cancel', 'revoke']);
+
 /**
- * The slash command (PRODUCT.md §6), `/access` unless configured otherwise. Acknowledged at
- * once, within Slack's 3 seconds; the work follows and the answer goes back through the
- * response_url as an ephemeral message. Bad input is answered with what was wrong and the usage,
+ * The slash command (PRODUCT.md §6), `/access` unless configured otherwise. A use that only
+ * reads is acknowledged at once; one that changes something is acknowledged once the change is
+ * recorded (any replica can then finish it, should this one die right after the ack), and
+ * always within Slack's 3 seconds. The answer goes back through the response_url as an
+ * ephemeral message, after the ack. Bad input is answered with what was wrong and the usage,
  * and changes nothing.
  */
 export async function onAccessCommand(
   edge: SlackEdge,
   { command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs,
 ): Promise<void> {
-  await ack();
   const usage = commandUsage(edge.command);
-  const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
   let parsed: ParsedCommand;
   try {
     parsed = parseCommandText(command.text ?? '');
   } catch (err) {
-    await reply(noticeReply(explainWithUsage(err, usage).text));
+    await ack();
+    await respond({ response_type: 'ephemeral', replace_original: false, ...noticeReply(explainWithUsage(err, usage).text) });
     return;
   }
+  const recordedFirst = RECORDED_KINDS.has(parsed.kind);
+  const acked = recordedFirst ? undefined : await ack();
+  let answered: Promise<void> = Promise.resolve(acked);
+  const reply = async (message: SlackMessage) => {
+    await answered;
+    return respond({ response_type: 'ephemeral', replace_original: false, ...message });
+  };
   const use: CommandUse = { parsed, userId: command.user_id, triggerId: command.trigger_id, client, reply };
   const work = async () => {
     try {
@@ -35,5 +47,10 @@ export async function onAccessCommand(
     }
   };
   // The request form must open within the trigger's 3 seconds, so it never waits in the queue.
-  await (parsed.kind === 'modal' ? work() : edge.work.run(work));
+  if (parsed.kind === 'modal') return work();
+  if (!recordedFirst) return edge.work.run(work);
+  const run = runRecorded(() => edge.work.run(work));
+  answered = settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack());
+  await answered;
+  await run.done;
 }
