@@ -92,35 +92,53 @@ export class GrantSteps {
     const existing = roles.find((r) => r.name === group);
     if (existing && existing.comment !== comment) throw this.notOurs(group);
 
+    // In this process, then on the server for every replica.
     return this.#locks.run(`group:${group}`, async () => {
-      const scope = targetScope(target);
-      const plan = privilegePlan(permission, scope);
-      const databases = await m.rows<DatabaseRow>(sql.databasesInScope(target.database, plan.database));
-      if (target.database !== undefined && databases.length === 0) {
-        throw new NotFoundError(
-          `There is no database ${JSON.stringify(target.database)} on ${this.integration} that accepts connections. Check the target's spelling.`,
-        );
+      await m.rows(sql.lockGroupRole(group));
+      try {
+        return await this.#prepareLocked(m, connector, permission, target, group, existing !== undefined, comment);
+      } finally {
+        await m.rows(sql.unlockGroupRole(group));
       }
-      const fixes = new SetupFixes();
-      const reachable = await this.#reachableDatabases(m, connector, databases, fixes);
-      const objectScope = objectScopeOf(permission, target);
-      for (const database of reachable) {
-        await this.#on(m, database, async (s) => {
-          if (target.schema !== undefined) await this.#assertTargetExists(s, target.schema, target.table);
-          const rows = await s.rows<UngrantableRow>(sql.ungrantableObjects(objectScope, plan));
-          await this.#resolveOwners(m, connector, database, rows, fixes);
-        });
-      }
-      if (!fixes.empty) {
-        throw new ConnectorSetupError(
-          `The connector ${connector.connector} cannot grant ${permission} on ${formatTarget(target)}: ${fixes.reasons.join('; ')}.`,
-          fixes.sql,
-        );
-      }
-      if (!existing) await this.createRole(m, group, sql.createGroupRole(group), comment);
-      const ownGrants = await this.#grantToGroup(m, databases, plan, objectScope, target, group);
-      return { group, own: ownGrants };
     });
+  }
+
+  async #prepareLocked(
+    m: Session,
+    connector: ConnectorRow,
+    permission: BuiltinPermission,
+    target: Target,
+    group: string,
+    exists: boolean,
+    comment: string,
+  ): Promise<{ group: string; own: OwnGrants }> {
+    const scope = targetScope(target);
+    const plan = privilegePlan(permission, scope);
+    const databases = await m.rows<DatabaseRow>(sql.databasesInScope(target.database, plan.database));
+    if (target.database !== undefined && databases.length === 0) {
+      throw new NotFoundError(
+        `There is no database ${JSON.stringify(target.database)} on ${this.integration} that accepts connections. Check the target's spelling.`,
+      );
+    }
+    const fixes = new SetupFixes();
+    const reachable = await this.#reachableDatabases(m, connector, databases, fixes);
+    const objectScope = objectScopeOf(permission, target);
+    for (const database of reachable) {
+      await this.#on(m, database, async (s) => {
+        if (target.schema !== undefined) await this.#assertTargetExists(s, target.schema, target.table);
+        const rows = await s.rows<UngrantableRow>(sql.ungrantableObjects(objectScope, plan));
+        await this.#resolveOwners(m, connector, database, rows, fixes);
+      });
+    }
+    if (!fixes.empty) {
+      throw new ConnectorSetupError(
+        `The connector ${connector.connector} cannot grant ${permission} on ${formatTarget(target)}: ${fixes.reasons.join('; ')}.`,
+        fixes.sql,
+      );
+    }
+    if (!exists) await this.createRole(m, group, sql.createGroupRole(group), comment);
+    const ownGrants = await this.#grantToGroup(m, databases, plan, objectScope, target, group);
+    return { group, own: ownGrants };
   }
 
   /**

@@ -13,6 +13,30 @@ export * from './readStatements.ts';
 // ── Roles ────────────────────────────────────────────────────────────────────────────────────
 
 /** A person's user, able to log in until `validUntil`, with no password until one is set. */
+/**
+ * The first key of the advisory lock that serialises work on one group role on the server, for
+ * every Sesame replica: two sessions granting on one object at once fail with "tuple concurrently
+ * updated". Held by the session (the connector's own), freed by {@link unlockGroupRole} or when
+ * the session ends.
+ */
+const GROUP_ROLE_LOCK = 0x5345_0101;
+
+export function lockGroupRole(role: string): Statement {
+  return {
+    name: 'wait for other grants on the group role',
+    text: 'SELECT pg_advisory_lock($1, hashtext($2))',
+    values: [GROUP_ROLE_LOCK, role],
+  };
+}
+
+export function unlockGroupRole(role: string): Statement {
+  return {
+    name: 'let other grants on the group role go on',
+    text: 'SELECT pg_advisory_unlock($1, hashtext($2))',
+    values: [GROUP_ROLE_LOCK, role],
+  };
+}
+
 export function createUser(username: string, validUntil: Date): Statement {
   return {
     name: 'create the user',
