@@ -119,6 +119,13 @@ accessFlows:
     assert.ok(!bot.err().includes('xoxb-9999-wrong-token') && !bot.out().includes('xoxb-9999-wrong-token'));
   });
 
+  it('refuses to start when the PostgreSQL state cannot be reached, naming it and never its password', async () => {
+    const bot = startBot('state: { postgres: "postgres://sesame:State-Secret-Pw@127.0.0.1:1/sesame_state", sslMode: disable }\n');
+    assert.equal(await bot.exited, 2);
+    assert.match(bot.err(), /the PostgreSQL state database sesame_state on 127\.0\.0\.1:1 cannot be reached/);
+    assert.ok(!`${bot.err()}${bot.out()}`.includes('State-Secret-Pw'));
+  });
+
   it('refuses HTTP mode without a signing secret', async () => {
     const bot = startBot(`state: { sqlite: ${join(dir, 'no-secret.db')} }\n`, { SLACK_SIGNING_SECRET: '' });
     assert.equal(await bot.exited, 2);

@@ -8,6 +8,8 @@ import type { Coordination } from '../../src/ports/Coordination.ts';
 import { capturingLogger } from '../support/logs.ts';
 import { pollUntil } from '../support/poll.ts';
 import { freePort, startCluster, type TestCluster } from '../support/postgres.ts';
+import { TcpProxy } from '../support/tcpProxy.ts';
+import { healthRoutes, serveRoutes } from '../../src/http/health.ts';
 import { stateDatabases } from '../support/stateDatabases.ts';
 
 /**
@@ -151,6 +153,30 @@ describe('replicas on one PostgreSQL state', { timeout: 180_000 }, () => {
     assert.equal(await coordination.leadership.lead('expire'), false);
     assert.equal(await coordination.leadership.lead('expire'), false);
     assert.equal(lines.filter((l) => /no job runs on this replica while the state database cannot be reached/.test(l)).length, 1);
+  });
+
+  it('the state lost and back: not ready and leading nothing meanwhile, then ready and leading again by itself', async () => {
+    const proxy = await TcpProxy.start(cluster!.port);
+    const viaProxy = (await databases.fresh()).replace(`:${cluster!.port}/`, `:${proxy.port}/`);
+    const p = replica('replica-p', 'same-config', viaProxy);
+    const { logger } = capturingLogger('info');
+    const metrics = createMetrics({ activeGrants: async () => 0, leadership: p.coordination.leadership });
+    const { server, port } = await serveRoutes(healthRoutes({ store: p.store, metrics, configLoaded: () => true, logger }), 0, '127.0.0.1');
+    const readyz = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+    try {
+      assert.equal(await readyz(), 200);
+      assert.equal(await p.coordination.leadership.lead('remind'), true);
+      proxy.cut();
+      assert.equal(await readyz(), 503);
+      assert.equal(await p.coordination.leadership.lead('remind'), false, 'no job runs without the state');
+      assert.deepEqual(p.coordination.leadership.leading(), []);
+      proxy.restore();
+      assert.equal(await readyz(), 200);
+      assert.equal(await p.coordination.leadership.lead('remind'), true, 'leading again with nothing done by hand');
+    } finally {
+      server.close();
+      await proxy.stop();
+    }
   });
 
   it('the per-person lock holds across replicas; different keys do not wait for each other', async () => {
