@@ -7,7 +7,6 @@
  * Replicas can be killed (SIGKILL) and started again on the same port (another one when that was
  * taken meanwhile).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +19,9 @@ import { startLoadBalancer, type LoadBalancer } from './loadBalancer.ts';
 import { pollUntil } from './poll.ts';
 import { localIntegrationYaml, type TestCluster } from './postgres.ts';
 import { APPROVAL_CHANNEL, PEOPLE, SIGNING_SECRET } from './slack/botHarness.ts';
+import { stateDatabases } from './stateDatabases.ts';
 
 const PG_ENV = 'REPLICAS_PG_PASSWORD';
-const STATE_ROLE = 'sesame_replicas_state';
 /** A schedule that never fires during a test. */
 const NEVER = '0 0 1 1 *';
 
@@ -70,14 +69,6 @@ export interface ReplicaSet {
   stop(): Promise<void>;
 }
 
-/** A fresh state database on `cluster`, owned by a role of its own; returns its URI. */
-export async function createStateDatabase(cluster: TestCluster, name: string): Promise<string> {
-  const password = randomBytes(18).toString('base64url');
-  await cluster.query(`CREATE ROLE ${STATE_ROLE} LOGIN PASSWORD '${password}'`, [], { database: 'postgres' });
-  await cluster.query(`CREATE DATABASE ${name} OWNER ${STATE_ROLE}`, [], { database: 'postgres' });
-  return `postgres://${STATE_ROLE}:${password}@127.0.0.1:${cluster.port}/${name}`;
-}
-
 /** The config every replica reads: the shared state, the cluster's `local` integration, the flows. */
 export function replicaConfigText(options: ReplicaSetOptions, stateUri: string): string {
   return `
@@ -94,7 +85,9 @@ ${options.flowsYaml}
 /** Starts the stand-in, the state database and `count` replicas (and the load balancer over HTTP). */
 export async function startReplicaSet(options: ReplicaSetOptions): Promise<ReplicaSet> {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-replicas-'));
-  const stateUri = await createStateDatabase(options.cluster, 'sesame_replicas');
+  const databases = stateDatabases(() => options.cluster);
+  await databases.createRole();
+  const stateUri = await databases.fresh();
   const configPath = join(dir, 'sesame.yml');
   writeFileSync(configPath, replicaConfigText(options, stateUri));
   const fake = await SlackStandIn.start({
