@@ -1,8 +1,9 @@
 /**
  * Sesame's benchmarks, each printed beside its floor: the same SQL statements Sesame sent, sent
  * directly with pg in the same run (see DirectSender). Run with `npm run bench`; `--json` prints
- * one JSON object with the same figures. BENCH_COUNT changes the 1,000 of the grant and sweep
- * benchmarks, BENCH_TABLES the 10,000 tables of the wide schema.
+ * one JSON object with the same figures; `--only slack,failover` runs only the groups named
+ * (engine, slack, failover). BENCH_COUNT changes the 1,000 of the grant and sweep benchmarks,
+ * BENCH_TABLES the 10,000 tables of the wide schema.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,9 +19,13 @@ import { IntegrationRegistry } from '../src/services/IntegrationRegistry.ts';
 import { APP, startCluster, type TestCluster } from '../test/support/postgres.ts';
 import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } from '../test/support/fakes.ts';
 import { DirectSender, percentile, timed, type SentStatement } from './replay.ts';
+import { failoverBenchmark } from './replicas.ts';
 import { slackBenchmarks } from './slack.ts';
 
 const json = process.argv.includes('--json');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
+const runs = (group: 'engine' | 'slack' | 'failover') => !only || only.has(group);
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
 const TABLES = Number(process.env.BENCH_TABLES ?? 10_000);
 const VERSION = Number(process.env.BENCH_PG_VERSION ?? 17);
@@ -255,14 +260,17 @@ async function main() {
   log(`Sesame benchmarks on PostgreSQL ${VERSION} (floor: the same SQL sent directly with pg, same run)`);
   const results = {
     postgres: VERSION,
-    ...(await withCluster(async (cluster) => ({
-      grantsAndRevocations: await grantsAndRevocations(cluster),
-      wideSchema: await wideSchema(cluster),
-      expirySweep: await expirySweep(cluster),
-    }))),
+    ...(runs('engine')
+      ? await withCluster(async (cluster) => ({
+          grantsAndRevocations: await grantsAndRevocations(cluster),
+          wideSchema: await wideSchema(cluster),
+          expirySweep: await expirySweep(cluster),
+        }))
+      : {}),
     // A fresh server: the grants above leave 2,000 users and 10,000 tables, which slow every
     // grant's catalog reads and would flatter the ratio of the Slack path to the engine alone.
-    slack: await withCluster((fresh) => slackBenchmarks(fresh, log)),
+    ...(runs('slack') ? { slack: await withCluster((fresh) => slackBenchmarks(fresh, log)) } : {}),
+    ...(runs('failover') ? { failover: await withCluster((fresh) => failoverBenchmark(fresh, log)) } : {}),
   };
   if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 }
