@@ -1,0 +1,13 @@
+/**
+ * Three replicas of the bot in Socket Mode, each with its own connection to Slack, sharing a
+ * PostgreSQL state, under a steady load of one-minute grants while replicas are killed (SIGKILL)
+ * in turn and started again, the one leading the `expire` job right when a grant is due to end.
+ * Nothing may be lost or doubled, and no access may outlive its expiry by more than one `expire`
+ * interval.
+ */
+import { describe } from 'node:test';
+import { replicaLoadSuite } from '../support/replicaLoad.ts';
+
+describe('three replicas in Socket Mode, each with its own connection', { timeout: 240_000 }, () => {
+  replicaLoadSuite('socket');
+});
