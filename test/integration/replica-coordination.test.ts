@@ -4,6 +4,7 @@ import { PostgresStateStore } from '../../src/adapters/postgresState/PostgresSta
 import { createMetrics } from '../../src/http/metrics.ts';
 import { Scheduler } from '../../src/jobs/Scheduler.ts';
 import { systemClock } from '../../src/ports/Clock.ts';
+import { userKey } from '../../src/services/userGrants.ts';
 import type { Coordination } from '../../src/ports/Coordination.ts';
 import { capturingLogger } from '../support/logs.ts';
 import { pollUntil } from '../support/poll.ts';
@@ -177,6 +178,15 @@ describe('replicas on one PostgreSQL state', { timeout: 180_000 }, () => {
       server.close();
       await proxy.stop();
     }
+  });
+
+  it('the per-person lock takes the keys the services make: server and user joined by a NUL', async () => {
+    const q = replica('replica-q');
+    let ran = false;
+    await q.coordination.locks.run(userKey('127.0.0.1:5432/appdb', 'alice@example.com'), async () => {
+      ran = true;
+    });
+    assert.equal(ran, true);
   });
 
   it('the per-person lock holds across replicas; different keys do not wait for each other', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
@@ -66,7 +67,7 @@ class PostgresKeyedLock implements KeyedLock {
       client.on('error', onError);
       try {
         try {
-          await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_CLASS.person, key]);
+          await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS.person, lockNumber(key)]);
         } catch (err) {
           broken = err as Error;
           throw this.#db.explained(err);
@@ -74,7 +75,7 @@ class PostgresKeyedLock implements KeyedLock {
         try {
           return await work();
         } finally {
-          await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS.person, key]).catch(onError);
+          await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS.person, lockNumber(key)]).catch(onError);
         }
       } finally {
         client.off('error', onError);
@@ -83,6 +84,15 @@ class PostgresKeyedLock implements KeyedLock {
       }
     });
   }
+}
+
+/**
+ * A key's 32-bit lock number, computed here: keys may hold any character (a person's key joins
+ * server and user with a NUL, which PostgreSQL text cannot carry). Two keys that share a number
+ * only wait for each other.
+ */
+export function lockNumber(key: string): number {
+  return createHash('sha256').update(key).digest().readInt32BE(0);
 }
 
 /**
