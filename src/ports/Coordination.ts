@@ -96,6 +96,11 @@ export interface NotificationOutbox {
   claim(owner: string, now: Date, leaseMs: number): Promise<OutboxEntry | undefined>;
   /** Records a step done and renews the claim; false when the claim was lost to another replica. */
   stepDone(id: number, owner: string, step: string, now: Date, leaseMs: number): Promise<boolean>;
+  /**
+   * Extends the claim while a delivery is under way (a Slack call waiting out a rate limit);
+   * false when the claim was lost.
+   */
+  renew(id: number, owner: string, now: Date, leaseMs: number): Promise<boolean>;
   /** The entry was delivered: it is gone. */
   complete(id: number, owner: string): Promise<void>;
   /** The delivery failed: the entry is due again at `retryAt`, with the error kept. */

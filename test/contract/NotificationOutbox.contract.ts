@@ -87,6 +87,18 @@ export function notificationOutboxContract(name: string, make: () => Promise<Out
       assert.deepEqual(taken?.done, ['one', 'two']);
     });
 
+    it('renews a claim while its owner holds it, and not once another owner took it', async () => {
+      const outbox = await fresh();
+      await outbox.enqueue({ key: 'A', kind: 'k', payload: null }, T0);
+      const entry = (await outbox.claim('x', T0, 1_000))!;
+      assert.equal(await outbox.renew(entry.id, 'x', at(800), 1_000), true);
+      assert.equal(await outbox.claim('y', at(1_500), 1_000), undefined, 'renewed until 1.8 s');
+      const taken = await outbox.claim('y', at(1_900), 1_000);
+      assert.equal(taken?.id, entry.id);
+      assert.equal(await outbox.renew(entry.id, 'x', at(1_950), 1_000), false);
+      assert.equal(await outbox.claim('x', at(2_500), 1_000), undefined, "the old owner's renewal changed nothing");
+    });
+
     it('gives a claim that ran out to another owner; the first owner then changes nothing', async () => {
       const outbox = await fresh();
       await outbox.enqueue({ key: 'A', kind: 'k', payload: null }, T0);

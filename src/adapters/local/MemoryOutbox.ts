@@ -56,6 +56,13 @@ export class MemoryOutbox implements NotificationOutbox {
     return true;
   }
 
+  async renew(id: number, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const entry = this.#held(id, owner);
+    if (!entry) return false;
+    entry.claimedUntil = now.getTime() + leaseMs;
+    return true;
+  }
+
   async complete(id: number, owner: string): Promise<void> {
     const entry = this.#held(id, owner);
     if (entry) this.#entries.splice(this.#entries.indexOf(entry), 1);

@@ -84,6 +84,14 @@ export class PostgresOutbox implements NotificationOutbox {
     return (result.rowCount ?? 0) > 0;
   }
 
+  async renew(id: number, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const result = await this.#db.query(
+      `UPDATE sesame_outbox SET claimed_until = ${leaseEnd('$3', '$4')} WHERE id = $1 AND claimed_by = $2`,
+      [id, owner, now, leaseMs],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
   async complete(id: number, owner: string): Promise<void> {
     await this.#db.query('DELETE FROM sesame_outbox WHERE id = $1 AND claimed_by = $2', [id, owner]);
   }

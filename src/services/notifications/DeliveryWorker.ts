@@ -10,7 +10,10 @@ export interface DeliveryPacing {
   parallel: number;
   /** How often the outbox is read for entries other replicas queued or left. */
   pollMs: number;
-  /** How long a claim lasts without a step done. */
+  /**
+   * How long a claim lasts unless renewed: while this process delivers, it renews the claim every
+   * third of this; a replica that dies leaves the entry to another this long after.
+   */
   leaseMs: number;
   /** How long a notification queued here waits before it is delivered (see {@link DeliveryWorker.soon}). */
   settleMs: number;
@@ -23,7 +26,7 @@ export interface DeliveryPacing {
 export const DEFAULT_PACING: DeliveryPacing = {
   parallel: 4,
   pollMs: 1_000,
-  leaseMs: 120_000,
+  leaseMs: 15_000,
   settleMs: 50,
   attempts: 5,
   firstRetryMs: 1_000,
@@ -144,10 +147,15 @@ export class DeliveryWorker {
   async #deliver(entry: OutboxEntry, claimant: string): Promise<void> {
     const { outbox, delivery, logger } = this.#deps;
     const steps = this.#stepsOf(entry, claimant);
+    const renewing = setInterval(() => void this.#renew(entry, claimant, steps), this.#pacing.leaseMs / 3);
+    renewing.unref();
     try {
       await delivery.deliver(notificationOf(entry), steps);
+      clearInterval(renewing);
+      if (steps.lost) throw new ClaimLost(`The claim on notification ${entry.id} was lost.`);
       await outbox.complete(entry.id, claimant);
     } catch (err) {
+      clearInterval(renewing);
       // The delivery may have wrapped the loss in an error of its own.
       if (err instanceof ClaimLost || steps.lost) {
         logger.info({ requestId: entry.key, notification: entry.kind }, 'another replica took over a notification');
@@ -156,6 +164,15 @@ export class DeliveryWorker {
       await this.#failed(entry, claimant, err).catch((outboxErr: unknown) =>
         logger.warn({ requestId: entry.key, err: describeError(outboxErr) }, 'a failed notification could not be put back'),
       );
+    }
+  }
+
+  /** Keeps the claim while the delivery runs; a claim found lost stops the steps still to come. */
+  async #renew(entry: OutboxEntry, claimant: string, steps: { lost: boolean }): Promise<void> {
+    try {
+      if (!(await this.#deps.outbox.renew(entry.id, claimant, this.#deps.clock.now(), this.#pacing.leaseMs))) steps.lost = true;
+    } catch {
+      // The outbox cannot be reached now: the claim runs out unless a later renewal gets through.
     }
   }
 
