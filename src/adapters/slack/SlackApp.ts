@@ -114,6 +114,12 @@ export interface SlackApp {
  * leaving room for the acks of requests still arriving.
  */
 const SLACK_WORK_CONCURRENCY = 4;
+/**
+ * How many changes waiting for their ack are recorded at once: more than the work after acks,
+ * since each waits mostly on the state database, and few enough to keep a burst from stalling
+ * every ack behind it.
+ */
+const SLACK_RECORDING_CONCURRENCY = 8;
 
 /**
  * Builds the Bolt app: listeners for the command, buttons, modals, options and the Home tab;
@@ -160,6 +166,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     logger: options.logger,
     command: options.command,
     work: new WorkQueue(SLACK_WORK_CONCURRENCY),
+    recording: new WorkQueue(SLACK_RECORDING_CONCURRENCY),
     ...(options.alertAdmins ? { alertAdmins: options.alertAdmins } : {}),
   };
   registerCommands(app, edge);

@@ -20,6 +20,11 @@ export interface SlackEdge {
   command: string;
   /** Where work goes once Slack has its ack: bounded, so acks are never starved. */
   work: WorkQueue;
+  /**
+   * Where a change goes that Slack's ack waits for (it is acknowledged once recorded): apart
+   * from `work`, so that it never waits behind work already acknowledged, and bounded too.
+   */
+  recording?: WorkQueue;
   /** Tells the admins what a person was spared (hosts, the connector, database errors). */
   alertAdmins?: (alert: InternalErrorAlert) => Promise<void>;
 }

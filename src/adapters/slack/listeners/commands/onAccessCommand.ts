@@ -49,7 +49,7 @@ export async function onAccessCommand(
   // The request form must open within the trigger's 3 seconds, so it never waits in the queue.
   if (parsed.kind === 'modal') return work();
   if (!recordedFirst) return edge.work.run(work);
-  const run = runRecorded(() => edge.work.run(work));
+  const run = runRecorded(() => (edge.recording ?? edge.work).run(work));
   answered = settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack());
   await answered;
   await run.done;
