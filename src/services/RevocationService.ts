@@ -41,8 +41,8 @@ export interface RevocationDeps {
   audit: AuditTrail;
   clock: Clock;
   logger: Logger;
-  /** Who may end someone else's grant. */
-  people: Pick<People, 'isAdmin'>;
+  /** Who may end someone else's grant: admins, and the request's approvers as they resolve now. */
+  people: Pick<People, 'isAdmin' | 'currentApproverGroups'>;
   /** Per database user; shared with every other step that changes users. */
   userLocks: KeyedLock;
   /** Session logs per grant, for integrations with `audit: true`. */
@@ -58,13 +58,13 @@ export class RevocationService {
   constructor(private readonly deps: RevocationDeps) {}
 
   /**
-   * Ends a live grant now. The requester may end their own; admins anyone's. Granting or already
-   * ending grants are taken over; ended ones are reported as they are.
+   * Ends a live grant now. The requester may end their own; its approvers and admins may end it
+   * too. Granting or already ending grants are taken over; ended ones are reported as they are.
    */
   async revoke(requestId: string, actorSlackId: string): Promise<AccessRequest> {
     const req = await this.mustGet(requestId);
-    if (req.requester.slackId !== actorSlackId && !(await this.deps.people.isAdmin(actorSlackId))) {
-      throw new NotAllowedError(`Only the requester or a Sesame admin can revoke ${req.id}.`);
+    if (!(await this.mayRevoke(req, actorSlackId))) {
+      throw new NotAllowedError(`Only the requester, an approver of ${req.id} or a Sesame admin can revoke it; nothing was changed.`);
     }
     if (req.kind === 'extension') {
       throw new InputError(`${req.id} is an extension; revoke the request it extends (${req.parentId}).`);
@@ -86,6 +86,17 @@ export class RevocationService {
     // From here the expiry sweep of any replica finishes it, should this one die.
     markRecorded();
     return this.performRevocation(revoking);
+  }
+
+  /**
+   * Whether this person may end the request's grant: the requester, a Sesame admin, or one of its
+   * approvers. Approvers are its approver groups as they resolve when the click arrives, as for
+   * a decision: someone who has left the group since no longer may, someone who joined may.
+   */
+  private async mayRevoke(req: AccessRequest, actorSlackId: string): Promise<boolean> {
+    if (req.requester.slackId === actorSlackId || (await this.deps.people.isAdmin(actorSlackId))) return true;
+    const groups = await this.deps.people.currentApproverGroups(req);
+    return groups.some((g) => g.slackIds.includes(actorSlackId));
   }
 
   /**

@@ -352,6 +352,31 @@ describe('ending access', () => {
     assert.equal((await w.services.revocations.revoke(req.id, 'U0ALICE')).status, 'revoked');
   });
 
+  it("lets the request's approvers revoke, as their groups resolve now; the audit names who did", async () => {
+    const config = testConfig();
+    config.accessFlows[1]!.approvers = ['@dba'];
+    const w = serviceWorld(config);
+    w.directory.groups.dba = ['U0BOB', 'U0CAROL'];
+    const req = await approvedGrant(w);
+    assert.equal(req.status, 'granted');
+    await assert.rejects(
+      w.services.revocations.revoke(req.id, 'U0DAVE'),
+      (e: unknown) => e instanceof NotAllowedError && /requester, an approver of .* or a Sesame admin/.test(e.message),
+    );
+    // Carol has left @dba since the request was made: she no longer may.
+    w.directory.groups.dba = ['U0BOB'];
+    await assert.rejects(w.services.revocations.revoke(req.id, 'U0CAROL'), NotAllowedError);
+    assert.equal((await w.store.getRequest(req.id))?.status, 'granted');
+    assert.equal(w.local.users.get('alice@example.com')?.canLogin, true);
+    const revoked = await w.services.revocations.revoke(req.id, 'U0BOB');
+    assert.deepEqual([revoked.status, revoked.endedBy], ['revoked', 'U0BOB']);
+    assert.equal(w.local.users.get('alice@example.com')?.canLogin, false);
+    const audit = (await w.store.listAudit(new Date(0))).filter((e) => e.requestId === req.id);
+    for (const action of ['grant.revoking', 'grant.revoked']) {
+      assert.equal(audit.find((e) => e.action === action)?.actor, 'U0BOB', action);
+    }
+  });
+
   it('records each thing a revocation removed from what the person left behind, and tells the admins', async () => {
     const w = serviceWorld();
     const req = await autoGrant(w);
