@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pollUntil } from '../support/poll.ts';
+import { approvalCopies as approvalCopiesOf, ephemeralAt, waitForRequest as waitForRequestOf } from '../support/slack/e2eSteps.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { APPROVAL_CHANNEL, DBA_GROUP, PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
@@ -38,24 +39,10 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
     return request;
   }
 
-  async function waitForRequest(reason: string): Promise<string> {
-    const found = await pollUntil(async () => (await store().listRequests({})).find((r) => r.reason === reason), `a request "${reason}"`);
-    return found.id;
-  }
-
-  function approvalCopies(requestId: string): StandInMessage[] {
-    return [bob.id, carol.id]
-      .flatMap((id) => world.fake.dmMessages(id))
-      .concat(world.fake.messages(APPROVAL_CHANNEL))
-      .filter((m) => m.text.includes(`Access request ${requestId}`));
-  }
-
+  const waitForRequest = (reason: string) => waitForRequestOf(world, reason);
+  const approvalCopies = (requestId: string) => approvalCopiesOf(world, requestId, [bob.id, carol.id]);
   const hasButtons = (m: StandInMessage) => JSON.stringify(m.blocks).includes('sesame.approve:');
-
-  async function lastEphemeralFor(userId: string, count: number): Promise<string> {
-    const reply = await world.fake.waitFor(() => world.fake.ephemerals(userId)[count], `an ephemeral answer to ${userId}`, 10_000);
-    return reply.text;
-  }
+  const lastEphemeralFor = (userId: string, count: number) => ephemeralAt(world, userId, count);
 
   it('DMs each approver and posts in the approval channel, with why they approve and the buttons', async () => {
     const id = await askForWrite('migrate the invoices');

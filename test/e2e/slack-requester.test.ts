@@ -9,6 +9,7 @@ import pg from 'pg';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied } from '../support/postgresTarget.ts';
 import { PEOPLE, waitForDm, SIGNING_SECRET, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
+import { showCredentials as showCredentialsOf } from '../support/slack/e2eSteps.ts';
 import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
 const HOUR = 3_600_000;
@@ -46,20 +47,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
 
   /** Clicks Show credentials on a grant DM and returns the URI and password the modal shows. */
   async function showCredentials(dm: StandInMessage, requestId: string): Promise<{ uri: string; password: string }> {
-    const views = world.fake.views(alice).length;
-    await world.driver.clickButton(dm, `sesame.credentials:${requestId}`, alice);
-    const view = await world.fake.waitFor(
-      () =>
-        world.fake
-          .views(alice)
-          .slice(views)
-          .find((v) => JSON.stringify(v.view).includes('postgresql://')),
-      'the credentials modal',
-      10_000,
-    );
-    const text = JSON.stringify(view.view);
-    const uri = /postgresql:\/\/[^`"\\]+/.exec(text)![0];
-    const password = decodeURIComponent(/:\/\/[^:]+:([^@]+)@/.exec(uri)![1]!);
+    const { uri, password, text } = await showCredentialsOf(world, dm, requestId, alice);
     passwords.push(password);
     assert.ok(text.includes(password) && text.includes('127.0.0.1') && text.includes(String(cluster.port)) && text.includes(APP.database));
     return { uri, password };
