@@ -165,6 +165,32 @@ const flowTarget = z
   })
   .strict();
 
+/** A reason rule: a regular expression, checked here so a broken one stops Sesame at start. */
+const justificationRule = z
+  .object({
+    pattern: z
+      .string()
+      .min(1, 'must not be empty')
+      .superRefine((pattern, ctx) => {
+        try {
+          new RegExp(pattern, 'u');
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `is not a valid regular expression (${(err as Error).message}); write it as JavaScript reads one, e.g. "^[A-Z]+-[0-9]+"`,
+          });
+        }
+      })
+      .describe('A regular expression (JavaScript, Unicode) every reason must match; anchor it with ^ for the start'),
+    hint: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(200, 'is at most 200 characters')
+      .optional()
+      .describe('Said when a reason does not match'),
+  })
+  .strict();
+
 export const accessFlowSchema = z
   .object({
     name: z.string().min(1, 'must not be empty').describe('Unique name of the flow'),
@@ -182,7 +208,15 @@ export const accessFlowSchema = z
       .describe('owner | integration-owner | Slack ID | email | @usergroup; empty = approved automatically'),
     approvalMode: z.enum(['any', 'all']).default('any').describe('any: one approval; all: one from each approver entry'),
     allowSelfApproval: z.boolean().default(false).describe('May requesters approve their own requests (default false)'),
+    minApprovals: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(10, 'must be at most 10')
+      .default(1)
+      .describe('Approvals needed from different people (quorum, N of M; default 1)'),
     requireJustification: z.boolean().default(true).describe('Must a request give a reason (default true)'),
+    justification: justificationRule.optional().describe('A rule every reason must follow, e.g. a ticket key'),
     pendingTtl: duration.prefault('24h').describe('Unanswered requests expire after this long (default 24h)'),
   })
   .strict()

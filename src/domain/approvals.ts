@@ -34,16 +34,21 @@ export function assignApprovers(candidates: readonly (readonly string[])[]): (st
 
 /**
  * Whether the approvals given satisfy the request: `any` needs one approval from any entry,
- * `all` one from each entry by a different person. `approverIds` are the people whose
+ * `all` one from each entry by a different person, and either needs `minApprovals` different
+ * people among the approvers (a quorum). `approverIds` are the people whose
  * approval counts (the requester's only with self-approval allowed).
  */
 export function approvalsComplete(
   groups: readonly { slackIds: readonly string[] }[],
   mode: 'any' | 'all',
   approverIds: readonly string[],
+  minApprovals = 1,
 ): boolean {
   if (groups.length === 0) return true;
   const approved = new Set(approverIds);
+  // A quorum counts different people who are approvers of the request.
+  const counted = new Set(groups.flatMap((g) => g.slackIds).filter((id) => approved.has(id)));
+  if (counted.size < minApprovals) return false;
   const candidates = groups.map((g) => [...new Set(g.slackIds)].filter((id) => approved.has(id)));
   if (mode === 'any') return candidates.some((c) => c.length > 0);
   return assignApprovers(candidates).every((person) => person !== undefined);

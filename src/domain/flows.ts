@@ -30,9 +30,46 @@ export interface AccessFlow {
   /** any: one approval; all: one from each approver entry. */
   approvalMode: 'any' | 'all';
   allowSelfApproval: boolean;
+  /**
+   * Approvals needed from different people (quorum, N of M); 1 by default. With `all`, each
+   * approver entry also needs its own person.
+   */
+  minApprovals: number;
   requireJustification: boolean;
+  /** A rule every reason must follow, e.g. a ticket key: `pattern` must match it somewhere. */
+  justification?: JustificationRule | undefined;
   /** Minutes an unanswered request waits before it expires. */
   pendingTtl: number;
+}
+
+/** What a flow asks of a reason: a regular expression it must match, and how to say so. */
+export interface JustificationRule {
+  /** A JavaScript regular expression (Unicode mode); anchor it with ^ to match from the start. */
+  pattern: string;
+  /** Said when a reason does not match: "a ticket key like OPS-123". */
+  hint?: string | undefined;
+}
+
+/**
+ * Why `reason` breaks the flow's rule, said so the person can fix it; undefined when it follows
+ * it (or the flow has none).
+ */
+export function justificationProblem(flow: Pick<AccessFlow, 'name' | 'justification'>, reason: string): string | undefined {
+  const rule = flow.justification;
+  if (!rule || new RegExp(rule.pattern, 'u').test(reason)) return undefined;
+  const what = rule.hint ?? `text matching /${rule.pattern}/`;
+  return `Flow ${flow.name} needs a reason with ${what}: add it after "because", e.g. "because ${exampleOf(rule)} …".`;
+}
+
+/** The reason rules' hints of the flows covering an integration, said once each. */
+export function justificationHintOf(flows: readonly Pick<AccessFlow, 'justification'>[]): string | undefined {
+  const hints = flows.flatMap((f) => (f.justification ? [f.justification.hint ?? `text matching /${f.justification.pattern}/`] : []));
+  return hints.length > 0 ? [...new Set(hints)].join(' or ') : undefined;
+}
+
+function exampleOf(rule: JustificationRule): string {
+  // The hint's own example when it gives one ("like OPS-123"), else a placeholder.
+  return /\blike\s+(\S+)/.exec(rule.hint ?? '')?.[1]?.replace(/[.,;]$/, '') ?? '<ticket>';
 }
 
 /** Answers whether the person making a request is named by a config principal. */

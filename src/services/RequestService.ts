@@ -1,5 +1,5 @@
 import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
-import { chooseFlow, type AccessFlow } from '../domain/flows.ts';
+import { chooseFlow, justificationHintOf, justificationProblem, type AccessFlow } from '../domain/flows.ts';
 import { ConflictError, InputError, NotAllowedError, noIntegrationNamed } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
@@ -184,7 +184,7 @@ export class RequestService {
     const approvers = (await this.deps.requests.listApprovals(req.id))
       .filter((a) => a.decision === 'approve' && eligible.includes(a.approverId))
       .map((a) => a.approverId);
-    if (!approvalsComplete(groups, req.approvalMode, approvers)) {
+    if (!approvalsComplete(groups, req.approvalMode, approvers, this.quorumOf(req.flowName))) {
       const waiting = await requireRequest(this.deps.requests, req.id);
       await this.deps.audit.append('request.approved', who, waiting, { complete: false });
       await notify(this.deps.logger, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
@@ -203,6 +203,11 @@ export class RequestService {
     // Approved and told: the grant that follows is finished by any replica, should this one die.
     markRecorded();
     return req.kind === 'extension' ? this.deps.grants.applyExtension(approved) : this.deps.grants.grant(approved.id);
+  }
+
+  /** Approvals the flow needs from different people, as the config says now (1 for a flow since removed). */
+  private quorumOf(flowName: string): number {
+    return this.deps.config.accessFlows.find((f) => f.name === flowName)?.minApprovals ?? 1;
   }
 
   /**
@@ -276,7 +281,8 @@ export class RequestService {
         permissions,
         maxDurationMinutes,
         defaultDurationMinutes: withDefault?.defaultDuration ?? Math.min(60, maxDurationMinutes),
-        requireJustification: covering.every((f) => f.requireJustification),
+        requireJustification: covering.every((f) => f.requireJustification || f.justification !== undefined),
+        justificationHint: justificationHintOf(covering),
         customAccessDetails: integration.customAccessDetails,
       });
     }
@@ -373,9 +379,12 @@ export class RequestService {
         field: 'reason',
       });
     }
-    if (!text && flow.requireJustification) {
-      throw new InputError(`Give a reason: add "because <why you need it>" (flow ${flow.name} requires one).`, { field: 'reason' });
+    if (!text && (flow.requireJustification || flow.justification)) {
+      const what = flow.justification?.hint ? ` with ${flow.justification.hint}` : '';
+      throw new InputError(`Give a reason${what}: add "because <why you need it>" (flow ${flow.name} requires one).`, { field: 'reason' });
     }
+    const problem = text ? justificationProblem(flow, text) : undefined;
+    if (problem) throw new InputError(problem, { field: 'reason' });
     return text;
   }
 
@@ -387,6 +396,12 @@ export class RequestService {
     if (usable.every((ids) => ids.length === 0)) {
       throw new NotAllowedError(
         `Nobody ${flow.allowSelfApproval ? '' : 'but you '}can approve ${formatTarget(target)} under flow ${flow.name} (${flow.approvers.join(', ')} name no one else). Ask a Sesame admin to set owners for ${target.integration}.`,
+      );
+    }
+    const people = new Set(usable.flat()).size;
+    if (people < flow.minApprovals) {
+      throw new NotAllowedError(
+        `Flow ${flow.name} needs ${flow.minApprovals} approvals from different people, and its approvers name only ${people}${flow.allowSelfApproval ? '' : ' besides you'} for ${formatTarget(target)}. Ask a Sesame admin to add approvers.`,
       );
     }
     if (flow.approvalMode === 'all' && assignApprovers(usable).includes(undefined)) {

@@ -19,6 +19,8 @@ export interface IntegrationOptions {
   maxDurationMinutes: number;
   defaultDurationMinutes: number;
   requireJustification: boolean;
+  /** What a reason must hold on this integration (the flows' hints), e.g. "a ticket key like OPS-123". */
+  justificationHint?: string | undefined;
   customAccessDetails?: string | undefined;
 }
 

@@ -336,6 +336,38 @@ describe('config: durations', () => {
   });
 });
 
+describe('config: reason rules and quorum', () => {
+  it('reads a justification rule and a quorum', () => {
+    const config = parseConfigText(
+      minimal('    justification: { pattern: "^[A-Z]+-[0-9]+", hint: "a ticket key like OPS-123" }\n    minApprovals: 2\n'),
+      {},
+    );
+    const flow = config.accessFlows[0]!;
+    assert.deepEqual(flow.justification, { pattern: '^[A-Z]+-[0-9]+', hint: 'a ticket key like OPS-123' });
+    assert.equal(flow.minApprovals, 2);
+    assert.equal(parseConfigText(minimal(), {}).accessFlows[0]!.minApprovals, 1, 'one approval by default');
+  });
+
+  it('reports a pattern that is not a regular expression, with its path, at start', () => {
+    const message = messageAt(issuesOf(minimal('    justification: { pattern: "^([A-Z]+" }\n')), 'accessFlows[0].justification.pattern');
+    assert.match(message, /is not a valid regular expression \(.*\); write it as JavaScript reads one/);
+  });
+
+  it('refuses a quorum below one, above ten or not whole, and unknown keys in the rule', () => {
+    for (const n of ['0', '11', '1.5']) {
+      assert.ok(
+        issuesOf(minimal(`    minApprovals: ${n}\n`)).some((i) => i.path === 'accessFlows[0].minApprovals'),
+        n,
+      );
+    }
+    assert.ok(
+      issuesOf(minimal('    justification: { pattern: "x", example: "y" }\n')).some((i) =>
+        i.path.startsWith('accessFlows[0].justification'),
+      ),
+    );
+  });
+});
+
 describe('config: customAccessDetails', () => {
   const withDetails = (length: number) =>
     minimal().replace('    password: pw-for-tests\n', `    password: pw-for-tests\n    customAccessDetails: "${'x'.repeat(length)}"\n`);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { formatMinutes, parseDurationMinutes } from '../../src/domain/duration.ts';
 import { InputError } from '../../src/domain/errors.ts';
 import { approvalsComplete, assignApprovers } from '../../src/domain/approvals.ts';
+import { justificationProblem } from '../../src/domain/flows.ts';
 import { chooseFlow } from '../../src/domain/flows.ts';
 import { validateIdentifier } from '../../src/domain/identifiers.ts';
 import { quoteIdent } from '../../src/adapters/postgres/statements.ts';
@@ -144,6 +145,29 @@ describe('flows', () => {
     assert.equal(approvalsComplete(groups, 'all', ['B']), false);
     assert.equal(approvalsComplete(groups, 'all', ['B', 'C']), true);
     assert.equal(approvalsComplete([], 'all', []), true);
+  });
+  it('a quorum counts different approvers of the request, in either mode', () => {
+    const groups = [{ slackIds: ['A', 'B'] }, { slackIds: ['C'] }];
+    assert.equal(approvalsComplete(groups, 'any', ['B'], 2), false);
+    assert.equal(approvalsComplete(groups, 'any', ['B', 'B'], 2), false, 'one person counts once');
+    assert.equal(approvalsComplete(groups, 'any', ['B', 'Z'], 2), false, 'someone who is no approver does not count');
+    assert.equal(approvalsComplete(groups, 'any', ['A', 'B'], 2), true);
+    assert.equal(approvalsComplete(groups, 'all', ['A', 'B'], 2), false, 'all still needs each entry');
+    assert.equal(approvalsComplete(groups, 'all', ['A', 'C'], 3), false);
+    assert.equal(approvalsComplete(groups, 'all', ['A', 'B', 'C'], 3), true);
+  });
+  it("says what a flow's reason rule wants, with the hint's example", () => {
+    const flow = { name: 'ticketed', justification: { pattern: '^[A-Z]+-[0-9]+', hint: 'a ticket key like OPS-123' } };
+    assert.equal(justificationProblem(flow, 'OPS-1 broken'), undefined);
+    assert.equal(
+      justificationProblem(flow, 'broken OPS-1'),
+      'Flow ticketed needs a reason with a ticket key like OPS-123: add it after "because", e.g. "because OPS-123 …".',
+    );
+    assert.match(
+      justificationProblem({ name: 'f', justification: { pattern: 'INC\\d+' } }, 'x') ?? '',
+      /text matching \/INC\\d\+\/: .*because <ticket>/,
+    );
+    assert.equal(justificationProblem({ name: 'free' }, 'anything'), undefined);
   });
   it('with all, counts a person in two entries once: each entry needs a different approver', () => {
     const dbaAndSecurity = [{ slackIds: ['CAROL', 'DAN'] }, { slackIds: ['CAROL', 'SAM'] }];

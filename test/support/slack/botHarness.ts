@@ -39,6 +39,8 @@ export const DBA_GROUP = { id: 'S0DBA', handle: 'dba', members: [PEOPLE.bob.id, 
 export interface E2eOptions {
   /** Cron expressions for the jobs that should fire by themselves; the others never do. */
   schedule?: Partial<Record<'expire' | 'remind' | 'rotate' | 'cleanup' | 'discover', string>>;
+  /** The config's accessFlows entries (YAML list items), in place of the usual three. */
+  accessFlows?: string;
 }
 
 /**
@@ -54,7 +56,11 @@ schedule: { expire: "${s.expire}", remind: "${s.remind}", rotate: "${s.rotate}",
 integrations:
 ${localIntegrationYaml(cluster, PG_ENV, [`owners: { integration: [${PEOPLE.bob.id}] }`])}
 accessFlows:
-  - name: read-now
+${options.accessFlows ?? USUAL_FLOWS}
+`;
+}
+
+const USUAL_FLOWS = `  - name: read-now
     requestors: ["*"]
     targets: [{ integration: local, databases: [${APP.database}], schemas: [public] }]
     permissions: [readonly]
@@ -73,9 +79,7 @@ accessFlows:
     targets: [{ integration: local, databases: [${APP.database}] }]
     permissions: [admin]
     maxDuration: 1h
-    approvers: ["@${DBA_GROUP.handle}"]
-`;
-}
+    approvers: ["@${DBA_GROUP.handle}"]`;
 
 export interface E2eWorld<D = SignedAppDriver> {
   fake: SlackStandIn;

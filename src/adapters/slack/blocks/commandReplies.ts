@@ -12,7 +12,7 @@ const SECTION_BUDGET = LIMITS.sectionText - 100;
 export function helpMessage(command: string, options: RequestOptions): SlackMessage {
   const lines = options.integrations.map(
     (i) =>
-      `• \`${i.name}\`: ${i.permissions.map((p) => `\`${p}\``).join(', ')} · up to ${formatMinutes(i.maxDurationMinutes)} (default ${formatMinutes(i.defaultDurationMinutes)})${i.requireJustification ? ' · reason required' : ''}`,
+      `• \`${i.name}\`: ${i.permissions.map((p) => `\`${p}\``).join(', ')} · up to ${formatMinutes(i.maxDurationMinutes)} (default ${formatMinutes(i.defaultDurationMinutes)})${i.requireJustification ? ' · reason required' : ''}${i.justificationHint ? ` (with ${i.justificationHint})` : ''}`,
   );
   return {
     text: `How to use ${command}`,

@@ -84,6 +84,7 @@ export function requestModal(options: RequestOptions, chosenIntegration?: string
         block_id: requestBlockId('reason', name),
         optional: !chosen.requireJustification,
         label: plain('Why do you need it?'),
+        ...(chosen.justificationHint ? { hint: plain(`Include ${chosen.justificationHint}.`, 150) } : {}),
         element: {
           type: 'plain_text_input',
           action_id: 'reason',
