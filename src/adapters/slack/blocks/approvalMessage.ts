@@ -21,9 +21,10 @@ const MENTIONS_PER_GROUP = 15;
 /**
  * The message approvers get (a DM each, and the approval channel's post): who asks for what,
  * why, why the reader is an approver, the request ID, and Approve / Deny while it is pending.
- * Once decided, the same builder renders the copy without buttons, with who decided and when.
+ * Once decided, the same builder renders the copy without those buttons, with who decided and
+ * when, and Revoke while the grant lasts.
  */
-export function approvalMessage(request: AccessRequest, approvals: readonly Approval[] = []): SlackMessage {
+export function approvalMessage(request: AccessRequest, approvals: readonly Approval[] = [], quorum = 1): SlackMessage {
   const pending = request.status === 'pending';
   const what =
     request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${targetText(request)}\`` : summary(request);
@@ -39,12 +40,13 @@ export function approvalMessage(request: AccessRequest, approvals: readonly Appr
       ['Flow', escapeMrkdwn(request.flowName)],
     ]),
     section(`*Reason*\n${quote(request.reason || '(none given)')}`),
-    section(
-      `*Why you are asked* (${request.approvalMode === 'all' ? 'one approval from each group' : 'one approval is enough'})\n${approverLines(request.approverGroups)}`,
-    ),
+    section(`*Why you are asked* (${approvalRule(request.approvalMode, quorum)})\n${approverLines(request.approverGroups)}`),
   ];
   const approvedSoFar = approvals.filter((a) => a.decision === 'approve');
-  if (pending && approvedSoFar.length > 0) {
+  if (pending && quorum > 1) {
+    const who = approvedSoFar.map((a) => mention(a.approverId)).join(', ');
+    blocks.push(context(`:white_check_mark: ${approvedSoFar.length} of ${quorum} approvals${who ? `: ${who}` : ' so far'}`));
+  } else if (pending && approvedSoFar.length > 0) {
     blocks.push(
       context(
         `:white_check_mark: Approved so far by ${approvedSoFar.map((a) => `${mention(a.approverId)} ${slackDate(a.at)}`).join(', ')}`,
@@ -60,11 +62,19 @@ export function approvalMessage(request: AccessRequest, approvals: readonly Appr
     );
   } else {
     blocks.push(context(outcomeLine(request)));
+    if (request.status === 'granted' && request.kind === 'access') blocks.push(approverRevoke(request));
   }
   return {
     text: truncate(`Access request ${request.id}: ${plainHeadline(request)} (${STATUS_WORDS[request.status]})`, LIMITS.messageText),
     blocks,
   };
+}
+
+/** How many approvals the request needs, in words. */
+function approvalRule(mode: AccessRequest['approvalMode'], quorum: number): string {
+  const each = mode === 'all' ? 'one approval from each group' : 'one approval is enough';
+  if (quorum <= 1) return each;
+  return mode === 'all' ? `${each}, ${quorum} people in all` : `${quorum} approvals from different people`;
 }
 
 /** The line that replaces the buttons once a request is decided: who, when, and what became of it. */
@@ -109,6 +119,21 @@ export function statusThreadMessage(request: AccessRequest, approvals: readonly 
   if (request.status === 'failed') text += `. ${ADMINS_WERE_TOLD}.`;
   const fallback = truncate(`${request.id} ${STATUS_WORDS[request.status]}`, LIMITS.messageText);
   return { text: fallback, blocks: [section(text)] };
+}
+
+/** While the grant lasts, its approvers (and admins) may end it; the service checks who clicked. */
+function approverRevoke(request: AccessRequest) {
+  return actions(`approver-grant:${request.id}`, [
+    requestButton('Revoke', 'revoke', request.id, {
+      style: 'danger',
+      confirm: {
+        title: 'End this access now?',
+        text: `${mention(request.requester.slackId)} loses access to \`${targetText(request)}\` now, and their open sessions are closed.`,
+        confirm: 'Revoke',
+        deny: 'Keep it',
+      },
+    }),
+  ]);
 }
 
 function plainHeadline(request: AccessRequest): string {
