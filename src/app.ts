@@ -11,6 +11,7 @@ import { PostgresStateStore } from './adapters/postgresState/PostgresStateStore.
 import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
 import { type Config, DEFAULT_STATE_FILE, type IntegrationConfig, type RdsIntegrationConfig } from './config/schema.ts';
 import { ConfigError, InputError, NotFoundError, type ConfigIssue } from './domain/errors.ts';
+import type { AccessRequest } from './domain/request.ts';
 import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
 import { sesameJobs } from './jobs/jobs.ts';
 import { Scheduler, type JobRunObserver } from './jobs/Scheduler.ts';
@@ -92,6 +93,8 @@ export interface NotifierWiring {
   integrations: IntegrationRegistry;
   /** Slack IDs of Sesame's admins (`slack.admins`), resolved at each call. */
   adminIds(): Promise<string[]>;
+  /** The channels a request's approval message goes to (the integration's own, or the approval channel). */
+  approvalChannels(request: AccessRequest): Promise<string[]>;
   /** The notifications waiting to be sent: shared by the replicas on a PostgreSQL state. */
   outbox: NotificationOutbox;
   /** This process among the replicas, as the outbox's claims name it. */
@@ -122,7 +125,14 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
   const people = new People({ config, integrations, directory: parts.directory, ...owners });
   // Without a notifier of the caller's, N is the default (Notifier), which the log notifier is.
   const notifier = isNotifierFactory(parts.notifier)
-    ? parts.notifier({ store, integrations, adminIds: () => people.adminIds(), outbox: openOutbox(openedStore), replicaId })
+    ? parts.notifier({
+        store,
+        integrations,
+        adminIds: () => people.adminIds(),
+        approvalChannels: (request) => people.approvalChannels(request.target, config.slack.approvalChannel),
+        outbox: openOutbox(openedStore),
+        replicaId,
+      })
     : (parts.notifier ?? (new LogNotifier(logger) as Notifier as N));
   const services = createServices(
     {

@@ -127,10 +127,19 @@ export async function runBot(
     logger,
     clock,
     directory: overrides.directory ?? new SlackDirectory(client, clock),
-    notifier: ({ store, integrations, adminIds, outbox, replicaId }) =>
+    notifier: ({ store, integrations, adminIds, approvalChannels, outbox, replicaId }) =>
       new OutboxNotifier({
         outbox,
-        delivery: new SlackNotifier({ client, store, config, clock, logger, adminIds, integration: (name) => integrations.get(name) }),
+        delivery: new SlackNotifier({
+          client,
+          store,
+          config,
+          clock,
+          logger,
+          adminIds,
+          approvalChannels,
+          integration: (name) => integrations.get(name),
+        }),
         clock,
         outboxClock: systemClock,
         logger,

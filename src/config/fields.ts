@@ -114,6 +114,20 @@ export const owners = z
       .min(1, 'must not be empty')
       .optional()
       .describe('AWS only (ignored for type postgresql): the RDS tag whose value names the resource owner'),
+    channel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel ID like C0123DBA (channel details → copy channel ID)')
+      .optional()
+      .describe("A Slack channel for this integration's approval requests, instead of slack.approvalChannel"),
+    channelTagKey: z
+      .string()
+      .min(1, 'must not be empty')
+      .optional()
+      .describe('AWS only: the RDS tag whose value is the channel ID for the resource (over channel)'),
+    alsoApprovalChannel: z
+      .boolean()
+      .default(false)
+      .describe("Post in slack.approvalChannel too, beside the integration's own channel (default false)"),
   })
   .strict()
   .prefault({})

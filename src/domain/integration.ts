@@ -25,6 +25,12 @@ export interface IntegrationOwners {
   integration: string[];
   /** AWS only: the RDS tag whose value names the resource owner. */
   resourceTagKey?: string | undefined;
+  /** A Slack channel ID for this integration's approval requests, instead of slack.approvalChannel. */
+  channel?: string | undefined;
+  /** AWS only: the RDS tag whose value is the channel ID for the resource (over `channel`). */
+  channelTagKey?: string | undefined;
+  /** Post in slack.approvalChannel too, beside the integration's own channel. */
+  alsoApprovalChannel: boolean;
 }
 
 /** What every integration has, whatever its type. */

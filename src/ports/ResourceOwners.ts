@@ -6,4 +6,6 @@ import type { Target } from '../domain/target.ts';
  */
 export interface ResourceOwners {
   ownerOf(target: Target): Promise<string | undefined>;
+  /** The Slack channel the resource names for its approval requests (an RDS tag), if any. */
+  channelOf?(target: Target): Promise<string | undefined>;
 }

@@ -98,6 +98,20 @@ export class People {
     return groups;
   }
 
+  /**
+   * Where a request's approval message is posted: the resource's channel (its RDS tag), else its
+   * integration's `owners.channel`, else `fallback` (slack.approvalChannel); the integration's
+   * own channel and the fallback both with `alsoApprovalChannel`. A tag that cannot be read
+   * falls back to the config.
+   */
+  async approvalChannels(target: Target, fallback: string | undefined): Promise<string[]> {
+    const integration = this.deps.integrations.get(target.integration);
+    const tagged = await this.deps.owners?.channelOf?.(target).catch(() => undefined);
+    const own = tagged ?? integration?.owners.channel;
+    if (!own) return fallback ? [fallback] : [];
+    return integration?.owners.alsoApprovalChannel && fallback && fallback !== own ? [own, fallback] : [own];
+  }
+
   private async approverGroup(
     entry: string,
     flowName: string,

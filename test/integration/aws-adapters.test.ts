@@ -37,7 +37,7 @@ describe(`AWS adapters from the environment, with discovery only, on PostgreSQL 
       id: 'Ledger-DB',
       endpoint: '127.0.0.1',
       port: cluster.port,
-      tags: { 'sesame-secret': secret.arn, owner: 'ledger-team@example.com' },
+      tags: { 'sesame-secret': secret.arn, owner: 'ledger-team@example.com', 'slack-channel': 'C0LEDGER' },
     });
     fake.addInstance({ region: US, id: 'not-for-sesame', endpoint: '127.0.0.1', port: cluster.port });
   });
@@ -54,7 +54,11 @@ describe(`AWS adapters from the environment, with discovery only, on PostgreSQL 
           type: 'aws-rds',
           regions: [US],
           secretTagKey: 'sesame-secret',
-          defaults: { database: APP.database, sslMode: 'disable', owners: { integration: ['@dba'], resourceTagKey: 'owner' } },
+          defaults: {
+            database: APP.database,
+            sslMode: 'disable',
+            owners: { integration: ['@dba'], resourceTagKey: 'owner', channelTagKey: 'slack-channel' },
+          },
         },
       ],
     });
@@ -67,6 +71,8 @@ describe(`AWS adapters from the environment, with discovery only, on PostgreSQL 
     for (const i of integrations) known.set(i.name, i);
 
     assert.equal(await aws.owners.ownerOf({ integration: 'ledger-db', database: APP.database }), 'ledger-team@example.com');
+    // The resource names the channel for its approval requests in a tag of its own.
+    assert.equal(await aws.owners.channelOf?.({ integration: 'ledger-db', database: APP.database }), 'C0LEDGER');
     const findings = await aws.check(known.get('ledger-db')!);
     assert.deepEqual(
       findings.map((f) => f.level),

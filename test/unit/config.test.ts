@@ -176,13 +176,13 @@ describe('config: the keys of PRODUCT.md §3', () => {
     assert.equal(local.credentialRotationDays, 30);
     assert.equal(local.userCleanupDays, 7);
     assert.equal(local.audit, false);
-    assert.deepEqual(local.owners, { integration: ['U0BOB'], resourceTagKey: 'owner' });
+    assert.deepEqual(local.owners, { integration: ['U0BOB'], resourceTagKey: 'owner', alsoApprovalChannel: false });
     assert.equal(prod.region, 'us-east-1');
     assert.equal(prod.instanceId, 'prod-db-1');
     assert.equal(prod.authType, 'iam');
     assert.equal(prod.userAuth, 'iam');
     assert.equal(prod.password, undefined);
-    assert.deepEqual(prod.owners, { integration: ['@dba'], resourceTagKey: 'owner' });
+    assert.deepEqual(prod.owners, { integration: ['@dba'], resourceTagKey: 'owner', alsoApprovalChannel: false });
 
     const [discovery] = config.discovery;
     assert.equal(discovery?.type, 'aws-rds');
@@ -190,7 +190,7 @@ describe('config: the keys of PRODUCT.md §3', () => {
     assert.equal(discovery?.secretTagKey, 'sesame-secret');
     assert.equal(discovery?.defaults.database, 'postgres');
     assert.equal(discovery?.defaults.sslMode, 'verify-full');
-    assert.deepEqual(discovery?.defaults.owners, { integration: ['@dba'] });
+    assert.deepEqual(discovery?.defaults.owners, { integration: ['@dba'], alsoApprovalChannel: false });
 
     const [read, oncall] = config.accessFlows;
     assert.deepEqual(read?.targets, [{ integration: 'local', databases: ['appdb'], schemas: ['public'] }]);
@@ -260,7 +260,7 @@ discovery:
     assert.equal(local.authType, 'password');
     assert.equal(local.userAuth, 'password');
     assert.equal(local.audit, false);
-    assert.deepEqual(local.owners, { integration: [] });
+    assert.deepEqual(local.owners, { integration: [], alsoApprovalChannel: false });
     assert.deepEqual(local.grantableRoles, []);
     assert.equal(local.sslMode, 'verify-full');
     assert.equal(effectiveSslMode(local), 'verify-full');
@@ -278,7 +278,7 @@ discovery:
       sslMode: 'verify-full',
       userAuth: 'password',
       audit: false,
-      owners: { integration: [] },
+      owners: { integration: [], alsoApprovalChannel: false },
       grantableRoles: [],
     });
   });

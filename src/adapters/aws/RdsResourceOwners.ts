@@ -17,7 +17,7 @@ export interface RdsResourceOwnersOptions {
 
 /**
  * The owner an RDS instance or cluster names in its `owners.resourceTagKey` tag (a Slack ID,
- * email or @usergroup, as written). Tags are read afresh with ListTagsForResource, so a
+ * email or @usergroup, as written), and the channel its `owners.channelTagKey` tag names. Tags are read afresh with ListTagsForResource, so a
  * changed owner tag routes the next request; if that call fails, the tags RDS gave with the
  * instance's description stand in. No tag, an empty one, or a non-RDS integration: undefined,
  * and the integration's owners approve.
@@ -30,8 +30,17 @@ export class RdsResourceOwners implements ResourceOwners {
   }
 
   async ownerOf(target: Target): Promise<string | undefined> {
+    return this.#tag(target, (i) => i.owners.resourceTagKey, 'owner');
+  }
+
+  /** The channel the resource's `owners.channelTagKey` tag names for its approval requests. */
+  async channelOf(target: Target): Promise<string | undefined> {
+    return this.#tag(target, (i) => i.owners.channelTagKey, 'channel');
+  }
+
+  async #tag(target: Target, keyOf: (i: IntegrationConfig) => string | undefined, what: string): Promise<string | undefined> {
     const integration = this.#options.integration(target.integration);
-    const tagKey = integration?.owners.resourceTagKey;
+    const tagKey = integration ? keyOf(integration) : undefined;
     if (integration?.type !== 'aws-rds-postgresql' || tagKey === undefined) return undefined;
     const resource = await this.#options.resolver.resolve(integration);
     let tags = resource.tags;
@@ -46,10 +55,10 @@ export class RdsResourceOwners implements ResourceOwners {
       });
       this.#options.logger?.warn(
         { integration: integration.name, err: describeError(failure) },
-        'reading the owner tag failed; using the tags RDS described earlier',
+        `reading the ${what} tag failed; using the tags RDS described earlier`,
       );
     }
-    const owner = tags[tagKey]?.trim();
-    return owner ? owner : undefined;
+    const value = tags[tagKey]?.trim();
+    return value ? value : undefined;
   }
 }

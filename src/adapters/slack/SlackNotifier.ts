@@ -28,6 +28,11 @@ export interface SlackNotifierDeps {
   logger: Logger;
   /** Slack IDs of Sesame's admins, told when revocation keeps failing. */
   adminIds?: () => Promise<string[]>;
+  /**
+   * The channels a request's approval message is posted in (its integration's own, or beside it
+   * the approval channel); `slack.approvalChannel` alone when absent.
+   */
+  approvalChannels?: (request: AccessRequest) => Promise<string[]>;
   /** An integration's config by name, configured or discovered (for its custom access details). */
   integration?: (name: string) => IntegrationConfig | undefined;
 }
@@ -175,10 +180,11 @@ export class SlackNotifier implements NotificationDelivery {
       );
       for (const r of results) if (r.status === 'rejected') failures.push(r.reason);
     }
-    const channel = this.deps.config.slack.approvalChannel;
-    if (channel) {
+    const fallback = this.deps.config.slack.approvalChannel;
+    const channels = this.deps.approvalChannels ? await this.deps.approvalChannels(request) : fallback ? [fallback] : [];
+    for (const channel of channels) {
       try {
-        await steps.once('channel', async () => {
+        await steps.once(channel === fallback ? 'channel' : `channel ${channel}`, async () => {
           const ts = await this.send(channel, message);
           await this.remember(request, 'channel', channel, ts);
         });

@@ -41,7 +41,12 @@ export interface E2eOptions {
   schedule?: Partial<Record<'expire' | 'remind' | 'rotate' | 'cleanup' | 'discover', string>>;
   /** The config's accessFlows entries (YAML list items), in place of the usual three. */
   accessFlows?: string;
+  /** The `local` integration's owners (a YAML mapping), in place of Bob as its only owner. */
+  owners?: string;
 }
+
+/** A channel of its own for the `local` integration's approval requests (see E2eOptions.owners). */
+export const DBA_CHANNEL = 'C0DBA';
 
 /**
  * An auto-approved readonly flow narrowed to appdb/public, a readwrite flow on appdb that
@@ -54,7 +59,7 @@ slack: { command: /access, approvalChannel: ${APPROVAL_CHANNEL}, admins: [${PEOP
 state: { sqlite: ${join(dir, 'sesame.db')} }
 schedule: { expire: "${s.expire}", remind: "${s.remind}", rotate: "${s.rotate}", cleanup: "${s.cleanup}", discover: "${s.discover}" }
 integrations:
-${localIntegrationYaml(cluster, PG_ENV, [`owners: { integration: [${PEOPLE.bob.id}] }`])}
+${localIntegrationYaml(cluster, PG_ENV, [`owners: ${options.owners ?? `{ integration: [${PEOPLE.bob.id}] }`}`])}
 accessFlows:
 ${options.accessFlows ?? USUAL_FLOWS}
 `;
@@ -134,7 +139,10 @@ async function startWorld<D>(cluster: TestCluster, transport: Transport<D>, opti
   const dir = mkdtempSync(join(tmpdir(), 'sesame-e2e-'));
   const fake = await SlackStandIn.start({
     users: Object.values(PEOPLE).map((p) => ({ ...p })),
-    channels: [{ id: APPROVAL_CHANNEL, name: 'db-approvals' }],
+    channels: [
+      { id: APPROVAL_CHANNEL, name: 'db-approvals' },
+      { id: DBA_CHANNEL, name: 'dba' },
+    ],
     usergroups: [{ ...DBA_GROUP, members: [...DBA_GROUP.members] }],
   });
   const clock = new ManualClock(new Date());
