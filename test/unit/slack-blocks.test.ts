@@ -144,10 +144,14 @@ describe('the approval message', () => {
     assert.match(text, /more groups/);
   });
 
-  it('once decided, shows who decided and when, without buttons', () => {
+  it('once decided, shows who decided and when, without Approve and Deny; Revoke only while granted', () => {
     const approved = request({ status: 'granted', decidedBy: 'U0BOB', decidedAt: at(MINUTE), expiresAt: at(61 * MINUTE) });
     const message = approvalMessage(approved);
-    assert.deepEqual(buttonIds(message), []);
+    assert.deepEqual(buttonIds(message), [`sesame.revoke:${approved.id}`]);
+    assert.match(JSON.stringify(message.blocks), /"confirm":\{"type":"plain_text","text":"Revoke"/);
+    for (const status of ['revoked', 'expired'] as const) {
+      assert.deepEqual(buttonIds(approvalMessage({ ...approved, status })), [], status);
+    }
     assert.ok(textOf(message).includes('Approved by <@U0BOB>'));
     assert.ok(textOf(message).includes(slackDate(at(MINUTE)).replaceAll('"', '\\"')));
     const denied = approvalMessage(request({ status: 'denied', decidedBy: 'U0CAROL', decidedAt: at(MINUTE), denyReason: 'not today' }));
