@@ -112,28 +112,17 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
   const integrations = new IntegrationRegistry(config.integrations, clock);
   const usesAws = config.discovery.length > 0 || config.integrations.some((i) => i.type === 'aws-rds-postgresql');
   const aws = usesAws ? (parts.aws ?? createAwsAdapters({ integration: (name) => integrations.get(name), clock, logger })) : undefined;
-  const databases =
-    parts.databases ??
-    new RegistryTargetDatabases(integrations, {
-      ...aws?.targetDatabaseDeps,
-      logger,
-      audit: async (event) => {
-        await store.appendAudit({ at: clock.now(), action: event.action, actor: 'system', details: event.details });
-      },
-    });
+  const databases = parts.databases ?? targetDatabases(integrations, aws, store, clock, logger);
   const owners = aws ? { owners: aws.owners } : {};
   const people = new People({ config, integrations, directory: parts.directory, ...owners });
-  // Without a notifier of the caller's, N is the default (Notifier), which the log notifier is.
-  const notifier = isNotifierFactory(parts.notifier)
-    ? parts.notifier({
-        store,
-        integrations,
-        adminIds: () => people.adminIds(),
-        approvalChannels: (request) => people.approvalChannels(request.target, config.slack.approvalChannel),
-        outbox: openOutbox(openedStore),
-        replicaId,
-      })
-    : (parts.notifier ?? (new LogNotifier(logger) as Notifier as N));
+  const notifier = notifierOf(parts, {
+    store,
+    integrations,
+    adminIds: () => people.adminIds(),
+    approvalChannels: (request) => people.approvalChannels(request.target, config.slack.approvalChannel),
+    outbox: openOutbox(openedStore),
+    replicaId,
+  });
   const services = createServices(
     {
       config,
@@ -246,6 +235,24 @@ export function configHash(config: Config): string {
 /** The outbox of the store: the shared table on PostgreSQL, this process's memory on the others. */
 function openOutbox(store: StateStore): NotificationOutbox {
   return store instanceof PostgresStateStore ? store.outbox() : new MemoryOutbox();
+}
+
+/** The engine on every integration served, its connector events written to the audit trail. */
+function targetDatabases(integrations: IntegrationRegistry, aws: AwsAdapters | undefined, store: StateStore, clock: Clock, logger: Logger) {
+  return new RegistryTargetDatabases(integrations, {
+    ...aws?.targetDatabaseDeps,
+    logger,
+    audit: async (event) => {
+      await store.appendAudit({ at: clock.now(), action: event.action, actor: 'system', details: event.details });
+    },
+  });
+}
+
+/** The notifier given in the parts, built from the wiring when it is a factory; the log otherwise. */
+function notifierOf<N extends Notifier>(parts: SesameParts<N>, wiring: NotifierWiring): N {
+  if (isNotifierFactory(parts.notifier)) return parts.notifier(wiring);
+  // Without a notifier of the caller's, N is the default (Notifier), which the log notifier is.
+  return parts.notifier ?? (new LogNotifier(parts.logger) as Notifier as N);
 }
 
 function isNotifierFactory<N extends Notifier>(

@@ -13,7 +13,7 @@ import {
 import { waitForBotToken } from './adapters/slack/slackConnection.ts';
 import { SlackDirectory } from './adapters/slack/SlackDirectory.ts';
 import { SlackNotifier } from './adapters/slack/SlackNotifier.ts';
-import { buildSesame, type Sesame } from './app.ts';
+import { buildSesame, type NotifierWiring, type Sesame } from './app.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { ConfigError, type ConfigIssue } from './domain/errors.ts';
@@ -127,24 +127,7 @@ export async function runBot(
     logger,
     clock,
     directory: overrides.directory ?? new SlackDirectory(client, clock),
-    notifier: ({ store, integrations, adminIds, approvalChannels, outbox, replicaId }) =>
-      new OutboxNotifier({
-        outbox,
-        delivery: new SlackNotifier({
-          client,
-          store,
-          config,
-          clock,
-          logger,
-          adminIds,
-          approvalChannels,
-          integration: (name) => integrations.get(name),
-        }),
-        clock,
-        outboxClock: systemClock,
-        logger,
-        owner: replicaId,
-      }),
+    notifier: slackNotifier(client, config, clock, logger),
     metrics: true,
   });
   const { notifier } = sesame;
@@ -192,6 +175,28 @@ export async function runBot(
     await sesame.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The bot's notifier: Slack messages, each through the outbox, so it is posted once by one replica. */
+function slackNotifier(client: webApi.WebClient, config: Config, clock: Clock, logger: Logger) {
+  return ({ store, integrations, adminIds, approvalChannels, outbox, replicaId }: NotifierWiring) =>
+    new OutboxNotifier({
+      outbox,
+      delivery: new SlackNotifier({
+        client,
+        store,
+        config,
+        clock,
+        logger,
+        adminIds,
+        approvalChannels,
+        integration: (name) => integrations.get(name),
+      }),
+      clock,
+      outboxClock: systemClock,
+      logger,
+      owner: replicaId,
+    });
 }
 
 /** The steps between a verified token and a bot that receives from Slack, each given up when stopped. */
