@@ -18,6 +18,7 @@ import { GrantService } from './GrantService.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import { MaintenanceService } from './MaintenanceService.ts';
 import { People } from './People.ts';
+import { RequestAgainService } from './RequestAgainService.ts';
 import { RequestService } from './RequestService.ts';
 import { RevocationService } from './RevocationService.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
@@ -57,6 +58,8 @@ export interface Services {
   revocations: RevocationService;
   credentials: CredentialService;
   requests: RequestService;
+  /** Starting a new request from one that ended. */
+  requestAgain: RequestAgainService;
   maintenance: MaintenanceService;
   catalog: CatalogService;
 }
@@ -81,12 +84,14 @@ export function createServices(ports: ServicePorts, people: People = new People(
     randomBytes: ports.randomBytes ?? randomBytes,
   };
   const grants = new GrantService(common);
+  const requests = new RequestService({ ...common, config, directory, people, grants });
   return {
     people,
     grants,
     revocations: new RevocationService({ ...common, people, ...(ports.sessions ? { sessions: ports.sessions } : {}) }),
     credentials: new CredentialService(common),
-    requests: new RequestService({ ...common, config, directory, people, grants }),
+    requests,
+    requestAgain: new RequestAgainService({ requests: store, options: requests }),
     maintenance: new MaintenanceService(common),
     catalog: new CatalogService({ integrations, databases, people }),
   };

@@ -221,6 +221,12 @@ describe("the requester's messages", () => {
           buttons.map((b) => b.split(':')[0]),
           ['sesame.cancel'],
         );
+      else if (['expired', 'revoked', 'denied', 'timedout', 'failed'].includes(status))
+        assert.deepEqual(
+          buttons.map((b) => b.split(':')[0]),
+          ['sesame.requestAgain'],
+          status,
+        );
       else assert.deepEqual(buttons, [], status);
     }
     assertMessage(expiringSoonMessage(maximal('granted')), 'expiring');

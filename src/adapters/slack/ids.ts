@@ -11,6 +11,8 @@ export const ACTION = {
   extend: 'sesame.extend',
   revoke: 'sesame.revoke',
   cancel: 'sesame.cancel',
+  /** On a request that ended: opens the request modal filled in with what it asked for. */
+  requestAgain: 'sesame.requestAgain',
   /** The request modal's integration picker: choosing one redraws the permissions. */
   pickIntegration: 'sesame.request.integration',
   pickDatabase: 'sesame.request.database',
@@ -18,7 +20,7 @@ export const ACTION = {
   pickTable: 'sesame.request.table',
 } as const;
 
-export type RequestAction = 'approve' | 'deny' | 'showCredentials' | 'extend' | 'revoke' | 'cancel';
+export type RequestAction = 'approve' | 'deny' | 'showCredentials' | 'extend' | 'revoke' | 'cancel' | 'requestAgain';
 
 /** Callback IDs of the modals. */
 export const VIEW = {

@@ -53,10 +53,22 @@ export function requesterMessage(request: AccessRequest, extra: RequesterContext
     default:
       return {
         text: truncate(`Your request ${request.id} ${STATUS_WORDS[request.status]}`, LIMITS.messageText),
-        blocks: [section(`${STATUS_ICONS[request.status]} ${endedSentence(request, what)}`), idLine],
+        blocks: [
+          section(`${STATUS_ICONS[request.status]} ${endedSentence(request, what)}`),
+          idLine,
+          ...(ASKED_AGAIN_AFTER.has(request.status) && request.kind === 'access'
+            ? [actions(`ended:${request.id}`, [requestButton('Request again', 'requestAgain', request.id)])]
+            : []),
+        ],
       };
   }
 }
+
+/**
+ * The ends after which the same access may be wanted again: the DM offers *Request again*, the
+ * request form filled in with the same target, permission and duration.
+ */
+const ASKED_AGAIN_AFTER: ReadonlySet<AccessRequest['status']> = new Set(['expired', 'revoked', 'denied', 'timedout', 'failed']);
 
 /**
  * An earlier DM about a request, once a newer one carries its current state: one line, no

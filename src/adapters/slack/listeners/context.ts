@@ -7,10 +7,11 @@ import { explainError, type ErrorExplanation } from '../errorText.ts';
 import type { InternalErrorAlert } from '../SlackNotifier.ts';
 
 /**
- * The use cases the listeners call: requests (and decisions on them), grants, and the catalog
- * behind the request modal's pickers. The edge is given nothing below them: no store, no database.
+ * The use cases the listeners call: requests (and decisions on them, and asking again), grants,
+ * and the catalog behind the request modal's pickers. The edge is given nothing below them: no
+ * store, no database.
  */
-export type SlackServices = Pick<Services, 'requests' | 'revocations' | 'credentials' | 'catalog'>;
+export type SlackServices = Pick<Services, 'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog'>;
 
 /** What every listener works with: the services, the logger and the command's name. */
 export interface SlackEdge {

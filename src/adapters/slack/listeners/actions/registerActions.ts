@@ -6,6 +6,7 @@ import { onCancelClicked } from './onCancelClicked.ts';
 import { onDenyClicked } from './onDenyClicked.ts';
 import { onExtendClicked } from './onExtendClicked.ts';
 import { onIntegrationPicked } from './onIntegrationPicked.ts';
+import { onRequestAgainClicked } from './onRequestAgainClicked.ts';
 import { onRevokeClicked } from './onRevokeClicked.ts';
 import { onShowCredentialsClicked } from './onShowCredentialsClicked.ts';
 import { requestButtonListener, type RequestButtonHandler } from './requestButton.ts';
@@ -18,6 +19,7 @@ const REQUEST_BUTTONS: Record<RequestAction, RequestButtonHandler> = {
   extend: onExtendClicked,
   revoke: onRevokeClicked,
   cancel: onCancelClicked,
+  requestAgain: onRequestAgainClicked,
 };
 
 /**
