@@ -4,11 +4,11 @@
  * restarts of the bot while a request waits and while a grant is active.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { pollUntil } from '../support/poll.ts';
 import { approvalCopies as approvalCopiesOf, ephemeralAt, waitForRequest as waitForRequestOf } from '../support/slack/e2eSteps.ts';
-import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
-import { APPROVAL_CHANNEL, DBA_GROUP, PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
+import { APP, pgVersions, type TestCluster } from '../support/postgres.ts';
+import { APPROVAL_CHANNEL, DBA_GROUP, PEOPLE, e2eSuiteHooks, type E2eWorld } from '../support/slack/botHarness.ts';
 import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
 const HOUR = 3_600_000;
@@ -19,15 +19,7 @@ describe(`Sesame in Slack, the approvers' side (PostgreSQL ${version})`, () => {
   let cluster: TestCluster;
   let world: E2eWorld;
 
-  before(async () => {
-    cluster = await startCluster(version);
-    await cluster.completeConnectorSetup();
-    world = await startE2eWorld(cluster);
-  });
-  after(async () => {
-    await world?.stop();
-    await cluster?.stop();
-  });
+  e2eSuiteHooks(version, (started) => ({ cluster, world } = started));
 
   const store = () => world.bot.sesame.store;
 

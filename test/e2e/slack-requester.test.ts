@@ -4,11 +4,11 @@
  * PostgreSQL. Access is proven by logging in with the URI the credentials modal shows.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pg from 'pg';
-import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { APP, pgVersions, type TestCluster } from '../support/postgres.ts';
 import { assertDenied } from '../support/postgresTarget.ts';
-import { PEOPLE, waitForDm, SIGNING_SECRET, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
+import { PEOPLE, waitForDm, SIGNING_SECRET, e2eSuiteHooks, type E2eWorld } from '../support/slack/botHarness.ts';
 import { showCredentials as showCredentialsOf } from '../support/slack/e2eSteps.ts';
 import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
@@ -21,15 +21,7 @@ describe(`Sesame in Slack, the requester's side (PostgreSQL ${version})`, () => 
   let world: E2eWorld;
   const passwords: string[] = [];
 
-  before(async () => {
-    cluster = await startCluster(version);
-    await cluster.completeConnectorSetup();
-    world = await startE2eWorld(cluster);
-  });
-  after(async () => {
-    await world?.stop();
-    await cluster?.stop();
-  });
+  e2eSuiteHooks(version, (started) => ({ cluster, world } = started));
 
   const requests = () => world.bot.sesame.store.listRequests({});
   const roleExists = async (name: string) => (await cluster.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).length > 0;

@@ -8,11 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { parseConfigText } from '../../../src/config/load.ts';
 import { runBot, type BotOverrides, type RunningBot } from '../../../src/main.ts';
 import { ManualClock } from '../fakes.ts';
 import { capturingLogger } from '../logs.ts';
-import { APP, localIntegrationYaml, type TestCluster } from '../postgres.ts';
+import { APP, localIntegrationYaml, startCluster, type TestCluster } from '../postgres.ts';
 import { SlackStandIn, type StandInMessage } from '../../../src/playground/slack/SlackStandIn.ts';
 import { SignedAppDriver } from '../../../src/playground/slack/SignedAppDriver.ts';
 import { SocketModeDriver } from '../../../src/playground/slack/SocketModeDriver.ts';
@@ -201,4 +202,27 @@ export function waitForDm(fake: SlackStandIn, userId: string, pattern: RegExp, w
     what,
     10_000,
   );
+}
+
+/**
+ * Registers the suite's hooks: before its tests, a PostgreSQL `version` with the connector set
+ * up and the bot's world on it, handed to `started`; after them, both stopped.
+ */
+export function e2eSuiteHooks(
+  version: number,
+  started: (suite: { cluster: TestCluster; world: E2eWorld }) => void,
+  options: E2eOptions = {},
+): void {
+  let cluster: TestCluster | undefined;
+  let world: E2eWorld | undefined;
+  before(async () => {
+    cluster = await startCluster(version);
+    await cluster.completeConnectorSetup();
+    world = await startE2eWorld(cluster, options);
+    started({ cluster, world });
+  });
+  after(async () => {
+    await world?.stop();
+    await cluster?.stop();
+  });
 }
