@@ -17,4 +17,6 @@ export interface Directory {
   groupMembers(handle: string, lookup?: Lookup): Promise<string[] | undefined>;
   /** The person behind a Slack user ID, with the email when Slack gives it. */
   person(slackId: string): Promise<Person>;
+  /** True when the person was deactivated (Slack's `deleted`); optional: a directory may not know. */
+  isDeactivated?(slackId: string): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 import type { AccessRequest } from '../domain/request.ts';
-import type { LeftoverReport } from './Notifier.ts';
+import type { DepartureNotice, LeftoverReport } from './Notifier.ts';
 import type { SessionCounts } from './SessionAudit.ts';
 
 /** What went wrong where a person was told only that it failed: the admins get the details. */
@@ -19,7 +19,8 @@ export type Notification =
   | { kind: 'revocationFailing'; request: AccessRequest; attempts: number; error: string }
   | { kind: 'sessionsCounted'; request: AccessRequest; counts: SessionCounts }
   | { kind: 'leftoversRemoved'; report: LeftoverReport }
-  | { kind: 'internalError'; alert: InternalErrorAlert };
+  | { kind: 'internalError'; alert: InternalErrorAlert }
+  | { kind: 'personDeactivated'; report: DepartureNotice };
 
 export type NotificationKind = Notification['kind'];
 

@@ -11,6 +11,14 @@ export interface LeftoverReport {
   removals: LeftoverRemoval[];
 }
 
+/** What ending a departed person's access did, for the admins. */
+export interface DepartureNotice {
+  slackId: string;
+  revoked: string[];
+  cancelled: string[];
+  failing: string[];
+}
+
 /**
  * Tells people what happened. The Slack notifier DMs and posts; a failed notification never
  * undoes or blocks a grant or a revocation, so callers do not await its success for correctness.
@@ -34,6 +42,11 @@ export interface Notifier {
    * objects. Admins should know; the details are for them only.
    */
   leftoversRemoved?(report: LeftoverReport): Promise<void>;
+  /**
+   * A person was deactivated in Slack: their grants were revoked and their waiting requests
+   * cancelled. Admins should know.
+   */
+  personDeactivated?(report: DepartureNotice): Promise<void>;
   /** A grant has ended and its session logs were counted (integrations with `audit: true`). */
   sessionsCounted?(request: AccessRequest, counts: SessionCounts): Promise<void>;
 }

@@ -5,6 +5,7 @@ import type { KeyedLock } from '../ports/Coordination.ts';
 import { mintPassword } from '../domain/password.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/Clock.ts';
+import type { Directory } from '../ports/Directory.ts';
 import type { ManagedUser, ManagedUserStore } from '../ports/ManagedUserStore.ts';
 import type { Notifier } from '../ports/Notifier.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
@@ -41,6 +42,10 @@ export interface MaintenanceDeps {
   logger: Logger;
   /** Per database user; shared with granting and revocation. */
   userLocks: KeyedLock;
+  /** Who has left: asked when a reminder is due (Slack's user_change event is the other way in). */
+  directory?: Pick<Directory, 'isDeactivated'>;
+  /** Ends the access of a person who left. */
+  personLeft?: (slackId: string) => Promise<unknown>;
   randomBytes: RandomBytes;
 }
 
@@ -88,6 +93,8 @@ export class MaintenanceService {
       async (req) => {
         if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) return undefined;
         if (req.expiresAt.getTime() > horizon) return undefined;
+        // The reminder asks Slack who the person is: one who left loses everything now instead.
+        if (await this.left(req.requester.slackId)) return undefined;
         return requests.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });
       },
       'expiring soon',
@@ -107,11 +114,21 @@ export class MaintenanceService {
       async (req) => {
         const since = (req.approverReminderSentAt ?? req.createdAt).getTime();
         if (now - since < APPROVER_REMINDER_MS) return undefined;
+        if (await this.left(req.requester.slackId)) return undefined;
         return requests.update(req.id, ['pending'], { approverReminderSentAt: clock.now() });
       },
       'approval reminder',
       async (marked) => this.deps.notifier.approvalReminder?.(marked),
     );
+  }
+
+  /** True when Slack says the person was deactivated; their access then ends (see DepartureService). */
+  private async left(slackId: string): Promise<boolean> {
+    const { directory, personLeft } = this.deps;
+    if (!directory?.isDeactivated || !personLeft) return false;
+    const gone = await directory.isDeactivated(slackId).catch(() => false);
+    if (gone) await personLeft(slackId);
+    return gone;
   }
 
   /**

@@ -14,6 +14,7 @@ import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import { AuditTrail } from './AuditTrail.ts';
 import { CatalogService } from './CatalogService.ts';
 import { CredentialService } from './CredentialService.ts';
+import { DepartureService } from './DepartureService.ts';
 import { GrantService } from './GrantService.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import { MaintenanceService } from './MaintenanceService.ts';
@@ -62,6 +63,8 @@ export interface Services {
   requestAgain: RequestAgainService;
   maintenance: MaintenanceService;
   catalog: CatalogService;
+  /** People who leave: their grants revoked, their requests cancelled, the admins told. */
+  departures: DepartureService;
 }
 
 /**
@@ -84,15 +87,18 @@ export function createServices(ports: ServicePorts, people: People = new People(
     randomBytes: ports.randomBytes ?? randomBytes,
   };
   const grants = new GrantService(common);
+  const revocations = new RevocationService({ ...common, people, ...(ports.sessions ? { sessions: ports.sessions } : {}) });
   const requests = new RequestService({ ...common, config, directory, people, grants });
+  const departures = new DepartureService({ ...common, revocations });
   return {
     people,
     grants,
-    revocations: new RevocationService({ ...common, people, ...(ports.sessions ? { sessions: ports.sessions } : {}) }),
+    revocations,
     credentials: new CredentialService(common),
     requests,
     requestAgain: new RequestAgainService({ requests: store, options: requests }),
-    maintenance: new MaintenanceService(common),
+    maintenance: new MaintenanceService({ ...common, directory, personLeft: (slackId) => departures.personLeft(slackId) }),
     catalog: new CatalogService({ integrations, databases, people }),
+    departures,
   };
 }

@@ -43,13 +43,15 @@ describe('Slack app manifest', () => {
       assert.ok(validate(manifest(file)), JSON.stringify(validate.errors, null, 2));
     });
 
-    it(`${file} names the app and its bot Sesame, with a Home tab and its event`, () => {
+    it(`${file} names the app and its bot Sesame, with a Home tab and its events (the Home tab opened, a person deactivated)`, () => {
       const m = manifest(file);
       assert.equal(m._metadata.major_version, 1);
       assert.equal(m.display_information.name, 'Sesame');
       assert.equal(m.features.bot_user.display_name, 'Sesame');
       assert.equal(m.features.app_home.home_tab_enabled, true);
-      assert.deepEqual(m.settings.event_subscriptions.bot_events, ['app_home_opened']);
+      assert.deepEqual(m.settings.event_subscriptions.bot_events, ['app_home_opened', 'user_change']);
+      // user_change is sent to apps with users:read.
+      assert.ok(m.oauth_config.scopes.bot.includes('users:read'));
       assert.equal(m.settings.interactivity.is_enabled, true);
     });
 

@@ -64,11 +64,20 @@ export class SlackDirectory implements Directory {
     );
   }
 
-  person(slackId: string): Promise<Person> {
+  async person(slackId: string): Promise<Person> {
+    const { email } = await this.info(slackId);
+    return email ? { slackId, email } : { slackId };
+  }
+
+  async isDeactivated(slackId: string): Promise<boolean> {
+    return (await this.info(slackId)).deleted;
+  }
+
+  private info(slackId: string): Promise<{ email?: string; deleted: boolean }> {
     return this.cached(`user:${slackId}`, async () => {
       const res = await this.client.users.info({ user: slackId });
-      const email = res.user?.profile?.email;
-      return email ? { slackId, email: email.toLowerCase() } : { slackId };
+      const email = res.user?.profile?.email?.toLowerCase();
+      return { ...(email ? { email } : {}), deleted: res.user?.deleted === true };
     });
   }
 }

@@ -4,7 +4,7 @@ import { eligibleApprovers, type AccessRequest } from '../../domain/request.ts';
 import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
 import type { DeliverySteps, InternalErrorAlert, Notification, NotificationDelivery } from '../../ports/NotificationDelivery.ts';
-import type { LeftoverReport } from '../../ports/Notifier.ts';
+import type { DepartureNotice, LeftoverReport } from '../../ports/Notifier.ts';
 import type { SessionCounts } from '../../ports/SessionAudit.ts';
 import type { NotificationLog, NotificationRef } from '../../ports/NotificationLog.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
@@ -78,7 +78,23 @@ export class SlackNotifier implements NotificationDelivery {
         return this.leftoversRemoved(notification.report, steps);
       case 'internalError':
         return this.internalError(notification.alert, steps);
+      case 'personDeactivated':
+        return this.personDeactivated(notification.report, steps);
     }
+  }
+
+  /** Tells the admins that a person who left lost every grant and request, naming each. */
+  private async personDeactivated(report: DepartureNotice, steps: DeliverySteps): Promise<void> {
+    const ids = (list: string[]) => (list.length > 0 ? list.map((id) => `\`${id}\``).join(', ') : 'none');
+    const lines = [
+      `:door: ${mention(report.slackId)} was deactivated in Slack. Sesame revoked their grants and ended their sessions: ${ids(report.revoked)}.`,
+      `Requests that will not be granted: ${ids(report.cancelled)}.`,
+      ...(report.failing.length > 0 ? [`Revocation failed and is being retried: ${ids(report.failing)}.`] : []),
+    ];
+    await this.tellAdmins(
+      { text: `Sesame ended the access of a person who left (${report.slackId})`, blocks: [section(truncate(lines.join('\n'), 2900))] },
+      steps,
+    );
   }
 
   private async revocationFailing(request: AccessRequest, attempts: number, error: string, steps: DeliverySteps): Promise<void> {

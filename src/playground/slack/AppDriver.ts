@@ -7,6 +7,7 @@ import { validateOptionsResponse } from './blockKitRules.ts';
 import {
   type AppAnswer,
   appHomeOpenedEvent,
+  userChangeEvent,
   type BlockActionInput,
   type BlockSuggestionInput,
   blockActionPayload,
@@ -100,5 +101,10 @@ export abstract class AppDriver<A> {
   /** The Events API callback for a person opening the app's Home tab. */
   appHomeOpened(userId: string, tab: 'home' | 'messages' = 'home'): Promise<A> {
     return this.deliver({ kind: 'event', body: appHomeOpenedEvent(this.standIn, userId, tab) });
+  }
+
+  /** The Events API callback for a profile change; `deleted` when the person was deactivated. */
+  userChange(userId: string, deleted: boolean, eventId = `Ev${Date.now().toString(36).toUpperCase()}U`): Promise<A> {
+    return this.deliver({ kind: 'event', body: userChangeEvent(this.standIn, userId, deleted, eventId) });
   }
 }

@@ -338,6 +338,31 @@ export function appHomeOpenedEvent(standIn: SlackStandIn, userId: string, tab: '
   };
 }
 
+/**
+ * The Events API callback Slack sends when a person's profile changes, `deleted: true` when they
+ * were deactivated. The same `eventId` twice is what Slack's retry of one event looks like.
+ */
+export function userChangeEvent(standIn: SlackStandIn, userId: string, deleted: boolean, eventId: string): Json {
+  return {
+    token: VERIFICATION_TOKEN,
+    team_id: standIn.teamId,
+    api_app_id: standIn.appId,
+    event: {
+      type: 'user_change',
+      user: { id: userId, team_id: standIn.teamId, name: userId.toLowerCase(), deleted, is_bot: false },
+      cache_ts: Math.floor(Date.now() / 1000),
+      event_ts: `${(Date.now() / 1000).toFixed(6)}`,
+    },
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      { enterprise_id: null, team_id: standIn.teamId, user_id: standIn.botUserId, is_bot: true, is_enterprise_install: false },
+    ],
+    is_ext_shared_channel: false,
+  };
+}
+
 /** The url_verification handshake Slack sends when an events URL is saved. */
 export function urlVerificationBody(challenge: string): Json {
   return { token: VERIFICATION_TOKEN, challenge, type: 'url_verification' };

@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
 import type { NotificationOutbox } from '../../ports/Coordination.ts';
 import type { InternalErrorAlert, Notification, NotificationDelivery } from '../../ports/NotificationDelivery.ts';
-import type { LeftoverReport, Notifier } from '../../ports/Notifier.ts';
+import type { DepartureNotice, LeftoverReport, Notifier } from '../../ports/Notifier.ts';
 import type { SessionCounts } from '../../ports/SessionAudit.ts';
 import { draftOf } from './codec.ts';
 import { DeliveryWorker, type DeliveryPacing } from './DeliveryWorker.ts';
@@ -63,6 +63,10 @@ export class OutboxNotifier implements Required<Notifier> {
 
   approvalReminder(request: AccessRequest): Promise<void> {
     return this.#queue({ kind: 'approvalReminder', request });
+  }
+
+  personDeactivated(report: DepartureNotice): Promise<void> {
+    return this.#queue({ kind: 'personDeactivated', report });
   }
 
   leftoversRemoved(report: LeftoverReport): Promise<void> {

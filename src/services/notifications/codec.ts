@@ -62,6 +62,8 @@ export function draftOf(notification: Notification): OutboxDraft {
       return { key: notification.report.requestId ?? ADMIN_ALERTS_KEY, kind, payload: { report: notification.report } };
     case 'internalError':
       return { key: ADMIN_ALERTS_KEY, kind, payload: { alert: notification.alert } };
+    case 'personDeactivated':
+      return { key: ADMIN_ALERTS_KEY, kind, payload: { report: notification.report } };
     default: {
       const { kind: _, request, ...rest } = notification;
       return { key: request.id, kind, payload: { request: requestToJson(request), ...rest } };
@@ -77,6 +79,7 @@ const KINDS: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
   'revocationFailing',
   'sessionsCounted',
   'leftoversRemoved',
+  'personDeactivated',
   'internalError',
 ]);
 
@@ -85,6 +88,6 @@ export function notificationOf(entry: Pick<OutboxEntry, 'kind' | 'payload'>): No
   const kind = entry.kind as NotificationKind;
   if (!KINDS.has(kind)) throw new Error(`A queued notification is of a kind this Sesame does not know: ${entry.kind}.`);
   const payload = (entry.payload ?? {}) as Record<string, unknown>;
-  if (kind === 'leftoversRemoved' || kind === 'internalError') return { kind, ...payload } as Notification;
+  if (kind === 'leftoversRemoved' || kind === 'internalError' || kind === 'personDeactivated') return { kind, ...payload } as Notification;
   return { ...payload, kind, request: requestFromJson(payload.request) } as Notification;
 }

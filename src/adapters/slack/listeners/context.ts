@@ -11,7 +11,7 @@ import type { InternalErrorAlert } from '../SlackNotifier.ts';
  * and the catalog behind the request modal's pickers. The edge is given nothing below them: no
  * store, no database.
  */
-export type SlackServices = Pick<Services, 'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog'>;
+export type SlackServices = Pick<Services, 'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog' | 'departures'>;
 
 /** What every listener works with: the services, the logger and the command's name. */
 export interface SlackEdge {
