@@ -42,6 +42,11 @@ export interface AccessFlow {
   pendingTtl: number;
 }
 
+/** Approvals a request needs from different people: its flow's quorum as the config says now (1 for a flow since removed). */
+export function quorumOf(flows: readonly Pick<AccessFlow, 'name' | 'minApprovals'>[], flowName: string): number {
+  return flows.find((f) => f.name === flowName)?.minApprovals ?? 1;
+}
+
 /** What a flow asks of a reason: a regular expression it must match, and how to say so. */
 export interface JustificationRule {
   /** A JavaScript regular expression (Unicode mode); anchor it with ^ to match from the start. */

@@ -14,8 +14,11 @@ export interface LeftoverReport {
 /** What ending a departed person's access did, for the admins. */
 export interface DepartureNotice {
   slackId: string;
+  /** Grants taken away (their sessions ended with them). */
   revoked: string[];
+  /** Requests that waited for approval, or for their grant, and will not be granted. */
   cancelled: string[];
+  /** Grants whose revocation failed now: retried with backoff like any other. */
   failing: string[];
 }
 

@@ -17,13 +17,6 @@ export interface DepartureDeps {
   logger: Logger;
 }
 
-/**
- * What ending a departed person's access did: grants taken away (their sessions with them),
- * requests that waited and will not be granted, and revocations that failed now and are retried
- * with backoff like any other.
- */
-export type DepartureReport = DepartureNotice;
-
 /** Why the audit trail says each of these ended. */
 const REASON = 'the person was deactivated in Slack';
 
@@ -35,9 +28,9 @@ const REASON = 'the person was deactivated in Slack';
 export class DepartureService {
   constructor(private readonly deps: DepartureDeps) {}
 
-  async personLeft(slackId: string): Promise<DepartureReport> {
+  async personLeft(slackId: string): Promise<DepartureNotice> {
     const { requests } = this.deps;
-    const report: DepartureReport = { slackId, revoked: [], cancelled: [], failing: [] };
+    const report: DepartureNotice = { slackId, revoked: [], cancelled: [], failing: [] };
     const theirs = await requests.listRequests({ requesterSlackId: slackId, statuses: ['pending', 'approved', 'granting', 'granted'] });
     for (const req of theirs) {
       if (req.status === 'pending' || req.status === 'approved') {

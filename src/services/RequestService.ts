@@ -1,5 +1,5 @@
 import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
-import { chooseFlow, justificationHintOf, justificationProblem, type AccessFlow } from '../domain/flows.ts';
+import { chooseFlow, justificationHintOf, justificationProblem, quorumOf, type AccessFlow } from '../domain/flows.ts';
 import { ConflictError, InputError, NotAllowedError, noIntegrationNamed } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
 import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
@@ -184,7 +184,7 @@ export class RequestService {
     const approvers = (await this.deps.requests.listApprovals(req.id))
       .filter((a) => a.decision === 'approve' && eligible.includes(a.approverId))
       .map((a) => a.approverId);
-    if (!approvalsComplete(groups, req.approvalMode, approvers, this.quorumOf(req.flowName))) {
+    if (!approvalsComplete(groups, req.approvalMode, approvers, quorumOf(this.deps.config.accessFlows, req.flowName))) {
       const waiting = await requireRequest(this.deps.requests, req.id);
       await this.deps.audit.append('request.approved', who, waiting, { complete: false });
       await notify(this.deps.logger, 'partly approved', () => this.deps.notifier.requestUpdated(waiting));
@@ -203,11 +203,6 @@ export class RequestService {
     // Approved and told: the grant that follows is finished by any replica, should this one die.
     markRecorded();
     return req.kind === 'extension' ? this.deps.grants.applyExtension(approved) : this.deps.grants.grant(approved.id);
-  }
-
-  /** Approvals the flow needs from different people, as the config says now (1 for a flow since removed). */
-  private quorumOf(flowName: string): number {
-    return this.deps.config.accessFlows.find((f) => f.name === flowName)?.minApprovals ?? 1;
   }
 
   /**

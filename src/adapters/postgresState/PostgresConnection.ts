@@ -63,7 +63,7 @@ export class PostgresConnection {
     } catch (err) {
       client.on('error', () => undefined);
       await client.end().catch(() => undefined);
-      throw this.#explained(err);
+      throw this.explained(err);
     }
     return client;
   }
@@ -84,7 +84,7 @@ export class PostgresConnection {
       this.#lockPool.on('error', () => undefined);
     }
     return this.#lockPool.connect().catch((err) => {
-      throw this.#explained(err);
+      throw this.explained(err);
     });
   }
 
@@ -141,13 +141,13 @@ export class PostgresConnection {
 
   async #raw(text: string, params?: unknown[]): Promise<pg.QueryResult<Row>> {
     return this.#pool.query<Row>(text, params).catch((err) => {
-      throw this.#explained(err);
+      throw this.explained(err);
     });
   }
 
   async #inTransaction<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect().catch((err) => {
-      throw this.#explained(err);
+      throw this.explained(err);
     });
     let broken: Error | undefined;
     try {
@@ -159,7 +159,7 @@ export class PostgresConnection {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => {
         broken = rollbackErr;
       });
-      throw this.#explained(err);
+      throw this.explained(err);
     } finally {
       client.release(broken);
     }
@@ -167,10 +167,6 @@ export class PostgresConnection {
 
   /** A failure to reach or sign in to the server, said with the database's name; other errors pass unchanged. */
   explained(err: unknown): unknown {
-    return this.#explained(err);
-  }
-
-  #explained(err: unknown): unknown {
     if (this.#closed) return storeErrors.closed();
     if (!unreachable(err)) return err;
     return new StateUnavailableError(

@@ -2,14 +2,7 @@ import { createHash } from 'node:crypto';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
-import {
-  type Coordination,
-  DELIVERY_MEMORY_MS,
-  DELIVERY_TAKEOVER_MS,
-  type DeliveryLog,
-  type KeyedLock,
-  type ReplicaSeen,
-} from '../../ports/Coordination.ts';
+import { type Coordination, DELIVERY_MEMORY_MS, DELIVERY_TAKEOVER_MS, type DeliveryLog, type KeyedLock } from '../../ports/Coordination.ts';
 import { LOCK_CLASS, type ReplicaIdentity } from './lockKeys.ts';
 import { PostgresLeadership } from './PostgresLeadership.ts';
 import type { PostgresConnection } from './PostgresConnection.ts';
@@ -29,11 +22,6 @@ export class PostgresCoordination implements Coordination {
     this.locks = new PostgresKeyedLock(db);
     this.leadership = new PostgresLeadership(db, replica, logger);
     this.deliveries = new PostgresDeliveryLog(db, clock);
-  }
-
-  /** Other live replicas whose config differs from this one's. */
-  configMismatches(): readonly ReplicaSeen[] {
-    return this.leadership.configMismatches();
   }
 
   async close(): Promise<void> {
@@ -91,7 +79,7 @@ class PostgresKeyedLock implements KeyedLock {
  * server and user with a NUL, which PostgreSQL text cannot carry). Two keys that share a number
  * only wait for each other.
  */
-export function lockNumber(key: string): number {
+function lockNumber(key: string): number {
   return createHash('sha256').update(key).digest().readInt32BE(0);
 }
 

@@ -1,3 +1,4 @@
+import { quorumOf } from '../../domain/flows.ts';
 import type { webApi } from '@slack/bolt';
 import type { Config, IntegrationConfig } from '../../config/schema.ts';
 import { eligibleApprovers, type AccessRequest } from '../../domain/request.ts';
@@ -158,7 +159,7 @@ export class SlackNotifier implements NotificationDelivery {
   private async approvalReminder(request: AccessRequest, steps: DeliverySteps): Promise<void> {
     const approvals = await this.deps.store.listApprovals(request.id);
     const decided = new Set(approvals.map((a) => a.approverId));
-    const message = approvalMessage(request, approvals, this.quorumOf(request));
+    const message = approvalMessage(request, approvals, quorumOf(this.deps.config.accessFlows, request.flowName));
     for (const id of eligibleApprovers(request)) {
       if (!decided.has(id)) await steps.once(`approver ${id}`, () => this.dm(request, 'approver', id, message));
     }
@@ -186,7 +187,7 @@ export class SlackNotifier implements NotificationDelivery {
   }
 
   private async sendApprovalRequests(request: AccessRequest, steps: DeliverySteps): Promise<void> {
-    const message = approvalMessage(request, [], this.quorumOf(request));
+    const message = approvalMessage(request, [], quorumOf(this.deps.config.accessFlows, request.flowName));
     const approvers = eligibleApprovers(request);
     const failures: unknown[] = [];
     for (let i = 0; i < approvers.length; i += PARALLEL_DMS) {
@@ -218,7 +219,7 @@ export class SlackNotifier implements NotificationDelivery {
   private async sendUpdate(request: AccessRequest, steps: DeliverySteps): Promise<void> {
     const refs = await this.deps.store.listNotifications(request.id);
     const approvals = await this.deps.store.listApprovals(request.id);
-    const approvalCopy = approvalMessage(request, approvals, this.quorumOf(request));
+    const approvalCopy = approvalMessage(request, approvals, quorumOf(this.deps.config.accessFlows, request.flowName));
     const thread = statusThreadMessage(request, approvals);
     const extended = request.status === 'granted' && isExtended(request);
     const postInThreads = !extended;
@@ -275,11 +276,6 @@ export class SlackNotifier implements NotificationDelivery {
       throw new Error(
         `${failed.length} of ${sent.length} alerts could not be sent: ${describeError((failed[0] as PromiseRejectedResult).reason)}`,
       );
-  }
-
-  /** Approvals the request's flow needs from different people, as the config says now. */
-  private quorumOf(request: AccessRequest): number {
-    return this.deps.config.accessFlows.find((f) => f.name === request.flowName)?.minApprovals ?? 1;
   }
 
   private requesterContext(request: AccessRequest) {
