@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import { runRecorded } from '../../../lib/recorded.ts';
 import type { WorkQueue } from '../../../lib/WorkQueue.ts';
 import { describeError, type Logger } from '../../../logger.ts';
 import type { Services } from '../../../services/index.ts';
@@ -69,7 +70,17 @@ export async function publishHome(edge: SlackEdge, client: webApi.WebClient, use
  * How long the edge waits for a change to be recorded before acknowledging anyway: Slack wants
  * the ack within 3 seconds, and a person told nothing at all would try again.
  */
-export const ACK_DEADLINE_MS = 2500;
+const ACK_DEADLINE_MS = 2500;
+
+/**
+ * Runs `work` and acknowledges Slack once the work says that what it asked for is recorded (any
+ * replica can then finish it), or once it settles, or at the deadline; `acked` settles when the
+ * ack is sent, `done` when the work is.
+ */
+export function ackWhenRecorded(ack: () => Promise<void>, work: () => Promise<void>): { acked: Promise<void>; done: Promise<void> } {
+  const run = runRecorded(work);
+  return { acked: settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack()), done: run.done };
+}
 
 /**
  * Waits for `work` at most `ms`: Slack needs an answer to a view submission within 3 seconds,

@@ -1,8 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, webApi } from '@slack/bolt';
 import { normalizeRequestId } from '../../../../domain/request.ts';
 import type { RequestAction } from '../../ids.ts';
-import { runRecorded } from '../../../../lib/recorded.ts';
-import { ACK_DEADLINE_MS, explainAndLog, publishHome, settleWithin, type SlackEdge } from '../context.ts';
+import { ackWhenRecorded, explainAndLog, publishHome, type SlackEdge } from '../context.ts';
 
 /**
  * Buttons that change something: acknowledged once the change is recorded (any replica can
@@ -53,10 +52,9 @@ export function requestButtonListener(edge: SlackEdge, action: RequestAction, ha
       }
     };
     if (recordedFirst) {
-      const run = runRecorded(work);
-      answered = settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack());
-      await answered;
-      await run.done;
+      const run = ackWhenRecorded(ack, work);
+      answered = run.acked;
+      await Promise.all([run.acked, run.done]);
     } else await work();
     if (onHome) await publishHome(edge, client, userId, notice);
   };

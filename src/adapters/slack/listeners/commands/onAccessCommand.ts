@@ -3,8 +3,7 @@ import { noticeReply } from '../../blocks/commandReplies.ts';
 import type { SlackMessage } from '../../blocks/elements.ts';
 import { commandUsage, parseCommandText, type ParsedCommand } from '../../commandText.ts';
 import { explainWithUsage } from '../../errorText.ts';
-import { runRecorded } from '../../../../lib/recorded.ts';
-import { ACK_DEADLINE_MS, explainAndLog, settleWithin, type SlackEdge } from '../context.ts';
+import { ackWhenRecorded, explainAndLog, type SlackEdge } from '../context.ts';
 import { COMMAND_KINDS, type CommandUse } from './commandKinds.ts';
 
 /** Uses of the command that change something: acknowledged once the change is recorded. */
@@ -32,8 +31,8 @@ export async function onAccessCommand(
     return;
   }
   const recordedFirst = RECORDED_KINDS.has(parsed.kind);
-  const acked = recordedFirst ? undefined : await ack();
-  let answered: Promise<void> = Promise.resolve(acked);
+  let answered: Promise<void> = recordedFirst ? Promise.resolve() : ack();
+  await answered;
   const reply = async (message: SlackMessage) => {
     await answered;
     return respond({ response_type: 'ephemeral', replace_original: false, ...message });
@@ -49,8 +48,7 @@ export async function onAccessCommand(
   // The request form must open within the trigger's 3 seconds, so it never waits in the queue.
   if (parsed.kind === 'modal') return work();
   if (!recordedFirst) return edge.work.run(work);
-  const run = runRecorded(() => (edge.recording ?? edge.work).run(work));
-  answered = settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack());
-  await answered;
-  await run.done;
+  const run = ackWhenRecorded(ack, () => (edge.recording ?? edge.work).run(work));
+  answered = run.acked;
+  await Promise.all([run.acked, run.done]);
 }
