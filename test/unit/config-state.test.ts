@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig, parseConfigText } from '../../src/config/load.ts';
+import { configHash } from '../../src/app.ts';
 import { ConfigError } from '../../src/domain/errors.ts';
 
 /** The issues a config text raises, as `path: message` lines. */
@@ -66,5 +67,28 @@ describe('config: state.postgres', () => {
     writeFileSync(file, 'state:\n  postgres: postgres://sesame@db/sesame\n  sslRootCert: ca.pem\n');
     const config = loadConfig(file, { SESAME_STATE: '/var/lib/sesame/sesame.db' });
     assert.deepEqual(config.state, { postgres: 'postgres://sesame@db/sesame', sslRootCert: join(dir, 'ca.pem') });
+  });
+});
+
+describe('the config hash replicas compare', () => {
+  const text = (password: string, state: string, maxDuration = '2h') => `
+state: { postgres: "${state}" }
+integrations:
+  - { name: local, type: postgresql, host: db, database: app, username: c, password: ${password} }
+accessFlows:
+  - { name: read, requestors: ["*"], permissions: [readonly], maxDuration: ${maxDuration} }
+`;
+  const hash = (password: string, state = 'postgres://s:one@state/sesame', maxDuration?: string) =>
+    configHash(parseConfigText(text(password, state, maxDuration), {}));
+
+  it('is the same for the same config, whatever the passwords and the state URI', () => {
+    assert.equal(hash('first-secret'), hash('second-secret'), "a password's rotation reaches replicas one by one");
+    assert.equal(hash('first-secret', 'postgres://s:one@state/sesame'), hash('first-secret', 'postgres://s:two@state-2/sesame'));
+    assert.match(hash('first-secret'), /^[0-9a-f]{16}$/);
+  });
+
+  it('differs when anything else differs, and holds no secret', () => {
+    assert.notEqual(hash('first-secret'), hash('first-secret', undefined, '4h'));
+    assert.ok(!hash('first-secret').includes('first-secret'));
   });
 });
