@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseStateUri, STATE_SSL_MODES } from '../adapters/postgresState/stateUri.ts';
 import type { AccessFlow } from '../domain/flows.ts';
+import { bundleIssues, bundlesSchema } from './bundles.ts';
 import { VERIFYING_SSL_MODES, type Integration } from '../domain/integration.ts';
 import {
   DURATION_RULE,
@@ -218,6 +219,12 @@ export const accessFlowSchema = z
     requireJustification: z.boolean().default(true).describe('Must a request give a reason (default true)'),
     justification: justificationRule.optional().describe('A rule every reason must follow, e.g. a ticket key'),
     pendingTtl: duration.prefault('24h').describe('Unanswered requests expire after this long (default 24h)'),
+    breakGlass: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Emergency access: granted at once to its requestors (with a reason) when they ask for break-glass, announced loudly and reviewed afterwards by its approvers',
+      ),
   })
   .strict()
   .superRefine((f, ctx) => {
@@ -342,6 +349,7 @@ export const configSchema = z
     integrations: z.array(integrationSchema).default([]).describe('The PostgreSQL servers Sesame grants access to'),
     discovery: z.array(discoverySchema).default([]).describe('Find RDS and Aurora PostgreSQL by tag'),
     accessFlows: z.array(accessFlowSchema).default([]).describe('Who may request what, and who approves'),
+    bundles: bundlesSchema,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -362,6 +370,10 @@ export const configSchema = z
         });
       } else indexByName.set(name, idx);
     });
+
+    for (const issue of bundleIssues(listOf(field(c, 'bundles')), { integrations: indexByName, discovers: discovery.length > 0 })) {
+      ctx.addIssue(issue);
+    }
 
     const flowNames = new Set<string>();
     flows.forEach((f, idx) => {

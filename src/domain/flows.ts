@@ -40,6 +40,11 @@ export interface AccessFlow {
   justification?: JustificationRule | undefined;
   /** Minutes an unanswered request waits before it expires. */
   pendingTtl: number;
+  /**
+   * Emergency access: used only when the requester asks for break-glass, granted at once (a
+   * reason is required), announced, and reviewed afterwards by `approvers` (or the admins).
+   */
+  breakGlass: boolean;
 }
 
 /** Approvals a request needs from different people: its flow's quorum as the config says now (1 for a flow since removed). */
@@ -115,22 +120,29 @@ export type FlowChoice =
 /**
  * Picks the flow for a request (PRODUCT.md §4): the requester, target and permission must all
  * match, and the duration be at most the flow's `maxDuration`; of several, the one with the
- * fewest approvers wins (config order breaks ties). Without a duration, the flow's
+ * fewest approvers wins (config order breaks ties). A request for break-glass is matched against
+ * the `breakGlass` flows only, and any other request against the others only. Without a duration, the flow's
  * `defaultDuration` applies, else one hour capped at `maxDuration`.
  */
 export function chooseFlow(
   flows: readonly AccessFlow[],
-  input: { target: Target; permission: Permission; durationMinutes?: number },
+  input: { target: Target; permission: Permission; durationMinutes?: number; breakGlass?: boolean },
   isPerson: PrincipalMatcher,
 ): FlowChoice {
+  // Break-glass flows serve only requests that ask for break-glass, and those only them.
+  const emergency = input.breakGlass === true;
   const candidates = flows.filter(
-    (f) => flowAllowsRequester(f, isPerson) && flowAllowsTarget(f, input.target) && flowAllowsPermission(f, input.permission),
+    (f) =>
+      f.breakGlass === emergency &&
+      flowAllowsRequester(f, isPerson) &&
+      flowAllowsTarget(f, input.target) &&
+      flowAllowsPermission(f, input.permission),
   );
   if (candidates.length === 0) {
     return {
       ok: false,
       reason: 'no_flow',
-      message: `No access flow lets you request ${input.permission} on ${formatTarget(input.target)}.`,
+      message: `No ${emergency ? 'break-glass ' : ''}access flow lets you request ${input.permission} on ${formatTarget(input.target)}.`,
     };
   }
   const withDuration = candidates.map((flow) => ({

@@ -167,9 +167,27 @@ export interface AccessRequest {
   expiryReminderSentAt?: Date;
   /** When approvers were last reminded of this pending request. */
   approverReminderSentAt?: Date;
+  /**
+   * For one part of a request for several targets: the ID they share (`R7K3QX`); the part's own
+   * ID is that ID and its number (`R7K3QX.2`). Revoke, extend and cancel take either.
+   */
+  groupId?: string;
+  /** Slack ID of who filed the request for the requester (`/access grant @person …`), when not the requester. */
+  requestedBy?: string;
+  /** Granted at once under a `breakGlass` flow, and reviewed by its approvers afterwards. */
+  breakGlass?: boolean;
+  /** An approver's (or admin's) review of a break-glass grant. */
+  reviewOutcome?: ReviewOutcome;
+  reviewedBy?: string;
+  reviewedAt?: Date;
+  /** When the reviewers were last reminded of an unreviewed break-glass grant. */
+  reviewReminderSentAt?: Date;
   /** Incremented on every update; stores use it for conditional updates. */
   version: number;
 }
+
+/** What a reviewer found in a break-glass grant: fine, or to be looked into. */
+export type ReviewOutcome = 'reviewed' | 'flagged';
 
 /**
  * A request whose grant reached the database, or is about to: `granting` records the database
@@ -213,9 +231,15 @@ export function newRequestId(randomBytes: (n: number) => Uint8Array): string {
   return id;
 }
 
-export const REQUEST_ID_RE = /^R[2-9A-HJ-NP-Z]{6}$/;
+/** A request ID, or one part's (`R7K3QX.2`) of a request for several targets. */
+export const REQUEST_ID_RE = /^R[2-9A-HJ-NP-Z]{6}(?:\.[1-9][0-9]?)?$/;
 
-/** Normalises what a person typed as a request ID (`r7k3qx`, `#R7K3QX`). */
+/** The ID of part `n` (from 1) of the request for several targets `groupId`. */
+export function partId(groupId: string, n: number): string {
+  return `${groupId}.${n}`;
+}
+
+/** Normalises what a person typed as a request ID (`r7k3qx`, `#R7K3QX`, `R7K3QX.2`). */
 export function normalizeRequestId(text: string): string | undefined {
   const id = text.trim().replace(/^#/, '').toUpperCase();
   return REQUEST_ID_RE.test(id) ? id : undefined;

@@ -8,6 +8,10 @@ export interface RequestFilter {
   serverKey?: string;
   dbUser?: string;
   parentId?: string;
+  /** The parts of one request for several targets. */
+  groupId?: string;
+  /** Break-glass grants no reviewer has marked Reviewed or Flagged yet. */
+  unreviewedBreakGlass?: boolean;
   /** Only requests on which this person has recorded no decision (approval or denial). */
   undecidedBy?: string;
   limit?: number;
@@ -72,4 +76,8 @@ type PatchableField = Extract<
   | 'approverGroups'
   | 'expiryReminderSentAt'
   | 'approverReminderSentAt'
+  | 'reviewOutcome'
+  | 'reviewedBy'
+  | 'reviewedAt'
+  | 'reviewReminderSentAt'
 >;

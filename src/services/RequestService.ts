@@ -1,19 +1,18 @@
-import { approvalsComplete, assignApprovers } from '../domain/approvals.ts';
-import { chooseFlow, justificationHintOf, justificationProblem, quorumOf, type AccessFlow } from '../domain/flows.ts';
-import { ConflictError, InputError, NotAllowedError, noIntegrationNamed } from '../domain/errors.ts';
+import { approvalsComplete } from '../domain/approvals.ts';
+import { quorumOf, type AccessFlow } from '../domain/flows.ts';
+import { ConflictError, InputError, NotAllowedError } from '../domain/errors.ts';
 import { formatMinutes } from '../domain/duration.ts';
-import { isBuiltinPermission, roleOf, type Permission } from '../domain/permission.ts';
 import {
   eligibleApprovers,
   fromStatesOf,
   MAX_REASON_CHARS,
   newRequestId,
+  partId,
   type AccessRequest,
   type ApproverGroup,
   type NewAccessRequest,
-  type Person,
 } from '../domain/request.ts';
-import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
+import { formatTarget } from '../domain/target.ts';
 import type { Clock } from '../ports/Clock.ts';
 import { markRecorded } from '../lib/recorded.ts';
 import type { KeyedLock } from '../ports/Coordination.ts';
@@ -26,10 +25,23 @@ import type { GrantService } from './GrantService.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
-import type { AccessRequestInput, Decision, IntegrationOptions, RequestOptions } from './requestInputs.ts';
+import { inPart, RequestChecks } from './RequestChecks.ts';
+import { requestOptionsFor } from './requestOptions.ts';
+import type { AccessRequestInput, PartsRequestInput, Decision, RequestOptions } from './requestInputs.ts';
 import { notify, requireIntegration, requireRequest, type RandomBytes } from './shared.ts';
 
 const MINUTE_MS = 60_000;
+
+/** The most targets one request may name (Slack's one message shows every part). */
+export const MAX_PARTS = 10;
+
+/** A request that passed every check, ready to record. */
+interface Prepared {
+  fields: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>;
+  flow: AccessFlow;
+  /** Granted without approvers: a flow without them, or break-glass. */
+  auto: boolean;
+}
 
 /** The ports requests and decisions use, and the grant service that approved requests go to. */
 export interface RequestDeps {
@@ -53,40 +65,54 @@ export interface RequestDeps {
  * approval that completes a request hands it to the {@link GrantService}.
  */
 export class RequestService {
-  constructor(private readonly deps: RequestDeps) {}
+  private readonly checks: RequestChecks;
+
+  constructor(private readonly deps: RequestDeps) {
+    this.checks = new RequestChecks(deps);
+  }
 
   /**
    * Asks for access. Bad input (unknown integration, permission the integration cannot give, a
    * duration over the flow's maximum, a missing or overlong reason) is an error that changes
-   * nothing. Requests no approver is needed for are granted before this returns.
+   * nothing. Requests no approver is needed for are granted before this returns. With several
+   * targets, the answer is the first part; {@link requestParts} answers every part.
    */
   async requestAccess(input: AccessRequestInput): Promise<AccessRequest> {
-    const target = validateTarget(input.target);
-    const integration = this.deps.integrations.get(target.integration);
-    if (!integration) {
-      // An input error, not a NotFoundError: the name is what the person typed or chose, and the
-      // form shows the error beside the integration they picked.
-      const known = this.deps.integrations.available().map((i) => i.name);
-      throw new InputError(noIntegrationNamed(target.integration, known), { field: 'integration' });
+    const { target, permission, ...how } = input;
+    return (await this.requestParts({ ...how, parts: [{ target, permission }] }))[0]!;
+  }
+
+  /**
+   * Asks for access to one target or several (PRODUCT.md §6, README "Several targets"). Each part
+   * is matched to its own flow and routed to its own approvers; every part is checked before any
+   * is recorded, so one that no flow allows refuses the whole request, naming it. The parts share
+   * a group ID that revoke, extend and cancel take for the whole request.
+   */
+  async requestParts(input: PartsRequestInput): Promise<AccessRequest[]> {
+    const wanted = input.parts.flatMap((p) => ('bundle' in p ? this.checks.bundle(p.bundle).parts : [p]));
+    if (wanted.length > MAX_PARTS) {
+      throw new InputError(`One request holds at most ${MAX_PARTS} targets; this one has ${wanted.length}. Split it in two.`);
     }
-    if (!this.deps.integrations.isAvailable(integration.name)) {
-      // The integration's state, not a failure to reach it: the person is told in these words.
-      throw new ConflictError(
-        `${integration.name} is no longer found in AWS, so Sesame takes no new requests for it. Access already granted there stays listed and is taken away as planned. Ask a Sesame admin if the database moved.`,
-      );
-    }
-    const role = roleOf(input.permission);
-    if (role !== undefined && !integration.grantableRoles.includes(role)) {
-      throw new InputError(
-        `${integration.name} does not offer the role "${role}". Roles it offers: ${integration.grantableRoles.join(', ') || 'none'}.`,
-        { field: 'permission' },
-      );
-    }
-    if (!isBuiltinPermission(input.permission) && role === undefined) {
-      throw new InputError(`"${input.permission}" is not a permission.`, { field: 'permission' });
+    const seen = new Set<string>();
+    for (const part of wanted) {
+      const key = `${formatTarget(part.target)} ${part.permission}`;
+      if (seen.has(key)) throw new InputError(`${key} is asked for twice; name each target and permission once.`);
+      seen.add(key);
     }
     const requester = await this.deps.directory.person(input.requesterSlackId);
-    return this.submit({ kind: 'access', requester, target, permission: input.permission }, input.durationMinutes, input.reason);
+    const several = wanted.length > 1;
+    const prepared: Prepared[] = [];
+    for (const part of wanted) {
+      const label = several ? `${formatTarget(part.target)} ${part.permission}` : undefined;
+      prepared.push(
+        await inPart(label, async () => {
+          const target = this.checks.target(part.target, part.permission);
+          const what = { kind: 'access' as const, requester, target, permission: part.permission };
+          return this.prepare(what, input.durationMinutes, input.reason, input);
+        }),
+      );
+    }
+    return this.submit(prepared, several ? await this.newGroupId() : undefined);
   }
 
   /**
@@ -106,11 +132,14 @@ export class RequestService {
       throw new ConflictError(`An extension of ${parent.id} (${open[0]!.id}) is already waiting for approval.`);
     }
     const fallbackReason = `Extension of ${parent.id}: ${parent.reason}`.slice(0, MAX_REASON_CHARS);
-    return this.submit(
-      { kind: 'extension', parentId: parent.id, requester: parent.requester, target: parent.target, permission: parent.permission },
+    const what = { kind: 'extension' as const, parentId: parent.id, requester: parent.requester, target: parent.target };
+    const prepared = await this.prepare(
+      { ...what, permission: parent.permission },
       durationMinutes,
       reason?.trim() || fallbackReason,
+      parent.breakGlass ? { breakGlass: true } : {},
     );
+    return (await this.submit([prepared], undefined))[0]!;
   }
 
   /** Withdraws a pending request. Only its requester (or an admin) may. */
@@ -260,28 +289,8 @@ export class RequestService {
    * What the person may request, per integration: the permissions, the longest duration and
    * the default one, whether a reason is required, and the flows' narrowing of targets.
    */
-  async requestOptions(slackId: string): Promise<RequestOptions> {
-    const mine = await this.deps.people.flowsFor(slackId);
-    const integrations: IntegrationOptions[] = [];
-    for (const integration of this.deps.integrations.available()) {
-      const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
-      if (covering.length === 0) continue;
-      const permissions = [...new Set(covering.flatMap((f) => f.permissions))].filter(
-        (p) => !p.startsWith('role:') || integration.grantableRoles.includes(p.slice(5)),
-      ) as Permission[];
-      const maxDurationMinutes = Math.max(...covering.map((f) => f.maxDuration));
-      const withDefault = covering.find((f) => f.defaultDuration !== undefined);
-      integrations.push({
-        name: integration.name,
-        permissions,
-        maxDurationMinutes,
-        defaultDurationMinutes: withDefault?.defaultDuration ?? Math.min(60, maxDurationMinutes),
-        requireJustification: covering.every((f) => f.requireJustification || f.justification !== undefined),
-        justificationHint: justificationHintOf(covering),
-        customAccessDetails: integration.customAccessDetails,
-      });
-    }
-    return { integrations };
+  requestOptions(slackId: string): Promise<RequestOptions> {
+    return requestOptionsFor(this.deps, slackId);
   }
 
   /** The person's own requests, or everyone's for admins, newest first. */
@@ -297,117 +306,98 @@ export class RequestService {
   }
 
   /**
-   * Chooses the flow, checks the reason, resolves approvers and records the request; one that
-   * needs no approver is granted (or, for an extension, applied) at once.
+   * Chooses the flow, checks the reason and resolves approvers: everything a request must pass
+   * before it is recorded. A break-glass flow's approvers are its reviewers, needed by no grant.
    */
-  private async submit(
+  private async prepare(
     what: Pick<NewAccessRequest, 'kind' | 'parentId' | 'requester' | 'target' | 'permission'>,
     durationMinutes: number | undefined,
     reason: string | undefined,
-  ): Promise<AccessRequest> {
-    const choice = await this.pickFlow(what.requester, what.target, what.permission, durationMinutes);
+    how: Pick<AccessRequestInput, 'breakGlass' | 'requestedBy'>,
+  ): Promise<Prepared> {
+    const breakGlass = how.breakGlass === true;
+    const choice = await this.checks.flow(what.requester, {
+      target: what.target,
+      permission: what.permission,
+      durationMinutes,
+      breakGlass,
+    });
     const { flow } = choice;
-    const checkedReason = this.checkReason(flow, reason);
-    const approverGroups = await this.approversFor(flow, what.requester, what.target);
-    const auto = flow.approvers.length === 0;
-    const create = () =>
-      this.create(
-        {
-          ...what,
-          durationMinutes: choice.durationMinutes,
-          reason: checkedReason,
-          flowName: flow.name,
-          approvalMode: flow.approvalMode,
-          allowSelfApproval: flow.allowSelfApproval,
-          approverGroups,
-        },
-        flow,
-        auto,
-      );
-    // Only a request that will wait for approvers counts against the cap.
-    const created = auto
-      ? await create()
-      : await this.deps.userLocks.run(`requester:${what.requester.slackId}`, async () => {
-          await this.checkPendingCap(what.requester.slackId);
-          return create();
-        });
-    if (auto) {
-      markRecorded();
-      return created.kind === 'extension' ? this.deps.grants.applyExtension(created) : this.deps.grants.grant(created.id);
-    }
-    await notify(this.deps.logger, 'approval requested', () => this.deps.notifier.approvalRequested(created));
-    markRecorded();
-    return created;
+    const checkedReason = this.checks.reason(flow, reason);
+    const approverGroups = breakGlass
+      ? await this.deps.people.approverGroups(flow, requireIntegration(this.deps.integrations, what.target.integration), what.target)
+      : await this.checks.approvers(flow, what.requester, what.target);
+    const fields = {
+      ...what,
+      durationMinutes: choice.durationMinutes,
+      reason: checkedReason,
+      flowName: flow.name,
+      approvalMode: flow.approvalMode,
+      allowSelfApproval: flow.allowSelfApproval,
+      approverGroups,
+      ...(breakGlass ? { breakGlass: true } : {}),
+      ...(how.requestedBy && how.requestedBy !== what.requester.slackId ? { requestedBy: how.requestedBy } : {}),
+    };
+    return { fields, flow, auto: breakGlass || flow.approvers.length === 0 };
   }
 
   /**
-   * Refuses a new pending request of a person who has `slack.maxPendingPerPerson` of them
-   * already (PRODUCT.md §6), so nobody can flood approvers; nothing is recorded or sent.
+   * Records checked requests (the parts of one, under `groupId`) and sends each on: one that
+   * needs no approver is granted (or, for an extension, applied) at once, the others go to their
+   * approvers. Only requests that will wait for approvers count against the requester's cap.
    */
-  private async checkPendingCap(requesterSlackId: string): Promise<void> {
-    const max = this.deps.config.slack.maxPendingPerPerson;
-    const pending = await this.deps.requests.listRequests({ requesterSlackId, statuses: ['pending'], limit: max });
-    if (pending.length < max) return;
-    const shown = pending
-      .slice(0, 10)
-      .map((r) => r.id)
-      .join(', ');
-    throw new ConflictError(
-      `You already have ${pending.length} requests waiting for approval, the most one person may have at once (${shown}${pending.length > 10 ? ', …' : ''}). Cancel one you no longer need with \`${this.deps.config.slack.command} cancel <request-id>\`, or wait until one is decided, then ask again.`,
-    );
+  private async submit(prepared: readonly Prepared[], groupId: string | undefined): Promise<AccessRequest[]> {
+    const requester = prepared[0]!.fields.requester.slackId;
+    const waiting = prepared.filter((p) => !p.auto).length;
+    const createAll = async () => {
+      const created: AccessRequest[] = [];
+      for (const [i, p] of prepared.entries()) {
+        created.push(
+          await this.create({ ...p.fields, ...(groupId ? { groupId } : {}) }, p.flow, p.auto, groupId && partId(groupId, i + 1)),
+        );
+      }
+      return created;
+    };
+    const created =
+      waiting === 0
+        ? await createAll()
+        : await this.deps.userLocks.run(`requester:${requester}`, async () => {
+            await this.checks.pendingCap(requester, waiting);
+            return createAll();
+          });
+    for (const request of created) {
+      if (request.status === 'pending') {
+        await notify(this.deps.logger, 'approval requested', () => this.deps.notifier.approvalRequested(request));
+      }
+    }
+    // Recorded and told: a grant that follows is finished by any replica, should this one die.
+    markRecorded();
+    const answered: AccessRequest[] = [];
+    for (const request of created) {
+      if (request.status !== 'approved') answered.push(request);
+      else if (request.kind === 'extension') answered.push(await this.deps.grants.applyExtension(request));
+      else answered.push(await this.deps.grants.grant(request.id));
+    }
+    return answered;
   }
 
-  private async pickFlow(requester: Person, target: Target, permission: Permission, durationMinutes?: number) {
-    const flows = this.deps.config.accessFlows;
-    const choice = chooseFlow(flows, { target, permission, durationMinutes }, await this.deps.people.matcherFor(requester, flows));
-    if (!choice.ok) {
-      if (choice.reason === 'too_long') throw new InputError(choice.message, { field: 'duration' });
-      throw new NotAllowedError(`${choice.message} /access help lists what you can request.`);
+  /** A fresh ID for a request for several targets, used by no request nor group yet. */
+  private async newGroupId(): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const id = newRequestId((n) => this.deps.randomBytes(n));
+      const used =
+        (await this.deps.requests.getRequest(id)) !== undefined ||
+        (await this.deps.requests.listRequests({ groupId: id, limit: 1 })).length > 0;
+      if (!used || attempt >= 5) return id;
     }
-    return choice;
   }
 
-  private checkReason(flow: AccessFlow, reason: string | undefined): string {
-    const text = (reason ?? '').trim();
-    if (text.length > MAX_REASON_CHARS) {
-      throw new InputError(`A reason is at most ${MAX_REASON_CHARS} characters; this one has ${text.length}. Shorten it.`, {
-        field: 'reason',
-      });
-    }
-    if (!text && (flow.requireJustification || flow.justification)) {
-      const what = flow.justification?.hint ? ` with ${flow.justification.hint}` : '';
-      throw new InputError(`Give a reason${what}: add "because <why you need it>" (flow ${flow.name} requires one).`, { field: 'reason' });
-    }
-    const problem = text ? justificationProblem(flow, text) : undefined;
-    if (problem) throw new InputError(problem, { field: 'reason' });
-    return text;
-  }
-
-  private async approversFor(flow: AccessFlow, requester: Person, target: Target): Promise<ApproverGroup[]> {
-    if (flow.approvers.length === 0) return [];
-    const integration = requireIntegration(this.deps.integrations, target.integration);
-    const groups = await this.deps.people.approverGroups(flow, integration, target);
-    const usable = groups.map((g) => (flow.allowSelfApproval ? g.slackIds : g.slackIds.filter((id) => id !== requester.slackId)));
-    if (usable.every((ids) => ids.length === 0)) {
-      throw new NotAllowedError(
-        `Nobody ${flow.allowSelfApproval ? '' : 'but you '}can approve ${formatTarget(target)} under flow ${flow.name} (${flow.approvers.join(', ')} name no one else). Ask a Sesame admin to set owners for ${target.integration}.`,
-      );
-    }
-    const people = new Set(usable.flat()).size;
-    if (people < flow.minApprovals) {
-      throw new NotAllowedError(
-        `Flow ${flow.name} needs ${flow.minApprovals} approvals from different people, and its approvers name only ${people}${flow.allowSelfApproval ? '' : ' besides you'} for ${formatTarget(target)}. Ask a Sesame admin to add approvers.`,
-      );
-    }
-    if (flow.approvalMode === 'all' && assignApprovers(usable).includes(undefined)) {
-      throw new NotAllowedError(
-        `Flow ${flow.name} needs a different person to approve for each of ${flow.approvers.join(', ')}, and they name too few people${flow.allowSelfApproval ? '' : ' besides you'} for ${formatTarget(target)}. Ask a Sesame admin to add approvers.`,
-      );
-    }
-    return groups;
-  }
-
-  private async create(request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>, flow: AccessFlow, auto: boolean) {
+  private async create(
+    request: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>,
+    flow: AccessFlow,
+    auto: boolean,
+    fixedId?: string | undefined,
+  ) {
     const now = this.deps.clock.now();
     const who = await this.deps.audit.actorOf(request.requester.slackId, request);
     const created = this.deps.audit.of('request.created', who, (r) => ({
@@ -417,9 +407,12 @@ export class RequestService {
       reason: r.reason,
       ...(r.parentId ? { parentId: r.parentId } : {}),
       ...(auto ? { autoApproved: true } : {}),
+      ...(r.groupId ? { groupId: r.groupId } : {}),
+      ...(r.breakGlass ? { breakGlass: true } : {}),
+      ...(r.requestedBy ? { requestedBy: r.requestedBy } : {}),
     }));
     for (let attempt = 0; ; attempt++) {
-      const id = newRequestId((n) => this.deps.randomBytes(n));
+      const id = fixedId ?? newRequestId((n) => this.deps.randomBytes(n));
       try {
         return await this.deps.requests.createRequest(
           { ...request, id, createdAt: now, pendingExpiresAt: new Date(now.getTime() + flow.pendingTtl * MINUTE_MS) },
@@ -427,7 +420,7 @@ export class RequestService {
           created,
         );
       } catch (err) {
-        if (err instanceof ConflictError && attempt < 5) continue; // an ID collision: draw again
+        if (err instanceof ConflictError && !fixedId && attempt < 5) continue; // an ID collision: draw again
         throw err;
       }
     }

@@ -1,3 +1,4 @@
+import type { Bundle } from '../domain/bundle.ts';
 import type { AccessFlow } from '../domain/flows.ts';
 
 /** What the services read of the settings; the parsed config file is one. */
@@ -11,4 +12,6 @@ export interface ServiceSettings {
     maxPendingPerPerson: number;
   };
   accessFlows: AccessFlow[];
+  /** Named sets of targets and permissions (`bundles:`). */
+  bundles: Bundle[];
 }

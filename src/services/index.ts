@@ -24,6 +24,7 @@ import { RequestService } from './RequestService.ts';
 import { RevocationService } from './RevocationService.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
 import type { RandomBytes } from './shared.ts';
+import { WholeRequests } from './WholeRequests.ts';
 
 export type { ServiceSettings } from './ServiceSettings.ts';
 
@@ -65,6 +66,8 @@ export interface Services {
   catalog: CatalogService;
   /** People who leave: their grants revoked, their requests cancelled, the admins told. */
   departures: DepartureService;
+  /** Revoke, cancel and extend on a request, or on every part of a request for several targets. */
+  whole: WholeRequests;
 }
 
 /**
@@ -100,5 +103,6 @@ export function createServices(ports: ServicePorts, people: People = new People(
     maintenance: new MaintenanceService({ ...common, directory, personLeft: (slackId) => departures.personLeft(slackId) }),
     catalog: new CatalogService({ integrations, databases, people }),
     departures,
+    whole: new WholeRequests({ requests: store, revocations, asks: requests }),
   };
 }

@@ -3,13 +3,30 @@ import type { Target } from '../domain/target.ts';
 
 /** What the request service is asked and answers: a request for access, a decision, the options a person has. */
 
-export interface AccessRequestInput {
-  requesterSlackId: string;
+/** One target and the permission asked for on it. */
+export interface RequestPart {
   target: Target;
   permission: Permission;
+}
+
+/** What a request asks for: one target, or several (each its own part), or a bundle's. */
+export interface AccessRequestInput extends RequestPart, AskFor {}
+
+/** A request for the parts given, bundles expanded: one part per target. */
+export interface PartsRequestInput extends AskFor {
+  parts: (RequestPart | { bundle: string })[];
+}
+
+/** How a request is asked for, whatever its targets. */
+export interface AskFor {
+  requesterSlackId: string;
   /** Omitted: the flow's default duration. */
   durationMinutes?: number;
   reason?: string;
+  /** Emergency access under a `breakGlass` flow: granted at once and reviewed afterwards. */
+  breakGlass?: boolean;
+  /** Slack ID of who files the request for the requester (`/access grant @person …`). */
+  requestedBy?: string;
 }
 
 /** What a person may request on one integration (for the request modal and `help`). */

@@ -43,6 +43,8 @@ export class InMemoryStateStore implements Port.StateStore {
         (filter.serverKey === undefined || r.serverKey === filter.serverKey) &&
         (filter.dbUser === undefined || r.dbUser === filter.dbUser) &&
         (filter.parentId === undefined || r.parentId === filter.parentId) &&
+        (filter.groupId === undefined || r.groupId === filter.groupId) &&
+        (!filter.unreviewedBreakGlass || (r.breakGlass === true && r.reviewOutcome === undefined)) &&
         (filter.undecidedBy === undefined || !this.#approvals.some((a) => a.requestId === r.id && a.approverId === filter.undecidedBy)),
     );
     matches.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareText(b.id, a.id));

@@ -84,6 +84,13 @@ export function fullRequest(parentId: string): Required<NewAccessRequest> {
     lastError: 'connection refused (ECONNREFUSED)',
     expiryReminderSentAt: at(83 * MINUTE + 1),
     approverReminderSentAt: at(10 * MINUTE + 2),
+    groupId: 'R7K3QXA',
+    requestedBy: 'U0CAROL',
+    breakGlass: true,
+    reviewOutcome: 'flagged',
+    reviewedBy: 'U0BOB',
+    reviewedAt: at(60 * MINUTE + 4),
+    reviewReminderSentAt: at(24 * 60 * MINUTE + 9),
   };
 }
 

@@ -41,13 +41,13 @@ describe('the slash command acknowledges a change once it is recorded', { timeou
     const run = commandWith(
       {
         requests: {
-          requestAccess: async () => {
+          requestParts: async () => {
             await pause(30);
             events.push('recorded');
             markRecorded();
             await pause(30);
             events.push('approvers told');
-            return pending;
+            return [pending];
           },
         } as unknown as SlackServices['requests'],
       },
@@ -65,7 +65,7 @@ describe('the slash command acknowledges a change once it is recorded', { timeou
     const run = commandWith(
       {
         requests: {
-          requestAccess: async () => {
+          requestParts: async () => {
             throw new InputError('prod does not offer the role "x".');
           },
         } as unknown as SlackServices['requests'],

@@ -34,22 +34,63 @@ describe('the /access command text', () => {
   it('parses a request with and without the word request, duration and reason', () => {
     assert.deepEqual(parseCommandText('prod/app readonly'), {
       kind: 'request',
-      target: { integration: 'prod', database: 'app' },
-      permission: 'readonly',
+      parts: [{ target: { integration: 'prod', database: 'app' }, permission: 'readonly' }],
     });
     assert.deepEqual(parseCommandText('request prod/app/public/orders readwrite for 2h because  fix  ticket #42'), {
       kind: 'request',
-      target: { integration: 'prod', database: 'app', schema: 'public', table: 'orders' },
-      permission: 'readwrite',
+      parts: [{ target: { integration: 'prod', database: 'app', schema: 'public', table: 'orders' }, permission: 'readwrite' }],
       durationMinutes: 120,
       reason: 'fix  ticket #42',
     });
-    assert.deepEqual(parseCommandText('prod role:reporting because "quoted" words; kept as typed'), {
+    assert.deepEqual(parseCommandText('prod role:reporting because "quoted" words; kept as typed, even commas'), {
       kind: 'request',
-      target: { integration: 'prod' },
-      permission: 'role:reporting',
-      reason: '"quoted" words; kept as typed',
+      parts: [{ target: { integration: 'prod' }, permission: 'role:reporting' }],
+      reason: '"quoted" words; kept as typed, even commas',
     });
+  });
+
+  it('parses several targets separated by commas, bundle names, and break-glass', () => {
+    const expected = {
+      kind: 'request',
+      parts: [
+        { target: { integration: 'prod', database: 'app', schema: 'public' }, permission: 'readonly' },
+        { target: { integration: 'analytics', database: 'events' }, permission: 'readwrite' },
+      ],
+      durationMinutes: 120,
+      reason: 'INC-42',
+    };
+    for (const text of [
+      'request prod/app/public readonly, analytics/events readwrite for 2h because INC-42',
+      'prod/app/public readonly ,analytics/events readwrite for 2h because INC-42',
+      'prod/app/public readonly,analytics/events readwrite for 2h because INC-42',
+      'prod/app/public readonly , analytics/events readwrite for 2h because INC-42',
+    ]) {
+      assert.deepEqual(parseCommandText(text), expected, text);
+    }
+    assert.deepEqual(parseCommandText('request incident-debug for 1h'), {
+      kind: 'request',
+      parts: [{ bundle: 'incident-debug' }],
+      durationMinutes: 60,
+    });
+    assert.deepEqual(parseCommandText('incident-debug, prod/"a,b" readonly because x'), {
+      kind: 'request',
+      parts: [{ bundle: 'incident-debug' }, { target: { integration: 'prod', database: 'a,b' }, permission: 'readonly' }],
+      reason: 'x',
+    });
+    assert.deepEqual(parseCommandText('break-glass prod/app readwrite for 1h because INC-7'), {
+      kind: 'request',
+      parts: [{ target: { integration: 'prod', database: 'app' }, permission: 'readwrite' }],
+      durationMinutes: 60,
+      reason: 'INC-7',
+      breakGlass: true,
+    });
+    refused('prod/app readonly,', /Each comma needs a target/);
+    refused('prod/app readonly,, x/y readonly', /Each comma needs a target/);
+    refused(', prod/app readonly', /Each comma needs a target/);
+    refused('prod/app readonly, for 1h', /Each comma needs a target/);
+    refused('Incident readonly', /not an integration name/);
+    refused('prod/app/x, y/z readonly', /which permission you need on prod\/app\/x/);
+    refused('break-glass', /needs a target, a permission and a reason/);
   });
 
   it('keeps quotes and semicolons inside a double-quoted name, with "" for a quote', () => {
@@ -61,12 +102,13 @@ describe('the /access command text', () => {
     });
     const parsed = parseCommandText('prod/"my db"/"x; DROP TABLE t" readonly for 1h');
     assert.equal(parsed.kind, 'request');
-    assert.deepEqual(parsed.kind === 'request' && parsed.target, { integration: 'prod', database: 'my db', schema: 'x; DROP TABLE t' });
+    assert.deepEqual(parsed.kind === 'request' && parsed.parts, [
+      { target: { integration: 'prod', database: 'my db', schema: 'x; DROP TABLE t' }, permission: 'readonly' },
+    ]);
     // Curly quotes some clients substitute count as straight ones.
     assert.deepEqual(parseCommandText('prod/\u201cmy db\u201d readonly'), {
       kind: 'request',
-      target: { integration: 'prod', database: 'my db' },
-      permission: 'readonly',
+      parts: [{ target: { integration: 'prod', database: 'my db' }, permission: 'readonly' }],
     });
   });
 

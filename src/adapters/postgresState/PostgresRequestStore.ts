@@ -27,6 +27,7 @@ const EQUALITY_FILTERS = {
   serverKey: 'server_key',
   dbUser: 'db_user',
   parentId: 'parent_id',
+  groupId: 'group_id',
 } as const satisfies { [K in keyof RequestFilter]?: string };
 
 /**
@@ -73,6 +74,7 @@ export class PostgresRequestStore extends ConditionalRequestChanges implements R
       if (value !== undefined) where((n) => `${column} = ${n}`, value);
     }
     if (filter.statuses !== undefined) where((n) => `status = ANY(${n}::text[])`, filter.statuses);
+    if (filter.unreviewedBreakGlass) conditions.push('break_glass AND review_outcome IS NULL');
     if (filter.undecidedBy !== undefined) {
       where((n) => `NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = requests.id AND a.approver_id = ${n})`, filter.undecidedBy);
     }

@@ -1,3 +1,4 @@
+import { BUNDLE_NAME_RE } from '../../domain/bundle.ts';
 import { parseDurationMinutes } from '../../domain/duration.ts';
 import { InputError } from '../../domain/errors.ts';
 import { parsePermission, PERMISSION_USAGE, type Permission } from '../../domain/permission.ts';
@@ -13,7 +14,18 @@ export type ParsedCommand =
   | { kind: 'revoke'; requestId: string }
   | { kind: 'cancel'; requestId: string }
   | { kind: 'extend'; requestId: string; durationMinutes: number }
-  | { kind: 'request'; target: Target; permission: Permission; durationMinutes?: number; reason?: string };
+  | {
+      kind: 'request';
+      /** In the order typed: targets with their permission, and bundle names. */
+      parts: CommandPart[];
+      durationMinutes?: number;
+      reason?: string;
+      /** `break-glass …`: emergency access under a breakGlass flow. */
+      breakGlass?: boolean;
+    };
+
+/** One comma-separated item of a request: a target and its permission, or a bundle's name. */
+export type CommandPart = { target: Target; permission: Permission } | { bundle: string };
 
 /** The usage lines of the command, for help and for every answer to bad input. */
 export function commandUsage(command: string): string[] {
@@ -21,6 +33,8 @@ export function commandUsage(command: string): string[] {
     `\`${command}\` opens the request form`,
     `\`${command} help\` shows this and the access you can ask for`,
     `\`${command} [request] <target> <permission> [for <duration>] [because <reason…>]\``,
+    `\`${command} request <target> <permission>, <target> <permission>… [for <duration>] [because <reason…>]\` asks for several at once; a bundle's name stands for its targets`,
+    `\`${command} break-glass <target> <permission> for <duration> because <reason…>\` grants emergency access at once, under a break-glass flow, for review afterwards`,
     `\`${command} list\` shows your requests and active grants (admins: everyone's; \`list mine\` for your own)`,
     `\`${command} revoke <request-id>\` ends access now`,
     `\`${command} extend <request-id> <duration>\` asks for more time`,
@@ -71,6 +85,14 @@ export function parseCommandText(raw: string): ParsedCommand {
         throw new InputError('`request` needs a target and a permission, e.g. `request prod/app readonly for 1h because …`.');
       }
       return parseRequest(rest, text);
+    case 'break-glass':
+    case 'breakglass':
+      if (rest.length === 0) {
+        throw new InputError(
+          '`break-glass` needs a target, a permission and a reason, e.g. `break-glass prod/app readwrite for 1h because INC-42`.',
+        );
+      }
+      return { ...parseRequest(rest, text), breakGlass: true };
     default:
       return parseRequest(words, text);
   }
@@ -83,8 +105,9 @@ interface Word {
 }
 
 /**
- * Splits on whitespace outside double quotes. Quotes stay in the word: the target parser needs
- * them to tell `"a/b"` (one name) from `a/b` (two parts).
+ * Splits on whitespace outside double quotes; a comma outside quotes is a word of its own (it
+ * separates the targets of a request). Quotes stay in the word: the target parser needs them to
+ * tell `"a/b"` (one name) from `a/b` (two parts).
  */
 function splitWords(text: string): Word[] {
   const words: Word[] = [];
@@ -92,9 +115,13 @@ function splitWords(text: string): Word[] {
   while (i < text.length) {
     while (i < text.length && /\s/.test(text[i]!)) i++;
     if (i >= text.length) break;
+    if (text[i] === ',') {
+      words.push({ text: ',', start: i++ });
+      continue;
+    }
     const start = i;
     let inQuotes = false;
-    while (i < text.length && (inQuotes || !/\s/.test(text[i]!))) {
+    while (i < text.length && (inQuotes || !/[\s,]/.test(text[i]!))) {
       if (text[i] === '"') inQuotes = !inQuotes;
       i++;
     }
@@ -103,13 +130,39 @@ function splitWords(text: string): Word[] {
   return words;
 }
 
-function parseRequest(words: Word[], text: string): ParsedCommand {
-  const [targetWord, permissionWord, ...rest] = words;
-  const target = parseQuotedTarget(targetWord!.text);
-  if (!permissionWord) {
-    throw new InputError(`Say which permission you need on ${targetWord!.text}: ${PERMISSION_USAGE}.`);
+const isKeyword = (word: Word | undefined) => word !== undefined && ['for', 'because'].includes(word.text.toLowerCase());
+
+/**
+ * `<target> <permission>` or `<bundle>`, comma-separated, then `for <duration>` and `because
+ * <reason…>` for all of them. A word with no permission after it is a bundle's name, which the
+ * edge looks up; a target (with `/` or quotes) always needs its permission.
+ */
+function parseRequest(words: Word[], text: string): Extract<ParsedCommand, { kind: 'request' }> {
+  const parts: CommandPart[] = [];
+  let at = 0;
+  for (;;) {
+    const first = words[at];
+    if (!first || first.text === ',' || isKeyword(first)) {
+      throw new InputError(
+        'Each comma needs a target and a permission (or a bundle) on both sides, e.g. `prod/app readonly, analytics/events readwrite for 2h`.',
+      );
+    }
+    const next = words[at + 1];
+    if (!next || next.text === ',' || isKeyword(next)) {
+      if (!BUNDLE_NAME_RE.test(first.text)) {
+        parseQuotedTarget(first.text); // a malformed target is told as such
+        throw new InputError(`Say which permission you need on ${first.text}: ${PERMISSION_USAGE}.`);
+      }
+      parts.push({ bundle: first.text });
+      at += 1;
+    } else {
+      parts.push({ target: parseQuotedTarget(first.text), permission: parsePermission(next.text) });
+      at += 2;
+    }
+    if (words[at]?.text !== ',') break;
+    at += 1;
   }
-  const permission = parsePermission(permissionWord.text);
+  const rest = words.slice(at);
   let durationMinutes: number | undefined;
   let reason: string | undefined;
   let i = 0;
@@ -128,13 +181,12 @@ function parseRequest(words: Word[], text: string): ParsedCommand {
   }
   if (i < rest.length) {
     throw new InputError(
-      `I did not understand "${shorten(rest[i]!.text)}". After the permission come \`for <duration>\` and then \`because <reason…>\`.`,
+      `I did not understand "${shorten(rest[i]!.text)}". After the permission come a comma and another target, or \`for <duration>\` and then \`because <reason…>\`.`,
     );
   }
   return {
     kind: 'request',
-    target,
-    permission,
+    parts,
     ...(durationMinutes !== undefined ? { durationMinutes } : {}),
     ...(reason !== undefined ? { reason } : {}),
   };

@@ -35,6 +35,7 @@ const EQUALITY_FILTERS = {
   serverKey: 'server_key = ?',
   dbUser: 'db_user = ?',
   parentId: 'parent_id = ?',
+  groupId: 'group_id = ?',
 } as const satisfies { [K in keyof RequestFilter]?: string };
 
 /**
@@ -83,6 +84,7 @@ export class SqliteRequestStore extends ConditionalRequestChanges implements Req
       if (value !== undefined) where(condition, value);
     }
     if (filter.statuses !== undefined) where('status IN (SELECT value FROM json_each(?))', JSON.stringify(filter.statuses));
+    if (filter.unreviewedBreakGlass) conditions.push('break_glass = 1 AND review_outcome IS NULL');
     if (filter.undecidedBy !== undefined) {
       where('NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = requests.id AND a.approver_id = ?)', filter.undecidedBy);
     }

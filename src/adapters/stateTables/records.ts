@@ -8,6 +8,7 @@ import type {
   Person,
   RequestKind,
   RequestStatus,
+  ReviewOutcome,
 } from '../../domain/request.ts';
 import type { Target } from '../../domain/target.ts';
 import type { AuditAction, AuditEvent, ManagedUser, ManagedUserPatch, NotificationRef, RequestPatch } from '../../ports/StateStore.ts';
@@ -49,6 +50,10 @@ export const REQUEST_PATCH_COLUMNS: Columns<RequestPatch> = {
   approverGroups: jsonColumn<ApproverGroup[]>('approver_groups'),
   expiryReminderSentAt: dateColumn('expiry_reminder_sent_at'),
   approverReminderSentAt: dateColumn('approver_reminder_sent_at'),
+  reviewOutcome: textColumn<ReviewOutcome>('review_outcome'),
+  reviewedBy: textColumn('reviewed_by'),
+  reviewedAt: dateColumn('reviewed_at'),
+  reviewReminderSentAt: dateColumn('review_reminder_sent_at'),
 };
 
 type FlatRequest = Omit<AccessRequest, 'requester' | 'target'>;
@@ -67,6 +72,9 @@ const REQUEST_COLUMNS: Columns<FlatRequest> = {
   createdAt: dateColumn('created_at'),
   pendingExpiresAt: dateColumn('pending_expires_at'),
   version: integerColumn('version'),
+  groupId: textColumn('group_id'),
+  requestedBy: textColumn('requested_by'),
+  breakGlass: booleanColumn('break_glass'),
   ...REQUEST_PATCH_COLUMNS,
 };
 

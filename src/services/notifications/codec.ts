@@ -16,6 +16,8 @@ const REQUEST_DATES = [
   'nextAttemptAt',
   'expiryReminderSentAt',
   'approverReminderSentAt',
+  'reviewedAt',
+  'reviewReminderSentAt',
 ] as const satisfies readonly DateKeys[];
 
 // A moment added to AccessRequest and missing above fails to compile here.
@@ -66,7 +68,8 @@ export function draftOf(notification: Notification): OutboxDraft {
       return { key: ADMIN_ALERTS_KEY, kind, payload: { report: notification.report } };
     default: {
       const { kind: _, request, ...rest } = notification;
-      return { key: request.id, kind, payload: { request: requestToJson(request), ...rest } };
+      // The parts of one request share a key: one DM shows them all, so its updates keep order.
+      return { key: request.groupId ?? request.id, kind, payload: { request: requestToJson(request), ...rest } };
     }
   }
 }

@@ -133,6 +133,21 @@ export function requestQueryContract(store: StateStore): void {
       const [newest] = await store.listRequests({ limit: 1 });
       assert.deepEqual(newest, extension);
     });
+
+    it('lists the parts of one request for several targets, and the break-glass grants nobody reviewed', async () => {
+      const one = await requestIn(store, 'pending', { createdAt: at(1), id: 'R7K3QXA.1', groupId: 'R7K3QXA' });
+      const two = await requestIn(store, 'granted', { createdAt: at(2), id: 'R7K3QXA.2', groupId: 'R7K3QXA' });
+      await requestIn(store, 'pending', { createdAt: at(3), id: 'R7K3QXB.1', groupId: 'R7K3QXB' });
+      const glass = await store.createRequest(newRequest({ createdAt: at(4), breakGlass: true }), 'approved');
+      const reviewed = await store.createRequest(newRequest({ createdAt: at(5), breakGlass: true }), 'approved');
+      await store.update(reviewed.id, ['approved'], { reviewOutcome: 'reviewed', reviewedBy: 'U0BOB', reviewedAt: at(6) });
+
+      const ids = async (filter: Parameters<StateStore['listRequests']>[0]) => (await store.listRequests(filter)).map((r) => r.id);
+      assert.deepEqual(await ids({ groupId: 'R7K3QXA' }), [two.id, one.id]);
+      assert.deepEqual(await ids({ groupId: 'R7K3QXZ' }), []);
+      assert.deepEqual(await ids({ unreviewedBreakGlass: true }), [glass.id]);
+      assert.deepEqual((await store.getRequest(reviewed.id))?.reviewOutcome, 'reviewed');
+    });
   });
 
   describe('approvals', () => {

@@ -42,14 +42,29 @@ export function listMessage(requests: readonly AccessRequest[], options: { all: 
 }
 
 /** The answer to a request made with the command: what happens next, with the request ID. */
-export function submittedReply(request: AccessRequest): SlackMessage {
-  const text =
-    request.status === 'granted'
-      ? `:unlock: \`${request.id}\` granted: ${summary(request)}. Your DM from Sesame has the credentials button.`
-      : request.status === 'pending'
-        ? `:hourglass_flowing_sand: \`${request.id}\` sent for approval: ${summary(request)}. You get a DM when it is decided.`
-        : `${STATUS_ICONS[request.status]} \`${request.id}\` ${STATUS_WORDS[request.status]}: ${summary(request)}.${request.status === 'failed' ? ` ${ADMINS_WERE_TOLD}; nothing is left granted.` : ''}`;
-  return { text: truncate(`${request.id} ${STATUS_WORDS[request.status]}`, LIMITS.messageText), blocks: [section(text)] };
+export function submittedReply(requests: AccessRequest | readonly AccessRequest[]): SlackMessage {
+  const all: readonly AccessRequest[] = Array.isArray(requests) ? requests : [requests as AccessRequest];
+  const lines = all.map(submittedLine);
+  const group = all.length > 1 ? all[0]!.groupId : undefined;
+  if (group) {
+    lines.unshift(
+      `:package: Request \`${group}\` has ${all.length} parts, each decided by its own approvers. Your DM from Sesame shows every part as it stands; revoke, extend or cancel \`${group}\` acts on all of them, \`${group}.N\` on one.`,
+    );
+  }
+  const first = all[0]!;
+  const text = group ? `${group}: ${all.length} parts` : `${first.id} ${STATUS_WORDS[first.status]}`;
+  return { text: truncate(text, LIMITS.messageText), blocks: [section(truncate(lines.join('\n'), SECTION_BUDGET))] };
+}
+
+function submittedLine(request: AccessRequest): string {
+  if (request.status === 'granted') {
+    return `:unlock: \`${request.id}\` granted: ${summary(request)}. Your DM from Sesame has the credentials button.`;
+  }
+  if (request.status === 'pending') {
+    return `:hourglass_flowing_sand: \`${request.id}\` sent for approval: ${summary(request)}. You get a DM when it is decided.`;
+  }
+  const failed = request.status === 'failed' ? ` ${ADMINS_WERE_TOLD}; nothing is left granted.` : '';
+  return `${STATUS_ICONS[request.status]} \`${request.id}\` ${STATUS_WORDS[request.status]}: ${summary(request)}.${failed}`;
 }
 
 /** A one-line answer, with the request ID it is about. */

@@ -12,7 +12,10 @@ import type { InternalErrorAlert } from '../SlackNotifier.ts';
  * and the catalog behind the request modal's pickers. The edge is given nothing below them: no
  * store, no database.
  */
-export type SlackServices = Pick<Services, 'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog' | 'departures'>;
+export type SlackServices = Pick<
+  Services,
+  'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog' | 'departures' | 'whole'
+>;
 
 /** What every listener works with: the services, the logger and the command's name. */
 export interface SlackEdge {

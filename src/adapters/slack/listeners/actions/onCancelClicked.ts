@@ -2,8 +2,8 @@ import { STATUS_WORDS } from '../../blocks/text.ts';
 import type { SlackEdge } from '../context.ts';
 import type { Click } from './requestButton.ts';
 
-/** Cancel: withdraws the clicker's own request while it waits. */
+/** Cancel: withdraws the clicker's own request (every waiting part of one for several targets). */
 export async function onCancelClicked(edge: SlackEdge, { userId, requestId, tell }: Click): Promise<void> {
-  const cancelled = await edge.services.requests.cancel(requestId, userId);
-  await tell(`:heavy_multiplication_x: \`${cancelled.id}\` is ${STATUS_WORDS[cancelled.status]}.`);
+  const cancelled = await edge.services.whole.cancel(requestId, userId);
+  await tell(cancelled.map((r) => `:heavy_multiplication_x: \`${r.id}\` is ${STATUS_WORDS[r.status]}.`).join('\n'));
 }

@@ -43,26 +43,26 @@ async function replyList(edge: SlackEdge, { parsed, userId, reply }: CommandUse<
 }
 
 async function revokeByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'revoke'>): Promise<void> {
-  const ended = await edge.services.revocations.revoke(parsed.requestId, userId);
-  await reply(noticeReply(`:lock: \`${ended.id}\` is ${STATUS_WORDS[ended.status]}.`));
+  const ended = await edge.services.whole.revoke(parsed.requestId, userId);
+  await reply(noticeReply(ended.map((r) => `:lock: \`${r.id}\` is ${STATUS_WORDS[r.status]}.`).join('\n')));
 }
 
 async function cancelByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'cancel'>): Promise<void> {
-  const cancelled = await edge.services.requests.cancel(parsed.requestId, userId);
-  await reply(noticeReply(`:heavy_multiplication_x: \`${cancelled.id}\` is ${STATUS_WORDS[cancelled.status]}.`));
+  const cancelled = await edge.services.whole.cancel(parsed.requestId, userId);
+  await reply(noticeReply(cancelled.map((r) => `:heavy_multiplication_x: \`${r.id}\` is ${STATUS_WORDS[r.status]}.`).join('\n')));
 }
 
 async function extendByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'extend'>): Promise<void> {
-  await reply(submittedReply(await edge.services.requests.extend(parsed.requestId, userId, parsed.durationMinutes)));
+  await reply(submittedReply(await edge.services.whole.extend(parsed.requestId, userId, parsed.durationMinutes)));
 }
 
 async function requestByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'request'>): Promise<void> {
-  const created = await edge.services.requests.requestAccess({
+  const created = await edge.services.requests.requestParts({
     requesterSlackId: userId,
-    target: parsed.target,
-    permission: parsed.permission,
+    parts: parsed.parts,
     ...(parsed.durationMinutes !== undefined ? { durationMinutes: parsed.durationMinutes } : {}),
     ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}),
+    ...(parsed.breakGlass ? { breakGlass: true } : {}),
   });
   await reply(submittedReply(created));
 }

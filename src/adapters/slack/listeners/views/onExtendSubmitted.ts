@@ -28,6 +28,6 @@ export async function onExtendSubmitted(
     ack,
     () => DURATION_BLOCK,
     'extend',
-    () => edge.services.requests.extend(requestId, body.user.id, minutes, reason ?? undefined),
+    () => edge.services.whole.extend(requestId, body.user.id, minutes, reason ?? undefined),
   );
 }

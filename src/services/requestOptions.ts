@@ -1,0 +1,37 @@
+import { justificationHintOf } from '../domain/flows.ts';
+import type { Permission } from '../domain/permission.ts';
+import type { IntegrationRegistry } from './IntegrationRegistry.ts';
+import type { People } from './People.ts';
+import type { IntegrationOptions, RequestOptions } from './requestInputs.ts';
+
+/**
+ * What the person may request, per integration: the permissions, the longest duration and the
+ * default one, whether a reason is required, and the flows' narrowing of targets. Break-glass
+ * flows are left out: they are asked for on purpose, never offered as the usual way in.
+ */
+export async function requestOptionsFor(
+  deps: { people: Pick<People, 'flowsFor'>; integrations: Pick<IntegrationRegistry, 'available'> },
+  slackId: string,
+): Promise<RequestOptions> {
+  const mine = (await deps.people.flowsFor(slackId)).filter((f) => !f.breakGlass);
+  const integrations: IntegrationOptions[] = [];
+  for (const integration of deps.integrations.available()) {
+    const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
+    if (covering.length === 0) continue;
+    const permissions = [...new Set(covering.flatMap((f) => f.permissions))].filter(
+      (p) => !p.startsWith('role:') || integration.grantableRoles.includes(p.slice(5)),
+    ) as Permission[];
+    const maxDurationMinutes = Math.max(...covering.map((f) => f.maxDuration));
+    const withDefault = covering.find((f) => f.defaultDuration !== undefined);
+    integrations.push({
+      name: integration.name,
+      permissions,
+      maxDurationMinutes,
+      defaultDurationMinutes: withDefault?.defaultDuration ?? Math.min(60, maxDurationMinutes),
+      requireJustification: covering.every((f) => f.requireJustification || f.justification !== undefined),
+      justificationHint: justificationHintOf(covering),
+      customAccessDetails: integration.customAccessDetails,
+    });
+  }
+  return { integrations };
+}
