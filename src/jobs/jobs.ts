@@ -45,6 +45,7 @@ export function sesameJobs(
         timedOut: await maintenance.timeOutPending(),
         reminded: await maintenance.remindExpiring(),
         approversReminded: await maintenance.remindApprovers(),
+        reviewersReminded: await maintenance.remindReviewers(),
       }),
     },
     { id: 'rotate', cron: schedule.rotate, timeoutMs: 30 * 60_000, run: () => maintenance.rotateCredentials() },

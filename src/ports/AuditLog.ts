@@ -21,7 +21,9 @@ export type AuditAction =
   | 'user.dropped'
   | 'reconcile.revoked'
   | 'leftover.removed'
-  | 'connector.self_granted';
+  | 'connector.self_granted'
+  | 'breakglass.reviewed'
+  | 'breakglass.flagged';
 
 /** One append-only entry of the audit trail. Never holds a secret. */
 export interface AuditEvent {

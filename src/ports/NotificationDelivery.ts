@@ -20,7 +20,10 @@ export type Notification =
   | { kind: 'sessionsCounted'; request: AccessRequest; counts: SessionCounts }
   | { kind: 'leftoversRemoved'; report: LeftoverReport }
   | { kind: 'internalError'; alert: InternalErrorAlert }
-  | { kind: 'personDeactivated'; report: DepartureNotice };
+  | { kind: 'personDeactivated'; report: DepartureNotice }
+  | { kind: 'breakGlassUsed'; request: AccessRequest }
+  | { kind: 'breakGlassReviewed'; request: AccessRequest }
+  | { kind: 'breakGlassReviewReminder'; request: AccessRequest };
 
 export type NotificationKind = Notification['kind'];
 

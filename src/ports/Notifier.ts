@@ -52,4 +52,13 @@ export interface Notifier {
   personDeactivated?(report: DepartureNotice): Promise<void>;
   /** A grant has ended and its session logs were counted (integrations with `audit: true`). */
   sessionsCounted?(request: AccessRequest, counts: SessionCounts): Promise<void>;
+  /**
+   * A break-glass grant was made without approval: a loud alert to the approval channel, the
+   * admins and the flow's approvers, who review it.
+   */
+  breakGlassUsed?(request: AccessRequest): Promise<void>;
+  /** A break-glass grant was marked Reviewed or Flagged (a flag is told to the admins too). */
+  breakGlassReviewed?(request: AccessRequest): Promise<void>;
+  /** A break-glass grant still waits for review a day later. */
+  breakGlassReviewReminder?(request: AccessRequest): Promise<void>;
 }

@@ -377,6 +377,11 @@ export class RequestService {
       if (request.status !== 'approved') answered.push(request);
       else if (request.kind === 'extension') answered.push(await this.deps.grants.applyExtension(request));
       else answered.push(await this.deps.grants.grant(request.id));
+      const granted = answered.at(-1)!;
+      // Break-glass: granted without approval, so its reviewers hear of it at once, loudly.
+      if (granted.breakGlass && granted.grantedAt) {
+        await notify(this.deps.logger, 'break-glass', () => this.deps.notifier.breakGlassUsed?.(granted) ?? Promise.resolve());
+      }
     }
     return answered;
   }

@@ -12,6 +12,7 @@ import type { ResourceOwners } from '../ports/ResourceOwners.ts';
 import type { SessionAudit } from '../ports/SessionAudit.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import { AuditTrail } from './AuditTrail.ts';
+import { BreakGlassReviews } from './BreakGlassReviews.ts';
 import { CatalogService } from './CatalogService.ts';
 import { CredentialService } from './CredentialService.ts';
 import { DepartureService } from './DepartureService.ts';
@@ -68,6 +69,8 @@ export interface Services {
   departures: DepartureService;
   /** Revoke, cancel and extend on a request, or on every part of a request for several targets. */
   whole: WholeRequests;
+  /** Reviews of break-glass grants: Reviewed or Flagged, daily reminders, the admins' list. */
+  breakGlass: BreakGlassReviews;
 }
 
 /**
@@ -93,6 +96,7 @@ export function createServices(ports: ServicePorts, people: People = new People(
   const revocations = new RevocationService({ ...common, people, ...(ports.sessions ? { sessions: ports.sessions } : {}) });
   const requests = new RequestService({ ...common, config, directory, people, grants });
   const departures = new DepartureService({ ...common, revocations });
+  const breakGlass = new BreakGlassReviews({ ...common, people });
   return {
     people,
     grants,
@@ -100,9 +104,15 @@ export function createServices(ports: ServicePorts, people: People = new People(
     credentials: new CredentialService(common),
     requests,
     requestAgain: new RequestAgainService({ requests: store, options: requests }),
-    maintenance: new MaintenanceService({ ...common, directory, personLeft: (slackId) => departures.personLeft(slackId) }),
+    maintenance: new MaintenanceService({
+      ...common,
+      directory,
+      personLeft: (slackId) => departures.personLeft(slackId),
+      remindReviewers: () => breakGlass.remindDue(),
+    }),
     catalog: new CatalogService({ integrations, databases, people }),
     departures,
     whole: new WholeRequests({ requests: store, revocations, asks: requests }),
+    breakGlass,
   };
 }

@@ -11,6 +11,7 @@ import type { NotificationLog, NotificationRef } from '../../ports/NotificationL
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
 import { section } from './blocks/elements.ts';
+import { deliverBreakGlass } from './breakGlassAlerts.ts';
 import { expiringSoonMessage, extendedMessage, requesterMessage, supersededMessage } from './blocks/requesterMessages.ts';
 import { escapeWithin, mention, targetText, truncate } from './blocks/text.ts';
 
@@ -81,6 +82,18 @@ export class SlackNotifier implements NotificationDelivery {
         return this.internalError(notification.alert, steps);
       case 'personDeactivated':
         return this.personDeactivated(notification.report, steps);
+      case 'breakGlassUsed':
+      case 'breakGlassReviewed':
+      case 'breakGlassReviewReminder':
+        return deliverBreakGlass(notification, steps, {
+          ...this.deps,
+          approvalChannel: this.deps.config.slack.approvalChannel,
+          dm: (request, audience, slackId, message) => this.dm(request, audience, slackId, message),
+          send: (channel, message, threadTs) => this.send(channel, message, threadTs),
+          update: (ref, message) => this.update(ref, message),
+          remember: (request, audience, channel, ts) => this.remember(request, audience, channel, ts),
+          tellAdmins: (message, alertSteps) => this.tellAdmins(message, alertSteps),
+        });
     }
   }
 

@@ -13,6 +13,9 @@ export const ACTION = {
   cancel: 'sesame.cancel',
   /** On a request that ended: opens the request modal filled in with what it asked for. */
   requestAgain: 'sesame.requestAgain',
+  /** On a break-glass alert: the reviewer found the use fine, or wants it looked into. */
+  reviewed: 'sesame.breakglass.reviewed',
+  flagged: 'sesame.breakglass.flagged',
   /** The request modal's integration picker: choosing one redraws the permissions. */
   pickIntegration: 'sesame.request.integration',
   pickDatabase: 'sesame.request.database',
@@ -20,7 +23,16 @@ export const ACTION = {
   pickTable: 'sesame.request.table',
 } as const;
 
-export type RequestAction = 'approve' | 'deny' | 'showCredentials' | 'extend' | 'revoke' | 'cancel' | 'requestAgain';
+export type RequestAction =
+  | 'approve'
+  | 'deny'
+  | 'showCredentials'
+  | 'extend'
+  | 'revoke'
+  | 'cancel'
+  | 'requestAgain'
+  | 'reviewed'
+  | 'flagged';
 
 /** Callback IDs of the modals. */
 export const VIEW = {

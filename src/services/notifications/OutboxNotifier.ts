@@ -77,6 +77,18 @@ export class OutboxNotifier implements Required<Notifier> {
     return this.#queue({ kind: 'sessionsCounted', request, counts });
   }
 
+  breakGlassUsed(request: AccessRequest): Promise<void> {
+    return this.#queue({ kind: 'breakGlassUsed', request });
+  }
+
+  breakGlassReviewed(request: AccessRequest): Promise<void> {
+    return this.#queue({ kind: 'breakGlassReviewed', request });
+  }
+
+  breakGlassReviewReminder(request: AccessRequest): Promise<void> {
+    return this.#queue({ kind: 'breakGlassReviewReminder', request });
+  }
+
   /**
    * Tells the admins the details of an error a person met and was told about only in general
    * words (PRODUCT.md §6). The same details are told once per quiet period, so a database that

@@ -84,6 +84,9 @@ const KINDS: ReadonlySet<NotificationKind> = new Set<NotificationKind>([
   'leftoversRemoved',
   'personDeactivated',
   'internalError',
+  'breakGlassUsed',
+  'breakGlassReviewed',
+  'breakGlassReviewReminder',
 ]);
 
 /** The notifier call an outbox entry holds; throws when the entry holds none this build knows. */

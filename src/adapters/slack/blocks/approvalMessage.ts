@@ -1,6 +1,7 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest, Approval, ApproverGroup } from '../../../domain/request.ts';
 import { actions, context, fields, requestButton, section, type SlackMessage } from './elements.ts';
+import { breakGlassMessage } from './breakGlassMessages.ts';
 import {
   ADMINS_WERE_TOLD,
   escapeMrkdwn,
@@ -25,6 +26,8 @@ const MENTIONS_PER_GROUP = 15;
  * when, and Revoke while the grant lasts.
  */
 export function approvalMessage(request: AccessRequest, approvals: readonly Approval[] = [], quorum = 1): SlackMessage {
+  // A break-glass grant asked nobody: its copies are its alert, updated like any other.
+  if (request.breakGlass) return breakGlassMessage(request, request.status === 'granted' ? approverRevoke(request) : undefined);
   const pending = request.status === 'pending';
   const what =
     request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${targetText(request)}\`` : summary(request);

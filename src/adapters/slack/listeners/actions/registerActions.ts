@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION, requestActionPattern, type RequestAction } from '../../ids.ts';
 import type { SlackEdge } from '../context.ts';
 import { onApproveClicked } from './onApproveClicked.ts';
+import { onFlaggedClicked, onReviewedClicked } from './onReviewClicked.ts';
 import { onCancelClicked } from './onCancelClicked.ts';
 import { onDenyClicked } from './onDenyClicked.ts';
 import { onExtendClicked } from './onExtendClicked.ts';
@@ -20,6 +21,8 @@ const REQUEST_BUTTONS: Record<RequestAction, RequestButtonHandler> = {
   revoke: onRevokeClicked,
   cancel: onCancelClicked,
   requestAgain: onRequestAgainClicked,
+  reviewed: onReviewedClicked,
+  flagged: onFlaggedClicked,
 };
 
 /**

@@ -7,7 +7,7 @@ import { ackWhenRecorded, explainAndLog, publishHome, type SlackEdge } from '../
  * Buttons that change something: acknowledged once the change is recorded (any replica can
  * then finish it), always within Slack's 3 seconds. The others answer at once.
  */
-const RECORDED_ACTIONS: ReadonlySet<RequestAction> = new Set(['approve', 'revoke', 'cancel']);
+const RECORDED_ACTIONS: ReadonlySet<RequestAction> = new Set(['approve', 'revoke', 'cancel', 'reviewed', 'flagged']);
 
 /** One click on a request's button, as its handler sees it. */
 export interface Click {

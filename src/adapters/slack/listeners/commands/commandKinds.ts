@@ -1,5 +1,6 @@
 import type { webApi } from '@slack/bolt';
 import { helpMessage, listMessage, noticeReply, submittedReply } from '../../blocks/commandReplies.ts';
+import { withUnreviewed } from '../../blocks/breakGlassMessages.ts';
 import type { SlackMessage } from '../../blocks/elements.ts';
 import { requestModal } from '../../blocks/requestModal.ts';
 import { STATUS_WORDS } from '../../blocks/text.ts';
@@ -39,7 +40,9 @@ async function replyHelp(edge: SlackEdge, { userId, reply }: CommandUse<'help'>)
 
 async function replyList(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'list'>): Promise<void> {
   const { all, requests } = await edge.services.requests.listForCommand(userId, parsed.all);
-  await reply(listMessage(requests, { all, command: edge.command }));
+  // Admins see the break-glass grants that wait for review first.
+  const unreviewed = all ? await edge.services.breakGlass.unreviewed(userId) : [];
+  await reply(withUnreviewed(listMessage(requests, { all, command: edge.command }), unreviewed));
 }
 
 async function revokeByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'revoke'>): Promise<void> {
