@@ -21,6 +21,7 @@ import type { Coordination, NotificationOutbox } from './ports/Coordination.ts';
 import type { Directory } from './ports/Directory.ts';
 import type { NotificationLog } from './ports/NotificationLog.ts';
 import type { Notifier } from './ports/Notifier.ts';
+import type { RequestStore } from './ports/RequestStore.ts';
 import type { StateStore } from './ports/StateStore.ts';
 import type { CheckFinding, TargetDatabases } from './ports/TargetDatabase.ts';
 import { IntegrationRegistry, type DiscoveryChanges } from './services/IntegrationRegistry.ts';
@@ -87,8 +88,8 @@ export interface SesameParts<N extends Notifier = Notifier> {
 
 /** What a notifier built by the composition root reads of Sesame. */
 export interface NotifierWiring {
-  /** The messages sent about each request and its decisions. */
-  store: NotificationLog;
+  /** The messages sent about each request and its decisions, and the parts of a request. */
+  store: NotificationLog & Pick<RequestStore, 'listRequests'>;
   /** The integrations served now, configured or discovered. */
   integrations: IntegrationRegistry;
   /** Slack IDs of Sesame's admins (`slack.admins`), resolved at each call. */

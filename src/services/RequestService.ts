@@ -290,7 +290,7 @@ export class RequestService {
    * the default one, whether a reason is required, and the flows' narrowing of targets.
    */
   requestOptions(slackId: string): Promise<RequestOptions> {
-    return requestOptionsFor(this.deps, slackId);
+    return requestOptionsFor({ ...this.deps, bundles: this.deps.config.bundles }, slackId);
   }
 
   /** The person's own requests, or everyone's for admins, newest first. */

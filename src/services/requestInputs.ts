@@ -41,8 +41,18 @@ export interface IntegrationOptions {
   customAccessDetails?: string | undefined;
 }
 
+/** A bundle as the form and help show it: its name, what it is for, its parts written out. */
+export interface BundleOption {
+  name: string;
+  description?: string | undefined;
+  /** Each part as typed: `prod/app/public readonly`. */
+  parts: string[];
+}
+
 export interface RequestOptions {
   integrations: IntegrationOptions[];
+  /** The bundles on integrations the person may request something on (each part is still checked). */
+  bundles?: BundleOption[];
 }
 
 export interface Decision {

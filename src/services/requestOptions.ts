@@ -1,4 +1,6 @@
+import type { Bundle } from '../domain/bundle.ts';
 import { justificationHintOf } from '../domain/flows.ts';
+import { formatTarget } from '../domain/target.ts';
 import type { Permission } from '../domain/permission.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
@@ -10,7 +12,7 @@ import type { IntegrationOptions, RequestOptions } from './requestInputs.ts';
  * flows are left out: they are asked for on purpose, never offered as the usual way in.
  */
 export async function requestOptionsFor(
-  deps: { people: Pick<People, 'flowsFor'>; integrations: Pick<IntegrationRegistry, 'available'> },
+  deps: { people: Pick<People, 'flowsFor'>; integrations: Pick<IntegrationRegistry, 'available'>; bundles: readonly Bundle[] },
   slackId: string,
 ): Promise<RequestOptions> {
   const mine = (await deps.people.flowsFor(slackId)).filter((f) => !f.breakGlass);
@@ -33,5 +35,9 @@ export async function requestOptionsFor(
       customAccessDetails: integration.customAccessDetails,
     });
   }
-  return { integrations };
+  const offered = new Set(integrations.map((i) => i.name));
+  const bundles = deps.bundles
+    .filter((b) => b.parts.every((p) => offered.has(p.target.integration)))
+    .map((b) => ({ name: b.name, description: b.description, parts: b.parts.map((p) => `${formatTarget(p.target)} ${p.permission}`) }));
+  return { integrations, bundles };
 }

@@ -170,6 +170,7 @@ describe('playground page on a sample state', { timeout: 180_000 }, () => {
         'schema@sample': { 'sesame.request.schema': null },
         'table@sample': { 'sesame.request.table': null },
         'permission@sample': { permission: 'readwrite' },
+        more: { more: null },
         'duration@sample': { duration: '1h' },
         'reason@sample': { reason: 'month end' },
       },

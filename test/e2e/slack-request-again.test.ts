@@ -73,6 +73,7 @@ describe(`Request again from the DM of a grant that ended (PostgreSQL ${version}
       'sesame.request.schema': 'public',
       'sesame.request.table': 'orders',
       permission: 'readonly',
+      more: null,
       duration: '45m',
       reason: null,
     });

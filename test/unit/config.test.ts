@@ -368,6 +368,59 @@ describe('config: reason rules and quorum', () => {
   });
 });
 
+describe('config: bundles and break-glass flows', () => {
+  const withBundles = (yaml: string) => `${minimal()}bundles:\n${yaml}`;
+
+  it('reads bundles into targets and permissions, and break-glass off by default', () => {
+    const config = parseConfigText(
+      withBundles(
+        '  - name: incident-debug\n    description: On call\n    parts:\n      - { target: local/appdb/public, permission: readonly }\n      - { target: local, permission: "role:reporting" }\n',
+      ),
+      {},
+    );
+    assert.deepEqual(config.bundles, [
+      {
+        name: 'incident-debug',
+        description: 'On call',
+        parts: [
+          { target: { integration: 'local', database: 'appdb', schema: 'public' }, permission: 'readonly' },
+          { target: { integration: 'local' }, permission: 'role:reporting' },
+        ],
+      },
+    ]);
+    assert.deepEqual(parseConfigText(minimal(), {}).bundles, []);
+    assert.equal(parseConfigText(minimal(), {}).accessFlows[0]!.breakGlass, false);
+    assert.equal(parseConfigText(minimal('    breakGlass: true\n'), {}).accessFlows[0]!.breakGlass, true);
+  });
+
+  it('reports each bad bundle at start with its path: unknown integration, bad target, name, permission, twice the same name', () => {
+    const issues = issuesOf(
+      withBundles(
+        [
+          '  - name: a',
+          '    parts: [{ target: nowhere/appdb, permission: readonly }]',
+          '  - name: a',
+          '    parts: [{ target: "local//x", permission: readonly }]',
+          '  - name: Bad Name',
+          '    parts: [{ target: local, permission: superuser }]',
+          '  - name: empty',
+          '    parts: []',
+          '',
+        ].join('\n'),
+      ),
+    );
+    assert.match(
+      messageAt(issues, 'bundles[0].parts[0].target'),
+      /names the integration "nowhere", which is not configured \(known: local\)/,
+    );
+    assert.match(messageAt(issues, 'bundles[1].name'), /already the name of bundles\[0\]/);
+    assert.match(messageAt(issues, 'bundles[1].parts[0].target'), /is not a target: .*empty part/);
+    assert.match(messageAt(issues, 'bundles[2].name'), /must start with a lowercase letter/);
+    assert.match(messageAt(issues, 'bundles[2].parts[0].permission'), /must be readonly/);
+    assert.match(messageAt(issues, 'bundles[3].parts'), /needs at least one target/);
+  });
+});
+
 describe('config: customAccessDetails', () => {
   const withDetails = (length: number) =>
     minimal().replace('    password: pw-for-tests\n', `    password: pw-for-tests\n    customAccessDetails: "${'x'.repeat(length)}"\n`);

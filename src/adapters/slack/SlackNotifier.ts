@@ -8,6 +8,8 @@ import type { DeliverySteps, InternalErrorAlert, Notification, NotificationDeliv
 import type { DepartureNotice, LeftoverReport } from '../../ports/Notifier.ts';
 import type { SessionCounts } from '../../ports/SessionAudit.ts';
 import type { NotificationLog, NotificationRef } from '../../ports/NotificationLog.ts';
+import type { RequestStore } from '../../ports/RequestStore.ts';
+import { partMovedLine, partsMessage } from './blocks/partsMessage.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
 import { section } from './blocks/elements.ts';
@@ -23,8 +25,11 @@ const REQUESTER_IS_TOLD: ReadonlySet<AccessRequest['status']> = new Set(['denied
 
 export interface SlackNotifierDeps {
   client: webApi.WebClient;
-  /** The messages sent about each request and its decisions (the state store provides them). */
-  store: NotificationLog;
+  /**
+   * The messages sent about each request and its decisions, and the parts of a request for
+   * several targets (the state store provides them).
+   */
+  store: NotificationLog & Pick<RequestStore, 'listRequests'>;
   config: Config;
   clock: Clock;
   logger: Logger;
@@ -222,8 +227,11 @@ export class SlackNotifier implements NotificationDelivery {
         failures.push(err);
       }
     }
-    const waiting = requesterMessage(request, this.requesterContext(request));
-    await steps.once('requester', () => this.dm(request, 'requester', request.requester.slackId, waiting));
+    if (request.groupId) await this.refreshParts(request.groupId, steps);
+    else {
+      const waiting = requesterMessage(request, this.requesterContext(request));
+      await steps.once('requester', () => this.dm(request, 'requester', request.requester.slackId, waiting));
+    }
     if (failures.length > 0) {
       throw new Error(`${failures.length} approval message(s) could not be sent: ${describeError(failures[0])}`);
     }
@@ -248,10 +256,13 @@ export class SlackNotifier implements NotificationDelivery {
     const newestPerChannel = new Map<string, NotificationRef>();
     for (const ref of refs) if (ref.audience !== 'requester') newestPerChannel.set(ref.channel, ref);
     const failures: unknown[] = [];
+    const grouped = request.groupId !== undefined;
     await Promise.all(
       refs.map(async (ref) => {
         try {
           if (ref.audience === 'requester') {
+            // A part's requester copy is the one DM of the whole request, refreshed below.
+            if (grouped) return;
             await this.update(ref, ref === newestRequesterCopy ? requesterCopy : supersededMessage(request));
             return;
           }
@@ -263,12 +274,33 @@ export class SlackNotifier implements NotificationDelivery {
       }),
     );
     const requester = request.requester.slackId;
-    if (firstGrant) await steps.once('requester', () => this.dm(request, 'requester', requester, requesterCopy));
+    if (request.groupId) await this.refreshParts(request.groupId, steps, toldAnew || extended ? partMovedLine(request) : undefined);
+    else if (firstGrant) await steps.once('requester', () => this.dm(request, 'requester', requester, requesterCopy));
     else if (toldAnew) await steps.once('requester', () => this.dm(request, undefined, requester, requesterCopy));
     else if (extended) await steps.once('requester', () => this.dm(request, undefined, requester, extendedMessage(request)));
     // The requester and the approval copies say only that it failed; the admins get why.
     if (request.status === 'failed') await this.tellAdmins(failedGrantAlert(request), steps);
     if (failures.length > 0) throw new Error(`${failures.length} copies could not be updated: ${describeError(failures[0])}`);
+  }
+
+  /**
+   * Posts (once) or updates the requester's one DM about a request for several targets, drawn
+   * from every part as the store has it now; the parts' notifications share one outbox key, so
+   * they are delivered in order. `moved`, when given, is said in the DM's thread. The DM is
+   * remembered under the first part.
+   */
+  private async refreshParts(groupId: string, steps: DeliverySteps, moved?: SlackMessage): Promise<void> {
+    const parts = (await this.deps.store.listRequests({ groupId })).sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+    const holder = parts[0];
+    if (!holder) return;
+    const message = partsMessage(groupId, parts);
+    const copies = (await this.deps.store.listNotifications(holder.id)).filter((r) => r.audience === 'requester');
+    if (copies.length === 0) {
+      await steps.once('parts', () => this.dm(holder, 'requester', holder.requester.slackId, message));
+      return;
+    }
+    for (const ref of copies) await this.update(ref, message);
+    if (moved) await this.inThread(copies[0]!, moved, steps);
   }
 
   /**

@@ -98,6 +98,31 @@ export function parseCommandText(raw: string): ParsedCommand {
   }
 }
 
+/**
+ * The request form's "More targets": one `<target> <permission>` (or a bundle's name) per line,
+ * commas allowed too. Durations and reasons belong to the form's own fields, not here.
+ */
+export function parsePartLines(raw: string): CommandPart[] {
+  const parts: CommandPart[] = [];
+  raw
+    .replace(CURLY_QUOTES, '"')
+    .split(/\r?\n/)
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        const parsed = parseRequest(splitWords(line), line);
+        if (parsed.durationMinutes !== undefined || parsed.reason !== undefined) {
+          throw new InputError('a duration or a reason goes in its own field below, not here.');
+        }
+        parts.push(...parsed.parts);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        throw new InputError(`Line ${i + 1}: ${err.message}`);
+      }
+    });
+  return parts;
+}
+
 interface Word {
   text: string;
   /** Offset of the word's first character in the text (to take the reason verbatim). */

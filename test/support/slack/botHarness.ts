@@ -44,6 +44,8 @@ export interface E2eOptions {
   accessFlows?: string;
   /** The `local` integration's owners (a YAML mapping), in place of Bob as its only owner. */
   owners?: string;
+  /** More top-level config (YAML), e.g. `bundles:`. */
+  extraConfig?: string;
 }
 
 /** A channel of its own for the `local` integration's approval requests (see E2eOptions.owners). */
@@ -63,6 +65,7 @@ integrations:
 ${localIntegrationYaml(cluster, PG_ENV, [`owners: ${options.owners ?? `{ integration: [${PEOPLE.bob.id}] }`}`])}
 accessFlows:
 ${options.accessFlows ?? USUAL_FLOWS}
+${options.extraConfig ?? ''}
 `;
 }
 

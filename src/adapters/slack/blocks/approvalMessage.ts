@@ -42,6 +42,9 @@ export function approvalMessage(request: AccessRequest, approvals: readonly Appr
       ['Duration', formatMinutes(request.durationMinutes)],
       ['Flow', escapeMrkdwn(request.flowName)],
     ]),
+    ...(request.groupId
+      ? [context(`Part of request \`${request.groupId}\`, which asks for several targets; you decide on this part only.`)]
+      : []),
     section(`*Reason*\n${quote(request.reason || '(none given)')}`),
     section(`*Why you are asked* (${approvalRule(request.approvalMode, quorum)})\n${approverLines(request.approverGroups)}`),
   ];

@@ -3,7 +3,7 @@ import type { AccessRequest } from '../../../domain/request.ts';
 import type { RequestOptions } from '../../../services/requestInputs.ts';
 import { commandUsage } from '../commandText.ts';
 import { context, section, type SlackMessage } from './elements.ts';
-import { ADMINS_WERE_TOLD, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, truncate } from './text.ts';
+import { ADMINS_WERE_TOLD, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary, truncate } from './text.ts';
 
 /** Lines per section of a list: a section holds at most 3,000 characters. */
 const SECTION_BUDGET = LIMITS.sectionText - 100;
@@ -23,6 +23,15 @@ export function helpMessage(command: string, options: RequestOptions): SlackMess
           .join('\n')}`,
       ),
       ...sections('*What you can request*', lines.length ? lines : ['Nothing yet: no access flow names you. Ask a Sesame admin.']),
+      ...((options.bundles ?? []).length > 0
+        ? sections(
+            `*Bundles* (\`${command} request <bundle> for <duration> because …\`; each part is checked against your flows)`,
+            (options.bundles ?? []).map(
+              (b) =>
+                `• \`${b.name}\`${b.description ? `: ${escapeWithin(b.description, 150)}` : ''} · ${b.parts.map((p) => `\`${escapeWithin(p, 200)}\``).join(', ')}`,
+            ),
+          )
+        : []),
     ].slice(0, LIMITS.messageBlocks),
   };
 }

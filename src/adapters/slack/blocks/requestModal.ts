@@ -20,6 +20,10 @@ export function requestBlockId(field: RequestField, integration: string): string
 }
 
 export const INTEGRATION_BLOCK = 'integration';
+/** More targets, one per line: every line is a part of the request of its own. */
+export const MORE_TARGETS_BLOCK = 'more';
+/** A bundle asked for with (or instead of) the target above. */
+export const BUNDLE_BLOCK = 'bundle';
 
 /**
  * The request modal: integration, then database → schema → table (options loaded from the
@@ -66,7 +70,9 @@ export function requestModal(options: RequestOptions, chosenIntegration?: string
       catalogPicker('database', name, ACTION.pickDatabase, 'Database', 'Empty: every database of the server'),
       catalogPicker('schema', name, ACTION.pickSchema, 'Schema', 'Empty: every schema of the database'),
       catalogPicker('table', name, ACTION.pickTable, 'Table', 'Empty: every table of the schema'),
-      permissionInput(chosen),
+      permissionInput(chosen, (options.bundles ?? []).length > 0),
+      MORE_TARGETS_INPUT,
+      ...bundleInput(options),
       {
         type: 'input',
         block_id: requestBlockId('duration', name),
@@ -120,11 +126,14 @@ function catalogPicker(
   };
 }
 
-function permissionInput(integration: IntegrationOptions): types.InputBlock {
+function permissionInput(integration: IntegrationOptions, bundlesOffered: boolean): types.InputBlock {
   const perms = integration.permissions.slice(0, LIMITS.options);
   return {
     type: 'input',
     block_id: requestBlockId('permission', integration.name),
+    // With a bundle chosen instead, the target above may be left without a permission.
+    optional: bundlesOffered,
+    ...(bundlesOffered ? { hint: plain('Leave it empty to ask only for a bundle below.') } : {}),
     label: plain('Permission'),
     element: {
       type: 'static_select',
@@ -133,6 +142,41 @@ function permissionInput(integration: IntegrationOptions): types.InputBlock {
       ...(perms.length === 1 ? { initial_option: option(perms[0]!, perms[0]!) } : {}),
     },
   };
+}
+
+/** More targets, one per line, each a part of the request of its own. */
+const MORE_TARGETS_INPUT: types.InputBlock = {
+  type: 'input',
+  block_id: MORE_TARGETS_BLOCK,
+  optional: true,
+  label: plain('More targets'),
+  hint: plain(
+    'One per line: a target and a permission, like analytics/events readwrite. Each line is a part of its own, decided by its own approvers.',
+    LIMITS.hint,
+  ),
+  element: { type: 'plain_text_input', action_id: 'more', multiline: true, max_length: 2000 },
+};
+
+/** The bundles the person may ask for, as a select (none: no block). */
+function bundleInput(options: RequestOptions): types.InputBlock[] {
+  const bundles = (options.bundles ?? []).slice(0, LIMITS.options);
+  if (bundles.length === 0) return [];
+  const described = bundles.map((b) => `${b.name}: ${b.description ?? b.parts.join(', ')}`).join(' · ');
+  return [
+    {
+      type: 'input',
+      block_id: BUNDLE_BLOCK,
+      optional: true,
+      label: plain('Bundle'),
+      hint: plain(described, LIMITS.hint),
+      element: {
+        type: 'static_select',
+        action_id: 'bundle',
+        placeholder: plain('No bundle', 150),
+        options: bundles.map((b) => option(b.name, b.name)),
+      },
+    },
+  ];
 }
 
 /** What the person filled in, read from a view's state (a submission or an options request). */
@@ -144,6 +188,9 @@ export interface RequestForm {
   permission?: string;
   duration?: string;
   reason?: string;
+  /** The "More targets" lines, as typed. */
+  more?: string;
+  bundle?: string;
 }
 
 type StateValues = Record<string, Record<string, { type?: string; value?: string | null; selected_option?: { value: string } | null }>>;
@@ -164,6 +211,8 @@ export function readRequestForm(values: StateValues): RequestForm {
         case 'permission':
         case 'duration':
         case 'reason':
+        case 'more':
+        case 'bundle':
           form[field] = value;
       }
     }

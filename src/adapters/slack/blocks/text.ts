@@ -29,6 +29,8 @@ export const LIMITS = {
   options: 100,
   /** Title, submit and close labels of a modal. */
   modalTitle: 24,
+  /** The hint under an input block. */
+  hint: 2000,
   /** Title, text and button labels of a confirm dialog. */
   confirmTitle: 100,
   confirmText: 300,

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, webApi } from '@slack/bolt';
 import { normalizeRequestId } from '../../../../domain/request.ts';
 import type { RequestAction } from '../../ids.ts';
+import { markRecorded } from '../../../../lib/recorded.ts';
 import { ackWhenRecorded, explainAndLog, publishHome, type SlackEdge } from '../context.ts';
 
 /**
@@ -38,6 +39,7 @@ export function requestButtonListener(edge: SlackEdge, action: RequestAction, ha
     const onHome = body.view?.type === 'home';
     let notice: string | undefined;
     const tell = async (text: string) => {
+      markRecorded(); // ready to answer: all it records is recorded, so the ack need not wait
       await answered;
       if (onHome) notice = text;
       else await respond({ response_type: 'ephemeral', replace_original: false, text });

@@ -3,6 +3,7 @@ import { noticeReply } from '../../blocks/commandReplies.ts';
 import type { SlackMessage } from '../../blocks/elements.ts';
 import { commandUsage, parseCommandText, type ParsedCommand } from '../../commandText.ts';
 import { explainWithUsage } from '../../errorText.ts';
+import { markRecorded } from '../../../../lib/recorded.ts';
 import { ackWhenRecorded, explainAndLog, type SlackEdge } from '../context.ts';
 import { COMMAND_KINDS, type CommandUse } from './commandKinds.ts';
 
@@ -34,6 +35,9 @@ export async function onAccessCommand(
   let answered: Promise<void> = recordedFirst ? Promise.resolve() : ack();
   await answered;
   const reply = async (message: SlackMessage) => {
+    // Work ready to answer has recorded all it will (an error, or a request already at its end):
+    // the ack need not wait for its deadline.
+    markRecorded();
     await answered;
     return respond({ response_type: 'ephemeral', replace_original: false, ...message });
   };

@@ -2,7 +2,8 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { parseDurationMinutes } from '../../../../domain/duration.ts';
 import { InputError } from '../../../../domain/errors.ts';
 import { parsePermission } from '../../../../domain/permission.ts';
-import { INTEGRATION_BLOCK, readRequestForm, requestBlockId, type RequestField } from '../../blocks/requestModal.ts';
+import { INTEGRATION_BLOCK, MORE_TARGETS_BLOCK, readRequestForm, requestBlockId, type RequestField } from '../../blocks/requestModal.ts';
+import { parsePartLines, type CommandPart } from '../../commandText.ts';
 import { explainAndLog, type SlackEdge } from '../context.ts';
 import { submitWithin } from './submitWithin.ts';
 
@@ -18,23 +19,38 @@ export async function onRequestSubmitted(
   const form = readRequestForm(view.state.values);
   const integration = form.integration ?? view.private_metadata;
   const blockOf = (field: RequestField) => requestBlockId(field, integration);
-  let input: Parameters<SlackEdge['services']['requests']['requestAccess']>[0];
+  let input: Parameters<SlackEdge['services']['requests']['requestParts']>[0];
+  let more: CommandPart[];
   try {
-    if (!form.permission) throw new InputError('Choose a permission.');
+    more = parsePartLines(form.more ?? '');
+  } catch (err) {
+    await ack({ response_action: 'errors', errors: { [MORE_TARGETS_BLOCK]: explainAndLog(edge, err, 'request form').text } });
+    return;
+  }
+  try {
+    // The target above is a part when it has a permission; with a bundle chosen it may have none.
+    if (!form.permission && !form.bundle) throw new InputError('Choose a permission.');
+    const first = form.permission
+      ? [
+          {
+            target: {
+              integration,
+              ...(form.database ? { database: form.database } : {}),
+              ...(form.schema ? { schema: form.schema } : {}),
+              ...(form.table ? { table: form.table } : {}),
+            },
+            permission: parsePermission(form.permission),
+          },
+        ]
+      : [];
     input = {
       requesterSlackId: userId,
-      target: {
-        integration,
-        ...(form.database ? { database: form.database } : {}),
-        ...(form.schema ? { schema: form.schema } : {}),
-        ...(form.table ? { table: form.table } : {}),
-      },
-      permission: parsePermission(form.permission),
+      parts: [...first, ...(form.bundle ? [{ bundle: form.bundle }] : []), ...more],
       ...(form.duration ? { durationMinutes: parseDurationMinutes(form.duration) } : {}),
       ...(form.reason ? { reason: form.reason } : {}),
     };
   } catch (err) {
-    const field: RequestField = form.permission ? 'duration' : 'permission';
+    const field: RequestField = form.permission || form.bundle ? 'duration' : 'permission';
     await ack({ response_action: 'errors', errors: { [blockOf(field)]: explainAndLog(edge, err, 'request form').text } });
     return;
   }
@@ -46,7 +62,7 @@ export async function onRequestSubmitted(
     ack,
     (err) => blockForRequestError(err, blockOf),
     'request',
-    () => edge.services.requests.requestAccess(input),
+    () => edge.services.requests.requestParts(input),
   );
 }
 
