@@ -78,6 +78,8 @@ export class AuditTrail {
               permission: request.permission,
               requester: request.requester.slackId,
               ...(request.requester.email ? { requesterEmail: request.requester.email } : {}),
+              // Filed for someone else: both people, in every event of the request.
+              ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
               ...details,
             },
           }

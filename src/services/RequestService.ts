@@ -404,7 +404,7 @@ export class RequestService {
     fixedId?: string | undefined,
   ) {
     const now = this.deps.clock.now();
-    const who = await this.deps.audit.actorOf(request.requester.slackId, request);
+    const who = await this.deps.audit.actorOf(request.requestedBy ?? request.requester.slackId, request);
     const created = this.deps.audit.of('request.created', who, (r) => ({
       flow: flow.name,
       durationMinutes: r.durationMinutes,

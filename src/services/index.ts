@@ -26,6 +26,7 @@ import { RevocationService } from './RevocationService.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
 import type { RandomBytes } from './shared.ts';
 import { WholeRequests } from './WholeRequests.ts';
+import { RequestsOnBehalf } from './RequestsOnBehalf.ts';
 
 export type { ServiceSettings } from './ServiceSettings.ts';
 
@@ -71,6 +72,8 @@ export interface Services {
   whole: WholeRequests;
   /** Reviews of break-glass grants: Reviewed or Flagged, daily reminders, the admins' list. */
   breakGlass: BreakGlassReviews;
+  /** Requests filed for someone else by an admin or one who could approve them. */
+  onBehalf: RequestsOnBehalf;
 }
 
 /**
@@ -113,6 +116,7 @@ export function createServices(ports: ServicePorts, people: People = new People(
     catalog: new CatalogService({ integrations, databases, people }),
     departures,
     whole: new WholeRequests({ requests: store, revocations, asks: requests }),
+    onBehalf: new RequestsOnBehalf({ config, integrations, requests: store, people, directory, asks: requests }),
     breakGlass,
   };
 }

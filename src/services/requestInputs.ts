@@ -53,6 +53,8 @@ export interface RequestOptions {
   integrations: IntegrationOptions[];
   /** The bundles on integrations the person may request something on (each part is still checked). */
   bundles?: BundleOption[];
+  /** Integrations the person may reach with break-glass (their `breakGlass` flows), for help. */
+  breakGlass?: string[];
 }
 
 export interface Decision {

@@ -15,7 +15,9 @@ export async function requestOptionsFor(
   deps: { people: Pick<People, 'flowsFor'>; integrations: Pick<IntegrationRegistry, 'available'>; bundles: readonly Bundle[] },
   slackId: string,
 ): Promise<RequestOptions> {
-  const mine = (await deps.people.flowsFor(slackId)).filter((f) => !f.breakGlass);
+  const flows = await deps.people.flowsFor(slackId);
+  const mine = flows.filter((f) => !f.breakGlass);
+  const emergency = flows.filter((f) => f.breakGlass);
   const integrations: IntegrationOptions[] = [];
   for (const integration of deps.integrations.available()) {
     const covering = mine.filter((f) => !f.targets || f.targets.some((t) => t.integration === integration.name));
@@ -39,5 +41,9 @@ export async function requestOptionsFor(
   const bundles = deps.bundles
     .filter((b) => b.parts.every((p) => offered.has(p.target.integration)))
     .map((b) => ({ name: b.name, description: b.description, parts: b.parts.map((p) => `${formatTarget(p.target)} ${p.permission}`) }));
-  return { integrations, bundles };
+  const breakGlass = deps.integrations
+    .available()
+    .filter((i) => emergency.some((f) => !f.targets || f.targets.some((t) => t.integration === i.name)))
+    .map((i) => i.name);
+  return { integrations, bundles, ...(breakGlass.length > 0 ? { breakGlass } : {}) };
 }

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { pollUntil } from '../support/poll.ts';
-import { ephemeralAt, showCredentials } from '../support/slack/e2eSteps.ts';
+import { commandReply, showCredentials } from '../support/slack/e2eSteps.ts';
 import { PEOPLE, startE2eWorld, type E2eWorld } from '../support/slack/botHarness.ts';
 
 const { alice, bob, carol, dave } = PEOPLE;
@@ -70,14 +70,7 @@ describe(`requests for several targets and bundles (PostgreSQL ${version})`, { t
     }
   }
 
-  /** Runs the command; answers the private reply's text with what its blocks say. */
-  async function command(userId: string, text: string): Promise<string> {
-    const before = world.fake.ephemerals(userId).length;
-    await world.driver.slashCommand({ userId, text });
-    await ephemeralAt(world, userId, before);
-    const reply = world.fake.ephemerals(userId)[before]!;
-    return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
-  }
+  const command = (userId: string, text: string) => commandReply(world, userId, text);
 
   before(async () => {
     cluster = await startCluster(version);

@@ -93,6 +93,34 @@ describe('the /access command text', () => {
     refused('break-glass', /needs a target, a permission and a reason/);
   });
 
+  it('parses grant for someone else by mention, member ID or email, and refuses a bare @name', () => {
+    const rest = {
+      parts: [{ target: { integration: 'prod', database: 'app' }, permission: 'readonly' }],
+      durationMinutes: 60,
+      reason: 'INC-1',
+    };
+    assert.deepEqual(parseCommandText('grant <@U0ALICE1|alice> prod/app readonly for 1h because INC-1'), {
+      kind: 'grant',
+      person: { slackId: 'U0ALICE1' },
+      ...rest,
+    });
+    assert.deepEqual(parseCommandText('grant U0ALICE1 prod/app readonly for 1h because INC-1'), {
+      kind: 'grant',
+      person: { slackId: 'U0ALICE1' },
+      ...rest,
+    });
+    assert.deepEqual(parseCommandText('GRANT Alice@Example.com prod/app readonly for 1h because INC-1'), {
+      kind: 'grant',
+      person: { email: 'alice@example.com' },
+      ...rest,
+    });
+    refused('grant @alice prod/app readonly', /as plain text/);
+    refused('grant', /needs the person first/);
+    refused('grant alice prod/app readonly', /"alice" is not a person/);
+    refused('grant U0ALICE1', /needs a person, a target and a permission/);
+    refused('grant U0ALICE1 prod/app', /which permission/);
+  });
+
   it('keeps quotes and semicolons inside a double-quoted name, with "" for a quote', () => {
     assert.deepEqual(parseQuotedTarget('prod/app/"Odd;Name"/"say ""hi"""'), {
       integration: 'prod',

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../../domain/errors.ts';
 import type { webApi } from '@slack/bolt';
 import type { Person } from '../../domain/request.ts';
 import type { Clock } from '../../ports/Clock.ts';
@@ -75,7 +76,13 @@ export class SlackDirectory implements Directory {
 
   private info(slackId: string): Promise<{ email?: string; deleted: boolean }> {
     return this.cached(`user:${slackId}`, async () => {
-      const res = await this.client.users.info({ user: slackId });
+      const res = await this.client.users.info({ user: slackId }).catch((err: unknown) => {
+        // Nobody by that ID: a person who is not in the workspace, not a failure to reach Slack.
+        if ((err as { data?: { error?: string } }).data?.error === 'user_not_found') {
+          throw new NotFoundError(`Slack knows no member ${slackId} in this workspace.`);
+        }
+        throw err;
+      });
       const email = res.user?.profile?.email?.toLowerCase();
       return { ...(email ? { email } : {}), deleted: res.user?.deleted === true };
     });

@@ -14,15 +14,22 @@ export type ParsedCommand =
   | { kind: 'revoke'; requestId: string }
   | { kind: 'cancel'; requestId: string }
   | { kind: 'extend'; requestId: string; durationMinutes: number }
-  | {
-      kind: 'request';
-      /** In the order typed: targets with their permission, and bundle names. */
-      parts: CommandPart[];
-      durationMinutes?: number;
-      reason?: string;
-      /** `break-glass …`: emergency access under a breakGlass flow. */
-      breakGlass?: boolean;
-    };
+  | ({ kind: 'request' } & RequestWords)
+  /** `grant <person> <target> <permission>…`: a request filed for someone else. */
+  | ({ kind: 'grant'; person: PersonRef } & Omit<RequestWords, 'breakGlass'>);
+
+/** What a request says, after its verb. */
+export interface RequestWords {
+  /** In the order typed: targets with their permission, and bundle names. */
+  parts: CommandPart[];
+  durationMinutes?: number;
+  reason?: string;
+  /** `break-glass …`: emergency access under a breakGlass flow. */
+  breakGlass?: boolean;
+}
+
+/** Who a request filed for someone else is for: their Slack ID, or their email. */
+export type PersonRef = { slackId: string } | { email: string };
 
 /** One comma-separated item of a request: a target and its permission, or a bundle's name. */
 export type CommandPart = { target: Target; permission: Permission } | { bundle: string };
@@ -34,6 +41,7 @@ export function commandUsage(command: string): string[] {
     `\`${command} help\` shows this and the access you can ask for`,
     `\`${command} [request] <target> <permission> [for <duration>] [because <reason…>]\``,
     `\`${command} request <target> <permission>, <target> <permission>… [for <duration>] [because <reason…>]\` asks for several at once; a bundle's name stands for its targets`,
+    `\`${command} grant <person> <target> <permission> [for <duration>] [because <reason…>]\` asks for someone else (admins, and those who could approve it; their flows still apply), the person by email or member ID`,
     `\`${command} break-glass <target> <permission> for <duration> because <reason…>\` grants emergency access at once, under a break-glass flow, for review afterwards`,
     `\`${command} list\` shows your requests and active grants (admins: everyone's; \`list mine\` for your own)`,
     `\`${command} revoke <request-id>\` ends access now`,
@@ -85,6 +93,16 @@ export function parseCommandText(raw: string): ParsedCommand {
         throw new InputError('`request` needs a target and a permission, e.g. `request prod/app readonly for 1h because …`.');
       }
       return parseRequest(rest, text);
+    case 'grant': {
+      const person = personFrom(rest[0]?.text);
+      if (rest.length < 2) {
+        throw new InputError(
+          '`grant` needs a person, a target and a permission, e.g. `grant alice@example.com prod/app readonly for 1h because …`.',
+        );
+      }
+      const { kind: _, breakGlass, ...request } = parseRequest(rest.slice(1), text);
+      return { kind: 'grant', person, ...request };
+    }
     case 'break-glass':
     case 'breakglass':
       if (rest.length === 0) {
@@ -280,6 +298,26 @@ function closingQuote(text: string, from: number): number {
     return i;
   }
   return -1;
+}
+
+/**
+ * The person `grant` is for: a mention as Slack escapes it (`<@U0123ABC>`, `<@U0123ABC|alice>`),
+ * a member ID (`U0123ABC`) or an email. A plain `@name` says nobody for sure (display names are
+ * neither unique nor stable), so it is refused with the forms that do.
+ */
+function personFrom(word: string | undefined): PersonRef {
+  const forms = 'their email (alice@example.com) or their member ID (U0123ABC, from their profile: ⋮ → Copy member ID)';
+  if (!word) throw new InputError(`\`grant\` needs the person first: ${forms}.`);
+  const mention = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(word);
+  if (mention) return { slackId: mention[1]! };
+  if (/^[UW][A-Z0-9]{4,}$/.test(word)) return { slackId: word };
+  if (/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(word)) return { email: word.toLowerCase() };
+  if (word.startsWith('@')) {
+    throw new InputError(
+      `Slack sent "${shorten(word)}" as plain text, which does not say who it is for sure. Name the person by ${forms}.`,
+    );
+  }
+  throw new InputError(`"${shorten(word)}" is not a person. Name them by ${forms}.`);
 }
 
 function requestIdFrom(word: string | undefined, verb: string): string {

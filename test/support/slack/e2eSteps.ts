@@ -52,3 +52,12 @@ export async function showCredentials(
   const password = decodeURIComponent(/:\/\/[^:]+:([^@]+)@/.exec(uri)![1]!);
   return { uri, password, text };
 }
+
+/** Runs the slash command; answers the private reply's text with what its blocks say. */
+export async function commandReply(world: E2eWorld, userId: string, text: string): Promise<string> {
+  const before = world.fake.ephemerals(userId).length;
+  await world.driver.slashCommand({ userId, text });
+  await ephemeralAt(world, userId, before);
+  const reply = world.fake.ephemerals(userId)[before]!;
+  return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
+}

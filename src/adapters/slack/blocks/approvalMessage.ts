@@ -42,6 +42,13 @@ export function approvalMessage(request: AccessRequest, approvals: readonly Appr
       ['Duration', formatMinutes(request.durationMinutes)],
       ['Flow', escapeMrkdwn(request.flowName)],
     ]),
+    ...(request.requestedBy
+      ? [
+          context(
+            `Filed for ${mention(request.requester.slackId)} by ${mention(request.requestedBy)}, under ${mention(request.requester.slackId)}'s own flows.`,
+          ),
+        ]
+      : []),
     ...(request.groupId
       ? [context(`Part of request \`${request.groupId}\`, which asks for several targets; you decide on this part only.`)]
       : []),

@@ -32,6 +32,13 @@ export function helpMessage(command: string, options: RequestOptions): SlackMess
             ),
           )
         : []),
+      ...(options.breakGlass
+        ? [
+            section(
+              `:rotating_light: *Break-glass* on ${options.breakGlass.map((n) => `\`${n}\``).join(', ')}: \`${command} break-glass <target> <permission> for <duration> because <reason…>\` grants at once in an emergency; it is announced to the admins and approvers and reviewed afterwards.`,
+            ),
+          ]
+        : []),
     ].slice(0, LIMITS.messageBlocks),
   };
 }
@@ -51,9 +58,9 @@ export function listMessage(requests: readonly AccessRequest[], options: { all: 
 }
 
 /** The answer to a request made with the command: what happens next, with the request ID. */
-export function submittedReply(requests: AccessRequest | readonly AccessRequest[]): SlackMessage {
+export function submittedReply(requests: AccessRequest | readonly AccessRequest[], options: { for?: string } = {}): SlackMessage {
   const all: readonly AccessRequest[] = Array.isArray(requests) ? requests : [requests as AccessRequest];
-  const lines = all.map(submittedLine);
+  const lines = options.for ? all.map(filedLine) : all.map(submittedLine);
   const group = all.length > 1 ? all[0]!.groupId : undefined;
   if (group) {
     lines.unshift(
@@ -63,6 +70,16 @@ export function submittedReply(requests: AccessRequest | readonly AccessRequest[
   const first = all[0]!;
   const text = group ? `${group}: ${all.length} parts` : `${first.id} ${STATUS_WORDS[first.status]}`;
   return { text: truncate(text, LIMITS.messageText), blocks: [section(truncate(lines.join('\n'), SECTION_BUDGET))] };
+}
+
+/** A line of the answer to `grant`: the person, not the filer, gets the DMs and credentials. */
+function filedLine(request: AccessRequest): string {
+  const who = mention(request.requester.slackId);
+  if (request.status === 'granted')
+    return `:unlock: \`${request.id}\` granted to ${who}: ${summary(request)}. Sesame sent them the credentials button.`;
+  if (request.status === 'pending')
+    return `:hourglass_flowing_sand: \`${request.id}\` for ${who} sent for approval: ${summary(request)}. They get a DM when it is decided.`;
+  return `${STATUS_ICONS[request.status]} \`${request.id}\` for ${who} ${STATUS_WORDS[request.status]}: ${summary(request)}.`;
 }
 
 function submittedLine(request: AccessRequest): string {

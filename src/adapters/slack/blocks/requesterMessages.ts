@@ -28,7 +28,8 @@ export interface RequesterContext {
 export function requesterMessage(request: AccessRequest, extra: RequesterContext = {}): SlackMessage {
   const what =
     request.kind === 'extension' ? `more time (${formatMinutes(request.durationMinutes)}) on \`${request.parentId}\`` : summary(request);
-  const idLine = context(`Request \`${request.id}\` · ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}`);
+  const filedBy = request.requestedBy ? ` · asked for you by ${mention(request.requestedBy)}` : '';
+  const idLine = context(`Request \`${request.id}\` · ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}${filedBy}`);
   switch (request.status) {
     case 'pending':
       return {
@@ -88,7 +89,9 @@ export function supersededMessage(request: AccessRequest): SlackMessage {
 /** The DM on grant: target, permission, expiry in the reader's zone, access details, buttons. */
 function grantedMessage(request: AccessRequest, extra: RequesterContext): SlackMessage {
   const blocks: SlackMessage['blocks'] = [
-    section(`:unlock: *Access granted* · request \`${request.id}\``),
+    section(
+      `:unlock: *Access granted* · request \`${request.id}\`${request.requestedBy ? ` · asked for you by ${mention(request.requestedBy)}` : ''}`,
+    ),
     fields([
       ['Target', `\`${targetText(request)}\``],
       ['Permission', `\`${request.permission}\``],

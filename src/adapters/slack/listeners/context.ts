@@ -14,7 +14,7 @@ import type { InternalErrorAlert } from '../SlackNotifier.ts';
  */
 export type SlackServices = Pick<
   Services,
-  'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog' | 'departures' | 'whole' | 'breakGlass'
+  'requests' | 'requestAgain' | 'revocations' | 'credentials' | 'catalog' | 'departures' | 'whole' | 'onBehalf' | 'breakGlass'
 >;
 
 /** What every listener works with: the services, the logger and the command's name. */

@@ -26,6 +26,7 @@ export const COMMAND_KINDS: { [K in ParsedCommand['kind']]: (edge: SlackEdge, us
   cancel: cancelByCommand,
   extend: extendByCommand,
   request: requestByCommand,
+  grant: grantByCommand,
 };
 
 /** `/access`: the request form, with the integrations and permissions the person may ask for. */
@@ -68,4 +69,16 @@ async function requestByCommand(edge: SlackEdge, { parsed, userId, reply }: Comm
     ...(parsed.breakGlass ? { breakGlass: true } : {}),
   });
   await reply(submittedReply(created));
+}
+
+/** `grant <person> …`: a request filed for someone else; the person gets the DMs and the credentials. */
+async function grantByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'grant'>): Promise<void> {
+  const created = await edge.services.onBehalf.file({
+    actorSlackId: userId,
+    person: parsed.person,
+    parts: parsed.parts,
+    ...(parsed.durationMinutes !== undefined ? { durationMinutes: parsed.durationMinutes } : {}),
+    ...(parsed.reason !== undefined ? { reason: parsed.reason } : {}),
+  });
+  await reply(submittedReply(created, { for: created[0]!.requester.slackId }));
 }

@@ -8,7 +8,7 @@ import { ackWhenRecorded, explainAndLog, type SlackEdge } from '../context.ts';
 import { COMMAND_KINDS, type CommandUse } from './commandKinds.ts';
 
 /** Uses of the command that change something: acknowledged once the change is recorded. */
-const RECORDED_KINDS: ReadonlySet<ParsedCommand['kind']> = new Set(['request', 'extend', 'cancel', 'revoke']);
+const RECORDED_KINDS: ReadonlySet<ParsedCommand['kind']> = new Set(['request', 'grant', 'extend', 'cancel', 'revoke']);
 
 /**
  * The slash command (PRODUCT.md §6), `/access` unless configured otherwise. A use that only
