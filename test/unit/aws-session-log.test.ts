@@ -39,7 +39,7 @@ function brief(events: SessionEvent[]) {
   return events.map((e) => [e.at.toISOString(), e.kind, e.user, e.database, e.pid, e.statement]);
 }
 
-describe('parseRdsPostgresLog', () => {
+describe('parseRdsPostgresLog', { timeout: 10_000 }, () => {
   it('reads connections, disconnections and pgaudit statements of managed users, and nothing else', () => {
     const events = parseRdsPostgresLog(LOG, { managedUsers: MANAGED, source: 'prod-db-1/error/postgresql.log.2026-06-01-09' });
     assert.deepEqual(brief(events), [
@@ -117,7 +117,7 @@ describe('parseRdsPostgresLog', () => {
   });
 });
 
-describe('csvFields', () => {
+describe('csvFields', { timeout: 10_000 }, () => {
   it('splits pgaudit records with quoted fields, doubled quotes and empty fields', () => {
     assert.deepEqual(csvFields('SESSION,1,1,READ,SELECT,,,"select a, ""b"" from t",<none>'), [
       'SESSION',
@@ -133,7 +133,7 @@ describe('csvFields', () => {
   });
 });
 
-describe('attributing session events to grants', () => {
+describe('attributing session events to grants', { timeout: 10_000 }, () => {
   const at = (time: string) => new Date(`2026-06-01T${time}Z`);
   let n = 0;
   const event = (time: string, kind: SessionEvent['kind'], user = 'alice'): SessionEvent => ({
@@ -143,6 +143,7 @@ describe('attributing session events to grants', () => {
     database: 'appdb',
     kind,
     pid: 1,
+    sessionId: 'pid:1',
   });
   const grants = [
     // Granted part way through 09:00:00; log times are whole seconds.

@@ -1,27 +1,25 @@
 /*
- * PostgreSQL session logs as RDS writes them, read for the users Sesame manages.
- *
- * RDS's default `log_line_prefix` is `%t:%r:%u@%d:[%p]:`, so an entry reads
- *   2026-06-01 09:00:05 UTC:10.0.0.7(51234):alice@example.com@app:[4242]:LOG:  connection authorized: user=…
- * (timestamp without milliseconds in `log_timezone`, UTC on RDS; remote host and port, `[local]`
- * or nothing; user @ database; backend PID). A message that spans several lines continues on
- * lines that start with a tab, as PostgreSQL's stderr log writes them.
- *
- * Recognised: `log_connections` ("connection authorized"), `log_disconnections`
- * ("disconnection: session time: …") and pgaudit session lines ("AUDIT: SESSION,…", whose
- * fields are CSV: type, statement id, substatement id, class, command, object type, object
- * name, statement, parameter). pgaudit writes one line per relation and substatement of a
- * statement; a statement is counted once per backend and statement id.
+ * PostgreSQL session logs as RDS writes them, read for the users Sesame manages: the stderr log
+ * (`postgresql.log.YYYY-MM-DD-HH`, RDS's prefix `%t:%r:%u@%d:[%p]:`), csvlog (`….csv`) and
+ * jsonlog (`….json`, PostgreSQL 15 on). The formats are read in ./logFormats/; what their
+ * messages say (connections, disconnections, pgaudit and log_statement statements) is read the
+ * same for all of them (./logFormats/sessionEvents.ts).
  */
-import { redact } from '../../logger.ts';
+import { csvFields, looksLikeCsvLog, readCsvLog } from './logFormats/csvLog.ts';
+import { readJsonLog } from './logFormats/jsonLog.ts';
+import type { RecordReadOptions, SkippedLines } from './logFormats/records.ts';
+import { MAX_STATEMENT_LENGTH, sessionEventsOf } from './logFormats/sessionEvents.ts';
+import { readStderrLog } from './logFormats/stderrLog.ts';
+
+export { csvFields, MAX_STATEMENT_LENGTH, type SkippedLines };
 
 export type SessionEventKind = 'connect' | 'disconnect' | 'statement';
 
 /** Something a managed user did, as the server logged it. */
 export interface SessionEvent {
   /**
-   * `<source>@<byte offset>` of the entry in its log file: the same entry read twice has the
-   * same id, so counting is idempotent over re-reads.
+   * `<source>@<byte offset>` of the entry (csvlog, jsonlog: the record) in its log file: the
+   * same entry read twice has the same id, so counting is idempotent over re-reads.
    */
   id: string;
   at: Date;
@@ -30,9 +28,23 @@ export interface SessionEvent {
   kind: SessionEventKind;
   /** The backend process, which ties a session's events together. */
   pid: number;
+  /**
+   * PostgreSQL's session identifier (`%c`, csvlog/jsonlog `session_id`, e.g. `6650f1a5.1092`:
+   * hex session start epoch seconds, hex PID). The stderr log does not carry it: there it is made
+   * from the session's connection line in the same text, and is `pid:<pid>` when that line is not
+   * in the text.
+   */
+  sessionId: string;
   /** For `statement`: its text, secrets redacted, at most {@link MAX_STATEMENT_LENGTH} characters. */
   statement?: string;
+  /**
+   * For `statement`: its command tag (`SELECT`, `ALTER ROLE`…): pgaudit's command, csvlog's
+   * command_tag / jsonlog's `ps` where it names a command, or else read from the statement.
+   */
+  commandTag?: string;
 }
+
+export type LogFormat = 'stderr' | 'csvlog' | 'jsonlog';
 
 export interface SessionLogParseOptions {
   /** The users whose events are wanted; everyone else's lines are skipped. */
@@ -41,130 +53,46 @@ export interface SessionLogParseOptions {
   source?: string;
   /** Byte offset of the text in its file, for event ids. Default 0. */
   offset?: number;
+  /** The format; by default from the file name in `source` (`.csv`, `.json`) or else the text. */
+  format?: LogFormat;
+  /**
+   * The server's `log_timezone` (IANA, e.g. `Europe/Paris`), for zone abbreviations that mean
+   * different offsets in different places (IST, CST…) or that PostgreSQL's default set lacks.
+   */
+  timeZone?: string;
+  /** Counts the lines of managed users skipped because their time zone could not be resolved. */
+  skipped?: SkippedLines;
 }
 
-/** Statements are kept for a person to recognise, not to replay. */
-export const MAX_STATEMENT_LENGTH = 1_000;
-
-const ENTRY_RE =
-  /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) (UTC|GMT|Z|[+-]\d{2}(?::?\d{2})?):(\[local\]|[^()\n]*\(\d+\)|):(.*?):\[(\d+)\]:([A-Z0-9]+):\s+([\s\S]*)$/;
-
-interface Entry {
-  text: string;
-  offset: number;
+/** The format of a log file: by its name (`.csv`, `.json`), or else by its first line. */
+export function detectLogFormat(text: string, source?: string): LogFormat {
+  if (source?.endsWith('.csv')) return 'csvlog';
+  if (source?.endsWith('.json')) return 'jsonlog';
+  const first = text.trimStart().split('\n', 1)[0] ?? '';
+  if (first.startsWith('{')) return 'jsonlog';
+  return looksLikeCsvLog(first) ? 'csvlog' : 'stderr';
 }
 
-/** Splits log text into entries: a line with its tab-led continuation lines. */
-function entries(text: string, baseOffset: number): Entry[] {
-  const out: Entry[] = [];
-  let offset = baseOffset;
-  let current: Entry | undefined;
-  const lines = text.split('\n');
-  // A final piece without a newline is still a line; an empty one after the last newline is not.
-  if (lines[lines.length - 1] === '') lines.pop();
-  for (const raw of lines) {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line.startsWith('\t') && current) {
-      current.text += `\n${line.slice(1)}`;
-    } else {
-      current = { text: line, offset };
-      out.push(current);
-    }
-    offset += Buffer.byteLength(raw, 'utf8') + 1;
-  }
-  return out;
-}
-
-/** `+02`, `+0530` or `+05:30` as ISO 8601 wants it; UTC as `Z`. */
-function isoOffset(zone: string): string {
-  if (zone === 'UTC' || zone === 'GMT' || zone === 'Z') return 'Z';
-  const digits = zone.replace(':', '');
-  return `${digits.slice(0, 3)}:${digits.slice(3) || '00'}`;
-}
-
-function timestamp(date: string, time: string, zone: string): Date | undefined {
-  const at = new Date(`${date}T${time}${isoOffset(zone)}`);
-  return Number.isNaN(at.getTime()) ? undefined : at;
-}
-
-/** Splits one CSV record (pgaudit's field quoting: `"…"` with `""` for a quote). */
-export function csvFields(record: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < record.length; i += 1) {
-    const c = record[i]!;
-    if (quoted) {
-      if (c === '"' && record[i + 1] === '"') {
-        field += '"';
-        i += 1;
-      } else if (c === '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c === '"' && field === '') {
-      quoted = true;
-    } else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else {
-      field += c;
-    }
-  }
-  fields.push(field);
-  return fields;
-}
-
-/** PASSWORD '…' in CREATE/ALTER ROLE, which the generic redactor does not recognise. */
-const PASSWORD_LITERAL_RE = /(\bPASSWORD\s+)(E?'(?:[^']|'')*')/gi;
-
-function cleanStatement(statement: string): string {
-  const cleaned = redact(statement.replace(PASSWORD_LITERAL_RE, "$1'[REDACTED]'"));
-  return cleaned.length > MAX_STATEMENT_LENGTH ? `${cleaned.slice(0, MAX_STATEMENT_LENGTH - 1)}…` : cleaned;
-}
-
-/** The managed user an entry's `%u@%d` starts with (user names may themselves hold `@`). */
-function splitUserDatabase(userDb: string, users: readonly string[]): { user: string; database: string } | undefined {
-  const user = users.find((u) => userDb.startsWith(`${u}@`));
-  return user === undefined ? undefined : { user, database: userDb.slice(user.length + 1) };
-}
+const READERS = { stderr: readStderrLog, csvlog: readCsvLog, jsonlog: readJsonLog };
 
 /**
- * The session events of managed users in a piece of an RDS PostgreSQL log. Pure: the same text
- * and options give the same events. Entries of other users, other messages, and lines that do
- * not carry RDS's prefix are skipped.
+ * The session events of managed users in a piece of an RDS PostgreSQL log (stderr, csvlog or
+ * jsonlog). Pure: the same text and options give the same events. Entries of other users,
+ * other messages, and lines that are not log entries are skipped; so are lines whose time zone
+ * cannot be resolved, counted in `options.skipped`.
  */
 export function parseRdsPostgresLog(text: string, options: SessionLogParseOptions): SessionEvent[] {
-  // Longest first, so that `a@b` wins over `a` for the prefix `a@b@db`.
+  // Longest first, so that `a@b` wins over `a` for the stderr prefix `a@b@db`.
   const users = [...new Set(options.managedUsers)].sort((a, b) => b.length - a.length);
   if (users.length === 0) return [];
-  const source = options.source ?? '';
-  const lastStatement = new Map<number, string>();
-  const events: SessionEvent[] = [];
-  for (const entry of entries(text, options.offset ?? 0)) {
-    const match = ENTRY_RE.exec(entry.text);
-    if (!match) continue;
-    const [, date, time, zone, , userDb, pidText, , message] = match as unknown as string[];
-    const who = splitUserDatabase(userDb!, users);
-    const at = timestamp(date!, time!, zone!);
-    if (!who || !at) continue;
-    const pid = Number(pidText);
-    const base = { id: `${source}@${entry.offset}`, at, user: who.user, database: who.database, pid };
-    if (message!.startsWith('connection authorized:')) {
-      lastStatement.delete(pid);
-      events.push({ ...base, kind: 'connect' });
-    } else if (message!.startsWith('disconnection:')) {
-      lastStatement.delete(pid);
-      events.push({ ...base, kind: 'disconnect' });
-    } else if (message!.startsWith('AUDIT: SESSION,')) {
-      const [, statementId, , , , , , statement] = csvFields(message!.slice('AUDIT: '.length));
-      if (statementId === undefined || lastStatement.get(pid) === statementId) continue;
-      lastStatement.set(pid, statementId);
-      events.push({ ...base, kind: 'statement', statement: cleanStatement(statement ?? '') });
-    }
-  }
-  return events;
+  const read: RecordReadOptions = {
+    users,
+    offset: options.offset ?? 0,
+    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+    ...(options.skipped ? { skipped: options.skipped } : {}),
+  };
+  const records = READERS[options.format ?? detectLogFormat(text, options.source)](text, read);
+  return sessionEventsOf(records, options.source ?? '');
 }
 
 /** A grant as far as attributing session events goes: whose user, and when it was live. */
