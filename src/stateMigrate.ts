@@ -55,6 +55,7 @@ export async function readState(store: StateStore): Promise<StateSnapshot> {
     managedUsers: await store.listManagedUsers({ includeDropped: true }),
     audit: await store.listAudit(new Date(0)),
     notifications: await perRequest((id) => store.listNotifications(id)),
+    sessions: await store.listSessionRecords({}),
   };
 }
 
@@ -65,6 +66,7 @@ export function countsOf(snapshot: StateSnapshot): StateCounts {
     managedUsers: snapshot.managedUsers.length,
     audit: snapshot.audit.length,
     notifications: snapshot.notifications.length,
+    sessions: snapshot.sessions.length,
   };
 }
 

@@ -37,13 +37,26 @@ export interface GrantInput {
   permission: Permission;
   /** The user's `VALID UNTIL`: the latest expiry of all its live grants. */
   validUntil: Date;
+  /**
+   * The integration is audited (`audit: true`): the user gets a session default that has the
+   * server log its statements, where the connector may set it. A grant never fails for want of it.
+   */
+  auditStatements?: boolean;
 }
+
+/**
+ * How a managed user's statements are logged: `pgaudit.log = 'all'` where pgaudit is loaded,
+ * else `log_statement = 'all'`, set on the user; `none` when the connector may set neither.
+ */
+export type StatementLogging = 'pgaudit' | 'log_statement' | 'none';
 
 export interface GrantResult {
   /** Roles the user is now a member of because of this grant (group roles or grantable roles). */
   roles: string[];
   /** True when the database user was created by this call. */
   userCreated: boolean;
+  /** With `auditStatements`: how the user's statements are logged now. */
+  statementLogging?: StatementLogging;
 }
 
 export interface RevokeInput {

@@ -4,6 +4,7 @@ import type { StateStore } from '../../src/ports/StateStore.ts';
 import { recordsContract } from './stateStore/records.ts';
 import { requestQueryContract } from './stateStore/requestQueries.ts';
 import { requestContract } from './stateStore/requests.ts';
+import { sessionRecordsContract } from './stateStore/sessionRecords.ts';
 
 /** How long the whole suite may take on one implementation before it fails instead of hanging. */
 export interface StateStoreContractOptions {
@@ -36,6 +37,7 @@ export function stateStoreContract(
     requestContract(live);
     requestQueryContract(live);
     recordsContract(live);
+    sessionRecordsContract(live);
 
     describe('readiness', () => {
       it('answers ping while open and fails it once closed', async () => {

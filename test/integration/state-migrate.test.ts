@@ -51,6 +51,22 @@ async function fill(store: StateStore): Promise<void> {
   await store.appendAudit({ at: at(4 * MINUTE), action: 'credentials.revealed', actor: 'U0ALICE', integration: 'prod' });
   await store.addNotification({ requestId: parent.id, audience: 'approver', recipient: 'U0BOB', channel: 'D1', ts: '1.0001', at: at(0) });
   await store.addNotification({ requestId: parent.id, audience: 'channel', channel: 'C1', ts: '1.0002', at: at(1) });
+  const session = { requestId: parent.id, integration: 'prod', dbUser: 'sesame_alice', requester: 'U0ALICE', sessionId: '6650f1a5.1092' };
+  await store.recordSessions(
+    [
+      { ...session, id: 'prod/db-1/error/postgresql.log@0', at: at(3 * MINUTE), kind: 'connect' },
+      {
+        ...session,
+        id: 'prod/db-1/error/postgresql.log@120',
+        at: at(3 * MINUTE + 5),
+        kind: 'statement',
+        database: 'app',
+        commandTag: 'SELECT',
+        statement: 'select 1',
+      },
+    ],
+    {},
+  );
 }
 
 const version = pgVersions()[0]!;
@@ -104,6 +120,7 @@ describe(`sesame state migrate (PostgreSQL ${version})`, { timeout: 180_000 }, (
     assert.match(run.out, /managedUsers\s+2 read\s+2 written/);
     assert.match(run.out, /audit\s+3 read\s+3 written/);
     assert.match(run.out, /notifications\s+2 read\s+2 written/);
+    assert.match(run.out, /sessions\s+2 read\s+2 written/);
     assert.match(run.out, /The counts match\./);
     assert.doesNotMatch(run.out + run.err, new RegExp(password));
     const { sqlite, postgres } = await bothStates();

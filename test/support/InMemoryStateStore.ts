@@ -17,6 +17,8 @@ export class InMemoryStateStore implements Port.StateStore {
   readonly #users = new Map<string, Port.ManagedUser>();
   readonly #audit: Port.AuditEvent[] = [];
   readonly #notifications: Port.NotificationRef[] = [];
+  readonly #sessions: Port.StoredSessionRecord[] = [];
+  readonly #watermarks = new Map<string, string>();
   #nextAuditId = 1;
   #closed = false;
 
@@ -207,6 +209,42 @@ export class InMemoryStateStore implements Port.StateStore {
 
   #assertOpen(): void {
     if (this.#closed) throw storeErrors.closed();
+  }
+
+  async recordSessions(records: readonly Port.SessionRecord[], watermarks: Readonly<Record<string, string>>): Promise<number> {
+    this.#assertOpen();
+    let added = 0;
+    const orphan = records.find((r) => !this.#requests.has(r.requestId));
+    if (orphan) throw storeErrors.missingParent(orphan.requestId);
+    for (const record of records) {
+      if (this.#sessions.some((r) => r.id === record.id)) continue;
+      this.#sessions.push({ ...structuredClone(record), seq: this.#sessions.length + 1 });
+      added += 1;
+    }
+    for (const [key, value] of Object.entries(watermarks)) this.#watermarks.set(key, value);
+    return added;
+  }
+
+  async listSessionRecords(filter: Port.SessionRecordFilter): Promise<Port.StoredSessionRecord[]> {
+    this.#assertOpen();
+    const matches = this.#sessions.filter(
+      (r) =>
+        (filter.requestId === undefined || r.requestId === filter.requestId) &&
+        (filter.requester === undefined || r.requester === filter.requester) &&
+        (filter.since === undefined || r.at >= filter.since) &&
+        (filter.afterSeq === undefined || r.seq > filter.afterSeq),
+    );
+    return matches.slice(0, filter.limit ?? matches.length).map((r) => structuredClone(r));
+  }
+
+  async watermark(key: string): Promise<string | undefined> {
+    this.#assertOpen();
+    return this.#watermarks.get(key);
+  }
+
+  async setWatermark(key: string, value: string): Promise<void> {
+    this.#assertOpen();
+    this.#watermarks.set(key, value);
   }
 }
 

@@ -8,6 +8,7 @@ import { PostgresConnection } from './PostgresConnection.ts';
 import { PostgresCoordination, type ReplicaIdentity } from './PostgresCoordination.ts';
 import { PostgresManagedUserStore } from './PostgresManagedUserStore.ts';
 import { PostgresNotificationLog } from './PostgresNotificationLog.ts';
+import { PostgresSessionRecords } from './PostgresSessionRecords.ts';
 import { PostgresOutbox } from './PostgresOutbox.ts';
 import { PostgresRequestStore } from './PostgresRequestStore.ts';
 import type { PostgresStateSettings } from './settings.ts';
@@ -42,6 +43,7 @@ export class PostgresStateStore extends ComposedStateStore {
       users: new PostgresManagedUserStore(db),
       audit: new PostgresAuditLog(db),
       notifications: new PostgresNotificationLog(db),
+      sessions: new PostgresSessionRecords(db),
     });
     this.#db = db;
   }

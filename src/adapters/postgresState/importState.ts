@@ -1,6 +1,6 @@
 import type { AccessRequest, Approval } from '../../domain/request.ts';
 import { ConflictError } from '../../domain/errors.ts';
-import type { AuditEvent, ManagedUser, NotificationRef } from '../../ports/StateStore.ts';
+import type { AuditEvent, ManagedUser, NotificationRef, StoredSessionRecord } from '../../ports/StateStore.ts';
 import { MIGRATION_LOCK_KEY } from './migrate.ts';
 import type { Queryable } from './PostgresConnection.ts';
 import { insertOf, pgRows } from './rows.ts';
@@ -12,6 +12,8 @@ export interface StateSnapshot {
   managedUsers: ManagedUser[];
   audit: AuditEvent[];
   notifications: NotificationRef[];
+  /** What managed users did under each grant, in the order stored. */
+  sessions: StoredSessionRecord[];
 }
 
 /** How many records of each kind a state holds. */
@@ -24,6 +26,7 @@ export const STATE_TABLES: { [K in keyof StateSnapshot]: string } = {
   managedUsers: 'managed_users',
   audit: 'audit_events',
   notifications: 'notifications',
+  sessions: 'session_records',
 };
 
 /** How many records of each kind the database holds. */
@@ -62,6 +65,8 @@ export async function importState(db: Queryable, snapshot: StateSnapshot, where:
   // New events are numbered after the copied ones.
   await db.query("SELECT setval(pg_get_serial_sequence('audit_events', 'id'), coalesce(max(id), 0) + 1, false) FROM audit_events");
   for (const ref of snapshot.notifications) await insert('notifications', pgRows.notificationRow(ref));
+  for (const record of snapshot.sessions) await insert('session_records', { seq: record.seq, ...pgRows.sessionRecordRow(record) });
+  await db.query("SELECT setval(pg_get_serial_sequence('session_records', 'seq'), coalesce(max(seq), 0) + 1, false) FROM session_records");
   return countState(db);
 }
 

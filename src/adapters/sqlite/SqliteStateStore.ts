@@ -4,6 +4,7 @@ import { SqliteAuditLog } from './SqliteAuditLog.ts';
 import { SqliteConnection } from './SqliteConnection.ts';
 import { SqliteManagedUserStore } from './SqliteManagedUserStore.ts';
 import { SqliteNotificationLog } from './SqliteNotificationLog.ts';
+import { SqliteSessionRecords } from './SqliteSessionRecords.ts';
 import { SqliteRequestStore } from './SqliteRequestStore.ts';
 
 export type { SqliteStateStoreOptions } from './schema.ts';
@@ -29,6 +30,7 @@ export class SqliteStateStore extends ComposedStateStore {
       requests: new SqliteRequestStore(db, audit),
       users: new SqliteManagedUserStore(db),
       notifications: new SqliteNotificationLog(db),
+      sessions: new SqliteSessionRecords(db),
     });
     this.#db = db;
   }

@@ -27,4 +27,6 @@ export const {
   toAuditEvent,
   notificationRow,
   toNotification,
+  sessionRecordRow,
+  toSessionRecord,
 } = recordRows(SQLITE_CODEC);

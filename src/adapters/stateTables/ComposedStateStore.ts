@@ -12,7 +12,11 @@ import type {
   RequestFilter,
   RequestPatch,
   RequestStore,
+  SessionRecord,
+  SessionRecordFilter,
+  SessionRecordStore,
   StateStore,
+  StoredSessionRecord,
 } from '../../ports/StateStore.ts';
 
 /** The parts a state store is made of: one per narrow port. */
@@ -21,6 +25,7 @@ export interface StateStoreParts {
   users: ManagedUserStore;
   audit: AuditLog;
   notifications: Omit<NotificationLog, 'listApprovals'>;
+  sessions: SessionRecordStore;
 }
 
 /**
@@ -103,5 +108,21 @@ export abstract class ComposedStateStore implements StateStore {
 
   listNotifications(requestId: string): Promise<NotificationRef[]> {
     return this.parts.notifications.listNotifications(requestId);
+  }
+
+  recordSessions(records: readonly SessionRecord[], watermarks: Readonly<Record<string, string>>): Promise<number> {
+    return this.parts.sessions.recordSessions(records, watermarks);
+  }
+
+  listSessionRecords(filter: SessionRecordFilter): Promise<StoredSessionRecord[]> {
+    return this.parts.sessions.listSessionRecords(filter);
+  }
+
+  watermark(key: string): Promise<string | undefined> {
+    return this.parts.sessions.watermark(key);
+  }
+
+  setWatermark(key: string, value: string): Promise<void> {
+    return this.parts.sessions.setWatermark(key, value);
   }
 }

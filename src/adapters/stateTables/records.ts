@@ -11,6 +11,7 @@ import type {
   ReviewOutcome,
 } from '../../domain/request.ts';
 import type { Target } from '../../domain/target.ts';
+import type { SessionRecord, SessionRecordKind, StoredSessionRecord } from '../../ports/SessionRecords.ts';
 import type { AuditAction, AuditEvent, ManagedUser, ManagedUserPatch, NotificationRef, RequestPatch } from '../../ports/StateStore.ts';
 import {
   booleanColumn,
@@ -135,6 +136,20 @@ const NOTIFICATION_COLUMNS: Columns<NotificationRef> = {
   at: dateColumn('at'),
 };
 
+const SESSION_RECORD_COLUMNS: Columns<SessionRecord> = {
+  id: textColumn('id'),
+  requestId: textColumn('request_id'),
+  integration: textColumn('integration'),
+  dbUser: textColumn('db_user'),
+  requester: textColumn('requester'),
+  at: dateColumn('at'),
+  database: textColumn('database_name'),
+  sessionId: textColumn('session_id'),
+  kind: textColumn<SessionRecordKind>('kind'),
+  commandTag: textColumn('command_tag'),
+  statement: textColumn('statement'),
+};
+
 /** Every record to its row and back, in the values one store keeps. */
 export function recordRows<V>(codec: Codec<V>) {
   const encode = <T extends object>(fields: T, columns: Columns<T>) => encodeColumns(fields, columns, codec);
@@ -163,5 +178,10 @@ export function recordRows<V>(codec: Codec<V>) {
     toAuditEvent: (row: Row): AuditEvent => ({ id: Number(row.id), ...(decode(row, AUDIT_COLUMNS) as AuditEvent) }),
     notificationRow: (ref: NotificationRef) => encode(ref, NOTIFICATION_COLUMNS),
     toNotification: (row: Row) => decode(row, NOTIFICATION_COLUMNS) as NotificationRef,
+    sessionRecordRow: (record: SessionRecord) => encode(record, SESSION_RECORD_COLUMNS),
+    toSessionRecord: (row: Row): StoredSessionRecord => ({
+      ...(decode(row, SESSION_RECORD_COLUMNS) as SessionRecord),
+      seq: Number(row.seq),
+    }),
   };
 }
