@@ -149,6 +149,7 @@ export class GrantService {
         target: parent.target,
         permission: parent.permission,
         validUntil: await this.latestExpiry(extended, parent.serverKey, parent.dbUser),
+        auditStatements: this.deps.integrations.get(parent.target.integration)?.audit === true,
       });
     });
     // An applied extension stays `approved` (it holds no grant of its own); grantedAt marks it applied.
@@ -194,6 +195,7 @@ export class GrantService {
       target: req.target,
       permission: req.permission,
       validUntil,
+      auditStatements: integration.audit === true,
     });
     await this.recordUser(req, serverKey, dbUser, integration, existing);
     const granted = await requests.transition(

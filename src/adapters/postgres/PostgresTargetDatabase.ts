@@ -65,6 +65,7 @@ import { GrantSteps, type ConnectorAuditEvent, type OwnGrants } from './grantSte
 import { isGroupRole } from './groupRoles.ts';
 import type { ConnectorRow, RoleRow } from './connectorRules.ts';
 import { connectorAttributeFindings, grantableRoleFindings, IAM_EXPIRY_FINDING, ownerFindings } from './setupCheck.ts';
+import { statementLoggingFindings } from './statementLogging.ts';
 import type { Session, StatementObserver } from './session.ts';
 export type { StatementObserver } from './session.ts';
 
@@ -176,10 +177,12 @@ export class PostgresTargetDatabase implements TargetDatabase {
           } else {
             ({ group: role, own } = await this.#steps.prepareGroupRole(m, connector, permission as BuiltinPermission, target, username));
           }
-          const userCreated = await this.#steps.ensureUser(m, connector, username, input, role);
+          const user = await this.#steps.ensureUser(m, connector, username, input, role);
           // CREATE goes on the person's own user, never on the shared group (see splitPlan).
           for (const { database, statements } of own) await this.#sessions.on(m, database, (s) => s.batch(statements(username)));
-          return { roles: [role], userCreated };
+          if (input.auditStatements !== true) return { roles: [role], userCreated: user.created };
+          const statementLogging = await this.#steps.statementLogging.settle(m, username, user.statementLogging);
+          return { roles: [role], userCreated: user.created, statementLogging };
         }),
       ),
     );
@@ -378,6 +381,10 @@ export class PostgresTargetDatabase implements TargetDatabase {
         if (this.#config.userAuth === 'iam') findings.push(IAM_EXPIRY_FINDING);
         findings.push(...(await ownerFindings(m, c, (database, work) => this.#sessions.on(m, database, work))));
         findings.push(...(await grantableRoleFindings(m, c, this.#config)));
+        if (this.#config.audit) {
+          const logsReadBySesame = this.#config.type === 'aws-rds-postgresql';
+          findings.push(...(await statementLoggingFindings(m, c, { onRds: c.on_rds || logsReadBySesame, logsReadBySesame })));
+        }
       });
     } catch (err) {
       findings.push({

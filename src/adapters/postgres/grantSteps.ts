@@ -3,7 +3,7 @@ import type { BuiltinPermission } from '../../domain/permission.ts';
 import { coversOwnedSequences, privilegePlan, splitPlan, type PrivilegePlan } from '../../domain/privileges.ts';
 import { formatTarget, targetScope, type Target } from '../../domain/target.ts';
 import type { Logger } from '../../logger.ts';
-import type { GrantInput } from '../../ports/TargetDatabase.ts';
+import type { GrantInput, StatementLogging } from '../../ports/TargetDatabase.ts';
 import type { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import {
   mayGrantRole,
@@ -18,6 +18,7 @@ import { groupRoleComment, groupRoleName } from './groupRoles.ts';
 import { sqlState } from './connection.ts';
 import type { Session } from './session.ts';
 import { adminGrantFor, createRoleFix, describeObject, SetupFixes } from './setupCheck.ts';
+import { StatementLoggingSetter } from './statementLogging.ts';
 import * as sql from './statements.ts';
 import { quoteIdent } from './statements.ts';
 import type { ObjectScope, Statement } from './statements.ts';
@@ -57,9 +58,12 @@ export class GrantSteps {
   readonly #locks: KeyedMutex;
   readonly #options: Pick<GrantStepsContext, 'audit' | 'logger'>;
   readonly #ctx: GrantStepsContext;
+  /** What the connector may set on people's users for statement logging, on this server. */
+  readonly statementLogging: StatementLoggingSetter;
 
   constructor(ctx: GrantStepsContext) {
     this.#ctx = ctx;
+    this.statementLogging = new StatementLoggingSetter({ integration: ctx.integration, logger: ctx.logger });
     this.integration = ctx.integration;
     this.#config = ctx.config;
     this.#locks = ctx.locks;
@@ -334,8 +338,18 @@ export class GrantSteps {
     }
   }
 
-  /** Creates or re-enables the person's user and makes it a member of `role`. */
-  async ensureUser(m: Session, connector: ConnectorRow, username: string, input: GrantInput, role: string): Promise<boolean> {
+  /**
+   * Creates or re-enables the person's user and makes it a member of `role`; with
+   * `auditStatements`, sets statement logging on it in the same round trip when the way is known.
+   */
+  async ensureUser(
+    m: Session,
+    connector: ConnectorRow,
+    username: string,
+    input: GrantInput,
+    role: string,
+  ): Promise<{ created: boolean; statementLogging?: StatementLogging }> {
+    const audited = input.auditStatements === true;
     const memberships = [sql.grantMembership(role, username, connector.server_version_num)];
     if (this.#config.userAuth === 'iam') {
       const [iam] = await m.rows<RoleRow>(sql.rolesByName([sql.RDS_IAM_ROLE]));
@@ -355,8 +369,11 @@ export class GrantSteps {
     if (user) {
       this.assertManagedUser(user);
       this.assertOwnedBy(user, input.ownerId);
-      await m.batch([sql.enableLogin(username, input.validUntil), ...memberships]);
-      return false;
+      const statementLogging = await this.statementLogging.send(m, username, audited, [
+        sql.enableLogin(username, input.validUntil),
+        ...memberships,
+      ]);
+      return { created: false, statementLogging };
     }
     const created = await this.createRole(
       m,
@@ -368,8 +385,11 @@ export class GrantSteps {
       const [raced] = await m.rows<RoleRow>(sql.rolesByName([username]));
       if (raced) this.assertOwnedBy(raced, input.ownerId);
     }
-    await m.batch([...(created ? [] : [sql.enableLogin(username, input.validUntil)]), ...memberships]);
-    return created;
+    const statementLogging = await this.statementLogging.send(m, username, audited, [
+      ...(created ? [] : [sql.enableLogin(username, input.validUntil)]),
+      ...memberships,
+    ]);
+    return { created, statementLogging };
   }
 
   /**

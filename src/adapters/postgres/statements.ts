@@ -214,3 +214,50 @@ export function adminConnect(database: string): string {
 export function adminAlterRole(role: string, attribute: 'CREATEROLE'): string {
   return `ALTER ROLE ${quoteIdent(role)} WITH ${attribute};`;
 }
+
+// ── Statement logging (integrations with `audit: true`) ─────────────────────────────────────
+
+/** The per-user settings Sesame may make for an audited integration; all superuser-only (PGC_SUSET). */
+export type LoggingParameter = 'pgaudit.log' | 'pgaudit.log_parameter' | 'log_statement';
+
+/**
+ * A session default on one role. The role cannot change or reset it itself: the parameter is
+ * superuser-only, so only a superuser, a role granted SET on it (15+) or, on RDS, rds_superuser
+ * may.
+ */
+export function setRoleParameter(role: string, parameter: LoggingParameter, value: string): Statement {
+  return {
+    name: `set ${parameter} on the user`,
+    text: `ALTER ROLE ${quoteIdent(role)} SET ${parameter} = ${quoteLiteral(value)}`,
+  };
+}
+
+/**
+ * Whether pgaudit is loaded: its `pgaudit.log` is then a real, superuser-only setting (a
+ * placeholder someone SET without the library is a user setting). `shared_preload_libraries`
+ * itself is hidden from roles without pg_read_all_settings.
+ */
+export function pgauditLoaded(): Statement {
+  return {
+    name: 'find whether pgaudit is loaded',
+    text: `SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'pgaudit.log' AND context = 'superuser') AS loaded`,
+  };
+}
+
+/** The server settings full statement capture depends on, those the connector may see. */
+export function loggingSettings(): Statement {
+  return {
+    name: 'read the logging settings',
+    text: `SELECT name, setting, context FROM pg_settings
+ WHERE name IN ('log_connections', 'log_disconnections', 'log_destination', 'log_line_prefix',
+                'logging_collector', 'shared_preload_libraries', 'pgaudit.log')`,
+  };
+}
+
+export const BEGIN: Statement = { name: 'begin a trial', text: 'BEGIN' };
+export const ROLLBACK: Statement = { name: 'undo the trial', text: 'ROLLBACK' };
+
+/** PostgreSQL 15 and later: lets the connector set a superuser-only parameter, per role among others. */
+export function adminGrantSetOnParameter(parameters: readonly LoggingParameter[], connector: string): string {
+  return `GRANT SET ON PARAMETER ${parameters.join(', ')} TO ${quoteIdent(connector)};`;
+}
