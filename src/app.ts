@@ -5,7 +5,7 @@ import { MemoryOutbox } from './adapters/local/MemoryOutbox.ts';
 import { LogNotifier } from './adapters/log/LogNotifier.ts';
 import { createAwsAdapters, type AwsAdapters } from './adapters/aws/awsAdapters.ts';
 import type { DiscoveryError } from './adapters/aws/RdsDiscovery.ts';
-import { awsSessionAudit } from './adapters/aws/sessionAudit.ts';
+import { awsSessionLogs } from './adapters/aws/sessionAudit.ts';
 import { RegistryTargetDatabases } from './adapters/postgres/RegistryTargetDatabases.ts';
 import { PostgresStateStore } from './adapters/postgresState/PostgresStateStore.ts';
 import { SqliteStateStore } from './adapters/sqlite/SqliteStateStore.ts';
@@ -136,7 +136,7 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
       logger,
       locks: coordination.locks,
       ...owners,
-      ...(aws ? { sessions: awsSessionAudit(aws, integrations, logger) } : {}),
+      ...(aws ? { sessions: awsSessionLogs(aws, integrations, logger) } : {}),
     },
     people,
   );

@@ -1,5 +1,6 @@
 import { NoDirectory } from './adapters/log/NoDirectory.ts';
 import { buildSesame, type DiscoveryPass, type Sesame } from './app.ts';
+import { exportAudit } from './auditExport.ts';
 import { parseCommandLine } from './cliArgs.ts';
 import { configJsonSchemaText } from './config/jsonSchema.ts';
 import { configPathFromEnv, loadConfig } from './config/load.ts';
@@ -141,20 +142,9 @@ async function audit(values: Record<string, string | boolean | undefined>, io: I
   const config = loadConfig(configPathFromEnv(io.env), io.env);
   const sesame = buildSesame(config, { logger: io.logger, directory: new NoDirectory(), databases: emptyDatabases() });
   try {
-    const pageSize = 1000;
-    let from = since;
-    let lastId = -1;
-    for (;;) {
-      const page = (await sesame.store.listAudit(from, pageSize)).filter((e) => (e.id ?? 0) > lastId);
-      for (const event of page) {
-        if (until && event.at >= until) return 0;
-        io.out(JSON.stringify({ ...event, at: event.at.toISOString() }));
-      }
-      if (page.length === 0) return 0;
-      const last = page[page.length - 1]!;
-      lastId = last.id ?? lastId;
-      from = last.at;
-    }
+    const text = (value: string | boolean | undefined) => (typeof value === 'string' ? value : undefined);
+    await exportAudit(sesame.store, { since, until, request: text(values.request), person: text(values.person) }, io.out);
+    return 0;
   } finally {
     await sesame.close();
   }

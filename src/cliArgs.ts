@@ -13,8 +13,9 @@ Commands:
   check                      load the config, connect to every integration, and list what the
                              connector lacks with the SQL that fixes it; exits 1 if anything is missing
   schema                     print the JSON Schema of sesame.yml
-  audit --since <date> [--until <date>]
-                             print the audit trail as JSON lines (dates like 2026-01-01 or ISO times)
+  audit --since <date> [--until <date>] [--request <id>] [--person <Slack ID or email>]
+                             print the audit trail and the statements run under each grant as
+                             JSON lines (dates like 2026-01-01 or ISO times)
   sweep                      run expiry, reconciliation and pending time-outs once, then exit
   state migrate --to <postgres URI>
                              copy the SQLite state into an empty PostgreSQL state database
@@ -56,10 +57,10 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {},
   },
   audit: {
-    usage: 'sesame audit --since <date> [--until <date>]',
+    usage: 'sesame audit --since <date> [--until <date>] [--request <id>] [--person <Slack ID or email>]',
     summary:
-      'Prints the audit trail from --since (up to --until) as JSON lines. Dates are written like\n2026-01-01 or 2026-01-01T09:00:00Z.',
-    options: { since: { type: 'string' }, until: { type: 'string' } },
+      'Prints the audit trail from --since (up to --until) as JSON lines ("type": "audit"), then what\nmanaged users did under each grant, read from the session logs of integrations with audit: true\n("type": "session": logins, logouts and statements, each with its request ID). --request keeps\none request (or every part of a request for several targets); --person one person\'s, as\nrequester or actor. Dates are written like 2026-01-01 or 2026-01-01T09:00:00Z.',
+    options: { since: { type: 'string' }, until: { type: 'string' }, request: { type: 'string' }, person: { type: 'string' } },
   },
   sweep: {
     usage: 'sesame sweep',

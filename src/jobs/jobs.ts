@@ -2,10 +2,14 @@ import type { Config } from '../config/schema.ts';
 import type { GrantService } from '../services/GrantService.ts';
 import type { RevocationService } from '../services/RevocationService.ts';
 import type { MaintenanceService } from '../services/MaintenanceService.ts';
+import type { SessionAuditService } from '../services/SessionAuditService.ts';
 import type { Job } from './Scheduler.ts';
 
-/** The id of every job Sesame may schedule (`discover` only with `discovery:` in the config). */
-export const SESAME_JOB_IDS = ['discover', 'expire', 'remind', 'rotate', 'cleanup'] as const;
+/**
+ * The id of every job Sesame may schedule (`discover` only with `discovery:` in the config,
+ * `sessions` only with an integration that has `audit: true`).
+ */
+export const SESAME_JOB_IDS = ['discover', 'expire', 'remind', 'rotate', 'cleanup', 'sessions'] as const;
 
 /** An approved or granting request untouched this long was left by a replica that died. */
 const ABANDONED_AFTER_MS = 30_000;
@@ -16,10 +20,14 @@ const ABANDONED_AFTER_MS = 30_000;
  */
 export function sesameJobs(
   schedule: Config['schedule'],
-  services: { grants: GrantService; revocations: RevocationService; maintenance: MaintenanceService },
+  services: { grants: GrantService; revocations: RevocationService; maintenance: MaintenanceService; sessionAudit?: SessionAuditService },
 ): Job[] {
-  const { grants, revocations, maintenance } = services;
+  const { grants, revocations, maintenance, sessionAudit } = services;
   return [
+    // Session logs are read on the discover schedule (and when a grant ends).
+    ...(sessionAudit
+      ? [{ id: 'sessions', cron: schedule.discover, timeoutMs: 10 * 60_000, run: () => sessionAudit.ingestAll() } satisfies Job]
+      : []),
     {
       id: 'expire',
       cron: schedule.expire,
@@ -51,4 +59,16 @@ export function sesameJobs(
     { id: 'rotate', cron: schedule.rotate, timeoutMs: 30 * 60_000, run: () => maintenance.rotateCredentials() },
     { id: 'cleanup', cron: schedule.cleanup, timeoutMs: 30 * 60_000, run: () => maintenance.cleanUpUsers() },
   ];
+}
+
+/** How often the audit sink job looks for what to deliver (and retries after its backoff). */
+export const AUDIT_SINK_CRON = '*/2 * * * * *';
+
+/**
+ * Streams the audit trail and the session records to the configured sink: every two seconds, on
+ * the replica that leads it, one pass that delivers what is waiting (or waits out its backoff).
+ * It is no start-up job, so a receiver that is down delays nothing.
+ */
+export function auditSinkJob(stream: { pass(): Promise<unknown> }): Job {
+  return { id: 'audit-sink', cron: AUDIT_SINK_CRON, timeoutMs: 60_000, run: () => stream.pass() };
 }

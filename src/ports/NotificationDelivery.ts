@@ -1,6 +1,6 @@
 import type { AccessRequest } from '../domain/request.ts';
 import type { DepartureNotice, LeftoverReport } from './Notifier.ts';
-import type { SessionCounts } from './SessionAudit.ts';
+import type { SessionSummary } from './SessionAudit.ts';
 
 /** What went wrong where a person was told only that it failed: the admins get the details. */
 export interface InternalErrorAlert {
@@ -17,7 +17,7 @@ export type Notification =
   | { kind: 'expiringSoon'; request: AccessRequest }
   | { kind: 'approvalReminder'; request: AccessRequest }
   | { kind: 'revocationFailing'; request: AccessRequest; attempts: number; error: string }
-  | { kind: 'sessionsCounted'; request: AccessRequest; counts: SessionCounts }
+  | { kind: 'sessionsCounted'; request: AccessRequest; counts: SessionSummary }
   | { kind: 'leftoversRemoved'; report: LeftoverReport }
   | { kind: 'internalError'; alert: InternalErrorAlert }
   | { kind: 'personDeactivated'; report: DepartureNotice }

@@ -1,5 +1,5 @@
 import type { AccessRequest } from '../domain/request.ts';
-import type { SessionCounts } from './SessionAudit.ts';
+import type { SessionSummary } from './SessionAudit.ts';
 import type { LeftoverRemoval } from './TargetDatabase.ts';
 
 /** What one revocation, reconciliation or clean-up removed on one integration. */
@@ -51,7 +51,7 @@ export interface Notifier {
    */
   personDeactivated?(report: DepartureNotice): Promise<void>;
   /** A grant has ended and its session logs were counted (integrations with `audit: true`). */
-  sessionsCounted?(request: AccessRequest, counts: SessionCounts): Promise<void>;
+  sessionsCounted?(request: AccessRequest, counts: SessionSummary): Promise<void>;
   /**
    * A break-glass grant was made without approval: a loud alert to the approval channel, the
    * admins and the flow's approvers, who review it.

@@ -209,8 +209,9 @@ export class RevocationService {
   }
 
   /**
-   * For integrations with `audit: true`: counts the ended grant's sessions and statements from
-   * the server's logs, records them in the audit trail and posts them in the request's threads.
+   * For integrations with `audit: true`: reads what is new in the server's logs, counts the ended
+   * grant's sessions and statements, records the counts in the audit trail and posts them, with
+   * the first statements, in the request's threads.
    * A log that cannot be read is logged; it never holds up the revocation.
    */
   private async countSessions(ended: AccessRequest): Promise<void> {
@@ -218,7 +219,11 @@ export class RevocationService {
     try {
       const counts = await this.deps.sessions.countsFor(ended);
       if (!counts) return;
-      await this.deps.audit.record('grant.sessions', 'system', ended, { dbUser: ended.dbUser, ...counts });
+      await this.deps.audit.record('grant.sessions', 'system', ended, {
+        dbUser: ended.dbUser,
+        sessions: counts.sessions,
+        statements: counts.statements,
+      });
       const notifier = this.deps.notifier;
       if (notifier.sessionsCounted) await notify(this.deps.logger, 'session counts', () => notifier.sessionsCounted!(ended, counts));
     } catch (err) {

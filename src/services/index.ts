@@ -8,8 +8,9 @@ import type { Directory } from '../ports/Directory.ts';
 import type { ManagedUserStore } from '../ports/ManagedUserStore.ts';
 import type { Notifier } from '../ports/Notifier.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
+import type { SessionRecordStore } from '../ports/SessionRecords.ts';
 import type { ResourceOwners } from '../ports/ResourceOwners.ts';
-import type { SessionAudit } from '../ports/SessionAudit.ts';
+import type { SessionLogs } from '../ports/SessionAudit.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import { AuditTrail } from './AuditTrail.ts';
 import { BreakGlassReviews } from './BreakGlassReviews.ts';
@@ -27,6 +28,7 @@ import type { ServiceSettings } from './ServiceSettings.ts';
 import type { RandomBytes } from './shared.ts';
 import { WholeRequests } from './WholeRequests.ts';
 import { RequestsOnBehalf } from './RequestsOnBehalf.ts';
+import { SessionAuditService } from './SessionAuditService.ts';
 
 export type { ServiceSettings } from './ServiceSettings.ts';
 
@@ -38,15 +40,15 @@ export interface ServicePorts {
   config: ServiceSettings;
   /** The integrations served now: the config's and discovery's, with their availability. */
   integrations: IntegrationRegistry;
-  store: RequestStore & ManagedUserStore & AuditLog;
+  store: RequestStore & ManagedUserStore & AuditLog & SessionRecordStore;
   databases: TargetDatabases;
   notifier: Notifier;
   directory: Directory;
   clock: Clock;
   logger: Logger;
   owners?: ResourceOwners;
-  /** Session logs per grant, for integrations with `audit: true`. */
-  sessions?: SessionAudit;
+  /** The session logs of integrations with `audit: true`. */
+  sessions?: SessionLogs;
   randomBytes?: RandomBytes;
   /**
    * One holder per key wherever the work runs: across replicas on a shared state, in-process
@@ -74,6 +76,8 @@ export interface Services {
   breakGlass: BreakGlassReviews;
   /** Requests filed for someone else by an admin or one who could approve them. */
   onBehalf: RequestsOnBehalf;
+  /** What managed users did under each grant, from the logs of integrations with `audit: true`. */
+  sessionAudit?: SessionAuditService;
 }
 
 /**
@@ -96,7 +100,10 @@ export function createServices(ports: ServicePorts, people: People = new People(
     randomBytes: ports.randomBytes ?? randomBytes,
   };
   const grants = new GrantService(common);
-  const revocations = new RevocationService({ ...common, people, ...(ports.sessions ? { sessions: ports.sessions } : {}) });
+  const sessionAudit = ports.sessions
+    ? new SessionAuditService({ requests: store, sessions: store, logs: ports.sessions, integrations, clock, logger })
+    : undefined;
+  const revocations = new RevocationService({ ...common, people, ...(sessionAudit ? { sessions: sessionAudit } : {}) });
   const requests = new RequestService({ ...common, config, directory, people, grants });
   const departures = new DepartureService({ ...common, revocations });
   const breakGlass = new BreakGlassReviews({ ...common, people });
@@ -116,6 +123,7 @@ export function createServices(ports: ServicePorts, people: People = new People(
     catalog: new CatalogService({ integrations, databases, people }),
     departures,
     whole: new WholeRequests({ requests: store, revocations, asks: requests }),
+    ...(sessionAudit ? { sessionAudit } : {}),
     onBehalf: new RequestsOnBehalf({ config, integrations, requests: store, people, directory, asks: requests }),
     breakGlass,
   };

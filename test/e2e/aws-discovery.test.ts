@@ -18,7 +18,7 @@ import { FakeAws } from '../support/aws/FakeAws.ts';
 import { useAwsEnv } from '../support/aws/awsEnv.ts';
 import { ManualClock } from '../support/fakes.ts';
 import { pollUntil } from '../support/poll.ts';
-import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
+import { APP, RDS_LOG_FLAGS, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { assertDenied, rowsOf } from '../support/postgresTarget.ts';
 import { SlackStandIn } from '../../src/playground/slack/SlackStandIn.ts';
 import { SignedAppDriver } from '../../src/playground/slack/SignedAppDriver.ts';
@@ -75,7 +75,7 @@ describe(`Sesame on AWS with discovery only, PostgreSQL ${version}`, () => {
 
   before(async () => {
     [cluster, aws, slack] = await Promise.all([
-      startCluster(version),
+      startCluster(version, { postgresFlags: [...RDS_LOG_FLAGS] }),
       FakeAws.start(),
       SlackStandIn.start({ users: [alice, owner, dba], usergroups: [{ id: 'S0DBA', handle: 'dba', members: [dba.id] }] }),
     ]);

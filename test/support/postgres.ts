@@ -40,6 +40,16 @@ export const APP = {
   connector: 'sesame_connector',
 } as const;
 
+/** Logging as RDS for PostgreSQL does it: its fixed log_line_prefix, and logins logged. */
+export const RDS_LOG_FLAGS: readonly string[] = [
+  '-c',
+  'log_line_prefix=%t:%r:%u@%d:[%p]:',
+  '-c',
+  'log_connections=on',
+  '-c',
+  'log_disconnections=on',
+];
+
 export interface StartClusterOptions {
   /** Serve TLS with a certificate for `localhost` signed by a test CA. */
   ssl?: boolean;
@@ -90,6 +100,8 @@ export interface TestCluster {
    */
   completeConnectorSetup(): Promise<void>;
   stop(): Promise<void>;
+  /** What the server wrote to stderr so far: its log, when logging_collector is off (the harness's default). */
+  serverLog(): string;
 }
 
 /**
@@ -365,6 +377,7 @@ export async function startCluster(version: number, options: StartClusterOptions
       await query(`GRANT ${APP.owner}, ${APP.otherOwner} TO ${APP.connector}`);
       await query(`GRANT ${APP.grantableRole} TO ${APP.connector} WITH ADMIN OPTION`);
     },
+    serverLog: () => logs.join(''),
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

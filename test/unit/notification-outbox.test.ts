@@ -80,7 +80,7 @@ describe('notifications through the outbox', { timeout: 30_000 }, () => {
       { kind: 'expiringSoon', request: everyField },
       { kind: 'approvalReminder', request: everyField },
       { kind: 'revocationFailing', request: everyField, attempts: 3, error: 'refused' },
-      { kind: 'sessionsCounted', request: everyField, counts: { sessions: 2, statements: 9 } },
+      { kind: 'sessionsCounted', request: everyField, counts: { sessions: 2, statements: 9, first: [] } },
       { kind: 'leftoversRemoved', report: { integration: 'prod', requestId: 'R1', removals: [] } },
       { kind: 'internalError', alert: { where: 'button x', details: 'down' } },
     ];

@@ -26,6 +26,13 @@ export interface IngestOptions {
   managedUsers: Iterable<string>;
   /** On the first run for an instance: skip log files last written before this (e.g. the oldest live grant). */
   since?: Date;
+  /**
+   * How far each instance's files were read, as an earlier result's `marks` said (kept in the
+   * state store). Without it, this object remembers them in memory.
+   */
+  marks?: (key: string) => Promise<string | undefined>;
+  /** The server's `log_timezone`, for zone abbreviations that are ambiguous. */
+  timeZone?: string;
 }
 
 export interface IngestResult {
@@ -33,6 +40,8 @@ export interface IngestResult {
   events: SessionEvent[];
   /** Instances or files that could not be read this time; they are read again next time. */
   errors: string[];
+  /** How far each instance's files are now read (`rds-logs:<region>/<instance>` → JSON), to keep with the events. */
+  marks: Record<string, string>;
 }
 
 /** How far one log file has been read. */
@@ -86,10 +95,14 @@ export class RdsLogIngestor {
     const users = [...options.managedUsers];
     const events: SessionEvent[] = [];
     const errors: string[] = [];
+    const marks: Record<string, string> = {};
     for (const instance of instances) {
-      await this.#locks.run(`${resource.region}/${instance}`, async () => {
+      const key = `rds-logs:${resource.region}/${instance}`;
+      await this.#locks.run(key, async () => {
         try {
-          events.push(...(await this.#ingestInstance(resource.region, instance, users, options.since, errors)));
+          const mark = await this.#markOf(key, options);
+          events.push(...(await this.#ingestInstance(resource.region, instance, mark, users, options, errors)));
+          marks[key] = JSON.stringify({ lastWritten: mark.lastWritten, files: [...mark.files] });
         } catch (err) {
           errors.push(isSesameError(err) ? err.message : describeError(err));
         }
@@ -97,20 +110,31 @@ export class RdsLogIngestor {
     }
     for (const error of errors) this.#options.logger?.warn({ integration: integration.name, error }, 'session log ingestion incomplete');
     events.sort((a, b) => a.at.getTime() - b.at.getTime());
-    return { events, errors };
+    return { events, errors, marks };
+  }
+
+  /** How far an instance's files were read: from the caller's store, else from this object's memory. */
+  async #markOf(key: string, options: IngestOptions): Promise<InstanceMark> {
+    if (!options.marks) {
+      const known = this.#marks.get(key) ?? { files: new Map<string, FileMark>() };
+      this.#marks.set(key, known);
+      return known;
+    }
+    const stored = await options.marks(key);
+    if (!stored) return { files: new Map() };
+    const parsed = JSON.parse(stored) as { lastWritten?: number; files: [string, FileMark][] };
+    return { ...(parsed.lastWritten !== undefined ? { lastWritten: parsed.lastWritten } : {}), files: new Map(parsed.files) };
   }
 
   async #ingestInstance(
     region: string,
     instance: string,
+    mark: InstanceMark,
     users: string[],
-    since: Date | undefined,
+    options: IngestOptions,
     errors: string[],
   ): Promise<SessionEvent[]> {
-    const key = `${region}/${instance}`;
-    const mark = this.#marks.get(key) ?? { files: new Map<string, FileMark>() };
-    this.#marks.set(key, mark);
-    const writtenSince = mark.lastWritten ?? since?.getTime();
+    const writtenSince = mark.lastWritten ?? options.since?.getTime();
     const files = await this.#listFiles(region, instance, writtenSince);
     const events: SessionEvent[] = [];
     let newest = writtenSince ?? 0;
@@ -124,7 +148,16 @@ export class RdsLogIngestor {
       if (file.Size === undefined || file.Size !== fileMark.offset) {
         try {
           const { text, marker } = await this.#download(region, instance, name, fileMark.marker);
-          events.push(...parseRdsPostgresLog(text, { managedUsers: users, source: `${instance}/${name}`, offset: fileMark.offset }));
+          const skipped = { unknownTimeZone: 0 };
+          const source = `${instance}/${name}`;
+          const parseOptions = { managedUsers: users, source, offset: fileMark.offset, skipped };
+          events.push(...parseRdsPostgresLog(text, options.timeZone ? { ...parseOptions, timeZone: options.timeZone } : parseOptions));
+          if (skipped.unknownTimeZone > 0) {
+            this.#options.logger?.warn(
+              { instance, file: name, lines: skipped.unknownTimeZone },
+              'session log lines skipped: their time zone abbreviation is unknown; set log_timezone to UTC or a zone PostgreSQL abbreviates unambiguously',
+            );
+          }
           fileMark = { marker, offset: fileMark.offset + Buffer.byteLength(text, 'utf8'), lastWritten };
         } catch (err) {
           errors.push(isSesameError(err) ? err.message : describeError(err));

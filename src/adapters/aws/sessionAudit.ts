@@ -1,34 +1,36 @@
-import type { AccessRequest } from '../../domain/request.ts';
-import type { Logger } from '../../logger.ts';
-import type { SessionAudit, SessionCounts } from '../../ports/SessionAudit.ts';
 import type { IntegrationConfig } from '../../config/schema.ts';
+import type { Logger } from '../../logger.ts';
 import type { IntegrationsInView } from '../../ports/IntegrationsInView.ts';
+import type { SessionLogRead, SessionLogs } from '../../ports/SessionAudit.ts';
 import type { AwsAdapters } from './awsAdapters.ts';
 import { RdsLogIngestor } from './RdsLogIngestor.ts';
-import { sessionCountsByGrant } from './sessionLog.ts';
 
 /**
- * Counts a grant's sessions and statements from the RDS log files (log_connections,
- * disconnections and pgaudit lines) written while it was live. Each count reads the files
- * afresh from the grant's start, so grants of other people on the same instance never take
- * each other's lines.
+ * The RDS log files of integrations with `audit: true` (for an Aurora cluster, those of each
+ * member instance): what is new since the watermarks the caller keeps, with the watermarks to
+ * keep next.
  */
-export function awsSessionAudit(aws: AwsAdapters, integrations: IntegrationsInView<IntegrationConfig>, logger?: Logger): SessionAudit {
+export function awsSessionLogs(aws: AwsAdapters, integrations: IntegrationsInView<IntegrationConfig>, logger?: Logger): SessionLogs {
+  const reader = new RdsLogIngestor({ clients: aws.clients, resolver: aws.resolver, ...(logger ? { logger } : {}) });
+  const audited = (name: string) => {
+    const integration = integrations.get(name);
+    return integration?.audit === true && integration.type === 'aws-rds-postgresql' ? integration : undefined;
+  };
   return {
-    async countsFor(request: AccessRequest): Promise<SessionCounts | undefined> {
-      const integration = integrations.get(request.target.integration);
-      if (!integration?.audit || integration.type !== 'aws-rds-postgresql' || !request.dbUser || !request.grantedAt) return undefined;
-      const reader = new RdsLogIngestor({ clients: aws.clients, resolver: aws.resolver, ...(logger ? { logger } : {}) });
-      const { events, errors } = await reader.ingest(integration, { managedUsers: [request.dbUser], since: request.grantedAt });
-      if (errors.length > 0) throw new Error(`Some session logs of ${integration.name} could not be read: ${errors.join('; ')}`);
-      const window = {
-        id: request.id,
-        dbUser: request.dbUser,
-        grantedAt: request.grantedAt,
-        ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
-        ...(request.endedAt ? { endedAt: request.endedAt } : {}),
+    audits: (name) => audited(name) !== undefined,
+    async read(name, input): Promise<SessionLogRead> {
+      const integration = audited(name);
+      if (!integration) return { events: [], marks: {}, errors: [] };
+      const { events, errors, marks } = await reader.ingest(integration, {
+        managedUsers: input.users,
+        marks: input.marks,
+        ...(input.since ? { since: input.since } : {}),
+      });
+      return {
+        events: events.map(({ pid: _, ...event }) => event),
+        marks,
+        errors,
       };
-      return sessionCountsByGrant(events, [window]).get(request.id) ?? { sessions: 0, statements: 0 };
     },
   };
 }

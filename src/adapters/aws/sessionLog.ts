@@ -10,6 +10,7 @@ import { readJsonLog } from './logFormats/jsonLog.ts';
 import type { RecordReadOptions, SkippedLines } from './logFormats/records.ts';
 import { MAX_STATEMENT_LENGTH, sessionEventsOf } from './logFormats/sessionEvents.ts';
 import { readStderrLog } from './logFormats/stderrLog.ts';
+import { attributeSessionEvents, type GrantWindow } from '../../domain/sessionAttribution.ts';
 
 export { csvFields, MAX_STATEMENT_LENGTH, type SkippedLines };
 
@@ -95,58 +96,11 @@ export function parseRdsPostgresLog(text: string, options: SessionLogParseOption
   return sessionEventsOf(records, options.source ?? '');
 }
 
-/** A grant as far as attributing session events goes: whose user, and when it was live. */
-export interface GrantWindow {
-  id: string;
-  dbUser?: string;
-  grantedAt?: Date;
-  expiresAt?: Date;
-  endedAt?: Date;
-}
+export { attributeSessionEvents, type GrantWindow } from '../../domain/sessionAttribution.ts';
 
 export interface SessionCounts {
   sessions: number;
   statements: number;
-}
-
-/** Log timestamps have whole seconds: a grant counts from the start of its second. */
-function windowStart(grant: GrantWindow): number {
-  return Math.floor(grant.grantedAt!.getTime() / 1000) * 1000;
-}
-
-/**
- * Attributes each event (once per id) to the grant of its user whose window
- * [grantedAt, endedAt or else expiresAt] contains the event's time. Where a person's grants
- * overlap, the most recently granted one gets the event. Events outside every window (before
- * the first grant, between grants, users of other servers) are returned as unattributed.
- */
-export function attributeSessionEvents(
-  events: readonly SessionEvent[],
-  grants: readonly GrantWindow[],
-): { byGrant: Map<string, SessionEvent[]>; unattributed: SessionEvent[] } {
-  const live = grants
-    .filter((g) => g.dbUser !== undefined && g.grantedAt !== undefined)
-    .sort((a, b) => b.grantedAt!.getTime() - a.grantedAt!.getTime());
-  const byGrant = new Map<string, SessionEvent[]>();
-  const unattributed: SessionEvent[] = [];
-  const seen = new Set<string>();
-  for (const event of events) {
-    if (seen.has(event.id)) continue;
-    seen.add(event.id);
-    const at = event.at.getTime();
-    const grant = live.find((g) => {
-      const end = (g.endedAt ?? g.expiresAt)?.getTime() ?? Number.POSITIVE_INFINITY;
-      return g.dbUser === event.user && at >= windowStart(g) && at <= end;
-    });
-    if (!grant) {
-      unattributed.push(event);
-      continue;
-    }
-    const list = byGrant.get(grant.id) ?? [];
-    list.push(event);
-    byGrant.set(grant.id, list);
-  }
-  return { byGrant, unattributed };
 }
 
 /** Sessions (logins) and statements per grant id, for the grants that had any. */

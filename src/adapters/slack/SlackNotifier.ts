@@ -6,10 +6,11 @@ import { describeError, type Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/Clock.ts';
 import type { DeliverySteps, InternalErrorAlert, Notification, NotificationDelivery } from '../../ports/NotificationDelivery.ts';
 import type { DepartureNotice, LeftoverReport } from '../../ports/Notifier.ts';
-import type { SessionCounts } from '../../ports/SessionAudit.ts';
+import type { SessionSummary } from '../../ports/SessionAudit.ts';
 import type { NotificationLog, NotificationRef } from '../../ports/NotificationLog.ts';
 import type { RequestStore } from '../../ports/RequestStore.ts';
 import { partMovedLine, partsMessage } from './blocks/partsMessage.ts';
+import { sessionsMessage } from './blocks/sessionsMessage.ts';
 import { approvalMessage, statusThreadMessage } from './blocks/approvalMessage.ts';
 import type { SlackMessage } from './blocks/elements.ts';
 import { section } from './blocks/elements.ts';
@@ -191,9 +192,8 @@ export class SlackNotifier implements NotificationDelivery {
   }
 
   /** Posts what was done with an ended grant (sessions, statements) in the thread of every copy. */
-  private async sessionsCounted(request: AccessRequest, counts: SessionCounts, steps: DeliverySteps): Promise<void> {
-    const line = `:bar_chart: \`${request.id}\` was used for ${counts.sessions} session${counts.sessions === 1 ? '' : 's'} and ${counts.statements} audited statement${counts.statements === 1 ? '' : 's'}.`;
-    const message: SlackMessage = { text: line, blocks: [section(line)] };
+  private async sessionsCounted(request: AccessRequest, counts: SessionSummary, steps: DeliverySteps): Promise<void> {
+    const message = sessionsMessage(request, counts, this.deps.config.slack.command);
     for (const ref of await this.deps.store.listNotifications(request.id)) {
       if (ref.audience !== 'requester') await this.inThread(ref, message, steps);
     }

@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/Clock.ts';
 import type { NotificationOutbox } from '../../ports/Coordination.ts';
 import type { InternalErrorAlert, Notification, NotificationDelivery } from '../../ports/NotificationDelivery.ts';
 import type { DepartureNotice, LeftoverReport, Notifier } from '../../ports/Notifier.ts';
-import type { SessionCounts } from '../../ports/SessionAudit.ts';
+import type { SessionSummary } from '../../ports/SessionAudit.ts';
 import { draftOf } from './codec.ts';
 import { DeliveryWorker, type DeliveryPacing } from './DeliveryWorker.ts';
 
@@ -73,7 +73,7 @@ export class OutboxNotifier implements Required<Notifier> {
     return this.#queue({ kind: 'leftoversRemoved', report });
   }
 
-  sessionsCounted(request: AccessRequest, counts: SessionCounts): Promise<void> {
+  sessionsCounted(request: AccessRequest, counts: SessionSummary): Promise<void> {
     return this.#queue({ kind: 'sessionsCounted', request, counts });
   }
 
