@@ -187,4 +187,42 @@ describe('RdsLogIngestor', () => {
       ],
     );
   });
+  it('leaves the current file’s last record for the next read, so a statement cut between reads is read whole, once, across a restart', async () => {
+    fake.addInstance({ region: US, id: 'live' });
+    const stored = new Map<string, string>();
+    const marks = async (key: string) => stored.get(key);
+    const read = async () => {
+      // A new ingestor each time: what it knows comes from the stored marks, as after a restart.
+      const result = await new RdsLogIngestor({ clients, resolver, clock }).ingest(audited({ name: 'live', instanceId: 'live' }), {
+        managedUsers: [ALICE],
+        marks,
+      });
+      for (const [key, value] of Object.entries(result.marks)) stored.set(key, value);
+      assert.deepEqual(result.errors, []);
+      return result.events;
+    };
+    const LIVE = 'error/postgresql.log.live';
+    fake.addLogFile(
+      US,
+      'live',
+      LIVE,
+      connect('09:29:00', ALICE, 400) + line('09:29:01', ALICE, 400, 'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,"select id,'),
+      {
+        lastWritten: clock.now(),
+      },
+    );
+    assert.deepEqual(brief(await read()), ['09:29:00 connect alice@example.com@appdb'], 'the unfinished statement waits');
+    assert.ok(![...stored.values()].some((v) => v.includes('select')), 'no log text is kept with the marks');
+    fake.appendLogFile(
+      US,
+      'live',
+      LIVE,
+      '\tamount from orders"\n'.replace('"\n', '",<not logged>\n') + audit('09:29:05', ALICE, 400, 2, 'select 2'),
+    );
+    assert.deepEqual(brief(await read()), ['09:29:01 statement alice@example.com@appdb select id,\namount from orders']);
+    assert.deepEqual(brief(await read()), [], 'nothing read twice');
+    clock.advance(3 * 60 * 60_000); // the file is rotated: its last record is whole
+    fake.addLogFile(US, 'live', 'error/postgresql.log.next', connect('12:30:00', 'bob', 401), { lastWritten: clock.now() });
+    assert.deepEqual(brief(await read()), ['09:29:05 statement alice@example.com@appdb select 2']);
+  });
 });

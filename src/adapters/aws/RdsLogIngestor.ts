@@ -8,10 +8,12 @@ import type { RdsIntegrationConfig } from '../../config/schema.ts';
 import { isSesameError } from '../../domain/errors.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
 import { describeError, type Logger } from '../../logger.ts';
+import { systemClock, type Clock } from '../../ports/Clock.ts';
 import type { AwsClients } from './AwsClients.ts';
 import { awsFailure } from './awsErrors.ts';
 import type { RdsResolver } from './RdsResolver.ts';
-import { parseRdsPostgresLog, type SessionEvent } from './sessionLog.ts';
+import { lastRecordStart } from './logFormats/lastRecord.ts';
+import { detectLogFormat, parseRdsPostgresLog, type SessionEvent } from './sessionLog.ts';
 
 export interface RdsLogIngestorOptions {
   clients: AwsClients;
@@ -19,6 +21,8 @@ export interface RdsLogIngestorOptions {
   logger?: Logger;
   /** Lines asked for per DownloadDBLogFilePortion; RDS gives at most 10,000 (and 1 MB). */
   portionLines?: number;
+  /** Tells a file still written from one rotated long ago; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface IngestOptions {
@@ -48,8 +52,15 @@ export interface IngestResult {
 interface FileMark {
   /** The marker to continue from, as DownloadDBLogFilePortion returned it. */
   marker: string;
-  /** Bytes read so far: the offset of the next entry, for event ids. */
+  /** The byte offset `marker` stands for. */
   offset: number;
+  /**
+   * Bytes whose records are read: from here on, records are read next time (the current file's
+   * last record may not be whole yet). Absent: `offset`.
+   */
+  parsedUntil?: number;
+  /** Bytes downloaded so far: nothing is downloaded while the file's size is still this. */
+  readUntil?: number;
   lastWritten: number;
 }
 
@@ -61,6 +72,22 @@ interface InstanceMark {
 
 /** A file last written this long before the newest one will not be written again (RDS rotates hourly). */
 const FORGET_FILES_AFTER_MS = 24 * 60 * 60_000;
+
+/** A file not written for this long is no longer the one PostgreSQL writes to: its last record is whole. */
+const ROTATED_AFTER_MS = 2 * 60 * 60_000;
+
+/** The number of characters at the start of `text` that make up `byteCount` UTF-8 bytes. */
+function charsIn(text: string, byteCount: number): number {
+  if (byteCount <= 0) return 0;
+  let bytes = 0;
+  let i = 0;
+  for (const ch of text) {
+    if (bytes >= byteCount) break;
+    bytes += Buffer.byteLength(ch, 'utf8');
+    i += ch.length;
+  }
+  return i;
+}
 
 /** A portion that neither moves the marker nor brings data would loop forever. */
 const MAX_PORTIONS_PER_FILE = 100_000;
@@ -139,26 +166,26 @@ export class RdsLogIngestor {
     const events: SessionEvent[] = [];
     let newest = writtenSince ?? 0;
     let oldestFailed = Number.POSITIVE_INFINITY;
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       const name = file.LogFileName!;
       const lastWritten = file.LastWritten ?? 0;
       let fileMark = mark.files.get(name);
       // A file smaller than what was read is a new file under an old name: read it from the start.
-      if (!fileMark || (file.Size !== undefined && file.Size < fileMark.offset)) fileMark = { marker: '0', offset: 0, lastWritten };
-      if (file.Size === undefined || file.Size !== fileMark.offset) {
+      if (!fileMark || (file.Size !== undefined && file.Size < (fileMark.readUntil ?? fileMark.offset))) {
+        fileMark = { marker: '0', offset: 0, lastWritten };
+      }
+      // The newest file is still being written: its last record waits for the next read.
+      const now = (this.#options.clock ?? systemClock).now().getTime();
+      const current = index === files.length - 1 && lastWritten > now - ROTATED_AFTER_MS;
+      if (
+        file.Size === undefined ||
+        file.Size !== (fileMark.readUntil ?? fileMark.offset) ||
+        (!current && fileMark.parsedUntil !== fileMark.readUntil)
+      ) {
         try {
-          const { text, marker } = await this.#download(region, instance, name, fileMark.marker);
-          const skipped = { unknownTimeZone: 0 };
-          const source = `${instance}/${name}`;
-          const parseOptions = { managedUsers: users, source, offset: fileMark.offset, skipped };
-          events.push(...parseRdsPostgresLog(text, options.timeZone ? { ...parseOptions, timeZone: options.timeZone } : parseOptions));
-          if (skipped.unknownTimeZone > 0) {
-            this.#options.logger?.warn(
-              { instance, file: name, lines: skipped.unknownTimeZone },
-              'session log lines skipped: their time zone abbreviation is unknown; set log_timezone to UTC or a zone PostgreSQL abbreviates unambiguously',
-            );
-          }
-          fileMark = { marker, offset: fileMark.offset + Buffer.byteLength(text, 'utf8'), lastWritten };
+          const read = await this.#readFile(region, instance, name, fileMark, users, options, current);
+          events.push(...read.events);
+          fileMark = { ...read.mark, lastWritten };
         } catch (err) {
           errors.push(isSesameError(err) ? err.message : describeError(err));
           oldestFailed = Math.min(oldestFailed, lastWritten);
@@ -172,6 +199,48 @@ export class RdsLogIngestor {
     mark.lastWritten = Math.min(newest, oldestFailed);
     for (const [name, f] of mark.files) if (f.lastWritten < newest - FORGET_FILES_AFTER_MS) mark.files.delete(name);
     return events;
+  }
+
+  /**
+   * Downloads a file from its mark and reads the records not read yet; the current file's last
+   * record is left for next time, and the new mark points at the portion it starts in, so it is
+   * downloaded again then (the log text itself is never kept: it may hold secrets).
+   */
+  async #readFile(
+    region: string,
+    instance: string,
+    name: string,
+    mark: FileMark,
+    users: string[],
+    options: IngestOptions,
+    current: boolean,
+  ) {
+    const { text, marker, portions } = await this.#download(region, instance, name, mark.marker);
+    const bytes = (end: number) => Buffer.byteLength(text.slice(0, end), 'utf8');
+    const skip = charsIn(text, (mark.parsedUntil ?? mark.offset) - mark.offset);
+    const source = `${instance}/${name}`;
+    const format = detectLogFormat(text, source);
+    const end = current ? Math.max(skip, lastRecordStart(text, format)) : text.length;
+    const skipped = { unknownTimeZone: 0 };
+    const parseOptions = { managedUsers: users, source, offset: mark.offset + bytes(skip), skipped, format };
+    const events = parseRdsPostgresLog(
+      text.slice(skip, end),
+      options.timeZone ? { ...parseOptions, timeZone: options.timeZone } : parseOptions,
+    );
+    if (skipped.unknownTimeZone > 0) {
+      this.#options.logger?.warn(
+        { instance, file: name, lines: skipped.unknownTimeZone },
+        'session log lines skipped: their time zone abbreviation is unknown; set log_timezone to UTC or a zone PostgreSQL abbreviates unambiguously',
+      );
+    }
+    const readUntil = mark.offset + bytes(text.length);
+    if (end === text.length) return { events, mark: { marker, offset: readUntil, parsedUntil: readUntil, readUntil } };
+    // Continue from the portion the unread record starts in.
+    const from = portions.filter((p) => p.at <= end).at(-1) ?? { marker: mark.marker, at: 0 };
+    return {
+      events,
+      mark: { marker: from.marker, offset: mark.offset + bytes(from.at), parsedUntil: mark.offset + bytes(end), readUntil },
+    };
   }
 
   async #listFiles(region: string, instance: string, writtenSince: number | undefined): Promise<DescribeDBLogFilesDetails[]> {
@@ -190,12 +259,23 @@ export class RdsLogIngestor {
     return files.sort((a, b) => (a.LastWritten ?? 0) - (b.LastWritten ?? 0) || (a.LogFileName! < b.LogFileName! ? -1 : 1));
   }
 
-  /** The file's text from `marker` to its current end, and the marker to continue from later. */
-  async #download(region: string, instance: string, name: string, from: string): Promise<{ text: string; marker: string }> {
+  /**
+   * The file's text from `marker` to its current end, the marker to continue from later, and
+   * where in the text each portion began (with the marker that asks for it).
+   */
+  async #download(
+    region: string,
+    instance: string,
+    name: string,
+    from: string,
+  ): Promise<{ text: string; marker: string; portions: { marker: string; at: number }[] }> {
     const client = this.#options.clients.rds(region);
     const chunks: string[] = [];
+    const portions: { marker: string; at: number }[] = [];
+    let length = 0;
     let marker = from;
     for (let portion = 0; portion < MAX_PORTIONS_PER_FILE; portion += 1) {
+      portions.push({ marker, at: length });
       let out: DownloadDBLogFilePortionCommandOutput;
       try {
         out = await client.send(
@@ -211,10 +291,11 @@ export class RdsLogIngestor {
       }
       const data = out.LogFileData ?? '';
       chunks.push(data);
+      length += data.length;
       const next = out.Marker ?? marker;
-      if (!out.AdditionalDataPending || (next === marker && data === '')) return { text: chunks.join(''), marker: next };
+      if (!out.AdditionalDataPending || (next === marker && data === '')) return { text: chunks.join(''), marker: next, portions };
       marker = next;
     }
-    return { text: chunks.join(''), marker };
+    return { text: chunks.join(''), marker, portions };
   }
 }
