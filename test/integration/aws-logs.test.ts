@@ -225,4 +225,24 @@ describe('RdsLogIngestor', () => {
     fake.addLogFile(US, 'live', 'error/postgresql.log.next', connect('12:30:00', 'bob', 401), { lastWritten: clock.now() });
     assert.deepEqual(brief(await read()), ['09:29:05 statement alice@example.com@appdb select 2']);
   });
+  it('reads the csvlog file and leaves its stderr twin alone, so each entry counts once', async () => {
+    fake.addInstance({ region: US, id: 'twins' });
+    const stamp = '2026-06-01 09:10:00.123 UTC';
+    const csv = `${stamp},"${ALICE}","appdb",4500,"10.0.0.7:5450",6650f1a5.1194,1,"authentication",${stamp},,0,LOG,00000,"connection authorized: user=${ALICE} database=appdb",,,,,,,,,"","client backend",,0\n`;
+    fake.addLogFile(US, 'twins', 'error/postgresql.log.2026-06-01-09', connect('09:10:00', ALICE, 4500), {
+      lastWritten: new Date('2026-06-01T09:10:00Z'),
+    });
+    fake.addLogFile(US, 'twins', 'error/postgresql.log.2026-06-01-09.csv', csv, { lastWritten: new Date('2026-06-01T09:10:00Z') });
+    const { events, errors } = await new RdsLogIngestor({ clients, resolver, clock }).ingest(
+      audited({ name: 'twins', instanceId: 'twins' }),
+      {
+        managedUsers: [ALICE],
+      },
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.id.split('@')[0]]),
+      [['connect', 'twins/error/postgresql.log.2026-06-01-09.csv']],
+    );
+  });
 });

@@ -162,7 +162,11 @@ export class RdsLogIngestor {
     errors: string[],
   ): Promise<SessionEvent[]> {
     const writtenSince = mark.lastWritten ?? options.since?.getTime();
-    const files = await this.#listFiles(region, instance, writtenSince);
+    const listed = await this.#listFiles(region, instance, writtenSince);
+    // With csvlog (or jsonlog) on, RDS writes every entry twice: to `X` and to `X.csv`. The
+    // structured file is read and its stderr twin left alone, so nothing is counted twice.
+    const names = new Set(listed.map((f) => f.LogFileName!));
+    const files = listed.filter((f) => !names.has(`${f.LogFileName}.csv`) && !names.has(`${f.LogFileName}.json`));
     const events: SessionEvent[] = [];
     let newest = writtenSince ?? 0;
     let oldestFailed = Number.POSITIVE_INFINITY;
