@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { auditSinkJobs } from './adapters/auditSink/openAuditSink.ts';
 import { LocalCoordination } from './adapters/local/LocalCoordination.ts';
 import { MemoryOutbox } from './adapters/local/MemoryOutbox.ts';
 import { LogNotifier } from './adapters/log/LogNotifier.ts';
@@ -24,6 +25,7 @@ import type { Notifier } from './ports/Notifier.ts';
 import type { RequestStore } from './ports/RequestStore.ts';
 import type { StateStore } from './ports/StateStore.ts';
 import type { CheckFinding, TargetDatabases } from './ports/TargetDatabase.ts';
+import { sinkBacklog } from './services/audit/AuditStream.ts';
 import { IntegrationRegistry, type DiscoveryChanges } from './services/IntegrationRegistry.ts';
 import { createServices, type Services } from './services/index.ts';
 import { People } from './services/People.ts';
@@ -148,6 +150,7 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
     // The first pass runs before anything else at start (see runBot), so it is not a start-up job.
     jobs.unshift({ id: 'discover', cron: config.schedule.discover, timeoutMs: 10 * 60_000, run: discover });
   }
+  jobs.push(...auditSinkJobs(config.audit, { store: openedStore, clock, logger, metrics }));
   const scheduler = new Scheduler(jobs, logger, parts.onJobRun ?? metrics?.observeJob, coordination.leadership);
   let closing: Promise<void> | undefined;
   return {
@@ -198,6 +201,7 @@ function openState(config: Config, parts: SesameParts<Notifier>, clock: Clock) {
     ? createMetrics({
         activeGrants: async () => (await openedStore.listRequests({ statuses: ['granted'] })).length,
         leadership: coordination.leadership,
+        ...(config.audit.sink ? { auditSinkBacklog: () => sinkBacklog(openedStore) } : {}),
       })
     : undefined;
   const store = metrics ? observeAuditTrail(openedStore, (event) => metrics.observeAudit(event)) : openedStore;
@@ -226,7 +230,7 @@ function openStateStore(state: Config['state'], clock: Clock, logger: Logger): S
  */
 export function configHash(config: Config): string {
   const text = JSON.stringify(config, (key, value: unknown) => {
-    if (key === 'password') return '[secret]';
+    if (key === 'password' || key === 'secret') return '[secret]';
     if (key === 'state') return undefined;
     return value;
   });

@@ -41,8 +41,9 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
  * config (`state.sqlite`, `sslRootCert`) are resolved against the file's directory and YAML
  * syntax errors are located as `file:line:column`; without it, paths are returned as written.
  *
- * The values of `password` keys and of interpolated variables whose names suggest a secret are
- * removed from every message, and registered with the logger so that no later log line shows them.
+ * The values of `password` and `secret` keys and of interpolated variables whose names suggest a
+ * secret are removed from every message, and registered with the logger so that no later log
+ * line shows them.
  */
 export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env, fileName?: string): Config {
   const lineCounter = new LineCounter();
@@ -189,8 +190,9 @@ function secretVariableValues(text: string, env: NodeJS.ProcessEnv): string[] {
 }
 
 /**
- * The values of `password` keys. One whose variable is missing still holds the reference itself,
- * which is no secret and which the message about it has to show.
+ * The values of `password` keys (and of `secret`, the audit webhook's). One whose variable is
+ * missing still holds the reference itself, which is no secret and which the message about it
+ * has to show.
  */
 function collectPasswords(value: unknown, into: Set<string>, unresolved: ReadonlySet<string>, path: PropertyKey[] = []): void {
   if (Array.isArray(value)) {
@@ -198,7 +200,7 @@ function collectPasswords(value: unknown, into: Set<string>, unresolved: Readonl
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       const here = [...path, k];
-      if (k === 'password' && (typeof v === 'string' || typeof v === 'number')) {
+      if ((k === 'password' || k === 'secret') && (typeof v === 'string' || typeof v === 'number')) {
         if (!unresolved.has(formatConfigPath(here))) into.add(String(v));
       } else collectPasswords(v, into, unresolved, here);
     }
@@ -411,5 +413,9 @@ function resolveRelativePaths(config: Config, baseDir: string): Config {
       ...(config.state.sslRootCert === undefined ? {} : { sslRootCert: fromConfigDir(config.state.sslRootCert) }),
     },
     integrations: config.integrations.map((i) => (i.sslRootCert === undefined ? i : { ...i, sslRootCert: fromConfigDir(i.sslRootCert) })),
+    audit:
+      config.audit.sink?.file === undefined
+        ? config.audit
+        : { sink: { ...config.audit.sink, file: fromConfigDir(config.audit.sink.file) } },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseStateUri, STATE_SSL_MODES } from '../adapters/postgresState/stateUri.ts';
 import type { AccessFlow } from '../domain/flows.ts';
+import { auditSettingsSchema } from './auditSink.ts';
 import { bundleIssues, bundlesSchema } from './bundles.ts';
 import { VERIFYING_SSL_MODES, type Integration } from '../domain/integration.ts';
 import {
@@ -350,6 +351,7 @@ export const configSchema = z
     discovery: z.array(discoverySchema).default([]).describe('Find RDS and Aurora PostgreSQL by tag'),
     accessFlows: z.array(accessFlowSchema).default([]).describe('Who may request what, and who approves'),
     bundles: bundlesSchema,
+    audit: auditSettingsSchema,
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -42,20 +42,27 @@ export interface SesameMetrics {
   observeAudit(event: AuditEvent): void;
   /** The scheduler's observer: how long each job (the expiry sweep and the others) took. */
   observeJob: JobRunObserver;
+  /** Counts a batch the audit sink did not take. */
+  observeAuditSinkFailure(): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** What the metrics read at each scrape. */
+export interface MetricsSources {
+  activeGrants: () => Promise<number>;
+  /** Which jobs this replica leads, and which live replicas run another config. */
+  leadership?: Pick<Leadership, 'leading' | 'configMismatches'>;
+  /** Items of each stream the audit sink has not delivered yet (with `audit.sink`). */
+  auditSinkBacklog?: () => Promise<{ audit: number; sessions: number }>;
 }
 
 /**
  * Builds the metrics on a registry of their own (tests build several side by side): requests by
  * outcome, active grants (read from the store at each scrape, so it is right after a restart),
- * revocation failures, job duration, and the process's default metrics.
+ * revocation failures, job duration, the audit sink's backlog, and the process's default metrics.
  */
-export function createMetrics(options: {
-  activeGrants: () => Promise<number>;
-  /** Which jobs this replica leads, and which live replicas run another config. */
-  leadership?: Pick<Leadership, 'leading' | 'configMismatches'>;
-}): SesameMetrics {
+export function createMetrics(options: MetricsSources): SesameMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sesame_' });
   const requests = new Counter({
@@ -103,6 +110,7 @@ export function createMetrics(options: {
       this.set(leadership?.configMismatches().length ?? 0);
     },
   });
+  const auditSinkFailed = auditSinkMetrics(registry, options.auditSinkBacklog);
   // Every series a dashboard or an alert may ask for exists at zero from the start, not only
   // after its first event.
   for (const outcome of REQUEST_OUTCOMES) requests.inc({ outcome }, 0);
@@ -120,6 +128,7 @@ export function createMetrics(options: {
       const outcome = OUTCOMES[event.action];
       if (outcome) requests.inc({ outcome });
     },
+    observeAuditSinkFailure: auditSinkFailed,
     observeJob(jobId, outcome, durationMs) {
       if (outcome === 'skipped') return;
       jobDuration.observe({ job: jobId, outcome }, durationMs / 1000);
@@ -128,6 +137,31 @@ export function createMetrics(options: {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/**
+ * The audit sink's backlog per stream (0 without a sink) and its failed deliveries; the backlog is
+ * read from the state store at each scrape, so every replica shows it, not only the one streaming.
+ */
+function auditSinkMetrics(registry: Registry, backlog: MetricsSources['auditSinkBacklog']): () => void {
+  new Gauge({
+    name: 'sesame_audit_sink_backlog',
+    help: 'Audit events (stream="audit") and session records (stream="sessions") not delivered to audit.sink yet, counted up to 10000.',
+    labelNames: ['stream'],
+    registers: [registry],
+    async collect() {
+      const counts = backlog ? await backlog() : { audit: 0, sessions: 0 };
+      this.set({ stream: 'audit' }, counts.audit);
+      this.set({ stream: 'sessions' }, counts.sessions);
+    },
+  });
+  const failures = new Counter({
+    name: 'sesame_audit_sink_failures_total',
+    help: 'Batches audit.sink did not take (each is tried again with backoff).',
+    registers: [registry],
+  });
+  failures.inc(0);
+  return () => failures.inc();
 }
 
 /**

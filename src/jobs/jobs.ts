@@ -7,9 +7,9 @@ import type { Job } from './Scheduler.ts';
 
 /**
  * The id of every job Sesame may schedule (`discover` only with `discovery:` in the config,
- * `sessions` only with an integration that has `audit: true`).
+ * `sessions` only with an integration that has `audit: true`, `audit-sink` only with `audit.sink`).
  */
-export const SESAME_JOB_IDS = ['discover', 'expire', 'remind', 'rotate', 'cleanup', 'sessions'] as const;
+export const SESAME_JOB_IDS = ['discover', 'expire', 'remind', 'rotate', 'cleanup', 'sessions', 'audit-sink'] as const;
 
 /** An approved or granting request untouched this long was left by a replica that died. */
 const ABANDONED_AFTER_MS = 30_000;

@@ -51,4 +51,6 @@ export interface AuditLog {
   appendAudit(event: AuditEvent): Promise<void>;
   /** Audit events at or after `since`, oldest first. */
   listAudit(since: Date, limit?: number): Promise<AuditEvent[]>;
+  /** Up to `limit` events whose id is greater than `id`, in id order (the order they were written). */
+  listAuditAfter(id: number, limit: number): Promise<AuditEvent[]>;
 }

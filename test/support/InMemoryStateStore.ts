@@ -188,6 +188,12 @@ export class InMemoryStateStore implements Port.StateStore {
     return limited(events, limit).map(copyPlain);
   }
 
+  async listAuditAfter(id: number, limit: number): Promise<Port.AuditEvent[]> {
+    this.#assertOpen();
+    const events = this.#audit.filter((e) => (e.id ?? 0) > id).sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+    return limited(events, limit).map(copyPlain);
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
   }

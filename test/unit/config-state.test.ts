@@ -5,18 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig, parseConfigText } from '../../src/config/load.ts';
 import { configHash } from '../../src/app.ts';
-import { ConfigError } from '../../src/domain/errors.ts';
-
-/** The issues a config text raises, as `path: message` lines. */
-function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfigText(text, env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `not a ConfigError: ${err}`);
-    return err.issues.map((i) => `${i.path}: ${i.message}`);
-  }
-  return [];
-}
+import { configProblems as problems } from '../support/configProblems.ts';
 
 describe('config: state.postgres', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sesame-config-state-'));

@@ -27,4 +27,9 @@ export class PostgresAuditLog implements AuditLog {
     const rows = await this.#db.all('SELECT * FROM audit_events WHERE at >= $1 ORDER BY at, id LIMIT $2', since, pgLimit(limit));
     return rows.map(toAuditEvent);
   }
+
+  async listAuditAfter(id: number, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.#db.all('SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2', id, pgLimit(limit));
+    return rows.map(toAuditEvent);
+  }
 }

@@ -25,4 +25,9 @@ export class SqliteAuditLog implements AuditLog {
     const rows = this.#db.all('SELECT * FROM audit_events WHERE at >= ? ORDER BY at, id LIMIT ?', since.getTime(), sqlLimit(limit));
     return rows.map(toAuditEvent);
   }
+
+  async listAuditAfter(id: number, limit: number): Promise<AuditEvent[]> {
+    const rows = this.#db.all('SELECT * FROM audit_events WHERE id > ? ORDER BY id LIMIT ?', id, sqlLimit(limit));
+    return rows.map(toAuditEvent);
+  }
 }

@@ -102,6 +102,10 @@ export abstract class ComposedStateStore implements StateStore {
     return this.parts.audit.listAudit(since, limit);
   }
 
+  listAuditAfter(id: number, limit: number): Promise<AuditEvent[]> {
+    return this.parts.audit.listAuditAfter(id, limit);
+  }
+
   addNotification(ref: NotificationRef): Promise<void> {
     return this.parts.notifications.addNotification(ref);
   }

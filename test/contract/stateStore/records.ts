@@ -268,6 +268,31 @@ export function recordsContract(store: StateStore): void {
       );
     });
 
+    it('lists the events after an id in id order, at most `limit`, whatever their times', async () => {
+      await store.appendAudit({ at: at(MINUTE), action: 'request.created', actor: 'U01' });
+      await store.appendAudit({ at: at(-MINUTE), action: 'request.approved', actor: 'U02' });
+      await store.createRequest(newRequest(), 'pending', (r) => ({ at: T0, action: 'request.created', actor: 'U03', requestId: r.id }));
+      await store.appendAudit({ at: T0, action: 'grant.started', actor: 'U04' });
+      const all = await store.listAuditAfter(0, 10);
+      assert.deepEqual(
+        all.map((e) => e.actor),
+        ['U01', 'U02', 'U03', 'U04'],
+      );
+      const ids = all.map((e) => e.id ?? 0);
+      assert.deepEqual(
+        [...ids].sort((a, b) => a - b),
+        ids,
+      );
+      assert.equal(new Set(ids).size, 4);
+      assert.deepEqual(
+        (await store.listAuditAfter(ids[0] ?? 0, 2)).map((e) => e.actor),
+        ['U02', 'U03'],
+      );
+      assert.deepEqual(await store.listAuditAfter(ids[3] ?? 0, 10), []);
+      const [last] = await store.listAuditAfter(ids[2] ?? 0, 10);
+      assert.deepEqual(last, { id: ids[3], at: T0, action: 'grant.started', actor: 'U04' });
+    });
+
     it('stores details as JSON: a date in them comes back as its ISO text', async () => {
       await store.appendAudit({ at: T0, action: 'grant.extended', actor: 'U0ALICE', details: { until: at(MINUTE) } });
       const [event] = await store.listAudit(T0);
