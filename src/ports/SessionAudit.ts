@@ -30,7 +30,10 @@ export interface SessionLogs {
    * New events of these database users since the watermarks `marks` gives; on a first read,
    * logs last written before `since` are skipped.
    */
-  read(integration: string, input: { users: string[]; since?: Date; marks: (key: string) => Promise<string | undefined> }): Promise<SessionLogRead>;
+  read(
+    integration: string,
+    input: { users: string[]; since?: Date; marks: (key: string) => Promise<string | undefined> },
+  ): Promise<SessionLogRead>;
 }
 
 /** What a person did with a grant, from the server's session logs. */

@@ -63,7 +63,8 @@ export class SessionAuditService implements SessionAudit {
       const users = [...new Set(grants.map((g) => g.dbUser!))];
       const since = new Date(Math.min(...grants.map((g) => g.grantedAt!.getTime())));
       const read = await this.deps.logs.read(integration, { users, since, marks: (key) => this.deps.sessions.watermark(key) });
-      for (const error of read.errors) this.deps.logger.warn({ integration, error }, 'some session logs could not be read; they are read again next time');
+      for (const error of read.errors)
+        this.deps.logger.warn({ integration, error }, 'some session logs could not be read; they are read again next time');
       const byId = new Map(grants.map((g) => [g.id, g]));
       const records: SessionRecord[] = [];
       for (const [requestId, events] of attributeSessionEvents(read.events, grants).byGrant) {

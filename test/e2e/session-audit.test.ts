@@ -7,7 +7,7 @@
  * in between neither duplicates nor drops a line.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +54,7 @@ discovery:
     regions: [${US}]
     secretTagKey: sesame-secret
     defaults: { database: ${APP.database}, sslMode: disable, audit: true, owners: { integration: [${owner.id}], resourceTagKey: owner } }
+audit: { sink: { file: ${join(dir, 'audit.jsonl')} } }
 accessFlows:
   - name: owner-approved
     requestors: ["*"]
@@ -109,7 +110,9 @@ accessFlows:
     // What an RDS admin grants for per-user statement logging (PostgreSQL 15+).
     await cluster.query(`GRANT SET ON PARAMETER log_statement TO ${APP.connector}`);
     // Another login whose statements are logged too: they must never be taken for the person's.
-    await cluster.query(`CREATE ROLE bystander LOGIN PASSWORD '${BYSTANDER_PASSWORD}'; ALTER ROLE bystander SET log_statement = 'all'; GRANT CONNECT ON DATABASE ${APP.database} TO bystander`);
+    await cluster.query(
+      `CREATE ROLE bystander LOGIN PASSWORD '${BYSTANDER_PASSWORD}'; ALTER ROLE bystander SET log_statement = 'all'; GRANT CONNECT ON DATABASE ${APP.database} TO bystander`,
+    );
     restoreEnv = useAwsEnv(aws, US);
     dir = mkdtempSync(join(tmpdir(), 'sesame-session-audit-'));
     const secret = aws.putSecret(US, 'sesame/ledger', { username: APP.connector, password: cluster.connector.password });
@@ -205,6 +208,22 @@ accessFlows:
     assert.ok(!everything.includes(cluster.connector.password), 'no secret');
     assert.deepEqual(await audit('--person', 'nobody@example.com'), []);
     assert.equal((await audit('--person', alice.email)).filter((l) => l.kind === 'statement').length, 3);
+
+    // The sink has them too, each once, in order, across the restart.
+    const streamed = await pollUntil(async () => {
+      const text = existsSync(join(dir, 'audit.jsonl')) ? readFileSync(join(dir, 'audit.jsonl'), 'utf8') : '';
+      const items = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.type === 'session' && l.requestId === requestId && l.kind === 'statement');
+      return items.length >= 3 ? items : undefined;
+    }, 'the statements in the sink');
+    assert.deepEqual(
+      streamed.map((s) => /audit-\d/.exec(String(s.statement))?.[0]),
+      ['audit-1', 'audit-2', 'audit-3'],
+    );
+    assert.ok(!readFileSync(join(dir, 'audit.jsonl'), 'utf8').includes('other-user'), 'no other user’s statement in the sink');
 
     const dm = slack.dmMessages(owner.id).find((m) => m.text.includes(requestId))!;
     const thread = await slack.waitFor(

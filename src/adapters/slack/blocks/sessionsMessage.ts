@@ -25,7 +25,11 @@ export function sessionsMessage(request: AccessRequest, counts: SessionSummary, 
     blocks.push(section(truncate(`*Statements*${more}\n${first.join('\n')}`, LIMITS.sectionText)));
   }
   if (counts.statements > 0 || counts.sessions > 0) {
-    blocks.push(context(`Every statement: \`npm run sesame -- audit --since ${request.createdAt.toISOString().slice(0, 10)} --request ${request.id}\` (${command} list shows the request).`));
+    blocks.push(
+      context(
+        `Every statement: \`npm run sesame -- audit --since ${request.createdAt.toISOString().slice(0, 10)} --request ${request.id}\` (${command} list shows the request).`,
+      ),
+    );
   }
   return { text: line, blocks };
 }
