@@ -2,7 +2,7 @@
  * Sesame's benchmarks, each printed beside its floor: the same SQL statements Sesame sent, sent
  * directly with pg in the same run (see DirectSender). Run with `npm run bench`; `--json` prints
  * one JSON object with the same figures; `--only slack,failover` runs only the groups named
- * (engine, slack, failover). BENCH_COUNT changes the 1,000 of the grant and sweep benchmarks,
+ * (engine, slack, failover, sweep, scale). BENCH_COUNT changes the 1,000 of the grant and sweep benchmarks,
  * BENCH_TABLES the 10,000 tables of the wide schema.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,11 +21,12 @@ import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } fr
 import { DirectSender, percentile, timed, type SentStatement } from './replay.ts';
 import { failoverBenchmark } from './replicas.ts';
 import { slackBenchmarks } from './slack.ts';
+import { sweepBenchmark } from './sweep.ts';
 
 const json = process.argv.includes('--json');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
-const runs = (group: 'engine' | 'slack' | 'failover') => !only || only.has(group);
+const runs = (group: 'engine' | 'slack' | 'failover' | 'sweep' | 'scale') => !only || only.has(group);
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
 const TABLES = Number(process.env.BENCH_TABLES ?? 10_000);
 const VERSION = Number(process.env.BENCH_PG_VERSION ?? 17);
@@ -271,6 +272,7 @@ async function main() {
     // grant's catalog reads and would flatter the ratio of the Slack path to the engine alone.
     ...(runs('slack') ? { slack: await withCluster((fresh) => slackBenchmarks(fresh, log)) } : {}),
     ...(runs('failover') ? { failover: await withCluster((fresh) => failoverBenchmark(fresh, log)) } : {}),
+    ...(runs('sweep') ? { sweep: await withCluster((fresh) => sweepBenchmark(fresh, log)) } : {}),
   };
   if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 }

@@ -11,6 +11,7 @@ import {
   type AccessRequest,
   type ApproverGroup,
   type NewAccessRequest,
+  type RequestStatus,
 } from '../domain/request.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { Clock } from '../ports/Clock.ts';
@@ -271,9 +272,9 @@ export class RequestService {
    * What `/access list` shows (PRODUCT.md §6): a person's own requests, and everyone's to admins.
    * `all: false` asks for one's own even as an admin; `all: true` from anyone else is refused.
    */
-  async listForCommand(actorSlackId: string, all?: boolean): Promise<{ all: boolean; requests: AccessRequest[] }> {
+  async listForCommand(actorSlackId: string, all?: boolean, limit?: number): Promise<{ all: boolean; requests: AccessRequest[] }> {
     const everyone = all ?? (await this.deps.people.isAdmin(actorSlackId));
-    return { all: everyone, requests: await this.list(actorSlackId, { all: everyone }) };
+    return { all: everyone, requests: await this.list(actorSlackId, { all: everyone, ...(limit ? { limit } : {}) }) };
   }
 
   /**
@@ -294,13 +295,14 @@ export class RequestService {
   }
 
   /** The person's own requests, or everyone's for admins, newest first. */
-  async list(actorSlackId: string, options: { all?: boolean; limit?: number } = {}): Promise<AccessRequest[]> {
+  async list(actorSlackId: string, options: { all?: boolean; limit?: number; statuses?: RequestStatus[] } = {}): Promise<AccessRequest[]> {
     const all = options.all === true;
     if (all && !(await this.deps.people.isAdmin(actorSlackId))) {
       throw new NotAllowedError("Only Sesame admins can list everyone's requests; `list` shows yours.");
     }
     return this.deps.requests.listRequests({
       ...(all ? {} : { requesterSlackId: actorSlackId }),
+      ...(options.statuses ? { statuses: options.statuses } : {}),
       limit: options.limit ?? 50,
     });
   }

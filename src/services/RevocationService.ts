@@ -9,6 +9,7 @@ import {
   type RequestOnServer,
 } from '../domain/request.ts';
 import { describeError, type Logger } from '../logger.ts';
+import type { KeyedBounds } from '../lib/boundedByKey.ts';
 import { markRecorded } from '../lib/recorded.ts';
 import type { KeyedLock } from '../ports/Coordination.ts';
 import type { Clock } from '../ports/Clock.ts';
@@ -18,6 +19,7 @@ import type { RequestStore } from '../ports/RequestStore.ts';
 import type { SessionAudit } from '../ports/SessionAudit.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
 import { SYSTEM, type AuditTrail } from './AuditTrail.ts';
+import { sweepByServer } from './expirySweep.ts';
 import type { People } from './People.ts';
 import { recordLeftovers } from './leftovers.ts';
 import { notify, requireRequest } from './shared.ts';
@@ -47,6 +49,8 @@ export interface RevocationDeps {
   userLocks: KeyedLock;
   /** Session logs per grant, for integrations with `audit: true`. */
   sessions?: SessionAudit;
+  /** How many revocations the expiry sweep runs at once; SWEEP_BOUNDS unless given. */
+  sweepBounds?: KeyedBounds;
 }
 
 /**
@@ -100,26 +104,30 @@ export class RevocationService {
   }
 
   /**
-   * The expiry sweep: ends every grant past its expiry and retries revocations that are due.
-   * Returns how many requests it worked on.
+   * The expiry sweep: ends every grant past its expiry and retries revocations that are due,
+   * servers side by side and a few at a time on each (see {@link sweepByServer}); one person's
+   * grants on one server still end one after another, under their lock. Returns how many
+   * requests it worked on.
    */
   async expireDue(limit = 500): Promise<number> {
-    const { requests } = this.deps;
-    const due = await requests.listDueForRevocation(this.deps.clock.now(), limit);
-    for (const req of due) {
-      let revoking: AccessRequest | undefined = req;
-      if (req.status === 'granted') {
-        revoking = await requests.transition(
-          req.id,
-          ['granted'],
-          'revoking',
-          { endReason: 'expired', endedBy: 'system' },
-          this.deps.audit.of('grant.revoking', SYSTEM, { reason: 'expired' }),
-        );
-      }
-      if (revoking) await this.performRevocation(revoking);
-    }
+    const due = await this.deps.requests.listDueForRevocation(this.deps.clock.now(), limit);
+    await sweepByServer(due, (req) => this.expireOne(req), this.deps.logger, this.deps.sweepBounds);
     return due.length;
+  }
+
+  /** One request of the sweep: a grant past its expiry starts ending; a due retry runs again. */
+  private async expireOne(req: AccessRequest): Promise<void> {
+    let revoking: AccessRequest | undefined = req;
+    if (req.status === 'granted') {
+      revoking = await this.deps.requests.transition(
+        req.id,
+        ['granted'],
+        'revoking',
+        { endReason: 'expired', endedBy: 'system' },
+        this.deps.audit.of('grant.revoking', SYSTEM, { reason: 'expired' }),
+      );
+    }
+    if (revoking) await this.performRevocation(revoking);
   }
 
   /**

@@ -187,7 +187,16 @@ export interface PoolsOptions {
   credentials: CredentialProvider;
   /** Connections per database. */
   maxConnectionsPerDatabase?: number;
+  /** A database's pool nobody used for this long is ended; {@link POOL_IDLE_MS} unless given. */
+  poolIdleMs?: number;
 }
+
+/**
+ * A pool unused for this long is ended. Its idle connections close after 10 s anyway; ending the
+ * pool also forgets it, so a process that once worked on many databases of many servers keeps
+ * nothing for those it no longer touches.
+ */
+export const POOL_IDLE_MS = 5 * 60_000;
 
 /**
  * A small pg.Pool per database of one server, opened on first use with the first TLS attempt
@@ -197,6 +206,8 @@ export interface PoolsOptions {
 export class ConnectionPools {
   readonly #options: PoolsOptions;
   readonly #pools = new Map<string, Promise<pg.Pool>>();
+  /** Per database: the work running on its pool now, and the timer that ends the pool once it is idle. */
+  readonly #usage = new Map<string, { running: number; idle?: NodeJS.Timeout }>();
   #refreshCredentials = false;
   #closed = false;
 
@@ -206,20 +217,47 @@ export class ConnectionPools {
 
   /** Runs `work` with a client connected to `database`. */
   async withClient<T>(database: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#connect(database);
-    let broken: Error | undefined;
+    const usage = this.#usage.get(database) ?? { running: 0 };
+    this.#usage.set(database, usage);
+    clearTimeout(usage.idle);
+    usage.running++;
     try {
-      return await work(client);
-    } catch (err) {
-      if (isConnectionFailure(err)) broken = err as Error;
-      throw err;
+      const client = await this.#connect(database);
+      let broken: Error | undefined;
+      try {
+        return await work(client);
+      } catch (err) {
+        if (isConnectionFailure(err)) broken = err as Error;
+        throw err;
+      } finally {
+        client.release(broken);
+      }
     } finally {
-      client.release(broken);
+      usage.running--;
+      if (usage.running === 0 && !this.#closed) {
+        usage.idle = setTimeout(() => this.#endIdle(database, usage), this.#options.poolIdleMs ?? POOL_IDLE_MS);
+        usage.idle.unref();
+      }
     }
+  }
+
+  /** The databases with a pool open now. */
+  openDatabases(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  #endIdle(database: string, usage: { running: number }): void {
+    if (usage.running > 0 || this.#usage.get(database) !== usage) return;
+    this.#usage.delete(database);
+    const pool = this.#pools.get(database);
+    this.#pools.delete(database);
+    pool?.then((p) => p.end()).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
     this.#closed = true;
+    for (const usage of this.#usage.values()) clearTimeout(usage.idle);
+    this.#usage.clear();
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.then((pool) => pool.end()).catch(() => undefined)));

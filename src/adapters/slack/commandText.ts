@@ -10,7 +10,7 @@ export type ParsedCommand =
   | { kind: 'modal' }
   | { kind: 'help' }
   /** `all` undefined: everyone's to admins, one's own to others. */
-  | { kind: 'list'; all?: boolean }
+  | { kind: 'list'; all?: boolean; page?: number }
   | { kind: 'revoke'; requestId: string }
   | { kind: 'cancel'; requestId: string }
   | { kind: 'extend'; requestId: string; durationMinutes: number }
@@ -43,7 +43,7 @@ export function commandUsage(command: string): string[] {
     `\`${command} request <target> <permission>, <target> <permission>… [for <duration>] [because <reason…>]\` asks for several at once; a bundle's name stands for its targets`,
     `\`${command} grant <person> <target> <permission> [for <duration>] [because <reason…>]\` asks for someone else (admins, and those who could approve it; their flows still apply), the person by email or member ID`,
     `\`${command} break-glass <target> <permission> for <duration> because <reason…>\` grants emergency access at once, under a break-glass flow, for review afterwards`,
-    `\`${command} list\` shows your requests and active grants (admins: everyone's; \`list mine\` for your own)`,
+    `\`${command} list\` shows your requests and active grants (admins: everyone's; \`list mine\` for your own; \`list 2\`, \`list all 2\` the next page)`,
     `\`${command} revoke <request-id>\` ends access now`,
     `\`${command} extend <request-id> <duration>\` asks for more time`,
     `\`${command} cancel <request-id>\` withdraws a pending request`,
@@ -70,12 +70,8 @@ export function parseCommandText(raw: string): ParsedCommand {
     case 'help':
       expectNothingAfter(rest, 'help');
       return { kind: 'help' };
-    case 'list': {
-      if (rest.length === 0) return { kind: 'list' };
-      if (rest.length === 1 && rest[0]!.text.toLowerCase() === 'all') return { kind: 'list', all: true };
-      if (rest.length === 1 && rest[0]!.text.toLowerCase() === 'mine') return { kind: 'list', all: false };
-      throw new InputError(`\`list\` takes nothing, \`mine\` or \`all\`, not "${shorten(rest.map((w) => w.text).join(' '))}".`);
-    }
+    case 'list':
+      return parseList(rest.map((w) => w.text));
     case 'revoke':
     case 'cancel': {
       const requestId = requestIdFrom(rest[0]?.text, verb);
@@ -335,4 +331,18 @@ function expectNothingAfter(rest: Word[], form: string): void {
 
 function shorten(s: string): string {
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+/** `list`, `list mine`, `list all`, each with an optional page number after it. */
+function parseList(words: readonly string[]): ParsedCommand {
+  const [first, second, ...more] = words.map((w) => w.toLowerCase());
+  const which = first === 'all' ? { all: true } : first === 'mine' ? { all: false } : undefined;
+  const pageWord = which ? second : first;
+  const page = pageWord === undefined ? undefined : /^[1-9]\d{0,5}$/.test(pageWord) ? Number(pageWord) : Number.NaN;
+  if (Number.isNaN(page) || more.length > 0 || (!which && second !== undefined)) {
+    throw new InputError(
+      `\`list\` takes nothing, \`mine\` or \`all\`, then a page number if you like (\`list 2\`), not "${shorten(words.join(' '))}".`,
+    );
+  }
+  return { kind: 'list', ...which, ...(page !== undefined && page > 1 ? { page } : {}) };
 }

@@ -43,18 +43,44 @@ export function helpMessage(command: string, options: RequestOptions): SlackMess
   };
 }
 
-/** `list`: requests with their status, newest first; everyone's for admins (unless `list mine`). */
-export function listMessage(requests: readonly AccessRequest[], options: { all: boolean; command: string }): SlackMessage {
-  const title = options.all ? '*All requests* (newest first)' : '*Your requests* (newest first)';
-  if (requests.length === 0) {
-    return { text: 'No requests', blocks: [section(`${title}\nNone yet. \`${options.command}\` asks for access.`)] };
+/** Requests per page of `list`: two sections' worth, far inside a message's 50 blocks. */
+export const LIST_PAGE = 20;
+/** Requests counted after the page shown, for its "…and N more"; beyond that it says "N+". */
+export const LIST_MORE_COUNTED = 500;
+
+/** How many requests, newest first, `list` reads for page `page` (1-based). */
+export function listLimit(page: number): number {
+  return page * LIST_PAGE + LIST_MORE_COUNTED;
+}
+
+/**
+ * `list`: one page of requests with their status, newest first; everyone's for admins (unless
+ * `list mine`). `requests` are the newest {@link listLimit} of them, from the first page on.
+ */
+export function listMessage(requests: readonly AccessRequest[], options: { all: boolean; command: string; page?: number }): SlackMessage {
+  const page = options.page ?? 1;
+  const title = `${options.all ? '*All requests*' : '*Your requests*'} (newest first${page > 1 ? `, page ${page}` : ''})`;
+  const shown = requests.slice((page - 1) * LIST_PAGE, page * LIST_PAGE);
+  if (shown.length === 0) {
+    const none =
+      page > 1
+        ? `No page ${page}: there are ${requests.length} requests, ${LIST_PAGE} a page.`
+        : `None yet. \`${options.command}\` asks for access.`;
+    return { text: 'No requests', blocks: [section(`${title}\n${none}`)] };
   }
-  const lines = requests.map((r) => {
+  const lines = shown.map((r) => {
     const who = options.all ? `${mention(r.requester.slackId)} · ` : '';
     const until = r.status === 'granted' && r.expiresAt ? ` until ${slackDate(r.expiresAt)}` : '';
     return `${STATUS_ICONS[r.status]} \`${r.id}\` ${who}${summary(r)} · ${STATUS_WORDS[r.status]}${until}`;
   });
-  return { text: `${requests.length} requests`, blocks: sections(title, lines).slice(0, LIMITS.messageBlocks) };
+  const more = requests.length - page * LIST_PAGE;
+  const blocks = sections(title, lines);
+  if (more > 0) {
+    const count = requests.length >= listLimit(page) ? `${more}+` : String(more);
+    const next = `${options.command} list ${options.all ? 'all ' : 'mine '}${page + 1}`;
+    blocks.push(context(`…and ${count} more, older: \`${next}\` shows the next ${LIST_PAGE}.`));
+  }
+  return { text: `${shown.length} requests`, blocks };
 }
 
 /** The answer to a request made with the command: what happens next, with the request ID. */

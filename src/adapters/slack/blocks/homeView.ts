@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { AccessRequest } from '../../../domain/request.ts';
 import { actions, context, divider, header, requestButton, section } from './elements.ts';
+import { LIST_PAGE } from './commandReplies.ts';
 import { grantActions } from './requesterMessages.ts';
 import { mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary } from './text.ts';
 
@@ -9,9 +10,14 @@ import { mention, slackDate, STATUS_ICONS, STATUS_WORDS, summary } from './text.
  * 100 blocks: three lists of 14 with their headers stay below it.
  */
 const PER_LIST = 14;
+/** Requests of each kind read for the Home tab and counted in its headers; beyond it, "N+". */
+export const HOME_COUNTED = 1000;
 
 export interface HomeContent {
-  /** The person's requests (newest first): the granted ones and the pending ones are shown. */
+  /**
+   * The person's requests (newest first): the granted ones and the pending ones are shown, the
+   * newest {@link HOME_COUNTED} of each read.
+   */
   mine: readonly AccessRequest[];
   /** Pending requests this person may still approve. */
   awaiting: readonly AccessRequest[];
@@ -27,7 +33,7 @@ export function homeView(content: HomeContent): types.HomeView {
   const pending = content.mine.filter((r) => r.status === 'pending');
   const blocks: types.KnownBlock[] = [];
   if (content.notice) blocks.push(section(content.notice));
-  blocks.push(header('Your access'));
+  blocks.push(header(`Your access${counted(grants)}`));
   list(
     blocks,
     grants,
@@ -38,7 +44,7 @@ export function homeView(content: HomeContent): types.HomeView {
     ],
     content.command,
   );
-  blocks.push(divider(), header('Your pending requests'));
+  blocks.push(divider(), header(`Your pending requests${counted(pending)}`));
   list(
     blocks,
     pending,
@@ -49,7 +55,7 @@ export function homeView(content: HomeContent): types.HomeView {
     ],
     content.command,
   );
-  blocks.push(divider(), header('Waiting for your approval'));
+  blocks.push(divider(), header(`Waiting for your approval${counted(content.awaiting)}`));
   list(
     blocks,
     content.awaiting,
@@ -66,6 +72,12 @@ export function homeView(content: HomeContent): types.HomeView {
   return { type: 'home', blocks };
 }
 
+/** " (12)" after a header, " (1000+)" when as many as were read. */
+function counted(items: readonly AccessRequest[]): string {
+  if (items.length === 0) return '';
+  return ` (${items.length >= HOME_COUNTED ? `${HOME_COUNTED}+` : items.length})`;
+}
+
 function list(
   blocks: types.KnownBlock[],
   items: readonly AccessRequest[],
@@ -78,5 +90,8 @@ function list(
     return;
   }
   for (const r of items.slice(0, PER_LIST)) blocks.push(...render(r));
-  if (items.length > PER_LIST) blocks.push(context(`…and ${items.length - PER_LIST} more; \`${command} list\` shows them all.`));
+  if (items.length > PER_LIST) {
+    const more = items.length >= HOME_COUNTED ? `${items.length - PER_LIST}+` : String(items.length - PER_LIST);
+    blocks.push(context(`…and ${more} more; \`${command} list\` shows them all, ${LIST_PAGE} a page.`));
+  }
 }

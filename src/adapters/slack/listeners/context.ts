@@ -3,7 +3,7 @@ import { runRecorded } from '../../../lib/recorded.ts';
 import type { WorkQueue } from '../../../lib/WorkQueue.ts';
 import { describeError, type Logger } from '../../../logger.ts';
 import type { Services } from '../../../services/index.ts';
-import { homeView } from '../blocks/homeView.ts';
+import { homeView, HOME_COUNTED } from '../blocks/homeView.ts';
 import { explainError, type ErrorExplanation } from '../errorText.ts';
 import type { InternalErrorAlert } from '../SlackNotifier.ts';
 
@@ -62,7 +62,12 @@ export function explainAndLog(
  */
 export async function publishHome(edge: SlackEdge, client: webApi.WebClient, userId: string, notice?: string): Promise<void> {
   const { requests } = edge.services;
-  const [mine, awaiting] = await Promise.all([requests.list(userId, { limit: 100 }), requests.awaitingApproval(userId)]);
+  const [grants, pending, awaiting] = await Promise.all([
+    requests.list(userId, { statuses: ['granted'], limit: HOME_COUNTED }),
+    requests.list(userId, { statuses: ['pending'], limit: HOME_COUNTED }),
+    requests.awaitingApproval(userId),
+  ]);
+  const mine = [...grants, ...pending];
   await client.views.publish({
     user_id: userId,
     view: homeView({ mine, awaiting, command: edge.command, ...(notice ? { notice } : {}) }),

@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import { helpMessage, listMessage, noticeReply, submittedReply } from '../../blocks/commandReplies.ts';
+import { helpMessage, listLimit, listMessage, noticeReply, submittedReply } from '../../blocks/commandReplies.ts';
 import { withUnreviewed } from '../../blocks/breakGlassMessages.ts';
 import type { SlackMessage } from '../../blocks/elements.ts';
 import { requestModal } from '../../blocks/requestModal.ts';
@@ -40,10 +40,11 @@ async function replyHelp(edge: SlackEdge, { userId, reply }: CommandUse<'help'>)
 }
 
 async function replyList(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'list'>): Promise<void> {
-  const { all, requests } = await edge.services.requests.listForCommand(userId, parsed.all);
+  const page = parsed.page ?? 1;
+  const { all, requests } = await edge.services.requests.listForCommand(userId, parsed.all, listLimit(page));
   // Admins see the break-glass grants that wait for review first.
   const unreviewed = all ? await edge.services.breakGlass.unreviewed(userId) : [];
-  await reply(withUnreviewed(listMessage(requests, { all, command: edge.command }), unreviewed));
+  await reply(withUnreviewed(listMessage(requests, { all, command: edge.command, page }), unreviewed));
 }
 
 async function revokeByCommand(edge: SlackEdge, { parsed, userId, reply }: CommandUse<'revoke'>): Promise<void> {
