@@ -14,6 +14,7 @@ import { type Config, DEFAULT_STATE_FILE, type IntegrationConfig, type RdsIntegr
 import { ConfigError, InputError, NotFoundError, type ConfigIssue } from './domain/errors.ts';
 import type { AccessRequest } from './domain/request.ts';
 import { createMetrics, observeAuditTrail, type SesameMetrics } from './http/metrics.ts';
+import { Deadlines } from './jobs/deadlines.ts';
 import { sesameJobs } from './jobs/jobs.ts';
 import { Scheduler, type JobRunObserver } from './jobs/Scheduler.ts';
 import { describeError, type Logger } from './logger.ts';
@@ -116,6 +117,7 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
   const usesAws = config.discovery.length > 0 || config.integrations.some((i) => i.type === 'aws-rds-postgresql');
   const aws = usesAws ? (parts.aws ?? createAwsAdapters({ integration: (name) => integrations.get(name), clock, logger })) : undefined;
   const databases = parts.databases ?? targetDatabases(integrations, aws, store, clock, logger);
+  const deadlines = new Deadlines({ clock, logger, leadership: coordination.leadership });
   const owners = aws ? { owners: aws.owners } : {};
   const people = new People({ config, integrations, directory: parts.directory, ...owners });
   const notifier = notifierOf(parts, {
@@ -130,8 +132,8 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
     {
       config,
       integrations,
-      store,
-      databases,
+      store: deadlines.watchStore(store),
+      databases: deadlines.watchDatabases(databases),
       notifier,
       directory: parts.directory,
       clock,
@@ -151,7 +153,8 @@ export function buildSesame<N extends Notifier = Notifier>(config: Config, parts
     jobs.unshift({ id: 'discover', cron: config.schedule.discover, timeoutMs: 10 * 60_000, run: discover });
   }
   jobs.push(...auditSinkJobs(config.audit, { store: openedStore, clock, logger, metrics }));
-  const scheduler = new Scheduler(jobs, logger, parts.onJobRun ?? metrics?.observeJob, coordination.leadership);
+  deadlines.attach(jobs, services, store, databases);
+  const scheduler = new Scheduler(jobs, logger, parts.onJobRun ?? metrics?.observeJob, coordination.leadership, [deadlines]);
   let closing: Promise<void> | undefined;
   return {
     config,

@@ -14,6 +14,12 @@ export interface Job {
   runAtStart?: boolean;
 }
 
+/** Work that runs beside the schedule: started after the start-up jobs, stopped before the runs in flight are awaited. */
+export interface Companion {
+  start(): void;
+  stop(): Promise<void>;
+}
+
 export type JobRunObserver = (jobId: string, outcome: 'ok' | 'error' | 'skipped', durationMs: number) => void;
 
 /**
@@ -32,12 +38,14 @@ export class Scheduler {
     private readonly logger: Logger,
     private readonly observe: JobRunObserver = () => {},
     private readonly leadership?: Leadership,
+    private readonly companions: readonly Companion[] = [],
   ) {}
 
   /** Runs the start-up jobs once, in order, then starts the schedule. */
   async start(): Promise<void> {
     for (const job of this.jobs) if (job.runAtStart) await this.tick(job.id);
     if (this.stopped) return;
+    for (const companion of this.companions) companion.start();
     for (const job of this.jobs) {
       this.tasks.push(cron.schedule(job.cron, () => void this.tick(job.id), { name: job.id }));
     }
@@ -96,6 +104,7 @@ export class Scheduler {
   /** Stops scheduling and waits for runs in flight to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.all(this.companions.map((c) => c.stop()));
     for (const task of this.tasks.splice(0)) await task.destroy();
     await Promise.allSettled([...this.running.values()]);
   }

@@ -44,10 +44,23 @@ export interface RequestStore {
   listDueForRevocation(now: Date, limit?: number): Promise<AccessRequest[]>;
   /** Pending requests whose `pendingExpiresAt` ≤ now. */
   listPendingPastTtl(now: Date): Promise<AccessRequest[]>;
+  /**
+   * The earliest moments after `after` at which something falls due, each read from an index:
+   * `revocation`, a grant's `expiresAt` or a failed revocation's `nextAttemptAt`; `reminder`, the
+   * expiry reminder of an access grant not yet reminded (`expiresAt` − `reminderLeadMs`) or a
+   * pending request's `pendingExpiresAt`. Absent when nothing of that kind is due later.
+   */
+  nextDeadlines(after: Date, reminderLeadMs: number): Promise<NextDeadlines>;
 
   /** Records one person's decision; false when that person already decided on that request. */
   addApproval(approval: Approval): Promise<boolean>;
   listApprovals(requestId: string): Promise<Approval[]>;
+}
+
+/** What {@link RequestStore.nextDeadlines} finds. */
+export interface NextDeadlines {
+  revocation?: Date;
+  reminder?: Date;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { SessionRecordStore } from './SessionRecords.ts';
 export type { AuditAction, AuditEvent, AuditLog, AuditOf } from './AuditLog.ts';
 export type { ManagedUser, ManagedUserFilter, ManagedUserPatch, ManagedUserStore } from './ManagedUserStore.ts';
 export type { NotificationLog, NotificationRef } from './NotificationLog.ts';
-export type { RequestFilter, RequestPatch, RequestStore } from './RequestStore.ts';
+export type { NextDeadlines, RequestFilter, RequestPatch, RequestStore } from './RequestStore.ts';
 export type { SessionRecord, SessionRecordFilter, SessionRecordStore, StoredSessionRecord } from './SessionRecords.ts';
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { StateStore } from '../../src/ports/StateStore.ts';
+import { deadlineContract } from './stateStore/deadlines.ts';
 import { recordsContract } from './stateStore/records.ts';
 import { requestQueryContract } from './stateStore/requestQueries.ts';
 import { requestContract } from './stateStore/requests.ts';
@@ -36,6 +37,7 @@ export function stateStoreContract(
     const live = theStoreOf(() => store);
     requestContract(live);
     requestQueryContract(live);
+    deadlineContract(live);
     recordsContract(live);
     sessionRecordsContract(live);
 

@@ -109,6 +109,26 @@ export class InMemoryStateStore implements Port.StateStore {
       .map(copyRequest);
   }
 
+  async nextDeadlines(after: Date, reminderLeadMs: number): Promise<Port.NextDeadlines> {
+    this.#assertOpen();
+    const afterMs = after.getTime();
+    const later = (ms: number | undefined) => (ms !== undefined && ms > afterMs ? [ms] : []);
+    const revocation: number[] = [];
+    const reminder: number[] = [];
+    for (const r of this.#requests.values()) {
+      const expires = r.expiresAt?.getTime();
+      if (r.status === 'granted') revocation.push(...later(expires));
+      if (r.status === 'revoking') revocation.push(...later(r.nextAttemptAt?.getTime()));
+      if (r.status === 'granted' && r.kind === 'access' && !r.expiryReminderSentAt && expires !== undefined) {
+        reminder.push(...later(expires - reminderLeadMs));
+      }
+      if (r.status === 'pending') reminder.push(...later(r.pendingExpiresAt.getTime()));
+    }
+    const first = (all: number[]) => (all.length > 0 ? { at: new Date(Math.min(...all)) } : undefined);
+    const [rev, rem] = [first(revocation), first(reminder)];
+    return { ...(rev ? { revocation: rev.at } : {}), ...(rem ? { reminder: rem.at } : {}) };
+  }
+
   async addApproval(approval: Approval): Promise<boolean> {
     this.#assertOpen();
     if (!this.#requests.has(approval.requestId)) throw storeErrors.noRequestToDecide(approval.requestId);

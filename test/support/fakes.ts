@@ -212,6 +212,7 @@ export class FakeTargetDatabase implements TargetDatabase {
   /** The catalog the fake server has: database → schema → tables. */
   catalog: Record<string, Record<string, string[]>> = { appdb: { public: ['customers', 'orders'], sales: ['deals'] } };
   async listDatabases(q: CatalogQuery = {}) {
+    if (this.down) throw new TargetUnavailableError(`${this.integration} cannot be reached.`);
     return pick(Object.keys(this.catalog), q);
   }
   async listSchemas(database: string, q: CatalogQuery = {}) {

@@ -1,5 +1,6 @@
 import type { AccessRequest, Approval, NewAccessRequest, RequestStatus } from '../../domain/request.ts';
-import type { AuditOf, RequestFilter, RequestPatch, RequestStore } from '../../ports/StateStore.ts';
+import type { AuditOf, NextDeadlines, RequestFilter, RequestPatch, RequestStore } from '../../ports/StateStore.ts';
+import { earliestOf } from '../stateTables/deadlines.ts';
 import { auditEventsOf, REQUIRED_PATCH_FIELDS, refusals, refusedWrite } from '../../ports/stateStoreRules.ts';
 import { type ChangeWhileIn, ConditionalRequestChanges } from '../stateTables/ConditionalRequestChanges.ts';
 import { PostgresAuditLog } from './PostgresAuditLog.ts';
@@ -19,6 +20,19 @@ const DUE_FOR_REVOCATION_SQL = `
 const PENDING_PAST_TTL_SQL = `
   SELECT * FROM requests WHERE status = 'pending' AND pending_expires_at <= $1
   ORDER BY pending_expires_at, id`;
+
+/** The next deadlines of the deadline timer: each branch reads the first row of one (status, …) index. */
+const NEXT_DEADLINES_SQL = `
+  SELECT
+    (SELECT expires_at FROM requests WHERE status = 'granted' AND expires_at > $1
+      ORDER BY expires_at LIMIT 1) AS expiry,
+    (SELECT next_attempt_at FROM requests WHERE status = 'revoking' AND next_attempt_at > $1
+      ORDER BY next_attempt_at LIMIT 1) AS retry,
+    (SELECT expires_at - $2 * interval '1 millisecond' FROM requests
+      WHERE status = 'granted' AND expires_at > $1 + $2 * interval '1 millisecond'
+        AND kind = 'access' AND expiry_reminder_sent_at IS NULL ORDER BY expires_at LIMIT 1) AS reminder,
+    (SELECT pending_expires_at FROM requests WHERE status = 'pending' AND pending_expires_at > $1
+      ORDER BY pending_expires_at LIMIT 1) AS ttl`;
 
 /** The column of each equality filter on requests. */
 const EQUALITY_FILTERS = {
@@ -95,6 +109,11 @@ export class PostgresRequestStore extends ConditionalRequestChanges implements R
 
   async listPendingPastTtl(now: Date): Promise<AccessRequest[]> {
     return (await this.#db.all(PENDING_PAST_TTL_SQL, now)).map(toRequest);
+  }
+
+  async nextDeadlines(after: Date, reminderLeadMs: number): Promise<NextDeadlines> {
+    const row = (await this.#db.one(NEXT_DEADLINES_SQL, after, reminderLeadMs)) ?? {};
+    return earliestOf([row.expiry, row.retry], [row.reminder, row.ttl]);
   }
 
   async addApproval(approval: Approval): Promise<boolean> {

@@ -1,11 +1,12 @@
 import type { AccessRequest, Approval, NewAccessRequest, RequestStatus } from '../../domain/request.ts';
-import type { AuditOf, RequestFilter, RequestPatch, RequestStore } from '../../ports/StateStore.ts';
+import type { AuditOf, NextDeadlines, RequestFilter, RequestPatch, RequestStore } from '../../ports/StateStore.ts';
 import { auditEventsOf, REQUIRED_PATCH_FIELDS, refusals, refusedWrite } from '../../ports/stateStoreRules.ts';
 import { type ChangeWhileIn, ConditionalRequestChanges } from '../stateTables/ConditionalRequestChanges.ts';
 import { insertSql, type SqlValue, setClause, sqlLimit, violationOf } from './columns.ts';
 import { approvalRow, newRequestRow, REQUEST_PATCH_COLUMNS, toApproval, toRequest } from './rows.ts';
 import type { SqliteAuditLog } from './SqliteAuditLog.ts';
 import type { SqliteConnection } from './SqliteConnection.ts';
+import { earliestOf } from '../stateTables/deadlines.ts';
 
 /**
  * The expiry sweep's query, run every few seconds over a table that only grows. Each branch of the
@@ -27,6 +28,21 @@ export const DUE_FOR_REVOCATION_SQL = `
 export const PENDING_PAST_TTL_SQL = `
   SELECT * FROM requests WHERE status = 'pending' AND pending_expires_at <= @now
   ORDER BY pending_expires_at, id`;
+
+/**
+ * The next deadlines of the deadline timer: each branch walks one (status, …) index in order and
+ * stops at its first row, however many grants there are.
+ */
+export const NEXT_DEADLINES_SQL = `
+  SELECT
+    (SELECT expires_at FROM requests WHERE status = 'granted' AND expires_at > @after
+      ORDER BY expires_at LIMIT 1) AS expiry,
+    (SELECT next_attempt_at FROM requests WHERE status = 'revoking' AND next_attempt_at > @after
+      ORDER BY next_attempt_at LIMIT 1) AS retry,
+    (SELECT expires_at - @lead FROM requests WHERE status = 'granted' AND expires_at > @after + @lead
+      AND kind = 'access' AND expiry_reminder_sent_at IS NULL ORDER BY expires_at LIMIT 1) AS reminder,
+    (SELECT pending_expires_at FROM requests WHERE status = 'pending' AND pending_expires_at > @after
+      ORDER BY pending_expires_at LIMIT 1) AS ttl`;
 
 /** The condition of each equality filter on requests. */
 const EQUALITY_FILTERS = {
@@ -104,6 +120,11 @@ export class SqliteRequestStore extends ConditionalRequestChanges implements Req
 
   async listPendingPastTtl(now: Date): Promise<AccessRequest[]> {
     return this.#db.all(PENDING_PAST_TTL_SQL, { now: now.getTime() }).map(toRequest);
+  }
+
+  async nextDeadlines(after: Date, reminderLeadMs: number): Promise<NextDeadlines> {
+    const row = this.#db.one(NEXT_DEADLINES_SQL, { after: after.getTime(), lead: reminderLeadMs }) ?? {};
+    return earliestOf([row.expiry, row.retry], [row.reminder, row.ttl]);
   }
 
   async addApproval(approval: Approval): Promise<boolean> {

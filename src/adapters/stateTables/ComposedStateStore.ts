@@ -7,6 +7,7 @@ import type {
   ManagedUserFilter,
   ManagedUserPatch,
   ManagedUserStore,
+  NextDeadlines,
   NotificationLog,
   NotificationRef,
   RequestFilter,
@@ -68,6 +69,10 @@ export abstract class ComposedStateStore implements StateStore {
 
   listPendingPastTtl(now: Date): Promise<AccessRequest[]> {
     return this.parts.requests.listPendingPastTtl(now);
+  }
+
+  nextDeadlines(after: Date, reminderLeadMs: number): Promise<NextDeadlines> {
+    return this.parts.requests.nextDeadlines(after, reminderLeadMs);
   }
 
   addApproval(approval: Approval): Promise<boolean> {
