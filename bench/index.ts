@@ -21,6 +21,7 @@ import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } fr
 import { DirectSender, percentile, timed, type SentStatement } from './replay.ts';
 import { failoverBenchmark } from './replicas.ts';
 import { slackBenchmarks } from './slack.ts';
+import { scaleBenchmarks } from './scale.ts';
 import { sweepBenchmark } from './sweep.ts';
 
 const json = process.argv.includes('--json');
@@ -273,6 +274,7 @@ async function main() {
     ...(runs('slack') ? { slack: await withCluster((fresh) => slackBenchmarks(fresh, log)) } : {}),
     ...(runs('failover') ? { failover: await withCluster((fresh) => failoverBenchmark(fresh, log)) } : {}),
     ...(runs('sweep') ? { sweep: await withCluster((fresh) => sweepBenchmark(fresh, log)) } : {}),
+    ...(runs('scale') ? { scale: await scaleBenchmarks(log) } : {}),
   };
   if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 }
