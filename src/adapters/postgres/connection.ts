@@ -208,6 +208,8 @@ export class ConnectionPools {
   readonly #pools = new Map<string, Promise<pg.Pool>>();
   /** Per database: the work running on its pool now, and the timer that ends the pool once it is idle. */
   readonly #usage = new Map<string, { running: number; idle?: NodeJS.Timeout }>();
+  /** Connections handed out before: one of them may have been ended by the server while idle. */
+  readonly #used = new WeakSet<pg.PoolClient>();
   #refreshCredentials = false;
   #closed = false;
 
@@ -215,22 +217,32 @@ export class ConnectionPools {
     this.#options = options;
   }
 
-  /** Runs `work` with a client connected to `database`. */
+  /**
+   * Runs `work` with a client connected to `database`. A pooled connection the server ended while
+   * it sat idle (a terminated backend, a failover) fails on its first use: `work` then runs once
+   * more on a fresh connection. Work on a connection that died did not commit, and the engine's
+   * statements are safe to send again.
+   */
   async withClient<T>(database: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const usage = this.#usage.get(database) ?? { running: 0 };
     this.#usage.set(database, usage);
     clearTimeout(usage.idle);
     usage.running++;
     try {
-      const client = await this.#connect(database);
-      let broken: Error | undefined;
-      try {
-        return await work(client);
-      } catch (err) {
-        if (isConnectionFailure(err)) broken = err as Error;
-        throw err;
-      } finally {
-        client.release(broken);
+      for (let attempt = 0; ; attempt++) {
+        const client = await this.#connect(database);
+        const reused = this.#used.has(client);
+        this.#used.add(client);
+        let broken: Error | undefined;
+        try {
+          return await work(client);
+        } catch (err) {
+          if (isConnectionFailure(err)) broken = err as Error;
+          if (broken && reused && attempt === 0) continue;
+          throw err;
+        } finally {
+          client.release(broken);
+        }
       }
     } finally {
       usage.running--;
