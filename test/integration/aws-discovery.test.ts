@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { AwsClients } from '../../src/adapters/aws/AwsClients.ts';
-import { RdsDiscovery } from '../../src/adapters/aws/RdsDiscovery.ts';
+import { RdsDiscovery, SECRET_READS } from '../../src/adapters/aws/RdsDiscovery.ts';
 import { RdsResolver } from '../../src/adapters/aws/RdsResolver.ts';
 import { RdsResourceOwners } from '../../src/adapters/aws/RdsResourceOwners.ts';
 import { SecretsManagerSecretSource } from '../../src/adapters/aws/SecretsManagerSecretSource.ts';
@@ -197,6 +197,66 @@ describe('RdsDiscovery', () => {
       assert.match(byResource['gone-secret']!.message, /no secret/);
       assert.match(byResource['not-an-arn']!.message, /is not a Secrets Manager secret ARN/);
       assert.ok(!JSON.stringify(errors).includes('no-user-password-1'));
+    } finally {
+      localClients.destroy();
+      await local.stop();
+    }
+  });
+
+  it('reads secrets a few at a time, with the same integrations and errors, in the same order, as one at a time', {
+    timeout: 60_000,
+  }, async () => {
+    const local = await FakeAws.start({ pageSize: 20 });
+    const { endpoint, credentials } = awsClientConfig(local);
+    const localClients = new AwsClients({ endpoint, credentials, maxAttempts: 1 });
+    try {
+      for (let n = 0; n < 60; n += 1) {
+        const id = `db-${String(n).padStart(2, '0')}`;
+        // Every seventh secret has no username and every eleventh is gone: errors among the reads.
+        const secret =
+          n % 11 === 5
+            ? 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-AbCdEf'
+            : local.putSecret(
+                US,
+                `sesame/${id}`,
+                n % 7 === 3 ? { password: `pw-${id}-123` } : { username: `u_${n}`, password: `pw-${id}-123` },
+              ).arn;
+        local.addInstance({ region: US, id, tags: { [TAG]: secret } });
+      }
+      local.addCluster({
+        region: US,
+        id: 'aurora',
+        tags: { [TAG]: local.putSecret(US, 'aurora', { username: 'c', password: 'aurora-pw-1' }).arn },
+      });
+      let inFlight = 0;
+      let most = 0;
+      const counted = () => {
+        const source = new SecretsManagerSecretSource({ clients: localClients });
+        return {
+          async read(ref: string) {
+            most = Math.max(most, ++inFlight);
+            try {
+              return await source.read(ref);
+            } finally {
+              inFlight -= 1;
+            }
+          },
+        };
+      };
+      const entries = discoveryEntries([{ type: 'aws-rds', regions: [US], secretTagKey: TAG }]);
+      const one = await new RdsDiscovery({ clients: localClients, secrets: counted(), secretReads: 1 }).discover(entries);
+      assert.equal(most, 1);
+      most = 0;
+      const bounded = await new RdsDiscovery({ clients: localClients, secrets: counted() }).discover(entries);
+      assert.equal(most, SECRET_READS);
+      assert.deepEqual(bounded, one);
+      assert.equal(bounded.integrations.length, 61 - bounded.errors.length);
+      assert.deepEqual(
+        bounded.errors.map((e) => e.resource),
+        one.errors.map((e) => e.resource),
+      );
+      assert.ok(bounded.errors.some((e) => /has no username/.test(e.message)));
+      assert.ok(bounded.errors.some((e) => /no secret/.test(e.message)));
     } finally {
       localClients.destroy();
       await local.stop();

@@ -37,7 +37,12 @@ export interface RdsDiscoveryOptions {
   /** Reads each connector secret, for the username in it. */
   secrets: SecretSource;
   logger?: Logger;
+  /** How many connector secrets are read at once; default {@link SECRET_READS}. */
+  secretReads?: number;
 }
+
+/** Secrets read at once: 1,000 instances one at a time would take minutes, all at once would be throttled. */
+export const SECRET_READS = 8;
 
 /** RDS pages hold at most 100 records; fewer, larger pages mean fewer throttled calls. */
 const PAGE_SIZE = 100;
@@ -117,15 +122,22 @@ export class RdsDiscovery {
       }
     }
     const names = integrationNames(candidates, previous);
-    const integrations: RdsIntegrationConfig[] = [];
-    for (const c of candidates) {
+    // Secrets are read a few at a time; results and errors keep the candidates' order.
+    const outcomes = await mapBounded(candidates, this.#options.secretReads ?? SECRET_READS, async (c) => {
       const name = names.get(c)!;
       try {
-        integrations.push(await this.#integration(c, name));
+        return { integration: await this.#integration(c, name) };
       } catch (err) {
         const message = isSesameError(err) ? err.message : describeError(err);
-        errors.push({ discovery: c.discovery, region: c.resource.region, resource: c.resource.identifier, integration: name, message });
+        return {
+          error: { discovery: c.discovery, region: c.resource.region, resource: c.resource.identifier, integration: name, message },
+        };
       }
+    });
+    const integrations: RdsIntegrationConfig[] = [];
+    for (const o of outcomes) {
+      if (o.integration) integrations.push(o.integration);
+      else if (o.error) errors.push(o.error);
     }
     for (const e of errors) this.#options.logger?.warn({ ...e }, 'RDS discovery could not read everything');
     integrations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -187,6 +199,20 @@ export class RdsDiscovery {
     }
     return parsed.data as RdsIntegrationConfig;
   }
+}
+
+/** `work` on every item, at most `limit` at a time; the results in the items' order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
 }
 
 /**
