@@ -19,6 +19,7 @@ import { IntegrationRegistry } from '../src/services/IntegrationRegistry.ts';
 import { APP, startCluster, type TestCluster } from '../test/support/postgres.ts';
 import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } from '../test/support/fakes.ts';
 import { DirectSender, percentile, timed, type SentStatement } from './replay.ts';
+import { expiryBenchmark } from './expiry.ts';
 import { failoverBenchmark } from './replicas.ts';
 import { slackBenchmarks } from './slack.ts';
 import { scaleBenchmarks } from './scale.ts';
@@ -27,7 +28,7 @@ import { sweepBenchmark } from './sweep.ts';
 const json = process.argv.includes('--json');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
-const runs = (group: 'engine' | 'slack' | 'failover' | 'sweep' | 'scale') => !only || only.has(group);
+const runs = (group: 'engine' | 'slack' | 'failover' | 'sweep' | 'scale' | 'expiry') => !only || only.has(group);
 const COUNT = Number(process.env.BENCH_COUNT ?? 1000);
 const TABLES = Number(process.env.BENCH_TABLES ?? 10_000);
 const VERSION = Number(process.env.BENCH_PG_VERSION ?? 17);
@@ -275,6 +276,7 @@ async function main() {
     ...(runs('failover') ? { failover: await withCluster((fresh) => failoverBenchmark(fresh, log)) } : {}),
     ...(runs('sweep') ? { sweep: await withCluster((fresh) => sweepBenchmark(fresh, log)) } : {}),
     ...(runs('scale') ? { scale: await scaleBenchmarks(log) } : {}),
+    ...(runs('expiry') ? { expiry: await withCluster((fresh) => expiryBenchmark(fresh, log)) } : {}),
   };
   if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 }
