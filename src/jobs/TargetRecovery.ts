@@ -7,6 +7,8 @@ import type { Timers } from './DeadlineTimer.ts';
 /** The first probe of a target whose revocations failed, and the longest wait between probes. */
 export const PROBE_FIRST_MS = 1_000;
 export const PROBE_MAX_MS = 30_000;
+/** A target is probed every second this long after its first failure (most outages are short), then less and less often. */
+export const PROBE_EVERY_SECOND_FOR_MS = 30_000;
 
 export interface TargetRecoveryDeps {
   store: Pick<RequestStore, 'listRequests' | 'update'>;
@@ -21,12 +23,14 @@ export interface TargetRecoveryDeps {
 interface Watch {
   handle: unknown;
   delayMs: number;
+  /** When the target was first seen failing (the service clock). */
+  sinceMs: number;
 }
 
 /**
  * Targets whose revocations failed, watched until they answer again: a cheap probe (one
- * connection, one catalog query) runs 1 s after the failure, then after twice the wait each time
- * up to 30 s; any successful call on the target (a grant, a revocation, the probe) ends the wait.
+ * connection, one catalog query) runs every second for the first 30 s after the failure, then
+ * after twice the wait each time up to 30 s; any successful call on the target (a grant, a revocation, the probe) ends the wait.
  * Its pending revocations are then made due now, instead of waiting out their backoff.
  */
 export class TargetRecovery {
@@ -47,7 +51,7 @@ export class TargetRecovery {
   /** A revocation on `integration` failed and waits for a retry: watch it until it answers. */
   failed(integration: string): void {
     if (this.#stopped || this.#watched.has(integration)) return;
-    const watch: Watch = { handle: undefined, delayMs: PROBE_FIRST_MS };
+    const watch: Watch = { handle: undefined, delayMs: PROBE_FIRST_MS, sinceMs: this.#deps.clock.now().getTime() };
     this.#watched.set(integration, watch);
     this.#schedule(integration, watch);
   }
@@ -91,7 +95,8 @@ export class TargetRecovery {
       await this.#deps.databases.get(integration).listDatabases({ limit: 1 });
     } catch (err) {
       if (this.#watched.get(integration) !== watch) return;
-      watch.delayMs = Math.min(watch.delayMs * 2, PROBE_MAX_MS);
+      const early = this.#deps.clock.now().getTime() - watch.sinceMs < PROBE_EVERY_SECOND_FOR_MS;
+      watch.delayMs = early ? PROBE_FIRST_MS : Math.min(watch.delayMs * 2, PROBE_MAX_MS);
       this.#deps.logger.debug({ integration, err: describeError(err), nextProbeMs: watch.delayMs }, 'target still unreachable');
       this.#schedule(integration, watch);
       return;
