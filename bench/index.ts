@@ -19,6 +19,7 @@ import { IntegrationRegistry } from '../src/services/IntegrationRegistry.ts';
 import { APP, startCluster, type TestCluster } from '../test/support/postgres.ts';
 import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } from '../test/support/fakes.ts';
 import { DirectSender, percentile, timed, type SentStatement } from './replay.ts';
+import { grantFloorBenchmark } from './grantFloor.ts';
 import { expiryBenchmark } from './expiry.ts';
 import { failoverBenchmark } from './replicas.ts';
 import { slackBenchmarks } from './slack.ts';
@@ -266,6 +267,8 @@ async function main() {
     ...(runs('engine')
       ? await withCluster(async (cluster) => ({
           grantsAndRevocations: await grantsAndRevocations(cluster),
+          // Before the wide schema: its 10,000 tables would be in every grant's catalog reads.
+          repeatGrants: await grantFloorBenchmark(cluster, COUNT, log),
           wideSchema: await wideSchema(cluster),
           expirySweep: await expirySweep(cluster),
         }))

@@ -57,11 +57,13 @@ import { ConnectionPools, type ConnectionTarget, type CredentialProvider } from 
 import { searchCatalog } from './catalogSearch.ts';
 import { tlsFindings } from './tlsFindings.ts';
 import { KeyedMutex } from '../../lib/KeyedMutex.ts';
+import { lazy } from '../../lib/lazy.ts';
 import { scramSha256Verifier } from './scram.ts';
 import * as sql from './statements.ts';
 import { retryingConflicts, ServerSessions } from './serverSessions.ts';
 import { LeftoverSweeper, type SweepResult } from './sweeper.ts';
 import { GrantSteps, type ConnectorAuditEvent, type OwnGrants } from './grantSteps.ts';
+import { RepeatGrants } from './repeatGrants.ts';
 import { isGroupRole } from './groupRoles.ts';
 import type { ConnectorRow, RoleRow } from './connectorRules.ts';
 import { connectorAttributeFindings, grantableRoleFindings, IAM_EXPIRY_FINDING, ownerFindings } from './setupCheck.ts';
@@ -86,12 +88,6 @@ export interface PostgresTargetDatabaseOptions {
   onStatement?: StatementObserver;
 }
 
-/** A value computed once, when first asked for. */
-function lazy<T>(compute: () => Promise<T>): () => Promise<T> {
-  let value: Promise<T> | undefined;
-  return () => (value ??= compute());
-}
-
 /**
  * One integration's PostgreSQL server, reached through the integration's connector. See the
  * comment at the top of this file for the grant model and the connector's limits.
@@ -104,6 +100,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
   readonly #locks = new KeyedMutex();
   readonly #steps: GrantSteps;
   readonly #sweeper: LeftoverSweeper;
+  readonly #repeats: RepeatGrants;
 
   constructor(options: PostgresTargetDatabaseOptions) {
     this.#options = options;
@@ -123,6 +120,7 @@ export class PostgresTargetDatabase implements TargetDatabase {
       logger: options.logger,
       on: (held, database, work) => this.#sessions.on(held, database, work),
     });
+    this.#repeats = new RepeatGrants(this.#config, this.#sessions, this.#steps.statementLogging, options.logger);
     this.#sweeper = new LeftoverSweeper({
       integration: this.integration,
       logger: options.logger,
@@ -164,27 +162,32 @@ export class PostgresTargetDatabase implements TargetDatabase {
     } else if (!isBuiltinPermission(input.permission)) {
       throw new InputError(`${String(input.permission)} is not a permission.`);
     }
-    const permission = input.permission;
+    const permission = input.permission as BuiltinPermission;
     return retryingConflicts(() =>
-      this.#locks.run(`user:${username}`, () =>
-        this.#sessions.maintenance(async (m) => {
-          const connector = await this.#connector(m);
-          let role: string;
-          let own: OwnGrants = [];
-          if (grantedRole !== undefined) {
-            await this.#steps.checkGrantableRole(m, connector, grantedRole, username);
-            role = grantedRole;
-          } else {
-            ({ group: role, own } = await this.#steps.prepareGroupRole(m, connector, permission as BuiltinPermission, target, username));
-          }
-          const user = await this.#steps.ensureUser(m, connector, username, input, role);
-          // CREATE goes on the person's own user, never on the shared group (see splitPlan).
-          for (const { database, statements } of own) await this.#sessions.on(m, database, (s) => s.batch(statements(username)));
-          if (input.auditStatements !== true) return { roles: [role], userCreated: user.created };
-          const statementLogging = await this.#steps.statementLogging.settle(m, username, user.statementLogging);
-          return { roles: [role], userCreated: user.created, statementLogging };
-        }),
-      ),
+      this.#locks.run(`user:${username}`, async () => {
+        const repeated = grantedRole === undefined ? await this.#repeats.tryGrant(username, input, target, permission) : undefined;
+        return (
+          repeated ??
+          this.#sessions.maintenance(async (m) => {
+            const connector = await this.#connector(m);
+            let role: string;
+            let own: OwnGrants = [];
+            if (grantedRole !== undefined) {
+              await this.#steps.checkGrantableRole(m, connector, grantedRole, username);
+              role = grantedRole;
+            } else {
+              ({ group: role, own } = await this.#steps.prepareGroupRole(m, connector, permission, target, username));
+              await this.#repeats.record(m, connector, target, permission, role, own);
+            }
+            const user = await this.#steps.ensureUser(m, connector, username, input, role);
+            // CREATE goes on the person's own user, never on the shared group (see splitPlan).
+            for (const { database, statements } of own) await this.#sessions.on(m, database, (s) => s.batch(statements(username)));
+            if (input.auditStatements !== true) return { roles: [role], userCreated: user.created };
+            const statementLogging = await this.#steps.statementLogging.settle(m, username, user.statementLogging);
+            return { roles: [role], userCreated: user.created, statementLogging };
+          })
+        );
+      }),
     );
   }
 
@@ -399,8 +402,6 @@ export class PostgresTargetDatabase implements TargetDatabase {
   async close(): Promise<void> {
     await this.#sessions.close();
   }
-
-  // ── What people leave behind ────────────────────────────────────────────────────────────────
 
   // ── Helpers ─────────────────────────────────────────────────────────────────────────────────
 

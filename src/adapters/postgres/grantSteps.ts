@@ -431,7 +431,7 @@ export class GrantSteps {
   }
 }
 
-function objectScopeOf(permission: BuiltinPermission, target: Target): ObjectScope {
+export function objectScopeOf(permission: BuiltinPermission, target: Target): ObjectScope {
   const plan = privilegePlan(permission, targetScope(target));
   return {
     schema: target.schema,

@@ -72,8 +72,7 @@ export class StatementLoggingSetter {
    * the way applied, or undefined when none was known.
    */
   async send(m: Session, username: string, wanted: boolean, statements: readonly Statement[]): Promise<StatementLogging | undefined> {
-    const known = this.#known;
-    const mode = wanted && known && this.#now() - known.at < STATEMENT_LOGGING_RECHECK_MS ? known.mode : undefined;
+    const mode = wanted ? this.trusted() : undefined;
     const extra = mode ? loggingStatements(mode, username) : [];
     if (extra.length === 0) {
       await m.batch(statements);
@@ -83,6 +82,12 @@ export class StatementLoggingSetter {
     this.#known = undefined;
     await m.batch(statements);
     return undefined;
+  }
+
+  /** The way found earlier, while it is still trusted; undefined when it is to be found (again). */
+  trusted(): StatementLogging | undefined {
+    const known = this.#known;
+    return known && this.#now() - known.at < STATEMENT_LOGGING_RECHECK_MS ? known.mode : undefined;
   }
 
   /**
