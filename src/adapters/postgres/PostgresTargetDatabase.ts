@@ -15,8 +15,8 @@
  * - The hash is of the physical scope (database, schema, table) and the permission, not of the
  *   integration: several integrations pointing at one server share the groups, as they share
  *   the person's user.
- * The group's privileges are re-applied at every grant, so objects created since the last one
- * are covered. `role:<name>` grants membership of an existing role the integration lists under
+ * The group's privileges are re-applied at every grant whose scope changed since the last one
+ * (repeatGrants.ts), so objects created since are covered. `role:<name>` grants membership of an existing role the integration lists under
  * `grantableRoles`, never altering that role.
  *
  * The connector is not a superuser. To grant on objects that belong to other roles it needs the
