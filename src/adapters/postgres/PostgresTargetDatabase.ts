@@ -16,8 +16,8 @@
  *   integration: several integrations pointing at one server share the groups, as they share
  *   the person's user.
  * The group's privileges are re-applied at every grant whose scope changed since the last one
- * (repeatGrants.ts), so objects created since are covered. `role:<name>` grants membership of an existing role the integration lists under
- * `grantableRoles`, never altering that role.
+ * (repeatGrants.ts), so objects created since are covered. `role:<name>` grants membership of
+ * an existing role the integration lists under `grantableRoles`, never altering that role.
  *
  * The connector is not a superuser. To grant on objects that belong to other roles it needs the
  * privileges of their owners. PostgreSQL 15 and earlier let a CREATEROLE role take membership
