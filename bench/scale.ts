@@ -1,7 +1,8 @@
 /**
  * Sesame at 10,000 active grants over 100 integrations, on the SQLite state: the time to build
  * the Home tab of a person holding 1,200 of them and the first two pages of an admin's
- * `list all`, store queries included, each against its target of 100 ms.
+ * `list all`, store queries included, each against its target of 100 ms; then the bot as a
+ * process at that scale and discovery of 1,000 RDS instances (bench/scaleProcess.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { FakeDirectory, FakeTargetDatabases, ManualClock, RecordingNotifier } fr
 import { seedGrants } from '../test/support/manyGrants.ts';
 import { PEOPLE, testConfig } from '../test/support/services.ts';
 import { percentile, timed } from './replay.ts';
+import { scaleProcessBenchmarks } from './scaleProcess.ts';
 
 const GRANTS = 10_000;
 const TARGET_MS = 100;
@@ -80,5 +82,5 @@ export async function scaleBenchmarks(log: (line: string) => void) {
   ] as const) {
     log(`${name} at ${GRANTS} active grants  p50 ${f.p50Ms} ms  p95 ${f.p95Ms} ms (target < ${TARGET_MS} ms)`);
   }
-  return figures;
+  return { ...figures, process: await scaleProcessBenchmarks(log) };
 }

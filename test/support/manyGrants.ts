@@ -1,7 +1,7 @@
 // Many active grants in a state store, for the scale tests and benchmarks.
 import type { AccessRequest } from '../../src/domain/request.ts';
 import type { StateStore } from '../../src/ports/StateStore.ts';
-import { at, MINUTE, newRequest } from './stateFixtures.ts';
+import { MINUTE, newRequest, T0 } from './stateFixtures.ts';
 
 export interface ManyGrants {
   /** Active grants in all. */
@@ -10,6 +10,8 @@ export interface ManyGrants {
   integrations: number;
   /** Who holds grant `i` (newest last). */
   requesterOf: (i: number) => string;
+  /** When the first was created; `T0` unless given (a running bot wants grants that have not expired). */
+  start?: Date;
 }
 
 /**
@@ -18,6 +20,7 @@ export interface ManyGrants {
  */
 export async function seedGrants(store: Pick<StateStore, 'createRequest' | 'transition'>, many: ManyGrants): Promise<AccessRequest[]> {
   const stored: AccessRequest[] = [];
+  const at = (ms: number) => new Date((many.start ?? T0).getTime() + ms);
   for (let i = 0; i < many.grants; i++) {
     const integration = `int-${String(i % many.integrations).padStart(3, '0')}`;
     const slackId = many.requesterOf(i);
