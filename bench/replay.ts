@@ -23,6 +23,9 @@ export class DirectSender {
     let c = this.clients.get(database);
     if (!c) {
       c = new pg.Client(this.connect(database));
+      // A connection the server ends (a cluster stopped between groups) must not end the run; a
+      // send on it still fails loudly.
+      c.on('error', () => undefined);
       await c.connect();
       this.clients.set(database, c);
     }
