@@ -12,6 +12,8 @@ export interface RequestFilter {
   groupId?: string;
   /** Break-glass grants no reviewer has marked Reviewed or Flagged yet. */
   unreviewedBreakGlass?: boolean;
+  /** Only requests whose `expiresAt` is at or before this moment. */
+  expiresBy?: Date;
   /** Only requests on which this person has recorded no decision (approval or denial). */
   undecidedBy?: string;
   limit?: number;

@@ -91,7 +91,8 @@ export class MaintenanceService {
     const { requests, clock } = this.deps;
     const horizon = clock.now().getTime() + EXPIRY_REMINDER_MS;
     return this.markEach(
-      await requests.listRequests({ statuses: ['granted'] }),
+      // Only the grants near their end: the (status, expires_at) index finds them among thousands.
+      await requests.listRequests({ statuses: ['granted'], expiresBy: new Date(horizon) }),
       async (req) => {
         if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) return undefined;
         if (req.expiresAt.getTime() > horizon) return undefined;

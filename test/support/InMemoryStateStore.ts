@@ -47,6 +47,7 @@ export class InMemoryStateStore implements Port.StateStore {
         (filter.parentId === undefined || r.parentId === filter.parentId) &&
         (filter.groupId === undefined || r.groupId === filter.groupId) &&
         (!filter.unreviewedBreakGlass || (r.breakGlass === true && r.reviewOutcome === undefined)) &&
+        (filter.expiresBy === undefined || (r.expiresAt !== undefined && r.expiresAt <= filter.expiresBy)) &&
         (filter.undecidedBy === undefined || !this.#approvals.some((a) => a.requestId === r.id && a.approverId === filter.undecidedBy)),
     );
     matches.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || compareText(b.id, a.id));

@@ -89,6 +89,7 @@ export class PostgresRequestStore extends ConditionalRequestChanges implements R
     }
     if (filter.statuses !== undefined) where((n) => `status = ANY(${n}::text[])`, filter.statuses);
     if (filter.unreviewedBreakGlass) conditions.push('break_glass AND review_outcome IS NULL');
+    if (filter.expiresBy !== undefined) where((n) => `expires_at <= ${n}`, filter.expiresBy);
     if (filter.undecidedBy !== undefined) {
       where((n) => `NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = requests.id AND a.approver_id = ${n})`, filter.undecidedBy);
     }

@@ -101,6 +101,7 @@ export class SqliteRequestStore extends ConditionalRequestChanges implements Req
     }
     if (filter.statuses !== undefined) where('status IN (SELECT value FROM json_each(?))', JSON.stringify(filter.statuses));
     if (filter.unreviewedBreakGlass) conditions.push('break_glass = 1 AND review_outcome IS NULL');
+    if (filter.expiresBy !== undefined) where('expires_at <= ?', filter.expiresBy.getTime());
     if (filter.undecidedBy !== undefined) {
       where('NOT EXISTS (SELECT 1 FROM approvals a WHERE a.request_id = requests.id AND a.approver_id = ?)', filter.undecidedBy);
     }

@@ -146,6 +146,9 @@ export function requestQueryContract(store: StateStore): void {
       assert.deepEqual(await ids({ groupId: 'R7K3QXA' }), [two.id, one.id]);
       assert.deepEqual(await ids({ groupId: 'R7K3QXZ' }), []);
       assert.deepEqual(await ids({ unreviewedBreakGlass: true }), [glass.id]);
+      const soon = await requestIn(store, 'granted', { createdAt: at(6) }, { expiresAt: at(10 * MINUTE) });
+      await requestIn(store, 'granted', { createdAt: at(7) }, { expiresAt: at(90 * MINUTE) });
+      assert.deepEqual(await ids({ statuses: ['granted'], expiresBy: at(10 * MINUTE) }), [soon.id], 'only grants ending by then');
       assert.deepEqual((await store.getRequest(reviewed.id))?.reviewOutcome, 'reviewed');
     });
   });
