@@ -95,7 +95,6 @@ export class MaintenanceService {
       await requests.listRequests({ statuses: ['granted'], expiresBy: new Date(horizon) }),
       async (req) => {
         if (req.kind !== 'access' || !req.expiresAt || req.expiryReminderSentAt) return undefined;
-        if (req.expiresAt.getTime() > horizon) return undefined;
         // The reminder asks Slack who the person is: one who left loses everything now instead.
         if (await this.left(req.requester.slackId)) return undefined;
         return requests.update(req.id, ['granted'], { expiryReminderSentAt: clock.now() });

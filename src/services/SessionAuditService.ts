@@ -1,6 +1,5 @@
 import { attributeSessionEvents } from '../domain/sessionAttribution.ts';
 import type { AccessRequest } from '../domain/request.ts';
-import { KeyedMutex } from '../lib/KeyedMutex.ts';
 import { describeError, type Logger } from '../logger.ts';
 import type { Clock } from '../ports/Clock.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
@@ -35,7 +34,9 @@ export interface SessionAuditDeps {
  * once.
  */
 export class SessionAuditService implements SessionAudit {
-  readonly #locks = new KeyedMutex();
+  /** Per integration: the read running now, and the one that waits for it. */
+  readonly #current = new Map<string, Promise<number>>();
+  readonly #next = new Map<string, Promise<number>>();
 
   constructor(private readonly deps: SessionAuditDeps) {}
 
@@ -55,38 +56,60 @@ export class SessionAuditService implements SessionAudit {
     return { integrations, stored };
   }
 
-  /** Reads what is new in one integration's logs and stores it per request; answers how many records were new. */
+  /**
+   * Reads what is new in one integration's logs and stores it per request; answers how many
+   * records were new. Reads of one integration never overlap, and callers that arrive while one
+   * runs share the single read that follows it (a sweep ending many grants reads once more, not
+   * once per grant).
+   */
   ingest(integration: string): Promise<number> {
-    return this.#locks.run(integration, async () => {
-      const grants = await this.grantsOf(integration);
-      if (grants.length === 0) return 0;
-      const users = [...new Set(grants.map((g) => g.dbUser!))];
-      const since = new Date(Math.min(...grants.map((g) => g.grantedAt!.getTime())));
-      const read = await this.deps.logs.read(integration, { users, since, marks: (key) => this.deps.sessions.watermark(key) });
-      for (const error of read.errors)
-        this.deps.logger.warn({ integration, error }, 'some session logs could not be read; they are read again next time');
-      const byId = new Map(grants.map((g) => [g.id, g]));
-      const records: SessionRecord[] = [];
-      for (const [requestId, events] of attributeSessionEvents(read.events, grants).byGrant) {
-        const grant = byId.get(requestId)!;
-        for (const e of events) {
-          records.push({
-            id: `${integration}/${e.id}`,
-            requestId,
-            integration,
-            dbUser: e.user,
-            requester: grant.requester.slackId,
-            at: e.at,
-            ...(e.database ? { database: e.database } : {}),
-            sessionId: e.sessionId,
-            kind: e.kind,
-            ...(e.commandTag ? { commandTag: e.commandTag } : {}),
-            ...(e.statement !== undefined ? { statement: e.statement } : {}),
-          });
-        }
-      }
-      return this.deps.sessions.recordSessions(records, read.marks);
+    const waiting = this.#next.get(integration);
+    if (waiting) return waiting;
+    const before = this.#current.get(integration) ?? Promise.resolve(0);
+    const read = before
+      .catch(() => 0)
+      .then(() => {
+        this.#next.delete(integration);
+        return this.#read(integration);
+      });
+    this.#next.set(integration, read);
+    const current = read.finally(() => {
+      if (this.#current.get(integration) === current) this.#current.delete(integration);
     });
+    current.catch(() => undefined);
+    this.#current.set(integration, current);
+    return read;
+  }
+
+  async #read(integration: string): Promise<number> {
+    const grants = await this.grantsOf(integration);
+    if (grants.length === 0) return 0;
+    const users = [...new Set(grants.map((g) => g.dbUser!))];
+    const since = new Date(Math.min(...grants.map((g) => g.grantedAt!.getTime())));
+    const read = await this.deps.logs.read(integration, { users, since, marks: (key) => this.deps.sessions.watermark(key) });
+    for (const error of read.errors)
+      this.deps.logger.warn({ integration, error }, 'some session logs could not be read; they are read again next time');
+    const byId = new Map(grants.map((g) => [g.id, g]));
+    const records: SessionRecord[] = [];
+    for (const [requestId, events] of attributeSessionEvents(read.events, grants).byGrant) {
+      const grant = byId.get(requestId)!;
+      for (const e of events) {
+        records.push({
+          id: `${integration}/${e.id}`,
+          requestId,
+          integration,
+          dbUser: e.user,
+          requester: grant.requester.slackId,
+          at: e.at,
+          ...(e.database ? { database: e.database } : {}),
+          sessionId: e.sessionId,
+          kind: e.kind,
+          ...(e.commandTag ? { commandTag: e.commandTag } : {}),
+          ...(e.statement !== undefined ? { statement: e.statement } : {}),
+        });
+      }
+    }
+    return this.deps.sessions.recordSessions(records, read.marks);
   }
 
   /** Reads the grant's integration's new lines, then sums up the grant: its sessions, statements, and the first of them. */

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  attributeSessionEvents,
-  csvFields,
-  MAX_STATEMENT_LENGTH,
-  parseRdsPostgresLog,
-  sessionCountsByGrant,
-  type SessionEvent,
-} from '../../src/adapters/aws/sessionLog.ts';
+import { csvFields, MAX_STATEMENT_LENGTH, parseRdsPostgresLog, type SessionEvent } from '../../src/adapters/aws/sessionLog.ts';
+import { attributeSessionEvents } from '../../src/domain/sessionAttribution.ts';
+import { sessionCountsByGrant } from '../support/sessionCounts.ts';
 
 /** A log as RDS for PostgreSQL writes it with its default log_line_prefix `%t:%r:%u@%d:[%p]:`. */
 const LOG = [

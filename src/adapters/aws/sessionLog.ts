@@ -10,7 +10,6 @@ import { readJsonLog } from './logFormats/jsonLog.ts';
 import type { RecordReadOptions, SkippedLines } from './logFormats/records.ts';
 import { MAX_STATEMENT_LENGTH, sessionEventsOf } from './logFormats/sessionEvents.ts';
 import { readStderrLog } from './logFormats/stderrLog.ts';
-import { attributeSessionEvents, type GrantWindow } from '../../domain/sessionAttribution.ts';
 
 export { csvFields, MAX_STATEMENT_LENGTH, type SkippedLines };
 
@@ -94,23 +93,4 @@ export function parseRdsPostgresLog(text: string, options: SessionLogParseOption
   };
   const records = READERS[options.format ?? detectLogFormat(text, options.source)](text, read);
   return sessionEventsOf(records, options.source ?? '');
-}
-
-export { attributeSessionEvents, type GrantWindow } from '../../domain/sessionAttribution.ts';
-
-export interface SessionCounts {
-  sessions: number;
-  statements: number;
-}
-
-/** Sessions (logins) and statements per grant id, for the grants that had any. */
-export function sessionCountsByGrant(events: readonly SessionEvent[], grants: readonly GrantWindow[]): Map<string, SessionCounts> {
-  const counts = new Map<string, SessionCounts>();
-  for (const [grantId, attributed] of attributeSessionEvents(events, grants).byGrant) {
-    counts.set(grantId, {
-      sessions: attributed.filter((e) => e.kind === 'connect').length,
-      statements: attributed.filter((e) => e.kind === 'statement').length,
-    });
-  }
-  return counts;
 }

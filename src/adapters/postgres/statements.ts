@@ -12,7 +12,6 @@ export * from './readStatements.ts';
 
 // ── Roles ────────────────────────────────────────────────────────────────────────────────────
 
-/** A person's user, able to log in until `validUntil`, with no password until one is set. */
 /**
  * The first key of the advisory lock that serialises work on one group role on the server, for
  * every Sesame replica: two sessions granting on one object at once fail with "tuple concurrently
@@ -37,6 +36,7 @@ export function unlockGroupRole(role: string): Statement {
   };
 }
 
+/** A person's user, able to log in until `validUntil`, with no password until one is set. */
 export function createUser(username: string, validUntil: Date): Statement {
   return {
     name: 'create the user',

@@ -154,7 +154,7 @@ function plainHeadline(request: AccessRequest): string {
 }
 
 /** Each approver group with why it approves and who is in it, cut to fit one section. */
-function approverLines(groups: readonly ApproverGroup[]): string {
+export function approverLines(groups: readonly ApproverGroup[]): string {
   const lines = groups.map((g) => {
     const shown = g.slackIds.slice(0, MENTIONS_PER_GROUP).map(mention).join(', ');
     const more = g.slackIds.length > MENTIONS_PER_GROUP ? ` and ${g.slackIds.length - MENTIONS_PER_GROUP} more` : '';

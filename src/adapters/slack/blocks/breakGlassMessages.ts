@@ -1,11 +1,11 @@
 import type { types } from '@slack/bolt';
 import { formatMinutes } from '../../../domain/duration.ts';
 import type { AccessRequest } from '../../../domain/request.ts';
+import { approverLines, quote } from './approvalMessage.ts';
 import { actions, context, fields, requestButton, section, type SlackMessage } from './elements.ts';
-import { escapeMrkdwn, escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, targetText, truncate } from './text.ts';
+import { escapeMrkdwn, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, targetText, truncate } from './text.ts';
 
 /** Reviewers named per approver group before the rest are counted. */
-const REVIEWERS_PER_GROUP = 15;
 
 /**
  * The loud alert of a break-glass grant (README "Break-glass"): who took what without approval,
@@ -30,7 +30,7 @@ export function breakGlassMessage(request: AccessRequest, revoke?: types.Actions
       ['Expires', request.expiresAt ? slackDate(request.expiresAt) : 'not yet granted'],
       ['Flow', escapeMrkdwn(request.flowName)],
     ]),
-    section(`*Reason*\n${quoted(request.reason)}`),
+    section(`*Reason*\n${quote(request.reason || '(none given)')}`),
     section(`*Who reviews it*\n${reviewerLines(request)}`),
     context(`Now ${STATUS_ICONS[request.status]} ${STATUS_WORDS[request.status]}`),
   ];
@@ -76,27 +76,14 @@ export function flaggedAlert(request: AccessRequest): SlackMessage {
   const line =
     `:triangular_flag_on_post: ${mention(request.reviewedBy ?? 'system')} flagged break-glass access \`${request.id}\`: ` +
     `${mention(request.requester.slackId)} took \`${request.permission}\` on \`${targetText(request)}\` without approval.\n` +
-    `*Reason given*\n${quoted(request.reason)}\n` +
+    `*Reason given*\n${quote(request.reason || '(none given)')}\n` +
     `Look into what was done with it; \`sesame audit\` lists the events of \`${request.id}\`.`;
   return { text: `Break-glass access ${request.id} was flagged`, blocks: [section(line)] };
 }
 
-/** Text people wrote, as a block quote, escaped, short enough for a section. */
-function quoted(text: string): string {
-  return escapeWithin(text || '(none given)', 1500)
-    .split('\n')
-    .map((line) => `>${line}`)
-    .join('\n');
-}
-
+/** The flow's approvers, who review it, and the admins, who may too. */
 function reviewerLines(request: AccessRequest): string {
-  const lines = request.approverGroups.map((g) => {
-    const shown = g.slackIds.slice(0, REVIEWERS_PER_GROUP).map(mention).join(', ');
-    const more = g.slackIds.length > REVIEWERS_PER_GROUP ? ` and ${g.slackIds.length - REVIEWERS_PER_GROUP} more` : '';
-    return `• ${escapeMrkdwn(g.reason)}: ${shown || 'nobody'}${more}`;
-  });
-  lines.push("• Sesame's admins");
-  return truncate(lines.join('\n'), LIMITS.sectionText - 100);
+  return `${approverLines(request.approverGroups)}\n• Sesame's admins`;
 }
 
 /** `/access list` for admins: the break-glass grants that wait for review, on top of `list`. */

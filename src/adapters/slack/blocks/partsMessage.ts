@@ -1,11 +1,8 @@
 import { formatMinutes } from '../../../domain/duration.ts';
 import { REVOCABLE_STATUSES, type AccessRequest } from '../../../domain/request.ts';
 import { actions, context, requestButton, section, type SlackMessage } from './elements.ts';
-import { grantActions } from './requesterMessages.ts';
+import { ASKED_AGAIN_AFTER, grantActions } from './requesterMessages.ts';
 import { escapeWithin, LIMITS, mention, slackDate, STATUS_ICONS, STATUS_WORDS, targetText, truncate } from './text.ts';
-
-/** Ends after which a part offers *Request again*, as a single request's DM does. */
-const ASKED_AGAIN_AFTER: ReadonlySet<AccessRequest['status']> = new Set(['expired', 'revoked', 'denied', 'timedout', 'failed']);
 
 /**
  * The requester's one DM about a request for several targets: every part as it stands now, each

@@ -69,7 +69,7 @@ export function requesterMessage(request: AccessRequest, extra: RequesterContext
  * The ends after which the same access may be wanted again: the DM offers *Request again*, the
  * request form filled in with the same target, permission and duration.
  */
-const ASKED_AGAIN_AFTER: ReadonlySet<AccessRequest['status']> = new Set(['expired', 'revoked', 'denied', 'timedout', 'failed']);
+export const ASKED_AGAIN_AFTER: ReadonlySet<AccessRequest['status']> = new Set(['expired', 'revoked', 'denied', 'timedout', 'failed']);
 
 /**
  * An earlier DM about a request, once a newer one carries its current state: one line, no
