@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { GrantService } from '../services/GrantService.ts';
 import type { RevocationService } from '../services/RevocationService.ts';
+import type { BreakGlassReviews } from '../services/BreakGlassReviews.ts';
 import type { MaintenanceService } from '../services/MaintenanceService.ts';
 import type { SessionAuditService } from '../services/SessionAuditService.ts';
 import type { Job } from './Scheduler.ts';
@@ -20,9 +21,15 @@ const ABANDONED_AFTER_MS = 30_000;
  */
 export function sesameJobs(
   schedule: Config['schedule'],
-  services: { grants: GrantService; revocations: RevocationService; maintenance: MaintenanceService; sessionAudit?: SessionAuditService },
+  services: {
+    grants: GrantService;
+    revocations: RevocationService;
+    maintenance: MaintenanceService;
+    breakGlass: Pick<BreakGlassReviews, 'remindDue'>;
+    sessionAudit?: SessionAuditService;
+  },
 ): Job[] {
-  const { grants, revocations, maintenance, sessionAudit } = services;
+  const { grants, revocations, maintenance, breakGlass, sessionAudit } = services;
   return [
     // Session logs are read on the discover schedule (and when a grant ends).
     ...(sessionAudit
@@ -53,7 +60,7 @@ export function sesameJobs(
         timedOut: await maintenance.timeOutPending(),
         reminded: await maintenance.remindExpiring(),
         approversReminded: await maintenance.remindApprovers(),
-        reviewersReminded: await maintenance.remindReviewers(),
+        reviewersReminded: await breakGlass.remindDue(),
       }),
     },
     { id: 'rotate', cron: schedule.rotate, timeoutMs: 30 * 60_000, run: () => maintenance.rotateCredentials() },

@@ -16,7 +16,7 @@ export const REVIEW_REMINDER_MS = 24 * 60 * 60_000;
 /** What reviews of break-glass grants read and write. */
 export interface BreakGlassReviewDeps {
   requests: RequestStore;
-  people: Pick<People, 'currentApproverGroups' | 'isAdmin'>;
+  people: Pick<People, 'isAdminOrCurrentApprover' | 'isAdmin'>;
   notifier: Notifier;
   audit: AuditTrail;
   clock: Clock;
@@ -70,9 +70,7 @@ export class BreakGlassReviews {
     if (actorSlackId === req.requester.slackId) {
       throw new NotAllowedError(`You cannot review your own break-glass access ${req.id}; one of its approvers or a Sesame admin has to.`);
     }
-    if (await this.deps.people.isAdmin(actorSlackId)) return;
-    const groups = await this.deps.people.currentApproverGroups(req);
-    if (!groups.some((g) => g.slackIds.includes(actorSlackId))) {
+    if (!(await this.deps.people.isAdminOrCurrentApprover(req, actorSlackId))) {
       throw new NotAllowedError(`Only an approver of ${req.id}'s flow (${req.flowName}) or a Sesame admin can review it.`);
     }
   }

@@ -46,8 +46,6 @@ export interface MaintenanceDeps {
   directory?: Pick<Directory, 'isDeactivated'>;
   /** Ends the access of a person who left. */
   personLeft?: (slackId: string) => Promise<unknown>;
-  /** Reminds the reviewers of break-glass grants unreviewed for a day; answers how many. */
-  remindReviewers?: () => Promise<number>;
   randomBytes: RandomBytes;
 }
 
@@ -122,11 +120,6 @@ export class MaintenanceService {
       'approval reminder',
       async (marked) => this.deps.notifier.approvalReminder?.(marked),
     );
-  }
-
-  /** Reminds the reviewers of break-glass grants that wait for review (see BreakGlassReviews). */
-  async remindReviewers(): Promise<number> {
-    return (await this.deps.remindReviewers?.()) ?? 0;
   }
 
   /** True when Slack says the person was deactivated; their access then ends (see DepartureService). */

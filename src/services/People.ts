@@ -89,6 +89,15 @@ export class People {
    * made is no longer in its group, and someone who joined is. An entry of an integration that
    * is no longer known names nobody.
    */
+  /** Whether this person is a Sesame admin, or one of the request's approvers as they resolve now. */
+  async isAdminOrCurrentApprover(
+    request: Pick<AccessRequest, 'approverGroups' | 'flowName' | 'target'>,
+    slackId: string,
+  ): Promise<boolean> {
+    if (await this.isAdmin(slackId)) return true;
+    return (await this.currentApproverGroups(request)).some((g) => g.slackIds.includes(slackId));
+  }
+
   async currentApproverGroups(request: Pick<AccessRequest, 'approverGroups' | 'flowName' | 'target'>): Promise<ApproverGroup[]> {
     const integration = this.deps.integrations.get(request.target.integration);
     const groups: ApproverGroup[] = [];

@@ -44,7 +44,7 @@ export interface RevocationDeps {
   clock: Clock;
   logger: Logger;
   /** Who may end someone else's grant: admins, and the request's approvers as they resolve now. */
-  people: Pick<People, 'isAdmin' | 'currentApproverGroups'>;
+  people: Pick<People, 'isAdminOrCurrentApprover'>;
   /** Per database user; shared with every other step that changes users. */
   userLocks: KeyedLock;
   /** Session logs per grant, for integrations with `audit: true`. */
@@ -98,9 +98,7 @@ export class RevocationService {
    * a decision: someone who has left the group since no longer may, someone who joined may.
    */
   private async mayRevoke(req: AccessRequest, actorSlackId: string): Promise<boolean> {
-    if (req.requester.slackId === actorSlackId || (await this.deps.people.isAdmin(actorSlackId))) return true;
-    const groups = await this.deps.people.currentApproverGroups(req);
-    return groups.some((g) => g.slackIds.includes(actorSlackId));
+    return req.requester.slackId === actorSlackId || this.deps.people.isAdminOrCurrentApprover(req, actorSlackId);
   }
 
   /**

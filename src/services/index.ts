@@ -118,7 +118,6 @@ export function createServices(ports: ServicePorts, people: People = new People(
       ...common,
       directory,
       personLeft: (slackId) => departures.personLeft(slackId),
-      remindReviewers: () => breakGlass.remindDue(),
     }),
     catalog: new CatalogService({ integrations, databases, people }),
     departures,

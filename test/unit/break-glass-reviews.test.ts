@@ -136,18 +136,18 @@ describe('break-glass grants and their review', { timeout: 20_000 }, () => {
     await assert.rejects(world.services.breakGlass.unreviewed('U0CAROL'), NotAllowedError);
 
     world.clock.advance(REVIEW_REMINDER_MS - 60_000);
-    assert.equal(await world.services.maintenance.remindReviewers(), 0);
+    assert.equal(await world.services.breakGlass.remindDue(), 0);
     world.clock.advance(120_000);
-    assert.equal(await world.services.maintenance.remindReviewers(), 1);
-    assert.equal(await world.services.maintenance.remindReviewers(), 0, 'once a day');
+    assert.equal(await world.services.breakGlass.remindDue(), 1);
+    assert.equal(await world.services.breakGlass.remindDue(), 0, 'once a day');
     assert.ok((await world.store.getRequest(granted.id))?.reviewReminderSentAt);
     world.clock.advance(REVIEW_REMINDER_MS);
-    assert.equal(await world.services.maintenance.remindReviewers(), 1, 'the next day again');
+    assert.equal(await world.services.breakGlass.remindDue(), 1, 'the next day again');
     assert.equal(reminders(), 2);
 
     await world.services.breakGlass.review(granted.id, 'U0DAVE', 'reviewed');
     assert.deepEqual(await world.services.breakGlass.unreviewed('U0ADMIN'), []);
     world.clock.advance(2 * REVIEW_REMINDER_MS);
-    assert.equal(await world.services.maintenance.remindReviewers(), 0, 'reviewed: no more reminders');
+    assert.equal(await world.services.breakGlass.remindDue(), 0, 'reviewed: no more reminders');
   });
 });

@@ -1,8 +1,11 @@
 import type { SessionRecord, SessionRecordFilter, SessionRecordStore, StoredSessionRecord } from '../../ports/SessionRecords.ts';
 import type { PostgresConnection, Queryable } from './PostgresConnection.ts';
-import { insertOf, pgLimit, pgRows } from './rows.ts';
+import { pgLimit, pgRows } from './rows.ts';
 
 const { sessionRecordRow, toSessionRecord } = pgRows;
+
+/** Records written by one INSERT (11 parameters each; PostgreSQL takes at most 65,535). */
+const INSERT_ROWS = 500;
 
 const SET_WATERMARK_SQL = `INSERT INTO watermarks (key, value, updated_at) VALUES ($1, $2, now())
   ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
@@ -18,9 +21,14 @@ export class PostgresSessionRecords implements SessionRecordStore {
   async recordSessions(records: readonly SessionRecord[], watermarks: Readonly<Record<string, string>>): Promise<number> {
     return this.#db.transaction(async (db: Queryable) => {
       let added = 0;
-      for (const record of records) {
-        const { text, params } = insertOf('session_records', sessionRecordRow(record));
-        added += (await db.query(`${text} ON CONFLICT (id) DO NOTHING`, params)).rowCount ?? 0;
+      // Many rows a statement, one round trip for each INSERT_ROWS records.
+      for (let from = 0; from < records.length; from += INSERT_ROWS) {
+        const rows = records.slice(from, from + INSERT_ROWS).map((r) => sessionRecordRow(r));
+        const columns = Object.keys(rows[0]!);
+        const params: unknown[] = [];
+        const tuples = rows.map((row) => `(${columns.map((c) => `$${params.push(row[c])}`).join(', ')})`);
+        const text = `INSERT INTO session_records (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING`;
+        added += (await db.query(text, params)).rowCount ?? 0;
       }
       for (const [key, value] of Object.entries(watermarks)) await db.query(SET_WATERMARK_SQL, [key, value]);
       return added;

@@ -93,7 +93,7 @@ export class SlackNotifier implements NotificationDelivery {
       case 'breakGlassReviewReminder':
         return deliverBreakGlass(notification, steps, {
           ...this.deps,
-          approvalChannel: this.deps.config.slack.approvalChannel,
+          approvalChannels: (request) => this.approvalChannels(request),
           dm: (request, audience, slackId, message) => this.dm(request, audience, slackId, message),
           send: (channel, message, threadTs) => this.send(channel, message, threadTs),
           update: (ref, message) => this.update(ref, message),
@@ -216,8 +216,7 @@ export class SlackNotifier implements NotificationDelivery {
       for (const r of results) if (r.status === 'rejected') failures.push(r.reason);
     }
     const fallback = this.deps.config.slack.approvalChannel;
-    const channels = this.deps.approvalChannels ? await this.deps.approvalChannels(request) : fallback ? [fallback] : [];
-    for (const channel of channels) {
+    for (const channel of await this.approvalChannels(request)) {
       try {
         await steps.once(channel === fallback ? 'channel' : `channel ${channel}`, async () => {
           const ts = await this.send(channel, message);
@@ -301,6 +300,12 @@ export class SlackNotifier implements NotificationDelivery {
     }
     for (const ref of copies) await this.update(ref, message);
     if (moved) await this.inThread(copies[0]!, moved, steps);
+  }
+
+  /** The channels a request's approval message goes to: its integration's own, or `slack.approvalChannel`. */
+  private approvalChannels(request: AccessRequest): Promise<string[]> {
+    const fallback = this.deps.config.slack.approvalChannel;
+    return this.deps.approvalChannels ? this.deps.approvalChannels(request) : Promise.resolve(fallback ? [fallback] : []);
   }
 
   /**

@@ -13,10 +13,9 @@ export type BreakGlassNotification = Extract<Notification, { kind: 'breakGlassUs
 /** What the Slack notifier lends the break-glass alerts: its posts, DMs and the copies it remembers. */
 export interface BreakGlassPosts {
   store: NotificationLog;
-  /** `slack.approvalChannel`. */
-  approvalChannel: string | undefined;
   adminIds?: () => Promise<string[]>;
-  approvalChannels?: (request: AccessRequest) => Promise<string[]>;
+  /** The channels the request's approval message goes to. */
+  approvalChannels: (request: AccessRequest) => Promise<string[]>;
   /** DMs a person and remembers the copy under `audience`. */
   dm(request: AccessRequest, audience: NotificationRef['audience'], slackId: string, message: SlackMessage): Promise<void>;
   send(channel: string, message: SlackMessage, threadTs?: string): Promise<string>;
@@ -53,8 +52,7 @@ async function reviewers(request: AccessRequest, posts: BreakGlassPosts): Promis
 async function alert(request: AccessRequest, steps: DeliverySteps, posts: BreakGlassPosts): Promise<void> {
   const message = approvalMessage(request);
   const failures: unknown[] = [];
-  const fallback = posts.approvalChannel;
-  const channels = posts.approvalChannels ? await posts.approvalChannels(request) : fallback ? [fallback] : [];
+  const channels = await posts.approvalChannels(request);
   const sends = [
     ...channels.map((channel) =>
       steps.once(`channel ${channel}`, async () => {
