@@ -13,7 +13,8 @@ import {
   type NewAccessRequest,
   type RequestStatus,
 } from '../domain/request.ts';
-import { formatTarget } from '../domain/target.ts';
+import { formatTarget, type Target } from '../domain/target.ts';
+import type { Permission } from '../domain/permission.ts';
 import type { Clock } from '../ports/Clock.ts';
 import { markRecorded } from '../lib/recorded.ts';
 import type { KeyedLock } from '../ports/Coordination.ts';
@@ -35,6 +36,15 @@ const MINUTE_MS = 60_000;
 
 /** The most targets one request may name (Slack's one message shows every part). */
 export const MAX_PARTS = 10;
+
+/** A part that passed every check, as a caller of requestParts may check it further before it is recorded. */
+export interface PartToRecord {
+  target: Target;
+  permission: Permission;
+  flowName: string;
+  /** Who could approve the part (its approvers, less the requester unless self-approval is on). */
+  eligibleApprovers: string[];
+}
 
 /** A request that passed every check, ready to record. */
 interface Prepared {
@@ -89,7 +99,7 @@ export class RequestService {
    * is recorded, so one that no flow allows refuses the whole request, naming it. The parts share
    * a group ID that revoke, extend and cancel take for the whole request.
    */
-  async requestParts(input: PartsRequestInput): Promise<AccessRequest[]> {
+  async requestParts(input: PartsRequestInput, authorize?: (parts: PartToRecord[]) => Promise<void>): Promise<AccessRequest[]> {
     const wanted = input.parts.flatMap((p) => ('bundle' in p ? this.checks.bundle(p.bundle).parts : [p]));
     if (wanted.length > MAX_PARTS) {
       throw new InputError(`One request holds at most ${MAX_PARTS} targets; this one has ${wanted.length}. Split it in two.`);
@@ -111,6 +121,16 @@ export class RequestService {
           const what = { kind: 'access' as const, requester, target, permission: part.permission };
           return this.prepare(what, input.durationMinutes, input.reason, input);
         }),
+      );
+    }
+    if (authorize) {
+      await authorize(
+        prepared.map(({ fields, flow }) => ({
+          target: fields.target,
+          permission: fields.permission,
+          flowName: flow.name,
+          eligibleApprovers: eligibleApprovers(fields),
+        })),
       );
     }
     return this.submit(prepared, several ? await this.newGroupId() : undefined);

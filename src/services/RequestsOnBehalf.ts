@@ -1,12 +1,13 @@
 import { InputError, NotAllowedError, NotFoundError } from '../domain/errors.ts';
+import type { AccessRequest } from '../domain/request.ts';
 import { formatTarget } from '../domain/target.ts';
-import { eligibleApprovers, type AccessRequest } from '../domain/request.ts';
 import type { Directory } from '../ports/Directory.ts';
-import { inPart, type RequestCheckDeps, RequestChecks } from './RequestChecks.ts';
-import type { RequestService } from './RequestService.ts';
-import type { AskFor, PartsRequestInput, RequestPart } from './requestInputs.ts';
+import type { People } from './People.ts';
+import type { PartToRecord, RequestService } from './RequestService.ts';
+import type { AskFor, PartsRequestInput } from './requestInputs.ts';
 
-export interface OnBehalfDeps extends RequestCheckDeps {
+export interface OnBehalfDeps {
+  people: Pick<People, 'isAdmin'>;
   directory: Pick<Directory, 'person' | 'userIdByEmail' | 'isDeactivated'>;
   asks: Pick<RequestService, 'requestParts' | 'decide'>;
 }
@@ -23,16 +24,14 @@ export interface OnBehalfInput extends Omit<AskFor, 'requesterSlackId' | 'reques
 /**
  * Requests filed for someone else (`/access grant <person> …`, README "Grants on behalf"). The
  * filer must be a Sesame admin or someone who could approve every part; the person's own flows
- * decide what may be asked and who approves, exactly as if they had asked. Where the filer is an
- * approver of a part, filing it is their approval; every other approval still has to come, so it
- * is never a way around a flow. Both people are named in every audit event of the request.
+ * decide what may be asked and who approves, exactly as if they had asked (the request service
+ * checks the parts once, and asks here whether the filer may file them before anything is
+ * recorded). Where the filer is an approver of a part, filing it is their approval; every other
+ * approval still has to come, so it is never a way around a flow. Both people are named in every
+ * audit event of the request.
  */
 export class RequestsOnBehalf {
-  private readonly checks: RequestChecks;
-
-  constructor(private readonly deps: OnBehalfDeps) {
-    this.checks = new RequestChecks(deps);
-  }
+  constructor(private readonly deps: OnBehalfDeps) {}
 
   async file(input: OnBehalfInput): Promise<AccessRequest[]> {
     const { actorSlackId } = input;
@@ -40,32 +39,28 @@ export class RequestsOnBehalf {
     if (slackId === actorSlackId) {
       throw new InputError('That is you: ask for yourself with `request <target> <permission> …`.');
     }
-    const person = await this.deps.directory.person(slackId);
     const admin = await this.deps.people.isAdmin(actorSlackId);
-    const wanted: RequestPart[] = input.parts.flatMap((p) => ('bundle' in p ? this.checks.bundle(p.bundle).parts : [p]));
     const approverOf = new Set<number>();
-    for (const [i, part] of wanted.entries()) {
-      const label = wanted.length > 1 ? `${formatTarget(part.target)} ${part.permission}` : undefined;
-      await inPart(label, async () => {
-        const target = this.checks.target(part.target, part.permission);
-        const { flow } = await this.checks.flow(person, { target, permission: part.permission, ...duration(input) });
-        const groups = await this.checks.approvers(flow, person, target);
-        const eligible = eligibleApprovers({ approverGroups: groups, allowSelfApproval: flow.allowSelfApproval, requester: person });
-        if (eligible.includes(actorSlackId)) approverOf.add(i);
+    const authorize = async (parts: PartToRecord[]) => {
+      for (const [i, part] of parts.entries()) {
+        if (part.eligibleApprovers.includes(actorSlackId)) approverOf.add(i);
         else if (!admin) {
           throw new NotAllowedError(
-            `Only a Sesame admin or someone who could approve it may ask for ${formatTarget(target)} ${part.permission} for <@${slackId}>; under flow ${flow.name} that is ${eligible.map((id) => `<@${id}>`).join(', ') || 'nobody'}. Nothing was changed.`,
+            `Only a Sesame admin or someone who could approve it may ask for ${formatTarget(part.target)} ${part.permission} for <@${slackId}>; under flow ${part.flowName} that is ${part.eligibleApprovers.map((id) => `<@${id}>`).join(', ') || 'nobody'}. Nothing was changed.`,
           );
         }
-      });
-    }
-    const created = await this.deps.asks.requestParts({
-      requesterSlackId: slackId,
-      requestedBy: actorSlackId,
-      parts: wanted,
-      ...duration(input),
-      ...(input.reason !== undefined ? { reason: input.reason } : {}),
-    });
+      }
+    };
+    const created = await this.deps.asks.requestParts(
+      {
+        requesterSlackId: slackId,
+        requestedBy: actorSlackId,
+        parts: input.parts,
+        ...(input.durationMinutes !== undefined ? { durationMinutes: input.durationMinutes } : {}),
+        ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      },
+      authorize,
+    );
     const answered: AccessRequest[] = [];
     for (const [i, part] of created.entries()) {
       const approves = part.status === 'pending' && approverOf.has(i);
@@ -95,8 +90,4 @@ export class RequestsOnBehalf {
     }
     return slackId;
   }
-}
-
-function duration(input: Pick<AskFor, 'durationMinutes'>) {
-  return input.durationMinutes !== undefined ? { durationMinutes: input.durationMinutes } : {};
 }

@@ -123,7 +123,7 @@ export function createServices(ports: ServicePorts, people: People = new People(
     departures,
     whole: new WholeRequests({ requests: store, revocations, asks: requests }),
     ...(sessionAudit ? { sessionAudit } : {}),
-    onBehalf: new RequestsOnBehalf({ config, integrations, requests: store, people, directory, asks: requests }),
+    onBehalf: new RequestsOnBehalf({ people, directory, asks: requests }),
     breakGlass,
   };
 }
