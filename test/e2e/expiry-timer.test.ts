@@ -62,6 +62,7 @@ describe(`the deadline timer ends a grant at its expiry (PostgreSQL ${version})`
     const ended = await waitForRequest('the timer ends it', (r) => r.status === 'expired', 'the deadline timer');
     assert.equal(ended.endedBy, 'system');
     assert.ok(ended.endedAt!.getTime() >= expiresAt.getTime(), 'not before the expiry');
+    assert.ok(ended.endedAt!.getTime() - expiresAt.getTime() < 1000, 'within a second of the expiry');
     await assert.rejects(session.query('SELECT 1'), 'the open session was ended');
     await session.end().catch(() => undefined);
     const login = new pg.Client({ connectionString: uri });

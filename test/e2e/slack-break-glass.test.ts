@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { APP, pgVersions } from '../support/postgres.ts';
 import { APPROVAL_CHANNEL, e2eSuiteHooks, PEOPLE, waitForDm, type E2eWorld } from '../support/slack/botHarness.ts';
-import { ephemeralAt, showCredentials } from '../support/slack/e2eSteps.ts';
+import { commandReply, ephemeralAt, showCredentials } from '../support/slack/e2eSteps.ts';
 import type { StandInMessage } from '../../src/playground/slack/SlackStandIn.ts';
 
 const { alice, bob, carol, dave, admin } = PEOPLE;
@@ -42,13 +42,7 @@ describe(`break-glass access in Slack (PostgreSQL ${version})`, { timeout: 180_0
       .concat(world.fake.dmMessages(carol.id), world.fake.dmMessages(admin.id))
       .filter((m) => m.text.startsWith(`BREAK-GLASS access ${id}`));
 
-  async function command(text: string, userId: string): Promise<string> {
-    const before = world.fake.ephemerals(userId).length;
-    const ack = await world.driver.slashCommand({ userId, text });
-    assert.equal(ack.status, 200);
-    const reply = await world.fake.waitFor(() => world.fake.ephemerals(userId)[before], `an answer to "${text.slice(0, 40)}"`, 10_000);
-    return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
-  }
+  const command = (text: string, userId: string) => commandReply(world, userId, text);
 
   /** Clicks a review button on a copy as it stands now, or as `copy` shows it (`stale`: a copy not yet updated). */
   async function click(copy: StandInMessage, action: string, id: string, userId: string, stale = false): Promise<string> {

@@ -102,6 +102,15 @@ describe(`grants on behalf (PostgreSQL ${version})`, { timeout: 180_000 }, () =>
       [bob.id, `grant ${alice.id}`, /needs a person, a target and a permission/],
       [bob.id, `grant ${alice.id} local/${APP.database} readwrite for 9h because x`, /longer than allowed/],
     ];
+    // Someone Slack has deactivated is refused too.
+    world.fake.addUser({ id: 'U0GONE01', name: 'gone', email: 'gone@example.com', deleted: true });
+    cases.push([bob.id, `grant U0GONE01 local/${APP.database} readwrite because x`, /deactivated in Slack; Sesame grants them nothing/]);
+    // Slack finds no deactivated person by email: refused as nobody.
+    cases.push([
+      bob.id,
+      `grant gone@example.com local/${APP.database} readwrite because x`,
+      /Nobody in this Slack workspace has the email gone@example.com/,
+    ]);
     for (const [who, text, expected] of cases) {
       assert.match(await command(who, text), expected, text);
     }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { approvalCopies, showCredentials, waitForRequest } from '../support/slack/e2eSteps.ts';
+import { approvalCopies, commandReply, ephemeralAt, showCredentials, waitForRequest } from '../support/slack/e2eSteps.ts';
 import { APP, pgVersions, startCluster, type TestCluster } from '../support/postgres.ts';
 import { APPROVAL_CHANNEL, PEOPLE, startE2eWorld, waitForDm, type E2eWorld } from '../support/slack/botHarness.ts';
 
@@ -56,13 +56,7 @@ describe(`a flow's rules for requests (PostgreSQL ${version})`, { timeout: 180_0
 
   const requests = () => world.bot.sesame.store.listRequests({});
 
-  async function command(text: string, userId: string = alice.id): Promise<string> {
-    const before = world.fake.ephemerals(userId).length;
-    const ack = await world.driver.slashCommand({ userId, text });
-    assert.equal(ack.status, 200);
-    const reply = await world.fake.waitFor(() => world.fake.ephemerals(userId)[before], `an answer to "${text.slice(0, 40)}"`, 10_000);
-    return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
-  }
+  const command = (text: string, userId: string = alice.id) => commandReply(world, userId, text);
 
   /** Logs in with the credentials Alice's grant DM reveals and reads sales.deals. */
   async function readDealsAs(requestId: string): Promise<void> {
@@ -117,17 +111,16 @@ describe(`a flow's rules for requests (PostgreSQL ${version})`, { timeout: 180_0
       assert.match(JSON.stringify(copy.blocks), /0 of 2 approvals so far/);
     }
     const bobCopy = copies().find((m) => m.channel !== APPROVAL_CHANNEL && world.fake.dmMessages(bob.id).includes(m))!;
+    const bobSeen = world.fake.ephemerals(bob.id).length;
     await world.driver.clickButton(bobCopy, `sesame.approve:${id}`, bob.id);
-    await world.fake.waitFor(() => world.fake.ephemerals(bob.id).length > 0, "Bob's answer", 10_000);
-    assert.match(world.fake.ephemerals(bob.id).at(-1)!.text, /still waits for the other approvers/);
+    assert.match(await ephemeralAt(world, bob.id, bobSeen), /still waits for the other approvers/);
     assert.equal((await world.bot.sesame.store.getRequest(id))?.status, 'pending');
     await world.bot.notifier.drain();
     for (const copy of copies()) assert.match(JSON.stringify(copy.blocks), new RegExp(`1 of 2 approvals: <@${bob.id}>`));
 
     // Bob again does not count twice.
     await world.driver.clickButton(bobCopy, `sesame.approve:${id}`, bob.id);
-    await world.fake.waitFor(() => world.fake.ephemerals(bob.id).length > 1, "Bob's second answer", 10_000);
-    assert.match(world.fake.ephemerals(bob.id).at(-1)!.text, /already approved/);
+    assert.match(await ephemeralAt(world, bob.id, bobSeen + 1), /already approved/);
     assert.equal((await world.bot.sesame.store.getRequest(id))?.status, 'pending');
 
     const carolCopy = world.fake.dmMessages(carol.id).find((m) => m.text.includes(id))!;
@@ -142,5 +135,23 @@ describe(`a flow's rules for requests (PostgreSQL ${version})`, { timeout: 180_0
     const reply = await command(`local/${APP.database}/sales readwrite for 1h because OPS-9 by carol`, carol.id);
     assert.match(reply, /Flow two-of-two needs 2 approvals from different people, and its approvers name only 1 besides you/);
     assert.equal((await requests()).length, before);
+  });
+  it('a quorum still needs the others when an approver files the request for someone', async () => {
+    const reply = await command(`grant ${alice.id} local/${APP.database}/sales readwrite for 1h because OPS-8 filed by Bob`, bob.id);
+    const id = await waitForRequest(world, 'OPS-8 filed by Bob');
+    assert.match(reply, new RegExp(`${id}.*for <@${alice.id}> sent for approval`));
+    const filed = (await world.bot.sesame.store.getRequest(id))!;
+    assert.equal(filed.status, 'pending', 'one approval of two');
+    assert.equal(filed.requestedBy, bob.id);
+    assert.deepEqual(
+      (await world.bot.sesame.store.listApprovals(id)).map((a) => [a.approverId, a.decision]),
+      [[bob.id, 'approve']],
+      "the filer's filing is their approval",
+    );
+    await world.bot.notifier.drain();
+    const adminCopy = world.fake.dmMessages(admin.id).find((m) => m.text.includes(id))!;
+    assert.match(JSON.stringify(adminCopy.blocks), new RegExp(`1 of 2 approvals: <@${bob.id}>`));
+    await world.driver.clickButton(adminCopy, `sesame.approve:${id}`, admin.id);
+    await readDealsAs(id);
   });
 });

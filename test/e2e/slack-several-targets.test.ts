@@ -193,6 +193,32 @@ describe(`requests for several targets and bundles (PostgreSQL ${version})`, { t
     await command(dave.id, `cancel ${byDb(APP.database).groupId}`);
   });
 
+  it('ends each part at its own expiry: the other part keeps its access', async () => {
+    await command(dave.id, `request local/${APP.database}/public readonly, local/${APP.otherDatabase} readonly for 30m because INC-44`);
+    const parts = await pollUntil(async () => {
+      const found = (await store().listRequests({})).filter((r) => r.reason === 'INC-44');
+      return found.length === 2 ? found : undefined;
+    }, 'both parts');
+    const app = parts.find((p) => p.target.database === APP.database)!;
+    const other = parts.find((p) => p.target.database === APP.otherDatabase)!;
+    await world.bot.notifier.drain();
+    const carolsCopy = world.fake.dmMessages(carol.id).find((m) => m.text.includes(`Access request ${other.id}`))!;
+    await world.driver.clickButton(carolsCopy, `sesame.approve:${other.id}`, carol.id);
+    await pollUntil(async () => ((await store().getRequest(other.id))?.status === 'granted' ? true : undefined), 'the other part granted');
+
+    const now = world.bot.sesame.clock.now().getTime();
+    assert.ok(await store().update(app.id, ['granted'], { expiresAt: new Date(now - 1000) }));
+    await world.bot.sesame.services.revocations.expireDue();
+    assert.equal((await store().getRequest(app.id))?.status, 'expired');
+    assert.equal((await store().getRequest(other.id))?.status, 'granted', 'the other part lasts');
+    await world.bot.notifier.drain();
+    const dm = partsDms(dave.id, app.groupId!)[0]!;
+    const { uri: daves } = await showCredentials(world, dm, other.id, dave.id);
+    assert.equal(await canRun(daves, APP.otherDatabase, 'SELECT * FROM public.notes'), true);
+    assert.match(String(await canRun(daves, APP.database, 'SELECT count(*) FROM public.orders')), /permission denied/);
+    await command(dave.id, `revoke ${app.groupId}`);
+  });
+
   it('takes several rows and a bundle in the request form', async () => {
     const views = world.fake.views(carol.id).length;
     await world.driver.slashCommand({ userId: carol.id, text: '' });

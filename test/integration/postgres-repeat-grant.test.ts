@@ -75,7 +75,7 @@ for (const version of pgVersions()) {
       assert.equal(again.sent.length, 1, again.sent.map((s) => s.name).join('; '));
       assert.match(again.sent[0]!.text, /^DO LANGUAGE plpgsql/);
       const client = await login('repeat.one@example.com');
-      assert.ok((await rowsOf(client, 'SELECT * FROM public.customers')).length >= 0);
+      assert.equal((await rowsOf(client, 'SELECT * FROM public.customers')).length, 3, 'reads the three customers');
       await assertDenied(client, "INSERT INTO public.customers (name) VALUES ('x')");
       await assertDenied(client, 'SELECT * FROM sales.deals');
       if (version >= 16) {

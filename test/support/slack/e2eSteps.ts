@@ -56,7 +56,8 @@ export async function showCredentials(
 /** Runs the slash command; answers the private reply's text with what its blocks say. */
 export async function commandReply(world: E2eWorld, userId: string, text: string): Promise<string> {
   const before = world.fake.ephemerals(userId).length;
-  await world.driver.slashCommand({ userId, text });
+  const ack = await world.driver.slashCommand({ userId, text });
+  if (ack.status !== 200) throw new Error(`the command "${text.slice(0, 40)}" was answered with HTTP ${ack.status}`);
   await ephemeralAt(world, userId, before);
   const reply = world.fake.ephemerals(userId)[before]!;
   return `${reply.text}\n${JSON.stringify(reply.blocks)}`;
