@@ -10,7 +10,7 @@ import { notify } from './shared.ts';
 /** The ports the departure of a person uses. */
 export interface DepartureDeps {
   requests: RequestStore;
-  revocations: Pick<RevocationService, 'performRevocation'>;
+  revocations: Pick<RevocationService, 'beginRevoking' | 'performRevocation'>;
   notifier: Notifier;
   audit: AuditTrail;
   clock: Clock;
@@ -74,13 +74,7 @@ export class DepartureService {
 
   /** A grant (or one being made) is taken away now, its sessions ended. */
   private async revoke(req: AccessRequest): Promise<AccessRequest | undefined> {
-    const revoking = await this.deps.requests.transition(
-      req.id,
-      fromStatesOf('revoking'),
-      'revoking',
-      { endReason: 'revoked', endedBy: 'system' },
-      this.deps.audit.of('grant.revoking', SYSTEM, { reason: REASON }),
-    );
+    const revoking = await this.deps.revocations.beginRevoking(req, 'system', SYSTEM, { reason: REASON });
     if (!revoking) return undefined;
     try {
       return await this.deps.revocations.performRevocation(revoking);

@@ -3,13 +3,34 @@ import { chooseFlow, justificationProblem, type AccessFlow } from '../domain/flo
 import { ConflictError, InputError, NotAllowedError, NotFoundError, noIntegrationNamed, type SesameError } from '../domain/errors.ts';
 import type { Bundle } from '../domain/bundle.ts';
 import { isBuiltinPermission, PERMISSION_USAGE, roleOf, type Permission } from '../domain/permission.ts';
-import { MAX_REASON_CHARS, type ApproverGroup, type Person } from '../domain/request.ts';
+import { eligibleApprovers, MAX_REASON_CHARS, type ApproverGroup, type NewAccessRequest, type Person } from '../domain/request.ts';
 import { formatTarget, validateTarget, type Target } from '../domain/target.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
 import { requireIntegration } from './shared.ts';
+
+/** A request that passed every check, ready to record. */
+export interface Prepared {
+  fields: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>;
+  flow: AccessFlow;
+  /** Granted without approvers: a flow without them, or break-glass. */
+  auto: boolean;
+}
+
+/** A part that passed every check, as a caller of requestParts may check it further before it is recorded. */
+export interface PartToRecord {
+  target: Target;
+  permission: Permission;
+  flowName: string;
+  /** Who could approve the part (its approvers, less the requester unless self-approval is on). */
+  eligibleApprovers: string[];
+}
+
+export function partToRecord({ fields, flow }: Prepared): PartToRecord {
+  return { target: fields.target, permission: fields.permission, flowName: flow.name, eligibleApprovers: eligibleApprovers(fields) };
+}
 
 /** What the checks read: the config, the integrations, the people, the pending requests. */
 export interface RequestCheckDeps {

@@ -13,8 +13,7 @@ import {
   type NewAccessRequest,
   type RequestStatus,
 } from '../domain/request.ts';
-import { formatTarget, type Target } from '../domain/target.ts';
-import type { Permission } from '../domain/permission.ts';
+import { formatTarget } from '../domain/target.ts';
 import type { Clock } from '../ports/Clock.ts';
 import { markRecorded } from '../lib/recorded.ts';
 import type { KeyedLock } from '../ports/Coordination.ts';
@@ -27,7 +26,7 @@ import type { GrantService } from './GrantService.ts';
 import type { IntegrationRegistry } from './IntegrationRegistry.ts';
 import type { People } from './People.ts';
 import type { ServiceSettings } from './ServiceSettings.ts';
-import { inPart, RequestChecks } from './RequestChecks.ts';
+import { inPart, partToRecord, RequestChecks, type PartToRecord, type Prepared } from './RequestChecks.ts';
 import { requestOptionsFor } from './requestOptions.ts';
 import type { AccessRequestInput, PartsRequestInput, Decision, RequestOptions } from './requestInputs.ts';
 import { notify, requireIntegration, requireRequest, type RandomBytes } from './shared.ts';
@@ -36,23 +35,6 @@ const MINUTE_MS = 60_000;
 
 /** The most targets one request may name (Slack's one message shows every part). */
 export const MAX_PARTS = 10;
-
-/** A part that passed every check, as a caller of requestParts may check it further before it is recorded. */
-export interface PartToRecord {
-  target: Target;
-  permission: Permission;
-  flowName: string;
-  /** Who could approve the part (its approvers, less the requester unless self-approval is on). */
-  eligibleApprovers: string[];
-}
-
-/** A request that passed every check, ready to record. */
-interface Prepared {
-  fields: Omit<NewAccessRequest, 'id' | 'createdAt' | 'pendingExpiresAt'>;
-  flow: AccessFlow;
-  /** Granted without approvers: a flow without them, or break-glass. */
-  auto: boolean;
-}
 
 /** The ports requests and decisions use, and the grant service that approved requests go to. */
 export interface RequestDeps {
@@ -123,16 +105,7 @@ export class RequestService {
         }),
       );
     }
-    if (authorize) {
-      await authorize(
-        prepared.map(({ fields, flow }) => ({
-          target: fields.target,
-          permission: fields.permission,
-          flowName: flow.name,
-          eligibleApprovers: eligibleApprovers(fields),
-        })),
-      );
-    }
+    if (authorize) await authorize(prepared.map(partToRecord));
     return this.submit(prepared, several ? await this.newGroupId() : undefined);
   }
 

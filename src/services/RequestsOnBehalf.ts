@@ -3,7 +3,8 @@ import type { AccessRequest } from '../domain/request.ts';
 import { formatTarget } from '../domain/target.ts';
 import type { Directory } from '../ports/Directory.ts';
 import type { People } from './People.ts';
-import type { PartToRecord, RequestService } from './RequestService.ts';
+import type { PartToRecord } from './RequestChecks.ts';
+import type { RequestService } from './RequestService.ts';
 import type { AskFor, PartsRequestInput } from './requestInputs.ts';
 
 export interface OnBehalfDeps {

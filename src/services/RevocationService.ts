@@ -18,7 +18,7 @@ import type { Notifier } from '../ports/Notifier.ts';
 import type { RequestStore } from '../ports/RequestStore.ts';
 import type { SessionAudit } from '../ports/SessionAudit.ts';
 import type { TargetDatabases } from '../ports/TargetDatabase.ts';
-import { SYSTEM, type AuditTrail } from './AuditTrail.ts';
+import { SYSTEM, type Actor, type AuditDetails, type AuditTrail } from './AuditTrail.ts';
 import { sweepByServer } from './expirySweep.ts';
 import type { People } from './People.ts';
 import { recordLeftovers } from './leftovers.ts';
@@ -79,13 +79,7 @@ export class RevocationService {
         `${req.id} is ${req.status}, not granted, so there is nothing to revoke.${req.status === 'pending' ? ` Use cancel ${req.id} to withdraw it.` : ''}`,
       );
     }
-    const revoking = await this.deps.requests.transition(
-      req.id,
-      fromStatesOf('revoking'),
-      'revoking',
-      { endReason: 'revoked', endedBy: actorSlackId },
-      this.deps.audit.of('grant.revoking', await this.deps.audit.actorOf(actorSlackId, req)),
-    );
+    const revoking = await this.beginRevoking(req, actorSlackId, await this.deps.audit.actorOf(actorSlackId, req));
     if (!revoking) return this.mustGet(req.id);
     // From here the expiry sweep of any replica finishes it, should this one die.
     markRecorded();
@@ -111,6 +105,21 @@ export class RevocationService {
     const due = await this.deps.requests.listDueForRevocation(this.deps.clock.now(), limit);
     await sweepByServer(due, (req) => this.expireOne(req), this.deps.logger, this.deps.sweepBounds);
     return due.length;
+  }
+
+  /**
+   * Records that a grant (or one being made) is revoked now: `revoking`, with its audit event,
+   * before the database is touched, so any replica's sweep finishes it. Undefined when it was
+   * already ending or has ended.
+   */
+  beginRevoking(req: AccessRequest, endedBy: string, who: Actor, details: AuditDetails = {}): Promise<AccessRequest | undefined> {
+    return this.deps.requests.transition(
+      req.id,
+      fromStatesOf('revoking'),
+      'revoking',
+      { endReason: 'revoked', endedBy },
+      this.deps.audit.of('grant.revoking', who, details),
+    );
   }
 
   /** One request of the sweep: a grant past its expiry starts ending; a due retry runs again. */
