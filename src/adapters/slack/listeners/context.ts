@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import { runRecorded } from '../../../lib/recorded.ts';
+import { markRecorded, runRecorded } from '../../../lib/recorded.ts';
 import type { WorkQueue } from '../../../lib/WorkQueue.ts';
 import { describeError, type Logger } from '../../../logger.ts';
 import type { Services } from '../../../services/index.ts';
@@ -85,9 +85,34 @@ const ACK_DEADLINE_MS = 2500;
  * replica can then finish it), or once it settles, or at the deadline; `acked` settles when the
  * ack is sent, `done` when the work is.
  */
-export function ackWhenRecorded(ack: () => Promise<void>, work: () => Promise<void>): { acked: Promise<void>; done: Promise<void> } {
+function ackWhenRecorded(ack: () => Promise<void>, work: () => Promise<void>): { acked: Promise<void>; done: Promise<void> } {
   const run = runRecorded(work);
   return { acked: settleWithin(run.recorded, ACK_DEADLINE_MS).then(() => ack()), done: run.done };
+}
+
+/**
+ * How a Slack entry point acknowledges (PRODUCT.md §7): work that changes something
+ * (`recordedFirst`) once it is recorded, within the deadline; anything else at once, before the
+ * work starts (`started`). `beforeAnswer` is awaited before anything is said back to the person:
+ * work ready to answer has recorded all it will (an error, or a request already at its end), so
+ * the ack need not wait for its deadline.
+ */
+export function acknowledging(ack: () => Promise<void>, recordedFirst: boolean) {
+  let answered: Promise<void> = recordedFirst ? Promise.resolve() : ack();
+  return {
+    started: answered,
+    async beforeAnswer(): Promise<void> {
+      markRecorded();
+      await answered;
+    },
+    /** Runs the work; for recorded-first work, acknowledges once it is recorded. */
+    async run(work: () => Promise<void>): Promise<void> {
+      if (!recordedFirst) return work();
+      const run = ackWhenRecorded(ack, work);
+      answered = run.acked;
+      await Promise.all([run.acked, run.done]);
+    },
+  };
 }
 
 /**

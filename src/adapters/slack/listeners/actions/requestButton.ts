@@ -1,8 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, webApi } from '@slack/bolt';
 import { normalizeRequestId } from '../../../../domain/request.ts';
 import type { RequestAction } from '../../ids.ts';
-import { markRecorded } from '../../../../lib/recorded.ts';
-import { ackWhenRecorded, explainAndLog, publishHome, type SlackEdge } from '../context.ts';
+import { acknowledging, explainAndLog, publishHome, type SlackEdge } from '../context.ts';
 
 /**
  * Buttons that change something: acknowledged once the change is recorded (any replica can
@@ -33,14 +32,13 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
 export function requestButtonListener(edge: SlackEdge, action: RequestAction, handle: RequestButtonHandler) {
   const recordedFirst = RECORDED_ACTIONS.has(action);
   return async ({ ack, body, action: button, client, respond }: ButtonArgs): Promise<void> => {
-    let answered: Promise<void> = recordedFirst ? Promise.resolve() : ack();
-    await answered;
+    const acking = acknowledging(ack, recordedFirst);
+    await acking.started;
     const userId = body.user.id;
     const onHome = body.view?.type === 'home';
     let notice: string | undefined;
     const tell = async (text: string) => {
-      markRecorded(); // ready to answer: all it records is recorded, so the ack need not wait
-      await answered;
+      await acking.beforeAnswer();
       if (onHome) notice = text;
       else await respond({ response_type: 'ephemeral', replace_original: false, text });
     };
@@ -53,11 +51,7 @@ export function requestButtonListener(edge: SlackEdge, action: RequestAction, ha
         await tell(explainAndLog(edge, err, `button ${action}`).text).catch(() => undefined);
       }
     };
-    if (recordedFirst) {
-      const run = ackWhenRecorded(ack, work);
-      answered = run.acked;
-      await Promise.all([run.acked, run.done]);
-    } else await work();
+    await acking.run(work);
     if (onHome) await publishHome(edge, client, userId, notice);
   };
 }

@@ -3,8 +3,7 @@ import { noticeReply } from '../../blocks/commandReplies.ts';
 import type { SlackMessage } from '../../blocks/elements.ts';
 import { commandUsage, parseCommandText, type ParsedCommand } from '../../commandText.ts';
 import { explainWithUsage } from '../../errorText.ts';
-import { markRecorded } from '../../../../lib/recorded.ts';
-import { ackWhenRecorded, explainAndLog, type SlackEdge } from '../context.ts';
+import { acknowledging, explainAndLog, type SlackEdge } from '../context.ts';
 import { COMMAND_KINDS, type CommandUse } from './commandKinds.ts';
 
 /** Uses of the command that change something: acknowledged once the change is recorded. */
@@ -32,13 +31,10 @@ export async function onAccessCommand(
     return;
   }
   const recordedFirst = RECORDED_KINDS.has(parsed.kind);
-  let answered: Promise<void> = recordedFirst ? Promise.resolve() : ack();
-  await answered;
+  const acking = acknowledging(ack, recordedFirst);
+  await acking.started;
   const reply = async (message: SlackMessage) => {
-    // Work ready to answer has recorded all it will (an error, or a request already at its end):
-    // the ack need not wait for its deadline.
-    markRecorded();
-    await answered;
+    await acking.beforeAnswer();
     return respond({ response_type: 'ephemeral', replace_original: false, ...message });
   };
   const use: CommandUse = { parsed, userId: command.user_id, triggerId: command.trigger_id, client, reply };
@@ -52,7 +48,5 @@ export async function onAccessCommand(
   // The request form must open within the trigger's 3 seconds, so it never waits in the queue.
   if (parsed.kind === 'modal') return work();
   if (!recordedFirst) return edge.work.run(work);
-  const run = ackWhenRecorded(ack, () => (edge.recording ?? edge.work).run(work));
-  answered = run.acked;
-  await Promise.all([run.acked, run.done]);
+  await acking.run(() => (edge.recording ?? edge.work).run(work));
 }
